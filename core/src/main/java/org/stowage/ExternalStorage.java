@@ -1,0 +1,748 @@
+package org.stowage;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A store of objects: byte sequences kept under {@linkplain Location locations}, each with its MD5
+ * and size ({@link Metadata}). The Java counterpart of gufe's {@code ExternalStorage}: the
+ * operations keep gufe's names in camelCase ({@code store_bytes} is {@link #storeBytes}, {@code
+ * get_filename} is {@link #uri}).
+ *
+ * <h2>For users</h2>
+ *
+ * <p>Every public method is final and does the same things in the same order, once, for every
+ * backend: it checks that the storage is open, validates the location (rules L1 to L5) and throws
+ * {@link InvalidLocationException} before any backend code runs; it hashes what is stored in the
+ * same pass that stores it (S1); it enforces the {@link WritePolicy} (S5); it verifies loads
+ * against expected metadata while streaming (R2); and it maps every failure to an unchecked {@link
+ * ExternalResourceException} that names the storage and the location (T2). The rules themselves
+ * are listed in {@code docs/contract.md}.
+ *
+ * <p>Nulls: no method accepts a {@code null} argument ({@link NullPointerException}); no method
+ * returns {@code null}.
+ *
+ * <p>Threads: a storage is safe for concurrent use, and its operations are linearizable per
+ * location (T1). After {@link #close()}, every method but {@code close} throws {@link
+ * IllegalStateException}.
+ *
+ * <h2>For backend authors</h2>
+ *
+ * <p>Subclass and implement the protected hooks. A hook receives an already validated {@link
+ * Location}, never hashes, never checks a write policy, and reports "absent" by returning {@code
+ * null} or {@code false}; failures are {@link IOException}s (or {@link ExternalResourceException}s
+ * it builds itself, which pass through unchanged), and the core maps them: {@link
+ * NoSuchFileException} to {@link MissingExternalResourceException}, {@link
+ * FileAlreadyExistsException} to {@link ExistingExternalResourceException}, anything else to
+ * {@link ExternalResourceException}. Override {@link #toString()} to name the backend and its root
+ * in messages, without credentials. Then run the test kit ({@code stowage-testkit}) against it.
+ */
+public abstract class ExternalStorage implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ExternalStorage.class);
+  private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+  private static final int RACE_RETRIES = 3;
+
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  /** For subclasses. */
+  protected ExternalStorage() {}
+
+  // ---------------------------------------------------------------------------------------------
+  // Storing
+
+  /** Same as {@code storeBytes(location, data, WritePolicy.OVERWRITE)}. */
+  public final Metadata storeBytes(String location, byte[] data) {
+    return storeBytes(location, data, WritePolicy.OVERWRITE);
+  }
+
+  /**
+   * Stores a copy of {@code data} at {@code location}. The array is only read, and changing it
+   * afterwards changes nothing stored.
+   *
+   * @return the stored object's metadata, computed from the bytes stored (S1); under {@link
+   *     WritePolicy#SKIP_IF_EXISTS} or {@link WritePolicy#FAIL_IF_DIFFERENT}, when nothing was
+   *     stored, the present object's
+   * @throws InvalidLocationException if the location breaks rule L2; nothing is stored
+   * @throws ExistingExternalResourceException if the policy refuses to replace the present object
+   * @throws ExternalResourceException if the backend fails; the previous object, if any, is as it
+   *     was (S2)
+   */
+  public final Metadata storeBytes(String location, byte[] data, WritePolicy policy) {
+    Location loc = Location.of(location);
+    Objects.requireNonNull(data, "data");
+    Objects.requireNonNull(policy, "policy");
+    return store(loc, new Opener(() -> ObjectSource.ofBytes(data), true, false), policy);
+  }
+
+  /** Same as {@code storeStream(location, in, WritePolicy.OVERWRITE)}. */
+  public final Metadata storeStream(String location, InputStream in) {
+    return storeStream(location, in, WritePolicy.OVERWRITE);
+  }
+
+  /**
+   * Stores the bytes of {@code in}, read to its end, at {@code location}, in bounded memory
+   * whatever its length (S4).
+   *
+   * <p>Ownership: the stream stays the caller's; it is read but never closed. It is read to its end
+   * when the object is stored, and also under {@link WritePolicy#FAIL_IF_DIFFERENT} (to know its
+   * MD5); under {@link WritePolicy#SKIP_IF_EXISTS} and {@link WritePolicy#CREATE} with an object
+   * present, it may be left partly or wholly unread.
+   *
+   * <p>If reading {@code in} fails, nothing is stored and the previous object is as it was; the
+   * {@link ExternalResourceException} thrown says that the source failed, and its cause is the
+   * stream's {@link IOException}.
+   *
+   * @return the stored object's metadata (see {@link #storeBytes(String, byte[], WritePolicy)})
+   * @throws InvalidLocationException if the location breaks rule L2; {@code in} is not read
+   * @throws ExistingExternalResourceException if the policy refuses to replace the present object
+   * @throws ExternalResourceException if reading {@code in} or the backend fails
+   */
+  public final Metadata storeStream(String location, InputStream in, WritePolicy policy) {
+    Location loc = Location.of(location);
+    Objects.requireNonNull(in, "in");
+    Objects.requireNonNull(policy, "policy");
+    return store(loc, new Opener(() -> ObjectSource.ofStream(in), false, false), policy);
+  }
+
+  /** Same as {@code storePath(location, source, WritePolicy.OVERWRITE)}. */
+  public final Metadata storePath(String location, Path source, WritePolicy policy) {
+    Location loc = Location.of(location);
+    Objects.requireNonNull(source, "source");
+    Objects.requireNonNull(policy, "policy");
+    return store(loc, new Opener(() -> ObjectSource.ofPath(source), true, true), policy);
+  }
+
+  /**
+   * Stores a copy of the regular file {@code source} at {@code location} (S3): the file is only
+   * read, never moved or changed. Symbolic links are followed. The file should not change while it
+   * is stored; the metadata returned describes the bytes actually read.
+   *
+   * @return the stored object's metadata (see {@link #storeBytes(String, byte[], WritePolicy)})
+   * @throws InvalidLocationException if the location breaks rule L2
+   * @throws ExternalResourceException if {@code source} is missing, is a directory or cannot be
+   *     read (nothing is stored), or the backend fails
+   * @throws ExistingExternalResourceException if the policy refuses to replace the present object
+   */
+  public final Metadata storePath(String location, Path source) {
+    return storePath(location, source, WritePolicy.OVERWRITE);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Loading
+
+  /**
+   * Opens the object at {@code location} for reading, as stored, without verification. Use {@link
+   * #loadStream(String, Metadata)} to verify.
+   *
+   * <p>Ownership: the caller must close the returned stream. Reading it may throw {@link
+   * IOException}s from the backend.
+   *
+   * @throws MissingExternalResourceException if no object is at {@code location}, at call time
+   *     (R1)
+   */
+  public final InputStream loadStream(String location) {
+    Location loc = Location.of(location);
+    checkOpen();
+    return openOrMissing(loc, "load");
+  }
+
+  /**
+   * Opens the object at {@code location} for reading, verified against {@code expected} while it
+   * is read, in one pass (R2): the read that would report the end of the data throws {@link
+   * ChangedExternalResourceException} instead if the size or the MD5 differs, and a read past the
+   * expected size throws at once. So a caller that reads to the end never takes damaged or
+   * truncated data for good. A caller that closes the stream before its end gets no verdict.
+   *
+   * <p>Ownership: the caller must close the returned stream.
+   *
+   * @throws MissingExternalResourceException if no object is at {@code location}, at call time
+   */
+  public final InputStream loadStream(String location, Metadata expected) {
+    Location loc = Location.of(location);
+    Objects.requireNonNull(expected, "expected");
+    checkOpen();
+    return new VerifyingInputStream(
+        openOrMissing(loc, "verified load"), expected, location, this + ": verified load", "R2");
+  }
+
+  /**
+   * Reads the whole object at {@code location} into a new array, without verification.
+   *
+   * @throws MissingExternalResourceException if no object is at {@code location}
+   * @throws ExternalResourceException if reading fails
+   * @throws OutOfMemoryError if the object does not fit in an array
+   */
+  public final byte[] loadBytes(String location) {
+    Location loc = Location.of(location);
+    checkOpen();
+    try (InputStream in = openOrMissing(loc, "load")) {
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw mapped("load", loc, e);
+    }
+  }
+
+  /**
+   * Reads the whole object at {@code location} into a new array, verified against {@code
+   * expected} (R2).
+   *
+   * @throws MissingExternalResourceException if no object is at {@code location}
+   * @throws ChangedExternalResourceException if the bytes do not match {@code expected}
+   * @throws IllegalArgumentException if {@code expected.size()} does not fit in an array
+   */
+  public final byte[] loadBytes(String location, Metadata expected) {
+    Objects.requireNonNull(expected, "expected");
+    if (expected.size() > MAX_ARRAY) {
+      throw new IllegalArgumentException(
+          "an object of " + expected.size() + " bytes does not fit in an array; use loadStream");
+    }
+    try (InputStream in = loadStream(location, expected)) {
+      byte[] data = new byte[(int) expected.size()];
+      int off = 0;
+      int n;
+      while (off < data.length && (n = in.read(data, off, data.length - off)) >= 0) {
+        off += n;
+      }
+      if (in.read() >= 0) {
+        throw new AssertionError("unreachable: the verifying stream refuses extra bytes");
+      }
+      return data;
+    } catch (IOException e) {
+      throw mapped("verified load", Location.of(location), e);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Querying
+
+  /**
+   * Whether an object is stored at {@code location}. False for a "directory" or a mere prefix of
+   * other locations (R5).
+   */
+  public final boolean exists(String location) {
+    Location loc = Location.of(location);
+    checkOpen();
+    return call("exists", loc, () -> objectExists(loc));
+  }
+
+  /**
+   * The metadata of the object at {@code location}, without reading it where the backend can
+   * (R3).
+   *
+   * @throws MissingExternalResourceException if no object is there
+   * @throws ChangedExternalResourceException if the backend can tell that the object was changed
+   *     behind its back since its metadata was recorded
+   */
+  public final Metadata getMetadata(String location) {
+    Location loc = Location.of(location);
+    checkOpen();
+    Metadata metadata = call("getMetadata", loc, () -> objectMetadata(loc));
+    if (metadata == null) {
+      throw missing("getMetadata", loc);
+    }
+    return metadata;
+  }
+
+  /**
+   * Re-reads the whole object at {@code location} and checks it against its recorded metadata
+   * (R4).
+   *
+   * @return the metadata it was checked against
+   * @throws MissingExternalResourceException if no object is there
+   * @throws ChangedExternalResourceException if the bytes do not match the metadata
+   */
+  public final Metadata verify(String location) {
+    Location loc = Location.of(location);
+    checkOpen();
+    OpenObject opened = call("verify", loc, () -> openWithMetadata(loc));
+    if (opened == null) {
+      throw missing("verify", loc);
+    }
+    try (InputStream in =
+        new VerifyingInputStream(
+            opened.stream(), opened.metadata(), location, this + ": verify", "R4")) {
+      byte[] buffer = new byte[ObjectSource.BUFFER_SIZE];
+      while (in.read(buffer) >= 0) {
+        // the verifying stream checks at the end
+      }
+    } catch (IOException e) {
+      throw mapped("verify", loc, e);
+    }
+    return opened.metadata();
+  }
+
+  /**
+   * Where the object at {@code location} lives, or would live: a {@code file:} URI for a
+   * filesystem backend, {@code s3://bucket/key} for S3 (gufe's {@code get_filename}). Does not
+   * check that an object is there.
+   */
+  public final URI uri(String location) {
+    Location loc = Location.of(location);
+    checkOpen();
+    return call("uri", loc, () -> objectUri(loc));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Deleting
+
+  /**
+   * Deletes the object at {@code location} (D1).
+   *
+   * @throws MissingExternalResourceException if no object is there
+   */
+  public final void delete(String location) {
+    Location loc = Location.of(location);
+    checkOpen();
+    if (!call("delete", loc, () -> deleteObject(loc))) {
+      throw missing("delete", loc);
+    }
+  }
+
+  /**
+   * Deletes the object at {@code location} if there is one (D1).
+   *
+   * @return whether an object was deleted
+   */
+  public final boolean deleteIfExists(String location) {
+    Location loc = Location.of(location);
+    checkOpen();
+    return call("deleteIfExists", loc, () -> deleteObject(loc));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Listing
+
+  /** Same as {@code iterContents("")}: every object. */
+  public final Stream<String> iterContents() {
+    return iterContents("");
+  }
+
+  /**
+   * The locations of the objects whose location starts with {@code prefix} as a plain string (I1:
+   * {@code "a/b"} matches {@code "a/b.txt"} and {@code "a/bc/d"}), in ascending order of their
+   * UTF-8 bytes (I2). Never a directory, a temp file or a metadata file.
+   *
+   * <p>The stream is lazy and holds a page of locations, not the listing, in memory (I3). Objects
+   * stored or deleted while it runs may or may not appear (I4).
+   *
+   * <p>Ownership: <b>the caller must close the returned stream</b>, with try-with-resources, as for
+   * {@link java.nio.file.Files#list}: it may hold open directories or connections. A failure while
+   * it is consumed is thrown from the consuming operation as an {@link ExternalResourceException}.
+   * A location that the backend holds but that breaks rule L2 (written by another tool) is skipped
+   * and logged at WARN.
+   *
+   * @param prefix a prefix per rule L5: empty, or a valid location, optionally ending in {@code /}
+   * @throws InvalidLocationException if {@code prefix} breaks rule L5
+   */
+  public final Stream<String> iterContents(String prefix) {
+    Location.checkPrefix(prefix);
+    checkOpen();
+    Stream<String> listed = call("iterContents", null, () -> listObjects(prefix));
+    Spliterator<String> checked = new CheckedListing(listed.spliterator(), prefix);
+    return StreamSupport.stream(checked, false).onClose(listed::close);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Lifecycle
+
+  /**
+   * Closes the storage and releases what it holds (connections, thread pools). Idempotent. Streams
+   * already handed out may fail afterwards.
+   */
+  @Override
+  public final void close() {
+    if (closed.compareAndSet(false, true)) {
+      call("close", null, () -> {
+        closeStorage();
+        return null;
+      });
+    }
+  }
+
+  /** Whether {@link #close()} has been called. */
+  public final boolean isClosed() {
+    return closed.get();
+  }
+
+  /**
+   * Names the storage in messages, for example {@code FileStorage[/data/store]}. Backends override
+   * it; it must never contain a credential.
+   */
+  @Override
+  public String toString() {
+    return getClass().getSimpleName();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Hooks
+
+  /**
+   * Stores {@code source} at {@code location} atomically (S2).
+   *
+   * <p>Read {@code source} to its end (through {@link ObjectSource#stream()} or {@link
+   * ObjectSource#transferTo}), then take {@link ObjectSource#metadata()} for whatever the backend
+   * records, then commit: make the complete object visible in one step. If {@code
+   * replaceExisting} is false, commit only if no object is present, atomically (of concurrent
+   * writers exactly one succeeds), and otherwise change nothing and return false; the backend may
+   * then stop reading early. If anything fails (the source throws, the disk fills), leave the
+   * previous object as it was and no temporary object visible.
+   *
+   * @return true if the object was stored; false only if {@code replaceExisting} is false and an
+   *     object was present
+   */
+  protected abstract boolean writeObject(
+      Location location, ObjectSource source, boolean replaceExisting) throws IOException;
+
+  /**
+   * Opens the object for reading, or returns {@code null} if there is none. The caller closes the
+   * stream.
+   */
+  protected abstract InputStream openObject(Location location) throws IOException;
+
+  /** Whether an object (not a directory, not a prefix) is stored at {@code location} (R5). */
+  protected abstract boolean objectExists(Location location) throws IOException;
+
+  /**
+   * The object's metadata, or {@code null} if there is none; without reading the object where the
+   * backend can (R3). If the backend can tell that the object changed behind its back, throw
+   * {@link ChangedExternalResourceException}, never re-record.
+   */
+  protected abstract Metadata objectMetadata(Location location) throws IOException;
+
+  /**
+   * Deletes the object, and returns whether there was one (D1). A filesystem backend also removes
+   * parent directories left empty.
+   */
+  protected abstract boolean deleteObject(Location location) throws IOException;
+
+  /**
+   * The locations that start with {@code prefix} (already validated by rule L5), lazily, in
+   * ascending {@linkplain Location#UTF8_ORDER UTF-8 byte order}, each once, without temp or
+   * metadata files. The core closes the stream. Failures while it is consumed are thrown as {@link
+   * UncheckedIOException} or {@link ExternalResourceException}. The core skips, with a warning,
+   * any listed string that is not a valid location.
+   */
+  protected abstract Stream<String> listObjects(String prefix) throws IOException;
+
+  /** Where the object at {@code location} lives or would live. */
+  protected abstract URI objectUri(Location location) throws IOException;
+
+  /**
+   * Opens the object together with the metadata that describes exactly the bytes the stream will
+   * yield, for {@link #verify}; {@code null} if there is none. The default reads the metadata,
+   * opens the object, and reads the metadata again, retrying while a concurrent writer changes it.
+   * Backends that get both in one request (an S3 GET) override it.
+   */
+  protected OpenObject openWithMetadata(Location location) throws IOException {
+    for (int attempt = 0; ; attempt++) {
+      Metadata before = objectMetadata(location);
+      if (before == null) {
+        return null;
+      }
+      InputStream in = openObject(location);
+      if (in == null) {
+        continue;
+      }
+      Metadata after;
+      try {
+        after = objectMetadata(location);
+      } catch (IOException | RuntimeException e) {
+        in.close();
+        throw e;
+      }
+      if (before.equals(after) || attempt >= RACE_RETRIES) {
+        return new OpenObject(in, before);
+      }
+      in.close();
+    }
+  }
+
+  /** Releases the backend's resources; called once, by the first {@link #close()}. */
+  protected void closeStorage() throws IOException {}
+
+  /**
+   * An open object with the metadata of exactly the bytes its stream yields.
+   *
+   * @param stream the object's bytes; the receiver closes it
+   * @param metadata what those bytes should hash to
+   */
+  protected record OpenObject(InputStream stream, Metadata metadata) {
+    /** Both components must be non-null. */
+    public OpenObject {
+      Objects.requireNonNull(stream, "stream");
+      Objects.requireNonNull(metadata, "metadata");
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Internals
+
+  private Metadata store(Location loc, Opener opener, WritePolicy policy) {
+    checkOpen();
+    for (int attempt = 0; ; attempt++) {
+      switch (policy) {
+        case OVERWRITE:
+          return write(loc, opener, true, false).metadata;
+        case CREATE:
+          {
+            Attempt a = write(loc, opener, false, false);
+            if (!a.committed) {
+              throw new ExistingExternalResourceException(
+                  this + ": store of " + Location.quote(loc.value())
+                      + " with policy CREATE refused: an object is already there (rule S5)",
+                  loc.value());
+            }
+            return a.metadata;
+          }
+        case SKIP_IF_EXISTS:
+          {
+            Metadata present = call("store", loc, () -> objectMetadata(loc));
+            if (present != null) {
+              return present;
+            }
+            Attempt a = write(loc, opener, false, false);
+            if (a.committed) {
+              return a.metadata;
+            }
+            present = call("store", loc, () -> objectMetadata(loc));
+            if (present != null) {
+              return present;
+            }
+            break; // created and deleted again meanwhile: try once more
+          }
+        case FAIL_IF_DIFFERENT:
+          {
+            Metadata present = call("store", loc, () -> objectMetadata(loc));
+            Metadata ours;
+            if (present == null) {
+              Attempt a = write(loc, opener, false, true);
+              if (a.committed) {
+                return a.metadata;
+              }
+              ours = a.metadata;
+              present = call("store", loc, () -> objectMetadata(loc));
+              if (present == null) {
+                break; // created and deleted again meanwhile: try once more
+              }
+            } else {
+              ours = hashOnly(loc, opener);
+            }
+            if (present.equals(ours)) {
+              return present;
+            }
+            throw new ExistingExternalResourceException(
+                this + ": store of " + Location.quote(loc.value())
+                    + " with policy FAIL_IF_DIFFERENT refused: the object there has MD5 "
+                    + present.md5() + " and " + present.size() + " bytes, the new content MD5 "
+                    + ours.md5() + " and " + ours.size() + " bytes (rule S5)",
+                loc.value());
+          }
+        default:
+          throw new AssertionError(policy);
+      }
+      if (!opener.reopenable || attempt >= RACE_RETRIES) {
+        throw new ExternalResourceException(
+            this + ": store of " + Location.quote(loc.value()) + " with policy " + policy
+                + " gave up: the object was created and deleted again by concurrent writers while"
+                + " this store ran, and the source stream cannot be read twice; retry",
+            loc.value(),
+            null);
+      }
+    }
+  }
+
+  private Attempt write(Location loc, Opener opener, boolean replace, boolean metadataOnConflict) {
+    ObjectSource source = openSource(loc, opener);
+    try {
+      boolean committed = call("store", loc, () -> writeObject(loc, source, replace));
+      if (committed) {
+        if (!source.isEnded()) {
+          throw new IllegalStateException(
+              this + " committed " + Location.quote(loc.value())
+                  + " before reading its content to the end: a backend bug");
+        }
+        return new Attempt(true, source.metadata());
+      }
+      if (replace) {
+        throw new IllegalStateException(
+            this + " refused to replace " + Location.quote(loc.value())
+                + " though asked to: a backend bug");
+      }
+      return new Attempt(false, metadataOnConflict ? call("store", loc, source::drain) : null);
+    } finally {
+      closeOwned(loc, opener, source);
+    }
+  }
+
+  private Metadata hashOnly(Location loc, Opener opener) {
+    ObjectSource source = openSource(loc, opener);
+    try {
+      return call("store", loc, source::drain);
+    } finally {
+      closeOwned(loc, opener, source);
+    }
+  }
+
+  private ObjectSource openSource(Location loc, Opener opener) {
+    try {
+      return opener.open.open();
+    } catch (NoSuchFileException e) {
+      throw new ExternalResourceException(
+          this + ": cannot store " + Location.quote(loc.value()) + ": the source file "
+              + e.getFile() + " does not exist (rule S3)",
+          loc.value(),
+          e);
+    } catch (IOException e) {
+      throw new ExternalResourceException(
+          this + ": cannot store " + Location.quote(loc.value()) + ": cannot read the source: "
+              + e.getMessage() + " (rule S3)",
+          loc.value(),
+          e);
+    }
+  }
+
+  private void closeOwned(Location loc, Opener opener, ObjectSource source) {
+    if (opener.ownsSource) {
+      try {
+        source.closeSource();
+      } catch (IOException e) {
+        LOG.warn("{}: closing the source of {} failed", this, Location.quote(loc.value()), e);
+      }
+    }
+  }
+
+  private InputStream openOrMissing(Location loc, String operation) {
+    InputStream in = call(operation, loc, () -> openObject(loc));
+    if (in == null) {
+      throw missing(operation, loc);
+    }
+    return in;
+  }
+
+  private MissingExternalResourceException missing(String operation, Location loc) {
+    return new MissingExternalResourceException(
+        this + ": " + operation + " of " + Location.quote(loc.value())
+            + " failed: no object is stored there",
+        loc.value());
+  }
+
+  private void checkOpen() {
+    if (closed.get()) {
+      throw new IllegalStateException(this + " is closed");
+    }
+  }
+
+  private <T> T call(String operation, Location loc, IoCall<T> hook) {
+    try {
+      return hook.call();
+    } catch (IOException e) {
+      throw mapped(operation, loc, e);
+    } catch (UncheckedIOException e) {
+      throw mapped(operation, loc, e.getCause());
+    }
+  }
+
+  private ExternalResourceException mapped(String operation, Location loc, IOException e) {
+    String where = loc == null ? "" : " of " + Location.quote(loc.value());
+    String location = loc == null ? null : loc.value();
+    String prefix = this + ": " + operation + where + " failed: ";
+    if (e instanceof NoSuchFileException) {
+      return new MissingExternalResourceException(prefix + "no object is stored there", location, e);
+    }
+    if (e instanceof FileAlreadyExistsException) {
+      return new ExistingExternalResourceException(prefix + "an object is already there", location, e);
+    }
+    if (e instanceof ObjectSource.SourceReadException) {
+      return new ExternalResourceException(
+          prefix + e.getMessage() + "; nothing was stored", location, e.getCause());
+    }
+    return new ExternalResourceException(prefix + e, location, e);
+  }
+
+  @FunctionalInterface
+  private interface IoCall<T> {
+    T call() throws IOException;
+  }
+
+  @FunctionalInterface
+  private interface SourceFactory {
+    ObjectSource open() throws IOException;
+  }
+
+  /** How to (re)open a store call's source, and whether the core owns what it opens. */
+  private record Opener(SourceFactory open, boolean reopenable, boolean ownsSource) {}
+
+  private record Attempt(boolean committed, Metadata metadata) {}
+
+  /**
+   * Passes on a backend's listing, skipping strings that are not valid locations or do not start
+   * with the prefix, checking the order, and mapping failures.
+   */
+  private final class CheckedListing extends Spliterators.AbstractSpliterator<String> {
+    private final Spliterator<String> listed;
+    private final String prefix;
+    private String last;
+
+    CheckedListing(Spliterator<String> listed, String prefix) {
+      super(Long.MAX_VALUE, ORDERED | DISTINCT | SORTED | NONNULL);
+      this.listed = listed;
+      this.prefix = prefix;
+    }
+
+    @Override
+    public boolean tryAdvance(Consumer<? super String> action) {
+      String[] next = new String[1];
+      while (true) {
+        boolean advanced;
+        try {
+          advanced = listed.tryAdvance(s -> next[0] = s);
+        } catch (UncheckedIOException e) {
+          throw mapped("iterContents(" + Location.quote(prefix) + ")", null, e.getCause());
+        }
+        if (!advanced) {
+          return false;
+        }
+        String location = next[0];
+        if (location == null || !location.startsWith(prefix)) {
+          throw new IllegalStateException(
+              ExternalStorage.this + " listed " + Location.quote(location) + " for the prefix "
+                  + Location.quote(prefix) + ": a backend bug (rule I1)");
+        }
+        if (!Location.isValid(location)) {
+          LOG.warn(
+              "{}: skipping {} in a listing: it is not a valid location (rule L2)",
+              ExternalStorage.this,
+              Location.quote(location));
+          continue;
+        }
+        if (last != null && Location.UTF8_ORDER.compare(last, location) >= 0) {
+          throw new IllegalStateException(
+              ExternalStorage.this + " listed " + Location.quote(location) + " after "
+                  + Location.quote(last) + ": a backend bug (rule I2)");
+        }
+        last = location;
+        action.accept(location);
+        return true;
+      }
+    }
+
+    @Override
+    public java.util.Comparator<? super String> getComparator() {
+      return Location.UTF8_ORDER;
+    }
+  }
+}

@@ -1,0 +1,61 @@
+package org.stowage;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Objects;
+import java.util.regex.Pattern;
+import org.apache.commons.codec.binary.Hex;
+
+/**
+ * What a store records about an object: the MD5 of its bytes as 32 lowercase hexadecimal digits,
+ * and its size in bytes (contract rule S1).
+ *
+ * <p>Two objects with equal metadata are taken to hold the same bytes. MD5 is the per-object
+ * integrity check, as in gufe and in S3's {@code Content-MD5}; content addressing uses {@code
+ * Digest} with SHA-256 instead (rule C1).
+ *
+ * @param md5 the MD5 of the bytes, 32 lowercase hexadecimal digits
+ * @param size the number of bytes, zero or more
+ */
+public record Metadata(String md5, long size) {
+  private static final Pattern MD5_HEX = Pattern.compile("[0-9a-f]{32}");
+
+  /**
+   * Validates the fields.
+   *
+   * @throws NullPointerException if {@code md5} is null
+   * @throws IllegalArgumentException if {@code md5} is not 32 lowercase hexadecimal digits, or
+   *     {@code size} is negative
+   */
+  public Metadata {
+    Objects.requireNonNull(md5, "md5");
+    if (!MD5_HEX.matcher(md5).matches()) {
+      throw new IllegalArgumentException(
+          "md5 must be 32 lowercase hexadecimal digits, got " + Location.quote(md5));
+    }
+    if (size < 0) {
+      throw new IllegalArgumentException("size must not be negative, got " + size);
+    }
+  }
+
+  /** The metadata of {@code data}: its MD5 and its length. The array is only read. */
+  public static Metadata of(byte[] data) {
+    MessageDigest md5 = newMd5();
+    md5.update(data);
+    return new Metadata(Hex.encodeHexString(md5.digest()), data.length);
+  }
+
+  /** A new MD5 {@link MessageDigest}; every Java platform must provide one. */
+  static MessageDigest newMd5() {
+    try {
+      return MessageDigest.getInstance("MD5");
+    } catch (NoSuchAlgorithmException e) {
+      throw new AssertionError("every Java platform provides MD5", e);
+    }
+  }
+
+  /** Finishes {@code md5} into metadata for {@code size} bytes. */
+  static Metadata finish(MessageDigest md5, long size) {
+    return new Metadata(Hex.encodeHexString(md5.digest()), size);
+  }
+}
