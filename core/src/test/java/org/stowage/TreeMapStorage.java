@@ -1,0 +1,101 @@
+package org.stowage;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+
+/**
+ * A plain backend for the core's own tests: a synchronized TreeMap. Tests bend it through the
+ * public fields to show that the core catches what a faulty backend does.
+ */
+class TreeMapStorage extends ExternalStorage {
+  final TreeMap<String, byte[]> objects = new TreeMap<>(Location.UTF8_ORDER);
+  final List<String> hookCalls = new ArrayList<>();
+  int closeCalls;
+  /** Rewrites the listing the backend returns. */
+  UnaryOperator<List<String>> listingFault = UnaryOperator.identity();
+  /** Thrown by every hook when set. */
+  IOException hookFailure;
+  /** Commit without reading the content to its end. */
+  boolean commitWithoutReading;
+
+  @Override
+  protected synchronized boolean writeObject(
+      Location location, ObjectSource source, boolean replaceExisting) throws IOException {
+    hook("write " + location);
+    if (!replaceExisting && objects.containsKey(location.value())) {
+      return false;
+    }
+    byte[] data = commitWithoutReading ? new byte[0] : source.stream().readAllBytes();
+    objects.put(location.value(), data);
+    return true;
+  }
+
+  @Override
+  protected synchronized InputStream openObject(Location location) throws IOException {
+    hook("open " + location);
+    byte[] data = objects.get(location.value());
+    return data == null ? null : new ByteArrayInputStream(data);
+  }
+
+  @Override
+  protected synchronized boolean objectExists(Location location) throws IOException {
+    hook("exists " + location);
+    return objects.containsKey(location.value());
+  }
+
+  @Override
+  protected synchronized Metadata objectMetadata(Location location) throws IOException {
+    hook("metadata " + location);
+    byte[] data = objects.get(location.value());
+    return data == null ? null : Metadata.of(data);
+  }
+
+  @Override
+  protected synchronized boolean deleteObject(Location location) throws IOException {
+    hook("delete " + location);
+    return objects.remove(location.value()) != null;
+  }
+
+  @Override
+  protected synchronized Stream<String> listObjects(String prefix) throws IOException {
+    hook("list " + prefix);
+    List<String> keys = new ArrayList<>();
+    for (String k : objects.tailMap(prefix, true).keySet()) {
+      if (!k.startsWith(prefix)) {
+        break;
+      }
+      keys.add(k);
+    }
+    return listingFault.apply(keys).stream();
+  }
+
+  @Override
+  protected URI objectUri(Location location) throws IOException {
+    hook("uri " + location);
+    return URI.create("tree:/" + location.value());
+  }
+
+  @Override
+  protected void closeStorage() {
+    closeCalls++;
+  }
+
+  private void hook(String call) throws IOException {
+    hookCalls.add(call);
+    if (hookFailure != null) {
+      throw hookFailure;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "TreeMapStorage[test]";
+  }
+}

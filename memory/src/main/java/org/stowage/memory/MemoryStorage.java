@@ -1,0 +1,221 @@
+package org.stowage.memory;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.Arrays;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.stowage.ExternalResourceException;
+import org.stowage.ExternalStorage;
+import org.stowage.Location;
+import org.stowage.Metadata;
+import org.stowage.ObjectSource;
+
+/**
+ * An {@link ExternalStorage} that keeps its objects in the heap: for tests, for caches, and for
+ * units of work whose outputs need not outlive the process.
+ *
+ * <p>Everything {@link ExternalStorage} promises holds; in particular:
+ *
+ * <ul>
+ *   <li><b>Copies.</b> It copies what it is given and hands out copies: changing an array after
+ *       {@code storeBytes}, or one returned by {@code loadBytes}, changes nothing stored.
+ *   <li><b>Threads.</b> Safe for concurrent use; every operation is atomic per location. Reads
+ *       take no lock; writes and deletes of all locations share one short lock, held only to swap
+ *       the stored array and account for its size, never while reading a source.
+ *   <li><b>Listing.</b> Sorted in UTF-8 byte order, lazy and weakly consistent: a listing walks
+ *       the live map without copying it, and sees objects stored or deleted while it runs or not
+ *       (rule I4).
+ *   <li><b>Bound.</b> {@link #MemoryStorage(long)} bounds the total bytes held. A store that would
+ *       pass the bound fails with an {@link ExternalResourceException} that names the location,
+ *       the sizes and the bound, and changes nothing; it stops reading its source as soon as the
+ *       bound is passed, so an endless stream cannot exhaust the heap.
+ *   <li><b>URIs.</b> {@link #uri} returns {@code memory://store-N/<location>}, where {@code N}
+ *       tells instances in one JVM apart; such a URI means nothing outside this process.
+ * </ul>
+ *
+ * <p>{@link #close()} drops every object.
+ */
+public final class MemoryStorage extends ExternalStorage {
+  private static final AtomicInteger INSTANCES = new AtomicInteger();
+  private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+
+  private final ConcurrentSkipListMap<String, Stored> objects =
+      new ConcurrentSkipListMap<>(Location.UTF8_ORDER);
+  private final Object writeLock = new Object();
+  private final long maxTotalBytes;
+  private final String name = "store-" + INSTANCES.incrementAndGet();
+  private long usedBytes; // guarded by writeLock
+
+  /** An unbounded store: it holds as much as the heap does. */
+  public MemoryStorage() {
+    this(Long.MAX_VALUE);
+  }
+
+  /**
+   * A store that holds at most {@code maxTotalBytes} bytes of object content in all (metadata and
+   * locations are not counted).
+   *
+   * @throws IllegalArgumentException if {@code maxTotalBytes} is negative
+   */
+  public MemoryStorage(long maxTotalBytes) {
+    if (maxTotalBytes < 0) {
+      throw new IllegalArgumentException("maxTotalBytes must not be negative: " + maxTotalBytes);
+    }
+    this.maxTotalBytes = maxTotalBytes;
+  }
+
+  /** The bound on total bytes, {@link Long#MAX_VALUE} if unbounded. */
+  public long maxTotalBytes() {
+    return maxTotalBytes;
+  }
+
+  /** The total bytes of object content held now. */
+  public long usedBytes() {
+    synchronized (writeLock) {
+      return usedBytes;
+    }
+  }
+
+  @Override
+  protected boolean writeObject(Location location, ObjectSource source, boolean replaceExisting)
+      throws IOException {
+    if (!replaceExisting && objects.containsKey(location.value())) {
+      return false; // early answer; checked again under the lock
+    }
+    byte[] data = readBounded(location, source);
+    Stored stored = new Stored(data, source.metadata());
+    synchronized (writeLock) {
+      Stored previous = objects.get(location.value());
+      if (previous != null && !replaceExisting) {
+        return false;
+      }
+      long after = usedBytes - (previous == null ? 0 : previous.data.length) + data.length;
+      if (after > maxTotalBytes) {
+        throw overBound(location, data.length);
+      }
+      objects.put(location.value(), stored);
+      usedBytes = after;
+    }
+    return true;
+  }
+
+  /**
+   * Reads the whole source into a new array, failing as soon as it could not fit: past the bound
+   * (counting the space the replaced object would free), or past the largest array.
+   */
+  private byte[] readBounded(Location location, ObjectSource source) throws IOException {
+    long room;
+    synchronized (writeLock) {
+      Stored previous = objects.get(location.value());
+      room = maxTotalBytes - usedBytes + (previous == null ? 0 : previous.data.length);
+    }
+    long limit = Math.min(room, MAX_ARRAY);
+    long hint = source.knownSize().orElse(8192);
+    if (hint > limit) {
+      throw overBound(location, hint);
+    }
+    byte[] buffer = new byte[(int) Math.max(hint, 16)];
+    int length = 0;
+    InputStream in = source.stream();
+    while (true) {
+      if (length == buffer.length) {
+        if (length >= limit) {
+          if (in.read() < 0) {
+            break;
+          }
+          throw overBound(location, length + 1L);
+        }
+        buffer = Arrays.copyOf(buffer, (int) Math.min(limit, Math.max(2L * length, 16)));
+      }
+      int n = in.read(buffer, length, buffer.length - length);
+      if (n < 0) {
+        break;
+      }
+      length += n;
+    }
+    return length == buffer.length ? buffer : Arrays.copyOf(buffer, length);
+  }
+
+  private ExternalResourceException overBound(Location location, long atLeast) {
+    long used = usedBytes();
+    return new ExternalResourceException(
+        this + ": store of \"" + location.value() + "\" refused: at least " + atLeast
+            + " bytes would pass the bound of " + maxTotalBytes + " bytes (" + used
+            + " in use); nothing was stored",
+        location.value(),
+        null);
+  }
+
+  @Override
+  protected InputStream openObject(Location location) {
+    Stored stored = objects.get(location.value());
+    return stored == null ? null : new ByteArrayInputStream(stored.data);
+  }
+
+  @Override
+  protected OpenObject openWithMetadata(Location location) {
+    Stored stored = objects.get(location.value());
+    return stored == null
+        ? null
+        : new OpenObject(new ByteArrayInputStream(stored.data), stored.metadata);
+  }
+
+  @Override
+  protected boolean objectExists(Location location) {
+    return objects.containsKey(location.value());
+  }
+
+  @Override
+  protected Metadata objectMetadata(Location location) {
+    Stored stored = objects.get(location.value());
+    return stored == null ? null : stored.metadata;
+  }
+
+  @Override
+  protected boolean deleteObject(Location location) {
+    synchronized (writeLock) {
+      Stored removed = objects.remove(location.value());
+      if (removed == null) {
+        return false;
+      }
+      usedBytes -= removed.data.length;
+      return true;
+    }
+  }
+
+  @Override
+  protected Stream<String> listObjects(String prefix) {
+    return objects.tailMap(prefix, true).keySet().stream().takeWhile(k -> k.startsWith(prefix));
+  }
+
+  @Override
+  protected URI objectUri(Location location) throws IOException {
+    try {
+      return new URI("memory", name, "/" + location.value(), null);
+    } catch (URISyntaxException e) {
+      throw new IOException("cannot form a URI for " + location.value(), e);
+    }
+  }
+
+  @Override
+  protected void closeStorage() {
+    synchronized (writeLock) {
+      objects.clear();
+      usedBytes = 0;
+    }
+  }
+
+  /** Names the instance, for messages: {@code MemoryStorage[store-N]}. */
+  @Override
+  public String toString() {
+    return "MemoryStorage[" + name + "]";
+  }
+
+  /** A stored object: its bytes, never handed out, and their metadata. */
+  private record Stored(byte[] data, Metadata metadata) {}
+}
