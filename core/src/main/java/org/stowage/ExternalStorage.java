@@ -175,7 +175,7 @@ public abstract class ExternalStorage implements AutoCloseable {
     Location loc = Location.of(location);
     Objects.requireNonNull(expected, "expected");
     checkOpen();
-    return new VerifyingInputStream(
+    return VerifyingInputStream.ofMetadata(
         openOrMissing(loc, "verified load"), expected, location, this + ": verified load", "R2");
   }
 
@@ -273,7 +273,7 @@ public abstract class ExternalStorage implements AutoCloseable {
       throw missing("verify", loc);
     }
     try (InputStream in =
-        new VerifyingInputStream(
+        VerifyingInputStream.ofMetadata(
             opened.stream(), opened.metadata(), location, this + ": verify", "R4")) {
       byte[] buffer = new byte[ObjectSource.BUFFER_SIZE];
       while (in.read(buffer) >= 0) {

@@ -4,34 +4,77 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Objects;
 
 /**
- * Checks a stream against expected metadata while it is read, in the same pass (rule R2). The read
- * that would report the end of the data throws {@link ChangedExternalResourceException} instead if
- * the size or the MD5 differs; a read past the expected size throws at once. {@code skip} reads and
- * hashes what it skips. Mark and reset are not supported.
+ * A stream that checks the bytes it passes on against an expected digest and size, in the same
+ * pass (rules R2, R4 and C3). The read that would report the end of the data throws {@link
+ * ChangedExternalResourceException} instead if the size or the digest differs; a read past the
+ * expected size throws at once. So a reader that reads to the end never takes damaged or truncated
+ * data for good; a reader that stops early gets no verdict.
+ *
+ * <p>{@link #skip} reads and hashes what it skips. Mark and reset are not supported. Closing it
+ * closes the wrapped stream. Not thread-safe, like most streams.
  */
-final class VerifyingInputStream extends FilterInputStream {
-  private final Metadata expected;
+public final class VerifyingInputStream extends FilterInputStream {
+  private final MessageDigest digest;
+  private final String expectedHex;
+  private final long expectedSize;
   private final String location;
   private final String operation;
   private final String rule;
-  private final MessageDigest md5 = Metadata.newMd5();
   private long count;
   private boolean verified;
 
-  /**
-   * @param operation names the storage and the operation for messages, e.g. {@code "FileStorage[/d]:
-   *     verified load"}
-   * @param rule the rule a mismatch breaks, {@code "R2"} or {@code "R4"}
-   */
-  VerifyingInputStream(
-      InputStream in, Metadata expected, String location, String operation, String rule) {
-    super(in);
-    this.expected = expected;
+  private VerifyingInputStream(
+      InputStream in,
+      MessageDigest digest,
+      String expectedHex,
+      long expectedSize,
+      String location,
+      String operation,
+      String rule) {
+    super(Objects.requireNonNull(in, "in"));
+    this.digest = digest;
+    this.expectedHex = expectedHex;
+    this.expectedSize = expectedSize;
     this.location = location;
     this.operation = operation;
     this.rule = rule;
+  }
+
+  /**
+   * Wraps {@code in} to check it against {@code expected}'s MD5 and size.
+   *
+   * @param location the location read, for messages
+   * @param operation names the storage and the operation, for messages: {@code "FileStorage[/d]:
+   *     verified load"}
+   * @param rule the rule a mismatch breaks, for messages: {@code "R2"}
+   */
+  public static VerifyingInputStream ofMetadata(
+      InputStream in, Metadata expected, String location, String operation, String rule) {
+    return new VerifyingInputStream(
+        in, Metadata.newMd5(), expected.md5(), expected.size(), location, operation, rule);
+  }
+
+  /**
+   * Wraps {@code in} to check it against a digest of any algorithm.
+   *
+   * @param digest a fresh digest of the expected algorithm; this stream owns it
+   * @param expectedHex the expected digest, lowercase hexadecimal
+   * @param expectedSize the expected number of bytes
+   */
+  public static VerifyingInputStream ofDigest(
+      InputStream in,
+      MessageDigest digest,
+      String expectedHex,
+      long expectedSize,
+      String location,
+      String operation,
+      String rule) {
+    return new VerifyingInputStream(
+        in, digest, expectedHex, expectedSize, location, operation, rule);
   }
 
   @Override
@@ -43,6 +86,7 @@ final class VerifyingInputStream extends FilterInputStream {
 
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
+    Objects.checkFromIndexSize(off, len, b.length);
     if (verified) {
       return -1;
     }
@@ -55,10 +99,10 @@ final class VerifyingInputStream extends FilterInputStream {
       verified = true;
       return -1;
     }
-    md5.update(b, off, n);
+    digest.update(b, off, n);
     count += n;
-    if (count > expected.size()) {
-      throw changed("it is longer than the expected " + expected.size() + " bytes");
+    if (count > expectedSize) {
+      throw changed("it is longer than the expected " + expectedSize + " bytes");
     }
     return n;
   }
@@ -89,17 +133,18 @@ final class VerifyingInputStream extends FilterInputStream {
 
   @Override
   public synchronized void reset() throws IOException {
-    throw new IOException("mark/reset not supported by a verifying stream");
+    throw new IOException("mark/reset is not supported by a verifying stream");
   }
 
   private void checkAtEnd() {
-    if (count != expected.size()) {
-      throw changed(
-          "it ended after " + count + " bytes, but " + expected.size() + " were expected");
+    if (count != expectedSize) {
+      throw changed("it ended after " + count + " bytes, but " + expectedSize + " were expected");
     }
-    Metadata actual = Metadata.finish(md5, count);
-    if (!actual.md5().equals(expected.md5())) {
-      throw changed("its MD5 is " + actual.md5() + ", but " + expected.md5() + " was expected");
+    String actual = HexFormat.of().formatHex(digest.digest());
+    if (!actual.equals(expectedHex)) {
+      throw changed(
+          "its " + digest.getAlgorithm() + " is " + actual + ", but " + expectedHex
+              + " was expected");
     }
   }
 

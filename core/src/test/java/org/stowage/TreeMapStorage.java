@@ -11,19 +11,26 @@ import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 /**
- * A plain backend for the core's own tests: a synchronized TreeMap. Tests bend it through the
- * public fields to show that the core catches what a faulty backend does.
+ * A plain backend for the core's own tests: a synchronized TreeMap, with metadata recorded at
+ * write time as a real backend records it. Tests bend it through the public fields to show that
+ * the core catches what a faulty backend does, and change {@link #objects} behind its back.
  */
-class TreeMapStorage extends ExternalStorage {
-  final TreeMap<String, byte[]> objects = new TreeMap<>(Location.UTF8_ORDER);
-  final List<String> hookCalls = new ArrayList<>();
-  int closeCalls;
+public class TreeMapStorage extends ExternalStorage {
+  public final TreeMap<String, byte[]> objects = new TreeMap<>(Location.UTF8_ORDER);
+  public final java.util.Map<String, Metadata> records = new java.util.HashMap<>();
+  public final List<String> hookCalls = java.util.Collections.synchronizedList(new ArrayList<>());
+  public int closeCalls;
   /** Rewrites the listing the backend returns. */
-  UnaryOperator<List<String>> listingFault = UnaryOperator.identity();
+  public UnaryOperator<List<String>> listingFault = UnaryOperator.identity();
   /** Thrown by every hook when set. */
-  IOException hookFailure;
+  public IOException hookFailure;
   /** Commit without reading the content to its end. */
-  boolean commitWithoutReading;
+  public boolean commitWithoutReading;
+
+  /** How many writes were committed or attempted. */
+  public long writeCalls() {
+    return hookCalls.stream().filter(c -> c.startsWith("write ")).count();
+  }
 
   @Override
   protected synchronized boolean writeObject(
@@ -34,6 +41,7 @@ class TreeMapStorage extends ExternalStorage {
     }
     byte[] data = commitWithoutReading ? new byte[0] : source.stream().readAllBytes();
     objects.put(location.value(), data);
+    records.put(location.value(), commitWithoutReading ? Metadata.of(data) : source.metadata());
     return true;
   }
 
@@ -53,13 +61,13 @@ class TreeMapStorage extends ExternalStorage {
   @Override
   protected synchronized Metadata objectMetadata(Location location) throws IOException {
     hook("metadata " + location);
-    byte[] data = objects.get(location.value());
-    return data == null ? null : Metadata.of(data);
+    return records.get(location.value());
   }
 
   @Override
   protected synchronized boolean deleteObject(Location location) throws IOException {
     hook("delete " + location);
+    records.remove(location.value());
     return objects.remove(location.value()) != null;
   }
 

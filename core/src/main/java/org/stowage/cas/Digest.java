@@ -1,0 +1,102 @@
+package org.stowage.cas;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The name of a piece of content: a hash algorithm, the content's hash under it, and its size
+ * (contract rule C1). SHA-256 is the default; MD5 stays the per-object integrity check of {@link
+ * org.stowage.Metadata}.
+ *
+ * <p>The text form, {@link #toString()}, is {@code sha256:<64 hex digits>:<size>}, for example
+ * {@code sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855:0}; {@link
+ * #parse} reads it back.
+ *
+ * @param algorithm the algorithm's name as used in locations and text: {@code "sha256"} or {@code
+ *     "sha512"}
+ * @param hex the hash, lowercase hexadecimal, of the length the algorithm gives
+ * @param size the content's size in bytes
+ */
+public record Digest(String algorithm, String hex, long size) {
+  /** The default algorithm's name. */
+  public static final String SHA256 = "sha256";
+  /** The other supported algorithm's name. */
+  public static final String SHA512 = "sha512";
+
+  private static final Pattern TEXT = Pattern.compile("([a-z0-9]+):([0-9a-f]+):([0-9]+)");
+
+  /**
+   * Validates the fields.
+   *
+   * @throws IllegalArgumentException if the algorithm is not supported, the hex is not lowercase
+   *     hexadecimal of the algorithm's length, or the size is negative
+   */
+  public Digest {
+    Objects.requireNonNull(algorithm, "algorithm");
+    Objects.requireNonNull(hex, "hex");
+    int hexLength = hexLength(algorithm);
+    if (hex.length() != hexLength || !hex.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      throw new IllegalArgumentException(
+          "a " + algorithm + " digest is " + hexLength + " lowercase hexadecimal digits, got \""
+              + hex + "\"");
+    }
+    if (size < 0) {
+      throw new IllegalArgumentException("size must not be negative: " + size);
+    }
+  }
+
+  /**
+   * Reads the text form {@code algorithm:hex:size}.
+   *
+   * @throws IllegalArgumentException if {@code text} is not a digest's text form
+   */
+  public static Digest parse(String text) {
+    Matcher m = TEXT.matcher(Objects.requireNonNull(text, "text"));
+    if (!m.matches()) {
+      throw new IllegalArgumentException(
+          "not a digest (expected algorithm:hex:size): \"" + text + "\"");
+    }
+    return new Digest(m.group(1), m.group(2), Long.parseLong(m.group(3)));
+  }
+
+  /** The SHA-256 digest of {@code data}. */
+  public static Digest sha256(byte[] data) {
+    MessageDigest md = newMessageDigest(SHA256);
+    md.update(data);
+    return new Digest(SHA256, java.util.HexFormat.of().formatHex(md.digest()), data.length);
+  }
+
+  /** A fresh {@link MessageDigest} for a supported algorithm name. */
+  public static MessageDigest newMessageDigest(String algorithm) {
+    String javaName =
+        switch (algorithm) {
+          case SHA256 -> "SHA-256";
+          case SHA512 -> "SHA-512";
+          default -> throw new IllegalArgumentException(
+              "unsupported digest algorithm \"" + algorithm + "\"; supported: sha256, sha512");
+        };
+    try {
+      return MessageDigest.getInstance(javaName);
+    } catch (NoSuchAlgorithmException e) {
+      throw new AssertionError("every Java platform provides " + javaName, e);
+    }
+  }
+
+  private static int hexLength(String algorithm) {
+    return switch (algorithm) {
+      case SHA256 -> 64;
+      case SHA512 -> 128;
+      default -> throw new IllegalArgumentException(
+          "unsupported digest algorithm \"" + algorithm + "\"; supported: sha256, sha512");
+    };
+  }
+
+  /** The text form, {@code algorithm:hex:size}. */
+  @Override
+  public String toString() {
+    return algorithm + ":" + hex + ":" + size;
+  }
+}

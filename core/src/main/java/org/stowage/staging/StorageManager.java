@@ -1,0 +1,480 @@
+package org.stowage.staging;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.stowage.ExternalResourceException;
+import org.stowage.ExternalStorage;
+import org.stowage.InvalidLocationException;
+import org.stowage.Location;
+import org.stowage.Metadata;
+import org.stowage.MissingExternalResourceException;
+import org.stowage.VerifyingInputStream;
+import org.stowage.WritePolicy;
+import org.stowage.cas.ContentAddressedStore;
+import org.stowage.cas.Digest;
+
+/**
+ * Moves one unit of work's outputs from its scratch directory into durable storage, under the
+ * run's namespace, and hands stored objects back verified. gufe's {@code StorageManager}, with its
+ * flaws fixed.
+ *
+ * <h2>Namespace and handles</h2>
+ *
+ * <p>Every file registered is stored at {@code <dag>/<unit>/<filename>} ({@code
+ * <dag>/<unit>/attempt-<n>/<filename>} when the builder gives an attempt number). {@link
+ * #register} returns that location: the handle a unit passes on to later units, which load it with
+ * {@link #load} or {@link #open}. The dag and unit labels must each be one valid location segment;
+ * a filename must be a valid relative location, so {@code ..} or an absolute name can never leave
+ * the namespace.
+ *
+ * <h2>Transfer</h2>
+ *
+ * <p>{@link #transfer()} stores every registered file:
+ *
+ * <ul>
+ *   <li>It first checks that every registered file exists; if any is missing, it stores nothing
+ *       and throws one {@link MissingOutputsException} naming all of them.
+ *   <li>Files go in parallel, on at most {@code parallelism} threads, each hashed in the pass that
+ *       stores it.
+ *   <li>It is resumable: a file whose object is already stored with the same MD5 (after a crash,
+ *       or a retry) is not stored again; it is hashed to know that, and reported as not uploaded.
+ *   <li>If some files fail, the others are still stored; the exception thrown after all have been
+ *       tried carries the first failure as its cause and the others as suppressed.
+ * </ul>
+ *
+ * <h2>Content-addressed mode</h2>
+ *
+ * <p>With {@link Builder#contentAddressed}, content goes into a {@link ContentAddressedStore} and
+ * the namespaced location holds a small reference to its digest; identical outputs of any units
+ * and runs are stored once. {@link #load} and {@link #open} resolve references transparently, and
+ * verify the content against its SHA-256.
+ *
+ * <h2>Loading</h2>
+ *
+ * <p>{@link #load} and {@link #open} take any location in the store. They verify while reading:
+ * against the MD5 recorded when this manager transferred the location, otherwise against the
+ * store's metadata for it. A damaged object raises {@link
+ * org.stowage.ChangedExternalResourceException}; it is never returned as good data.
+ *
+ * <h2>Closing</h2>
+ *
+ * <p>{@link #close()} transfers, then applies the {@link ScratchPolicy}. Used with
+ * try-with-resources around a unit's code, a failure of the unit's own code is the exception that
+ * propagates; a transfer failure at close is attached to it as suppressed, never in its place.
+ *
+ * <p>Thread-safe; transfers are serialised.
+ */
+public final class StorageManager implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(StorageManager.class);
+
+  private final Path scratchDir;
+  private final ExternalStorage storage;
+  private final String namespace;
+  private final ScratchPolicy scratchPolicy;
+  private final ContentAddressedStore cas;
+  private final int parallelism;
+  /** Registered files: location to relative scratch path, in registration order. */
+  private final Map<String, String> registered = new LinkedHashMap<>();
+  /** What this manager stored: location to what its content should verify against. */
+  private final Map<String, Recorded> recorded = new ConcurrentHashMap<>();
+  private boolean closed;
+
+  /**
+   * A manager that stores registered files of {@code scratchDir} into {@code storage} under
+   * {@code dagLabel/unitLabel/}, keeping scratch after transfer.
+   *
+   * @throws InvalidLocationException if a label is not one valid location segment
+   */
+  public StorageManager(Path scratchDir, ExternalStorage storage, String dagLabel, String unitLabel) {
+    this(builder(scratchDir, storage, dagLabel, unitLabel));
+  }
+
+  private StorageManager(Builder b) {
+    this.scratchDir = b.scratchDir.toAbsolutePath().normalize();
+    this.storage = b.storage;
+    this.namespace =
+        b.dagLabel + "/" + b.unitLabel + (b.attempt == 0 ? "" : "/attempt-" + b.attempt);
+    this.scratchPolicy = b.scratchPolicy;
+    this.cas = b.cas;
+    this.parallelism = b.parallelism;
+  }
+
+  /**
+   * Starts a builder.
+   *
+   * @throws InvalidLocationException if a label is not one valid location segment
+   */
+  public static Builder builder(Path scratchDir, ExternalStorage storage, String dagLabel, String unitLabel) {
+    return new Builder(scratchDir, storage, dagLabel, unitLabel);
+  }
+
+  /** The namespace: {@code dag/unit}, or {@code dag/unit/attempt-n}. */
+  public String namespace() {
+    return namespace;
+  }
+
+  /** The scratch directory, absolute. */
+  public Path scratchDir() {
+    return scratchDir;
+  }
+
+  /** The storage this manager stores into. */
+  public ExternalStorage storage() {
+    return storage;
+  }
+
+  /**
+   * Registers a file of the scratch directory, named relative to it with {@code /} separators,
+   * for transfer. Registering twice is harmless. The file need not exist yet.
+   *
+   * @return its location in the store: {@code namespace/filename}, the handle to pass on
+   * @throws InvalidLocationException if {@code filename} is not a valid relative location (so
+   *     {@code ..}, {@code /abs} and the like are refused), or the result is too long
+   */
+  public synchronized String register(String filename) {
+    Location relative = Location.of(filename);
+    String location = Location.of(namespace).resolve(relative.value()).value();
+    registered.putIfAbsent(location, relative.value());
+    return location;
+  }
+
+  /**
+   * Registers a file given as a path: relative paths are taken inside the scratch directory,
+   * absolute ones must lie inside it and are made relative.
+   *
+   * @return its location in the store
+   * @throws InvalidLocationException if the path lies outside the scratch directory (rule L4), or
+   *     does not give a valid location
+   */
+  public String register(Path file) {
+    Path absolute = scratchDir.resolve(file).toAbsolutePath().normalize();
+    if (!absolute.startsWith(scratchDir) || absolute.equals(scratchDir)) {
+      throw new InvalidLocationException(
+          file.toString(), "the path is not inside the scratch directory " + scratchDir, "L4");
+    }
+    Path relative = scratchDir.relativize(absolute);
+    List<String> parts = new ArrayList<>();
+    relative.forEach(p -> parts.add(p.toString()));
+    return register(String.join("/", parts));
+  }
+
+  /** The registered locations, in registration order. */
+  public synchronized List<String> registered() {
+    return List.copyOf(registered.keySet());
+  }
+
+  /**
+   * Stores every registered file; see the class description.
+   *
+   * @return what was done for each file
+   * @throws MissingOutputsException if any registered file is missing; nothing was stored
+   * @throws ExternalResourceException if storing some file failed; the others were stored
+   */
+  public synchronized TransferReport transfer() {
+    return transfer(new LinkedHashMap<>(registered));
+  }
+
+  /**
+   * Registers {@code filename} and stores it now, as a checkpoint; a later {@link #transfer()}
+   * finds it stored and skips it unless it changed.
+   *
+   * @return what was done
+   */
+  public synchronized TransferReport.Entry transferFile(String filename) {
+    String location = register(filename);
+    return transfer(Map.of(location, registered.get(location))).files().get(0);
+  }
+
+  /**
+   * Reads the whole object at {@code location} (any location in the store), verified. See the
+   * class description.
+   *
+   * @throws MissingExternalResourceException if nothing is there
+   * @throws org.stowage.ChangedExternalResourceException if the bytes are not the ones expected
+   */
+  public byte[] load(String location) {
+    try (InputStream in = open(location)) {
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new ExternalResourceException(this + ": load of \"" + location + "\" failed: " + e, location, e);
+    }
+  }
+
+  /**
+   * Opens the object at {@code location} (any location in the store), verified while it is read.
+   * The caller closes the stream. See the class description.
+   *
+   * @throws MissingExternalResourceException if nothing is there
+   */
+  public InputStream open(String location) {
+    Location.of(location);
+    Recorded known = recorded.get(location);
+    if (known != null) {
+      return known.reference() != null
+          ? openContent(known.reference())
+          : storage.loadStream(location, known.metadata());
+    }
+    Metadata metadata = storage.getMetadata(location);
+    if (metadata.size() <= ContentReference.MAX_BYTES) {
+      byte[] small = storage.loadBytes(location, metadata);
+      ContentReference reference = ContentReference.parse(small);
+      return reference != null ? openContent(reference) : new ByteArrayInputStream(small);
+    }
+    return storage.loadStream(location, metadata);
+  }
+
+  /**
+   * Transfers all registered files, then applies the scratch policy. Idempotent.
+   *
+   * @throws MissingOutputsException if registered files are missing (scratch is kept)
+   * @throws ExternalResourceException if the transfer fails (scratch is kept)
+   */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    transfer();
+    if (scratchPolicy == ScratchPolicy.DELETE_AFTER_TRANSFER) {
+      deleteTree(scratchDir);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "StorageManager[" + namespace + " in " + storage + "]";
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private TransferReport transfer(Map<String, String> files) {
+    Map<String, Path> missing = new LinkedHashMap<>();
+    files.forEach((location, relative) -> {
+      Path path = scratchDir.resolve(relative);
+      if (!Files.isRegularFile(path)) {
+        missing.put(location, path);
+      }
+    });
+    if (!missing.isEmpty()) {
+      throw new MissingOutputsException(toString(), missing);
+    }
+    List<Map.Entry<String, String>> work = new ArrayList<>(files.entrySet());
+    if (work.isEmpty()) {
+      return new TransferReport(List.of());
+    }
+    int threads = Math.min(parallelism, work.size());
+    ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "stowage-transfer-" + namespace);
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      List<Future<TransferReport.Entry>> futures = new ArrayList<>();
+      for (Map.Entry<String, String> e : work) {
+        futures.add(pool.submit(() -> transferOne(e.getKey(), scratchDir.resolve(e.getValue()))));
+      }
+      List<TransferReport.Entry> entries = new ArrayList<>();
+      ExternalResourceException failure = null;
+      int failed = 0;
+      for (int i = 0; i < futures.size(); i++) {
+        try {
+          entries.add(futures.get(i).get());
+        } catch (ExecutionException e) {
+          failed++;
+          Throwable cause = e.getCause();
+          if (failure == null) {
+            failure = new ExternalResourceException(
+                this + ": transfer failed for " + work.get(i).getKey() + ": " + cause.getMessage(),
+                work.get(i).getKey(), cause);
+          } else {
+            failure.addSuppressed(cause);
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          futures.forEach(f -> f.cancel(true));
+          throw new ExternalResourceException(this + ": transfer interrupted", e);
+        }
+      }
+      if (failure != null) {
+        LOG.warn("{}: {} of {} files failed to transfer", this, failed, work.size());
+        throw failure;
+      }
+      return new TransferReport(entries);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private TransferReport.Entry transferOne(String location, Path file) {
+    if (cas != null) {
+      ContentAddressedStore.Insertion put = cas.insert(file);
+      ContentReference reference =
+          new ContentReference(put.digest(), put.metadata(), cas.location(put.digest()));
+      byte[] bytes = reference.toBytes();
+      Metadata wanted = Metadata.of(bytes);
+      if (!wanted.equals(metadataOrNull(location))) {
+        storage.storeBytes(location, bytes, WritePolicy.OVERWRITE);
+      }
+      recorded.put(location, new Recorded(put.metadata(), reference));
+      return new TransferReport.Entry(location, file, put.metadata(), put.digest(), put.stored());
+    }
+    Metadata present = metadataOrNull(location);
+    if (present != null && present.equals(md5Of(file))) {
+      recorded.put(location, new Recorded(present, null));
+      return new TransferReport.Entry(location, file, present, null, false);
+    }
+    Metadata stored = storage.storePath(location, file, WritePolicy.OVERWRITE);
+    recorded.put(location, new Recorded(stored, null));
+    return new TransferReport.Entry(location, file, stored, null, true);
+  }
+
+  private InputStream openContent(ContentReference reference) {
+    ExternalStorage contentStorage = cas != null ? cas.storage() : storage;
+    Digest digest = reference.digest();
+    return VerifyingInputStream.ofDigest(
+        contentStorage.loadStream(reference.contentLocation()),
+        Digest.newMessageDigest(digest.algorithm()),
+        digest.hex(),
+        digest.size(),
+        reference.contentLocation(),
+        this + ": content-addressed load",
+        "C3");
+  }
+
+  private Metadata metadataOrNull(String location) {
+    try {
+      return storage.getMetadata(location);
+    } catch (MissingExternalResourceException e) {
+      return null;
+    }
+  }
+
+  private static Metadata md5Of(Path file) {
+    try (InputStream in = Files.newInputStream(file)) {
+      MessageDigest md5 = MessageDigest.getInstance("MD5");
+      byte[] buffer = new byte[64 * 1024];
+      long size = 0;
+      int n;
+      while ((n = in.read(buffer)) >= 0) {
+        md5.update(buffer, 0, n);
+        size += n;
+      }
+      return new Metadata(HexFormat.of().formatHex(md5.digest()), size);
+    } catch (IOException e) {
+      throw new ExternalResourceException("cannot read " + file + ": " + e, e);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new AssertionError("every Java platform provides MD5", e);
+    }
+  }
+
+  static void deleteTree(Path root) {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(root)) {
+      for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException | UncheckedIOException e) {
+      LOG.warn("cannot delete scratch directory {}", root, e);
+    }
+  }
+
+  /**
+   * What a stored location's content must verify against.
+   *
+   * @param metadata the content's MD5 and size
+   * @param reference in content-addressed mode, the reference stored at the location
+   */
+  private record Recorded(Metadata metadata, ContentReference reference) {}
+
+  /** Options for a {@link StorageManager}. */
+  public static final class Builder {
+    private final Path scratchDir;
+    private final ExternalStorage storage;
+    private final String dagLabel;
+    private final String unitLabel;
+    private int attempt;
+    private ScratchPolicy scratchPolicy = ScratchPolicy.KEEP;
+    private ContentAddressedStore cas;
+    private int parallelism = 4;
+
+    private Builder(Path scratchDir, ExternalStorage storage, String dagLabel, String unitLabel) {
+      this.scratchDir = Objects.requireNonNull(scratchDir, "scratchDir");
+      this.storage = Objects.requireNonNull(storage, "storage");
+      this.dagLabel = checkLabel(dagLabel, "dag");
+      this.unitLabel = checkLabel(unitLabel, "unit");
+    }
+
+    /**
+     * Stores under {@code dag/unit/attempt-<n>}: each attempt of a retried unit gets its own
+     * namespace, so one attempt's leftovers never pass for another's results. 0 (the default)
+     * means no attempt segment.
+     */
+    public Builder attempt(int attempt) {
+      if (attempt < 0) {
+        throw new IllegalArgumentException("attempt must not be negative: " + attempt);
+      }
+      this.attempt = attempt;
+      return this;
+    }
+
+    /** What {@link StorageManager#close()} does with scratch; {@link ScratchPolicy#KEEP} by default. */
+    public Builder scratchPolicy(ScratchPolicy policy) {
+      this.scratchPolicy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /**
+     * Stores content in {@code cas} and a reference to it at each namespaced location. The caller
+     * keeps ownership of {@code cas}.
+     */
+    public Builder contentAddressed(ContentAddressedStore cas) {
+      this.cas = Objects.requireNonNull(cas, "cas");
+      return this;
+    }
+
+    /** How many files a transfer stores at once; 4 by default. */
+    public Builder parallelism(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException("parallelism must be at least 1: " + threads);
+      }
+      this.parallelism = threads;
+      return this;
+    }
+
+    /** Builds the manager. */
+    public StorageManager build() {
+      return new StorageManager(this);
+    }
+
+    private static String checkLabel(String label, String what) {
+      Location.of(label);
+      if (label.indexOf('/') >= 0) {
+        throw new InvalidLocationException(label, "a " + what + " label must be one segment, without \"/\"", "L2");
+      }
+      return label;
+    }
+  }
+}

@@ -1,0 +1,232 @@
+package org.stowage.staging;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Objects;
+import org.stowage.ExternalResourceException;
+import org.stowage.ExternalStorage;
+import org.stowage.cas.ContentAddressedStore;
+
+/**
+ * Everything one attempt of one unit of work needs to keep its outputs: a fresh scratch
+ * directory, and two {@link StorageManager}s over two stores with the same namespace. gufe's
+ * {@code Context}, done right.
+ *
+ * <ul>
+ *   <li>{@link #shared()}: outputs that later units of this run read (gufe's {@code shared}).
+ *   <li>{@link #permanent()}: results to keep after the run (gufe's {@code permanent}).
+ * </ul>
+ *
+ * <p>Use it with try-with-resources around the unit's code:
+ *
+ * <pre>{@code
+ * try (UnitContext ctx = UnitContext.builder(shared, permanent, "dag-7", "simulate").attempt(2).build()) {
+ *   Path out = ctx.scratch().resolve("traj.dcd");
+ *   ... write out ...
+ *   String handle = ctx.shared().register("traj.dcd");   // pass handle to later units
+ * }
+ * }</pre>
+ *
+ * <p><b>Closing</b> transfers both managers (both are tried even if the first fails), then, if
+ * both succeeded and the policy says so, deletes scratch. If the unit's code threw, its exception
+ * is the one that propagates and a transfer failure is attached to it as suppressed, never in its
+ * place (that is how try-with-resources treats {@link #close()}'s exception).
+ *
+ * <p><b>Attempts.</b> Each attempt of a retried unit stores under its own namespace, {@code
+ * <dag>/<unit>/attempt-<n>} (attempt 1 unless the builder says otherwise), so one attempt's
+ * leftovers never pass for another's results. The final results live under the namespace of the
+ * attempt that succeeded; the handles that attempt's {@code register} calls returned name it, and
+ * those are what the engine passes on. A failed attempt's outputs stay under its own namespace,
+ * for inspection, until someone deletes them.
+ */
+public final class UnitContext implements AutoCloseable {
+  private final Path scratch;
+  private final int attempt;
+  private final StorageManager shared;
+  private final StorageManager permanent;
+  private final ScratchPolicy scratchPolicy;
+  private boolean closed;
+
+  private UnitContext(Builder b) {
+    this.attempt = b.attempt;
+    this.scratchPolicy = b.scratchPolicy;
+    try {
+      Files.createDirectories(b.scratchRoot);
+      this.scratch = Files.createTempDirectory(
+          b.scratchRoot, b.dagLabel + "-" + b.unitLabel + "-attempt-" + b.attempt + "-");
+    } catch (IOException e) {
+      throw new ExternalResourceException(
+          "cannot create a scratch directory under " + b.scratchRoot + ": " + e, e);
+    }
+    this.shared = manager(b, b.shared);
+    this.permanent = manager(b, b.permanent);
+  }
+
+  private StorageManager manager(Builder b, ExternalStorage storage) {
+    StorageManager.Builder m = StorageManager.builder(scratch, storage, b.dagLabel, b.unitLabel)
+        .attempt(b.attempt)
+        .scratchPolicy(ScratchPolicy.KEEP)
+        .parallelism(b.parallelism);
+    if (b.contentAddressed) {
+      m.contentAddressed(storage == b.shared ? b.sharedCas() : b.permanentCas());
+    }
+    return m.build();
+  }
+
+  /**
+   * Starts a builder.
+   *
+   * @param shared the store for outputs later units of the run read
+   * @param permanent the store for results kept after the run (may be the same as {@code shared})
+   */
+  public static Builder builder(ExternalStorage shared, ExternalStorage permanent, String dagLabel, String unitLabel) {
+    return new Builder(shared, permanent, dagLabel, unitLabel);
+  }
+
+  /** This attempt's scratch directory: a fresh, empty directory made for it. */
+  public Path scratch() {
+    return scratch;
+  }
+
+  /** The attempt number, from 1. */
+  public int attempt() {
+    return attempt;
+  }
+
+  /** The namespace both managers store under: {@code <dag>/<unit>/attempt-<n>}. */
+  public String namespace() {
+    return shared.namespace();
+  }
+
+  /** The manager for outputs later units of this run read. */
+  public StorageManager shared() {
+    return shared;
+  }
+
+  /** The manager for results kept after the run. */
+  public StorageManager permanent() {
+    return permanent;
+  }
+
+  /**
+   * Transfers both managers, then cleans scratch per policy if both succeeded. Idempotent.
+   *
+   * @throws ExternalResourceException the first transfer failure, with the second as suppressed
+   */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    RuntimeException failure = null;
+    for (StorageManager m : new StorageManager[] {shared, permanent}) {
+      try {
+        m.close();
+      } catch (RuntimeException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+    if (scratchPolicy == ScratchPolicy.DELETE_AFTER_TRANSFER) {
+      StorageManager.deleteTree(scratch);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "UnitContext[" + namespace() + "]";
+  }
+
+  /** Options for a {@link UnitContext}. */
+  public static final class Builder {
+    private final ExternalStorage shared;
+    private final ExternalStorage permanent;
+    private final String dagLabel;
+    private final String unitLabel;
+    private Path scratchRoot = Path.of(System.getProperty("java.io.tmpdir"));
+    private int attempt = 1;
+    private ScratchPolicy scratchPolicy = ScratchPolicy.DELETE_AFTER_TRANSFER;
+    private boolean contentAddressed;
+    private int parallelism = 4;
+    private ContentAddressedStore sharedCas;
+    private ContentAddressedStore permanentCas;
+
+    private Builder(ExternalStorage shared, ExternalStorage permanent, String dagLabel, String unitLabel) {
+      this.shared = Objects.requireNonNull(shared, "shared");
+      this.permanent = Objects.requireNonNull(permanent, "permanent");
+      this.dagLabel = dagLabel;
+      this.unitLabel = unitLabel;
+      // Validate the labels now, with the manager's rules.
+      StorageManager.builder(Path.of("."), shared, dagLabel, unitLabel);
+    }
+
+    /** Where the scratch directory is made; the JVM's temporary directory by default. */
+    public Builder scratchRoot(Path directory) {
+      this.scratchRoot = Objects.requireNonNull(directory, "directory");
+      return this;
+    }
+
+    /** The attempt number, from 1 (the default). */
+    public Builder attempt(int attempt) {
+      if (attempt < 1) {
+        throw new IllegalArgumentException("attempts are numbered from 1: " + attempt);
+      }
+      this.attempt = attempt;
+      return this;
+    }
+
+    /** What closing does with scratch; {@link ScratchPolicy#DELETE_AFTER_TRANSFER} by default. */
+    public Builder scratchPolicy(ScratchPolicy policy) {
+      this.scratchPolicy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /**
+     * Stores content once, content-addressed, under {@code cas/} of each store, with references
+     * at the namespaced locations (see {@link StorageManager}).
+     */
+    public Builder contentAddressed(boolean enabled) {
+      this.contentAddressed = enabled;
+      return this;
+    }
+
+    /** How many files each manager transfers at once; 4 by default. */
+    public Builder parallelism(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException("parallelism must be at least 1: " + threads);
+      }
+      this.parallelism = threads;
+      return this;
+    }
+
+    /** Makes the scratch directory and the managers. */
+    public UnitContext build() {
+      return new UnitContext(this);
+    }
+
+    private ContentAddressedStore sharedCas() {
+      if (sharedCas == null) {
+        sharedCas = ContentAddressedStore.builder(shared).lookupParallelism(1).build();
+      }
+      return sharedCas;
+    }
+
+    private ContentAddressedStore permanentCas() {
+      if (permanent == shared) {
+        return sharedCas();
+      }
+      if (permanentCas == null) {
+        permanentCas = ContentAddressedStore.builder(permanent).lookupParallelism(1).build();
+      }
+      return permanentCas;
+    }
+  }
+}

@@ -1,0 +1,294 @@
+package org.stowage.staging;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.stowage.ChangedExternalResourceException;
+import org.stowage.ExternalResourceException;
+import org.stowage.InvalidLocationException;
+import org.stowage.Metadata;
+import org.stowage.MissingExternalResourceException;
+import org.stowage.TreeMapStorage;
+import org.stowage.cas.ContentAddressedStore;
+
+class StorageManagerTest {
+  @TempDir Path scratch;
+  private final TreeMapStorage storage = new TreeMapStorage();
+
+  private StorageManager manager() {
+    return new StorageManager(scratch, storage, "dag", "unit");
+  }
+
+  private Path write(String name, String content) throws IOException {
+    Path p = scratch.resolve(name);
+    Files.createDirectories(p.getParent());
+    return Files.writeString(p, content);
+  }
+
+  @Test
+  @DisplayName("labels must each be one valid location segment")
+  void labels() {
+    assertThrows(InvalidLocationException.class, () -> new StorageManager(scratch, storage, "a/b", "u"));
+    assertThrows(InvalidLocationException.class, () -> new StorageManager(scratch, storage, "d", ".."));
+    assertThrows(InvalidLocationException.class, () -> new StorageManager(scratch, storage, "", "u"));
+    assertEquals("d/u", new StorageManager(scratch, storage, "d", "u").namespace());
+  }
+
+  @Test
+  @DisplayName("register namespaces names, accepts subdirectories, and is harmless twice")
+  void register() {
+    StorageManager m = manager();
+    assertEquals("dag/unit/out.txt", m.register("out.txt"));
+    assertEquals("dag/unit/sub/dir/x.bin", m.register("sub/dir/x.bin"));
+    assertEquals("dag/unit/out.txt", m.register("out.txt"));
+    assertEquals(List.of("dag/unit/out.txt", "dag/unit/sub/dir/x.bin"), m.registered());
+  }
+
+  @Test
+  @DisplayName("register refuses names that would leave the namespace (gufe lets .. escape)")
+  void registerRefusesEscapes() {
+    StorageManager m = manager();
+    for (String bad : List.of("../x", "/abs/path", "a/../../b", "", "a//b", "./x")) {
+      assertThrows(InvalidLocationException.class, () -> m.register(bad), bad);
+    }
+    assertEquals(List.of(), m.registered());
+  }
+
+  @Test
+  @DisplayName("register of a Path inside scratch makes it relative; outside is refused (gufe yields dag/unit//abs)")
+  void registerPaths() {
+    StorageManager m = manager();
+    assertEquals("dag/unit/a/b.txt", m.register(scratch.resolve("a/b.txt")));
+    assertEquals("dag/unit/c.txt", m.register(Path.of("c.txt")));
+    InvalidLocationException e =
+        assertThrows(InvalidLocationException.class, () -> m.register(scratch.getParent().resolve("elsewhere.txt")));
+    assertEquals("L4", e.rule());
+    assertThrows(InvalidLocationException.class, () -> m.register(scratch.resolve("../x")));
+    assertThrows(InvalidLocationException.class, () -> m.register(scratch));
+  }
+
+  @Test
+  @DisplayName("transfer stores every registered file and reports location, MD5, size and upload")
+  void transfer() throws IOException {
+    StorageManager m = manager();
+    for (int i = 0; i < 20; i++) {
+      write("f" + i + ".txt", "content " + i);
+      m.register("f" + i + ".txt");
+    }
+    TransferReport report = m.transfer();
+    assertEquals(20, report.files().size());
+    for (TransferReport.Entry e : report.files()) {
+      assertTrue(e.uploaded());
+      assertEquals(Metadata.of(Files.readAllBytes(e.source())), e.metadata());
+      assertArrayEquals(Files.readAllBytes(e.source()), storage.loadBytes(e.location()));
+    }
+    assertEquals(m.registered(), report.files().stream().map(TransferReport.Entry::location).collect(Collectors.toList()));
+  }
+
+  @Test
+  @DisplayName("transfer checks every file first: with any missing it stores nothing and names them all")
+  void missingFilesStoreNothing() throws IOException {
+    StorageManager m = manager();
+    write("present.txt", "here");
+    m.register("present.txt");
+    m.register("gone-1.txt");
+    m.register("sub/gone-2.txt");
+    MissingOutputsException e = assertThrows(MissingOutputsException.class, m::transfer);
+    assertEquals(List.of("dag/unit/gone-1.txt", "dag/unit/sub/gone-2.txt"), e.locations());
+    assertTrue(e.getMessage().contains("gone-1.txt") && e.getMessage().contains("gone-2.txt"), e.getMessage());
+    assertTrue(storage.objects.isEmpty(), "nothing stored");
+  }
+
+  @Test
+  @DisplayName("a resumed transfer skips what is already stored with the same MD5, and stores what changed")
+  void resumable() throws IOException {
+    write("a.txt", "A");
+    write("b.txt", "B");
+    // An earlier, crashed transfer stored a.txt only.
+    storage.storeBytes("dag/unit/a.txt", "A".getBytes(UTF_8));
+    StorageManager m = manager();
+    m.register("a.txt");
+    m.register("b.txt");
+    TransferReport first = m.transfer();
+    assertFalse(first.files().get(0).uploaded(), "a.txt was already there");
+    assertTrue(first.files().get(1).uploaded());
+    long writes = storage.writeCalls();
+    TransferReport second = m.transfer();
+    assertTrue(second.files().stream().noneMatch(TransferReport.Entry::uploaded));
+    assertEquals(writes, storage.writeCalls(), "a repeated transfer writes nothing");
+    write("b.txt", "B2");
+    TransferReport third = m.transfer();
+    assertTrue(third.files().get(1).uploaded(), "a changed file is stored again");
+    assertArrayEquals("B2".getBytes(UTF_8), m.load("dag/unit/b.txt"));
+  }
+
+  @Test
+  @DisplayName("transferFile stores one file now, as a checkpoint")
+  void checkpoint() throws IOException {
+    StorageManager m = manager();
+    write("ckpt.bin", "step 1");
+    TransferReport.Entry e = m.transferFile("ckpt.bin");
+    assertEquals("dag/unit/ckpt.bin", e.location());
+    assertTrue(storage.exists("dag/unit/ckpt.bin"));
+    assertEquals(List.of("dag/unit/ckpt.bin"), m.registered());
+  }
+
+  @Test
+  @DisplayName("load verifies against the MD5 recorded at transfer: a corrupted object is refused")
+  void loadRefusesCorruption() throws IOException {
+    StorageManager m = manager();
+    write("r.txt", "result");
+    String handle = m.register("r.txt");
+    m.transfer();
+    assertArrayEquals("result".getBytes(UTF_8), m.load(handle));
+    storage.objects.get(handle)[0] ^= 1;
+    assertThrows(ChangedExternalResourceException.class, () -> m.load(handle));
+    // Another manager, that did not transfer it, verifies against the store's metadata.
+    StorageManager other = new StorageManager(scratch, storage, "dag", "later");
+    assertThrows(ChangedExternalResourceException.class, () -> other.load(handle));
+    assertThrows(MissingExternalResourceException.class, () -> other.load("dag/unit/none"));
+  }
+
+  @Test
+  @DisplayName("open streams large objects verified, without reading them whole first")
+  void openLarge() throws IOException {
+    StorageManager m = manager();
+    byte[] big = new byte[2_000_000];
+    new java.util.Random(1).nextBytes(big);
+    Files.write(scratch.resolve("big.bin"), big);
+    String handle = m.register("big.bin");
+    m.transfer();
+    StorageManager reader = new StorageManager(scratch, storage, "dag", "reader");
+    try (InputStream in = reader.open(handle)) {
+      assertArrayEquals(big, in.readAllBytes());
+    }
+    storage.objects.get(handle)[1_999_999] ^= 1;
+    try (InputStream in = reader.open(handle)) {
+      assertThrows(ChangedExternalResourceException.class, in::readAllBytes);
+    }
+  }
+
+  @Test
+  @DisplayName("closing transfers; the unit's own exception wins and a transfer failure is suppressed (gufe replaces it)")
+  void unitExceptionWins() {
+    IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> {
+      try (StorageManager m = manager()) {
+        m.register("never-written.txt");
+        throw new IllegalStateException("the unit failed");
+      }
+    });
+    assertEquals("the unit failed", thrown.getMessage());
+    assertEquals(1, thrown.getSuppressed().length);
+    assertInstanceOf(MissingOutputsException.class, thrown.getSuppressed()[0]);
+  }
+
+  @Test
+  @DisplayName("closing without a unit failure throws the transfer failure itself")
+  void transferFailureAtClose() {
+    StorageManager m = manager();
+    m.register("never-written.txt");
+    assertThrows(MissingOutputsException.class, m::close);
+  }
+
+  @Test
+  @DisplayName("DELETE_AFTER_TRANSFER removes scratch after a successful transfer and keeps it after a failed one")
+  void scratchPolicy(@TempDir Path base) throws IOException {
+    Path ok = Files.createDirectories(base.resolve("ok"));
+    Files.writeString(ok.resolve("x"), "x");
+    try (StorageManager m = StorageManager.builder(ok, storage, "d", "u").scratchPolicy(ScratchPolicy.DELETE_AFTER_TRANSFER).build()) {
+      m.register("x");
+    }
+    assertFalse(Files.exists(ok));
+    Path bad = Files.createDirectories(base.resolve("bad"));
+    Files.writeString(bad.resolve("y"), "y");
+    StorageManager m = StorageManager.builder(bad, storage, "d", "u2").scratchPolicy(ScratchPolicy.DELETE_AFTER_TRANSFER).build();
+    m.register("y");
+    m.register("missing");
+    assertThrows(MissingOutputsException.class, m::close);
+    assertTrue(Files.exists(bad.resolve("y")), "scratch is kept when the transfer failed");
+  }
+
+  @Test
+  @DisplayName("a failing store fails the transfer after trying every file, and the others are stored")
+  void partialFailure() throws IOException {
+    StorageManager m = StorageManager.builder(scratch, storage, "dag", "unit").parallelism(1).build();
+    write("a.txt", "a");
+    write("b.txt", "b");
+    m.register("a.txt");
+    m.register("b.txt");
+    storage.storeBytes("dag/unit/b.txt", "old".getBytes(UTF_8));
+    storage.hookFailure = null;
+    // Make b.txt unreadable to the store by removing it between the existence check and the store:
+    // simulated by a storage that fails on b.txt's write.
+    TreeMapStorage failing = new TreeMapStorage() {
+      @Override
+      protected synchronized boolean writeObject(org.stowage.Location location, org.stowage.ObjectSource source, boolean replace) throws IOException {
+        if (location.value().endsWith("b.txt")) {
+          throw new IOException("disk full");
+        }
+        return super.writeObject(location, source, replace);
+      }
+    };
+    StorageManager f = new StorageManager(scratch, failing, "dag", "unit");
+    f.register("a.txt");
+    f.register("b.txt");
+    ExternalResourceException e = assertThrows(ExternalResourceException.class, f::transfer);
+    assertTrue(e.getMessage().contains("b.txt") && e.getMessage().contains("disk full"), e.getMessage());
+    assertTrue(failing.exists("dag/unit/a.txt"), "the other file was stored");
+  }
+
+  @Test
+  @DisplayName("content-addressed mode stores identical outputs of two units once, and loads resolve references")
+  void contentAddressedDedup(@TempDir Path scratch2) throws IOException {
+    byte[] same = new byte[100_000];
+    new java.util.Random(5).nextBytes(same);
+    Files.write(scratch.resolve("out.bin"), same);
+    Files.write(scratch2.resolve("copy.bin"), same);
+    try (ContentAddressedStore cas = new ContentAddressedStore(storage)) {
+      StorageManager unit1 = StorageManager.builder(scratch, storage, "run", "u1").contentAddressed(cas).build();
+      StorageManager unit2 = StorageManager.builder(scratch2, storage, "run", "u2").contentAddressed(cas).build();
+      String h1 = unit1.register("out.bin");
+      String h2 = unit2.register("copy.bin");
+      TransferReport r1 = unit1.transfer();
+      TransferReport r2 = unit2.transfer();
+      assertTrue(r1.files().get(0).uploaded());
+      assertFalse(r2.files().get(0).uploaded(), "identical content is stored once");
+      assertEquals(r1.files().get(0).digest(), r2.files().get(0).digest());
+      try (Stream<String> s = storage.iterContents("cas/")) {
+        assertEquals(1, s.count(), "one content object");
+      }
+      assertTrue(storage.getMetadata(h1).size() < 1024, "the handle holds a small reference");
+      StorageManager reader = new StorageManager(scratch, storage, "run", "reader");
+      assertArrayEquals(same, reader.load(h1));
+      assertArrayEquals(same, reader.load(h2));
+      assertArrayEquals(same, unit1.load(h1));
+      storage.objects.get(cas.location(r1.files().get(0).digest()))[10] ^= 1;
+      assertThrows(ChangedExternalResourceException.class, () -> reader.load(h2));
+      assertThrows(ChangedExternalResourceException.class, () -> unit1.load(h1));
+    }
+  }
+
+  @Test
+  @DisplayName("a small plain object that is not a reference loads as itself")
+  void smallPlainObject() {
+    storage.storeBytes("x/y", "stowage-content-reference 2\nnot really".getBytes(UTF_8));
+    assertArrayEquals("stowage-content-reference 2\nnot really".getBytes(UTF_8), manager().load("x/y"));
+    assertNull(ContentReference.parse("stowage-content-reference 1\ndigest x\n".getBytes(UTF_8)));
+  }
+}

@@ -1,0 +1,159 @@
+package org.stowage.memory;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.stowage.ExistingExternalResourceException;
+import org.stowage.ExternalResourceException;
+import org.stowage.Metadata;
+import org.stowage.WritePolicy;
+
+/** What only the memory backend promises; the contract suite covers the rest. */
+class MemoryStorageTest {
+  private MemoryStorage storage = new MemoryStorage();
+
+  @AfterEach
+  void close() {
+    storage.close();
+  }
+
+  @Test
+  @DisplayName("copies what it is given: changing the array after storeBytes changes nothing stored")
+  void copiesInput() {
+    byte[] data = {1, 2, 3};
+    storage.storeBytes("k", data);
+    data[0] = 9;
+    assertArrayEquals(new byte[] {1, 2, 3}, storage.loadBytes("k"));
+  }
+
+  @Test
+  @DisplayName("hands out copies: changing a loaded array changes nothing stored")
+  void copiesOutput() {
+    storage.storeBytes("k", new byte[] {1, 2, 3});
+    byte[] loaded = storage.loadBytes("k");
+    loaded[0] = 9;
+    assertArrayEquals(new byte[] {1, 2, 3}, storage.loadBytes("k"));
+  }
+
+  @Test
+  @DisplayName("a store past the bound fails clearly and changes nothing")
+  void boundIsEnforced() {
+    storage = new MemoryStorage(10);
+    storage.storeBytes("a", new byte[6]);
+    ExternalResourceException e =
+        assertThrows(ExternalResourceException.class, () -> storage.storeBytes("b", new byte[5]));
+    assertTrue(e.getMessage().contains("bound of 10 bytes") && e.getMessage().contains("\"b\""), e.getMessage());
+    assertFalse(storage.exists("b"));
+    assertEquals(6, storage.usedBytes());
+    // Replacing counts the space the old object frees.
+    storage.storeBytes("a", new byte[10]);
+    assertEquals(10, storage.usedBytes());
+    storage.delete("a");
+    assertEquals(0, storage.usedBytes());
+  }
+
+  @Test
+  @DisplayName("an endless stream past the bound is refused without exhausting the heap")
+  void endlessStreamIsRefused() {
+    storage = new MemoryStorage(1 << 20);
+    InputStream endless =
+        new InputStream() {
+          @Override
+          public int read() {
+            return 'x';
+          }
+
+          @Override
+          public int read(byte[] b, int off, int len) {
+            java.util.Arrays.fill(b, off, off + len, (byte) 'x');
+            return len;
+          }
+        };
+    assertThrows(ExternalResourceException.class, () -> storage.storeStream("k", endless));
+    assertFalse(storage.exists("k"));
+    assertEquals(0, storage.usedBytes());
+  }
+
+  @Test
+  @DisplayName("an unknown-length stream that fits exactly in the bound is stored")
+  void exactFit() {
+    storage = new MemoryStorage(100_000);
+    byte[] data = new byte[100_000];
+    Metadata m = storage.storeStream("k", new java.io.ByteArrayInputStream(data) {
+      @Override
+      public synchronized int available() {
+        return 0;
+      }
+    });
+    assertEquals(100_000, m.size());
+    assertEquals(100_000, storage.usedBytes());
+  }
+
+  @Test
+  @DisplayName("I2 lists in UTF-8 byte order, not UTF-16 order")
+  void sortedListing() {
+    for (String l : List.of("\uff61", "\ud83d\ude00", "a/b", "a-c", "a")) {
+      storage.storeBytes(l, new byte[0]);
+    }
+    try (Stream<String> s = storage.iterContents()) {
+      assertEquals(List.of("a", "a-c", "a/b", "\uff61", "\ud83d\ude00"), s.collect(Collectors.toList()));
+    }
+  }
+
+  @Test
+  @DisplayName("S5 CREATE from 8 threads at once lets exactly one win")
+  void createRace() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      for (int round = 0; round < 50; round++) {
+        String location = "race/" + round;
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<Boolean>> results = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+          byte[] data = {(byte) t};
+          Callable<Boolean> writer = () -> {
+            start.await();
+            try {
+              storage.storeBytes(location, data, WritePolicy.CREATE);
+              return true;
+            } catch (ExistingExternalResourceException e) {
+              return false;
+            }
+          };
+          results.add(pool.submit(writer));
+        }
+        start.countDown();
+        int winners = 0;
+        for (Future<Boolean> f : results) {
+          winners += f.get() ? 1 : 0;
+        }
+        assertEquals(1, winners, "exactly one CREATE wins at " + location);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  @DisplayName("uri names the instance and the location")
+  void uri() {
+    String uri = storage.uri("a b/c").toString();
+    assertTrue(uri.startsWith("memory://store-") && uri.endsWith("/a%20b/c"), uri);
+  }
+}
