@@ -55,11 +55,47 @@ public abstract class ExternalStorage implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ExternalStorage.class);
   private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
   private static final int RACE_RETRIES = 3;
+  private static final java.util.regex.Pattern URI_SCHEME = java.util.regex.Pattern.compile("([A-Za-z][A-Za-z0-9+.-]*):");
 
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /** For subclasses. */
   protected ExternalStorage() {}
+
+  // ---------------------------------------------------------------------------------------------
+  // Opening by URI
+
+  /**
+   * Opens a storage from a URI, through the {@link org.stowage.spi.StorageProvider} registered
+   * for its scheme on the classpath: {@code file:///data/store} (a {@code FileStorage}), {@code
+   * memory:} (a new, empty {@code MemoryStorage}; a URI with nothing after the colon is read as
+   * {@code scheme:/}), {@code
+   * s3://bucket/prefix?endpoint=http://127.0.0.1:9000&region=us-east-1&pathStyle=true} (an {@code
+   * S3Storage}), or any scheme a third-party backend registers. Credentials never go in the URI.
+   * The caller closes the storage.
+   *
+   * @throws IllegalArgumentException if {@code uri} is not a URI, has no scheme, or is malformed
+   *     for its scheme
+   * @throws ExternalResourceException if no provider on the classpath handles the scheme (the
+   *     message lists the schemes that are), or the storage cannot be opened
+   */
+  public static ExternalStorage open(String uri) {
+    Objects.requireNonNull(uri, "uri");
+    java.util.regex.Matcher scheme = URI_SCHEME.matcher(uri);
+    if (!scheme.lookingAt()) {
+      throw new IllegalArgumentException(
+          "a storage URI needs a scheme (" + String.join(", ", StorageProviders.schemes()) + "): " + Location.quote(uri));
+    }
+    // "memory:" alone is not a java.net.URI (it has an empty scheme-specific part): it means "memory:/".
+    String full = scheme.end() == uri.length() ? uri + "/" : uri;
+    java.net.URI parsed;
+    try {
+      parsed = new java.net.URI(full);
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalArgumentException("not a storage URI: " + Location.quote(uri) + ": " + e.getMessage(), e);
+    }
+    return StorageProviders.forScheme(scheme.group(1), uri).open(parsed);
+  }
 
   // ---------------------------------------------------------------------------------------------
   // Storing
@@ -356,6 +392,111 @@ public abstract class ExternalStorage implements AutoCloseable {
     return StreamSupport.stream(checked, false).onClose(listed::close);
   }
 
+
+  // ---------------------------------------------------------------------------------------------
+  // Copying and moving
+
+  /** Same as {@code copy(from, to, WritePolicy.OVERWRITE)}. */
+  public final Metadata copy(String from, String to) {
+    return copy(from, to, WritePolicy.OVERWRITE);
+  }
+
+  /**
+   * Copies the object at {@code from} to {@code to} within this storage, under {@code policy}
+   * (S5). The copy is verified: the bytes written must match the source's metadata, or nothing is
+   * stored and {@link ChangedExternalResourceException} is thrown. Backends may do it faster (a
+   * server-side copy on S3, a link on a filesystem); the outcome is the same.
+   *
+   * @return the copy's metadata, or the present object's when the policy kept it
+   * @throws MissingExternalResourceException if nothing is at {@code from}
+   * @throws ExistingExternalResourceException if the policy refuses to replace {@code to}
+   */
+  public final Metadata copy(String from, String to, WritePolicy policy) {
+    Location source = Location.of(from);
+    Location target = Location.of(to);
+    Objects.requireNonNull(policy, "policy");
+    checkOpen();
+    if (policy == WritePolicy.OVERWRITE || policy == WritePolicy.CREATE) {
+      boolean replace = policy == WritePolicy.OVERWRITE;
+      Metadata copied = call("copy to " + Location.quote(to), source, () -> copyObject(source, target, replace));
+      if (copied == null) {
+        throw new ExistingExternalResourceException(
+            this + ": copy of " + Location.quote(from) + " to " + Location.quote(to)
+                + " with policy CREATE refused: an object is already there (rule S5)", to);
+      }
+      return copied;
+    }
+    return copyTo(from, this, to, policy);
+  }
+
+  /**
+   * Copies the object at {@code from} in this storage to {@code to} in {@code target} (which may
+   * be this storage), streamed and verified: the source is read once, checked against its
+   * metadata while it is read, and nothing is stored in {@code target} if the check fails.
+   *
+   * @return the copy's metadata in {@code target}, or the present object's when the policy kept
+   *     it
+   * @throws MissingExternalResourceException if nothing is at {@code from}
+   * @throws ChangedExternalResourceException if the source does not match its metadata
+   * @throws ExistingExternalResourceException if the policy refuses to replace {@code to}
+   */
+  public final Metadata copyTo(String from, ExternalStorage target, String to, WritePolicy policy) {
+    Location source = Location.of(from);
+    Location.of(to);
+    Objects.requireNonNull(target, "target");
+    Objects.requireNonNull(policy, "policy");
+    checkOpen();
+    OpenObject opened = call("copy", source, () -> openWithMetadata(source));
+    if (opened == null) {
+      throw missing("copy", source);
+    }
+    try (InputStream in =
+        VerifyingInputStream.ofMetadata(opened.stream(), opened.metadata(), from, this + ": copy", "R2")) {
+      return target.storeStream(to, in, policy);
+    } catch (IOException e) {
+      throw mapped("copy", source, e);
+    }
+  }
+
+  /**
+   * Moves the object at {@code from} to {@code to} within this storage: a verified copy (see
+   * {@link #copy}), then the source is deleted, only after the copy succeeded. Backends may do it
+   * in one step (a rename on a filesystem). If the move fails, the source is still there; a
+   * failure after the copy may leave both.
+   *
+   * @return the moved object's metadata
+   * @throws MissingExternalResourceException if nothing is at {@code from}
+   * @throws ExistingExternalResourceException if {@code policy} refuses to replace {@code to}
+   * @throws IllegalArgumentException if {@code from} and {@code to} are the same location
+   */
+  public final Metadata move(String from, String to, WritePolicy policy) {
+    Location source = Location.of(from);
+    Location target = Location.of(to);
+    Objects.requireNonNull(policy, "policy");
+    if (source.equals(target)) {
+      throw new IllegalArgumentException("cannot move " + Location.quote(from) + " onto itself");
+    }
+    checkOpen();
+    if (policy == WritePolicy.OVERWRITE || policy == WritePolicy.CREATE) {
+      boolean replace = policy == WritePolicy.OVERWRITE;
+      Metadata moved = call("move to " + Location.quote(to), source, () -> moveObject(source, target, replace));
+      if (moved == null) {
+        throw new ExistingExternalResourceException(
+            this + ": move of " + Location.quote(from) + " to " + Location.quote(to)
+                + " with policy CREATE refused: an object is already there (rule S5)", to);
+      }
+      return moved;
+    }
+    Metadata moved = copyTo(from, this, to, policy);
+    call("move", source, () -> deleteObject(source));
+    return moved;
+  }
+
+  /** Same as {@code move(from, to, WritePolicy.OVERWRITE)}. */
+  public final Metadata move(String from, String to) {
+    return move(from, to, WritePolicy.OVERWRITE);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Lifecycle
 
@@ -469,6 +610,51 @@ public abstract class ExternalStorage implements AutoCloseable {
       }
       in.close();
     }
+  }
+
+  /**
+   * Copies an object within this storage, for {@link #copy} under {@code OVERWRITE} ({@code
+   * replaceExisting}) or {@code CREATE}. The default streams the object through {@link
+   * #writeObject}, verified against its metadata; backends override it with a faster way that
+   * gives the same outcome (a server-side copy, a link), atomic as {@link #writeObject} is.
+   *
+   * @return the copy's metadata; {@code null} if {@code replaceExisting} is false and an object is
+   *     present at {@code to} (nothing changed)
+   * @throws NoSuchFileException if nothing is at {@code from}
+   */
+  protected Metadata copyObject(Location from, Location to, boolean replaceExisting) throws IOException {
+    OpenObject opened = openWithMetadata(from);
+    if (opened == null) {
+      throw new NoSuchFileException(from.value());
+    }
+    try (InputStream in =
+        VerifyingInputStream.ofMetadata(opened.stream(), opened.metadata(), from.value(), this + ": copy", "R2")) {
+      ObjectSource source = ObjectSource.ofStream(in);
+      if (!writeObject(to, source, replaceExisting)) {
+        return null;
+      }
+      if (!source.isEnded()) {
+        throw new IllegalStateException(this + " committed " + to + " before reading its content to the end: a backend bug");
+      }
+      return source.metadata();
+    }
+  }
+
+  /**
+   * Moves an object within this storage, for {@link #move} under {@code OVERWRITE} or {@code
+   * CREATE}. The default is {@link #copyObject} then {@link #deleteObject} of the source; backends
+   * override it with a rename where they have one.
+   *
+   * @return the moved object's metadata; {@code null} if {@code replaceExisting} is false and an
+   *     object is present at {@code to} (nothing changed)
+   * @throws NoSuchFileException if nothing is at {@code from}
+   */
+  protected Metadata moveObject(Location from, Location to, boolean replaceExisting) throws IOException {
+    Metadata copied = copyObject(from, to, replaceExisting);
+    if (copied != null) {
+      deleteObject(from);
+    }
+    return copied;
   }
 
   /** Releases the backend's resources; called once, by the first {@link #close()}. */

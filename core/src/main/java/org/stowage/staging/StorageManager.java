@@ -98,6 +98,7 @@ public final class StorageManager implements AutoCloseable {
   /** What this manager stored: location to what its content should verify against. */
   private final Map<String, Recorded> recorded = new ConcurrentHashMap<>();
   private boolean closed;
+  private TransferReport lastTransfer; // guarded by this
 
   /**
    * A manager that stores registered files of {@code scratchDir} into {@code storage} under
@@ -191,7 +192,16 @@ public final class StorageManager implements AutoCloseable {
    * @throws ExternalResourceException if storing some file failed; the others were stored
    */
   public synchronized TransferReport transfer() {
-    return transfer(new LinkedHashMap<>(registered));
+    lastTransfer = transfer(new LinkedHashMap<>(registered));
+    return lastTransfer;
+  }
+
+  /**
+   * The report of the last {@link #transfer()} that succeeded, including the one {@link #close()}
+   * ran; empty if none has.
+   */
+  public synchronized java.util.Optional<TransferReport> lastTransfer() {
+    return java.util.Optional.ofNullable(lastTransfer);
   }
 
   /**

@@ -199,6 +199,17 @@ class StorageManagerTest {
   }
 
   @Test
+  @DisplayName("lastTransfer keeps the report of the transfer run at close")
+  void lastTransfer() throws IOException {
+    StorageManager m = manager();
+    assertTrue(m.lastTransfer().isEmpty());
+    write("z", "z");
+    m.register("z");
+    m.close();
+    assertEquals("dag/unit/z", m.lastTransfer().orElseThrow().files().get(0).location());
+  }
+
+  @Test
   @DisplayName("closing without a unit failure throws the transfer failure itself")
   void transferFailureAtClose() {
     StorageManager m = manager();
@@ -227,15 +238,8 @@ class StorageManagerTest {
   @Test
   @DisplayName("a failing store fails the transfer after trying every file, and the others are stored")
   void partialFailure() throws IOException {
-    StorageManager m = StorageManager.builder(scratch, storage, "dag", "unit").parallelism(1).build();
     write("a.txt", "a");
     write("b.txt", "b");
-    m.register("a.txt");
-    m.register("b.txt");
-    storage.storeBytes("dag/unit/b.txt", "old".getBytes(UTF_8));
-    storage.hookFailure = null;
-    // Make b.txt unreadable to the store by removing it between the existence check and the store:
-    // simulated by a storage that fails on b.txt's write.
     TreeMapStorage failing = new TreeMapStorage() {
       @Override
       protected synchronized boolean writeObject(org.stowage.Location location, org.stowage.ObjectSource source, boolean replace) throws IOException {
@@ -251,6 +255,40 @@ class StorageManagerTest {
     ExternalResourceException e = assertThrows(ExternalResourceException.class, f::transfer);
     assertTrue(e.getMessage().contains("b.txt") && e.getMessage().contains("disk full"), e.getMessage());
     assertTrue(failing.exists("dag/unit/a.txt"), "the other file was stored");
+  }
+
+  @Test
+  @DisplayName("files go in parallel, bounded by the parallelism setting")
+  void parallelAndBounded() throws Exception {
+    int parallelism = 3;
+    java.util.concurrent.CyclicBarrier meet = new java.util.concurrent.CyclicBarrier(parallelism);
+    java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger peak = new java.util.concurrent.atomic.AtomicInteger();
+    TreeMapStorage slow = new TreeMapStorage() {
+      @Override
+      protected boolean writeObject(org.stowage.Location location, org.stowage.ObjectSource source, boolean replace) throws IOException {
+        int now = running.incrementAndGet();
+        peak.accumulateAndGet(now, Math::max);
+        try {
+          // Each round of writers must meet here: a sequential transfer would time out.
+          meet.await(30, java.util.concurrent.TimeUnit.SECONDS);
+          synchronized (this) {
+            return super.writeObject(location, source, replace);
+          }
+        } catch (Exception e) {
+          throw new IOException("writers did not run in parallel", e);
+        } finally {
+          running.decrementAndGet();
+        }
+      }
+    };
+    StorageManager m = StorageManager.builder(scratch, slow, "dag", "unit").parallelism(parallelism).build();
+    for (int i = 0; i < 9; i++) {
+      write("p" + i, "x" + i);
+      m.register("p" + i);
+    }
+    assertEquals(9, m.transfer().uploadedCount());
+    assertEquals(parallelism, peak.get(), "at most `parallelism` files at once, and that many");
   }
 
   @Test

@@ -1,0 +1,171 @@
+package org.stowage.examples;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.stowage.ExternalStorage;
+import org.stowage.Metadata;
+import org.stowage.filesystem.FileStorage;
+import org.stowage.staging.StorageManager;
+import org.stowage.staging.TransferReport;
+import org.stowage.staging.UnitContext;
+
+/**
+ * The main job: a four-unit workflow whose outputs Stowage stages, stores and hands on, verified.
+ *
+ * <pre>
+ *            generate
+ *           /        \
+ *      square*      cube
+ *           \        /
+ *            gather
+ * </pre>
+ *
+ * <ul>
+ *   <li>Every unit runs inside a {@link UnitContext}: it writes into a fresh scratch directory,
+ *       registers its outputs, and closing the context stores them under {@code
+ *       <dag>/<unit>/attempt-<n>/}.
+ *   <li>Later units receive earlier units' <em>handles</em> (locations) and load them, verified.
+ *   <li>{@code square} (*) fails on its first attempt, after writing part of its output, and is
+ *       retried: attempt 2 stores under its own namespace, and only its handle is passed on.
+ *   <li>The shared store is content-addressed: {@code square} and {@code cube} both write the same
+ *       {@code params.json}, which is stored once.
+ *   <li>At the end it prints the stored layout and verifies every object.
+ * </ul>
+ *
+ * <p>Both stores are {@link FileStorage}s under one local directory: the first argument, or
+ * {@code stowage-data} in the working directory. Run it twice: the second run finds everything
+ * already stored and uploads nothing.
+ */
+public final class StagingPipeline {
+  private static final String DAG = "example-dag";
+
+  private final ExternalStorage shared;
+  private final ExternalStorage permanent;
+  private final Path scratchRoot;
+
+  private StagingPipeline(ExternalStorage shared, ExternalStorage permanent, Path scratchRoot) {
+    this.shared = shared;
+    this.permanent = permanent;
+    this.scratchRoot = scratchRoot;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Path root = Path.of(args.length > 0 ? args[0] : "stowage-data").toAbsolutePath();
+    Path scratchRoot = Files.createDirectories(root.resolve("scratch"));
+    try (FileStorage shared = new FileStorage(root.resolve("shared"));
+        FileStorage permanent = new FileStorage(root.resolve("permanent"))) {
+      System.out.println("Stowage main job: stores under " + root);
+      new StagingPipeline(shared, permanent, scratchRoot).run();
+    }
+  }
+
+  private void run() throws Exception {
+    String inputs = runUnit("generate", ctx -> {
+      Path csv = ctx.scratch().resolve("inputs.csv");
+      Files.writeString(csv, IntStream.rangeClosed(1, 1000).mapToObj(Integer::toString)
+          .collect(Collectors.joining("\n", "", "\n")));
+      return List.of(ctx.shared().register("inputs.csv"));
+    }).get(0);
+
+    List<String> squares = runUnit("square", ctx -> {
+      List<Long> numbers = numbers(ctx.shared(), inputs);
+      Path out = ctx.scratch().resolve("squares.csv");
+      String handle = ctx.shared().register("squares.csv");
+      String params = ctx.shared().register("params.json");
+      Files.writeString(ctx.scratch().resolve("params.json"), "{\"source\": \"" + inputs + "\"}\n");
+      if (ctx.attempt() == 1) {
+        Files.writeString(out, "1\n4\n9\n"); // partial output, then the node goes away
+        throw new IllegalStateException("simulated failure: worker preempted after 3 rows");
+      }
+      Files.writeString(out, join(numbers.stream().map(n -> n * n)));
+      return List.of(handle, params);
+    });
+
+    List<String> cubes = runUnit("cube", ctx -> {
+      List<Long> numbers = numbers(ctx.shared(), inputs);
+      Files.writeString(ctx.scratch().resolve("cubes.csv"), join(numbers.stream().map(n -> n * n * n)));
+      Files.writeString(ctx.scratch().resolve("params.json"), "{\"source\": \"" + inputs + "\"}\n");
+      return List.of(ctx.shared().register("cubes.csv"), ctx.shared().register("params.json"));
+    });
+
+    runUnit("gather", ctx -> {
+      long sumSquares = numbers(ctx.shared(), squares.get(0)).stream().mapToLong(Long::longValue).sum();
+      long sumCubes = numbers(ctx.shared(), cubes.get(0)).stream().mapToLong(Long::longValue).sum();
+      Files.writeString(ctx.scratch().resolve("summary.json"), String.format(Locale.ROOT,
+          "{\"sum_of_squares\": %d, \"sum_of_cubes\": %d}%n", sumSquares, sumCubes));
+      System.out.printf("           sum of squares = %d, sum of cubes = %d%n", sumSquares, sumCubes);
+      return List.of(ctx.permanent().register("summary.json"));
+    });
+
+    System.out.println();
+    printAndVerify("shared", shared);
+    printAndVerify("permanent", permanent);
+  }
+
+  /** Runs a unit, retrying a failed attempt up to three times, as a workflow engine would. */
+  private List<String> runUnit(String unit, UnitBody body) throws Exception {
+    for (int attempt = 1; ; attempt++) {
+      UnitContext ctx = UnitContext.builder(shared, permanent, DAG, unit)
+          .scratchRoot(scratchRoot)
+          .attempt(attempt)
+          .contentAddressed(true)
+          .build();
+      List<String> handles;
+      try (ctx) {
+        handles = body.run(ctx);
+      } catch (IllegalStateException e) {
+        System.out.printf("%-10s attempt %d failed: %s%n", unit, attempt, e.getMessage());
+        report(unit, ctx);
+        if (attempt == 3) {
+          throw e;
+        }
+        continue;
+      }
+      System.out.printf("%-10s attempt %d succeeded%n", unit, attempt);
+      report(unit, ctx);
+      return handles;
+    }
+  }
+
+  private static void report(String unit, UnitContext ctx) {
+    for (StorageManager m : List.of(ctx.shared(), ctx.permanent())) {
+      for (TransferReport.Entry e : m.lastTransfer().map(TransferReport::files).orElse(List.of())) {
+        System.out.printf("           %-9s %-40s md5 %s %6d bytes  %s%n",
+            m == ctx.shared() ? "shared" : "permanent", e.location(), e.metadata().md5(),
+            e.metadata().size(), e.uploaded() ? "stored" : "already stored");
+      }
+    }
+  }
+
+  private static void printAndVerify(String name, ExternalStorage storage) {
+    System.out.println("Layout and verification of the " + name + " store:");
+    try (Stream<String> locations = storage.iterContents()) {
+      locations.forEach(location -> {
+        Metadata verified = storage.verify(location);
+        System.out.printf("  %-74s %7d bytes  verified %s%n", location, verified.size(), verified.md5());
+      });
+    }
+  }
+
+  private static List<Long> numbers(StorageManager manager, String handle) {
+    String text = new String(manager.load(handle), UTF_8);
+    return text.lines().filter(l -> !l.isBlank()).map(Long::parseLong).collect(Collectors.toList());
+  }
+
+  private static String join(Stream<Long> values) {
+    return values.map(String::valueOf).collect(Collectors.joining("\n", "", "\n"));
+  }
+
+  @FunctionalInterface
+  private interface UnitBody {
+    List<String> run(UnitContext ctx) throws IOException;
+  }
+}
