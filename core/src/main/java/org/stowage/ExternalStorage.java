@@ -630,13 +630,17 @@ public abstract class ExternalStorage implements AutoCloseable {
     try (InputStream in =
         VerifyingInputStream.ofMetadata(opened.stream(), opened.metadata(), from.value(), this + ": copy", "R2")) {
       ObjectSource source = ObjectSource.ofStream(in);
-      if (!writeObject(to, source, replaceExisting)) {
-        return null;
+      try {
+        if (!writeObject(to, source, replaceExisting)) {
+          return null;
+        }
+        if (!source.isEnded()) {
+          throw new IllegalStateException(this + " committed " + to + " before reading its content to the end: a backend bug");
+        }
+        return source.metadata();
+      } finally {
+        source.release();
       }
-      if (!source.isEnded()) {
-        throw new IllegalStateException(this + " committed " + to + " before reading its content to the end: a backend bug");
-      }
-      return source.metadata();
     }
   }
 
@@ -770,6 +774,7 @@ public abstract class ExternalStorage implements AutoCloseable {
       }
       return new Attempt(false, metadataOnConflict ? call("store", loc, source::drain) : null);
     } finally {
+      source.release();
       closeOwned(loc, opener, source);
     }
   }
@@ -779,6 +784,7 @@ public abstract class ExternalStorage implements AutoCloseable {
     try {
       return call("store", loc, source::drain);
     } finally {
+      source.release();
       closeOwned(loc, opener, source);
     }
   }

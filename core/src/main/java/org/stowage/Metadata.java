@@ -53,9 +53,4 @@ public record Metadata(String md5, long size) {
       throw new AssertionError("every Java platform provides MD5", e);
     }
   }
-
-  /** Finishes {@code md5} into metadata for {@code size} bytes. */
-  static Metadata finish(MessageDigest md5, long size) {
-    return new Metadata(Hex.encodeHexString(md5.digest()), size);
-  }
 }

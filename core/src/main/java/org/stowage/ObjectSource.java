@@ -6,7 +6,6 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.OptionalLong;
 
 /**
@@ -31,7 +30,7 @@ public final class ObjectSource {
 
   private final InputStream raw;
   private final long knownSize;
-  private final MessageDigest md5 = Metadata.newMd5();
+  private final PipelinedDigest md5 = new PipelinedDigest(Metadata.newMd5());
   private final HashingStream stream = new HashingStream();
   private long count;
   private boolean ended;
@@ -124,9 +123,18 @@ public final class ObjectSource {
           "the content has not been read to its end (" + count + " bytes read so far)");
     }
     if (metadata == null) {
-      metadata = Metadata.finish(md5, count);
+      try {
+        metadata = new Metadata(java.util.HexFormat.of().formatHex(md5.digest()), count);
+      } catch (java.io.InterruptedIOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
     }
     return metadata;
+  }
+
+  /** Stops hashing for a source that will not be finished. Idempotent. */
+  void release() {
+    md5.close();
   }
 
   /** Reads and hashes whatever the backend left unread, then returns the metadata of it all. */

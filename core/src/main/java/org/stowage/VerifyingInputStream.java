@@ -18,7 +18,7 @@ import java.util.Objects;
  * closes the wrapped stream. Not thread-safe, like most streams.
  */
 public final class VerifyingInputStream extends FilterInputStream {
-  private final MessageDigest digest;
+  private final PipelinedDigest digest;
   private final String expectedHex;
   private final long expectedSize;
   private final String location;
@@ -36,7 +36,7 @@ public final class VerifyingInputStream extends FilterInputStream {
       String operation,
       String rule) {
     super(Objects.requireNonNull(in, "in"));
-    this.digest = digest;
+    this.digest = new PipelinedDigest(digest);
     this.expectedHex = expectedHex;
     this.expectedSize = expectedSize;
     this.location = location;
@@ -121,6 +121,13 @@ public final class VerifyingInputStream extends FilterInputStream {
     return skipped;
   }
 
+  /** Closes the wrapped stream; an unfinished verification is abandoned, with no verdict. */
+  @Override
+  public void close() throws IOException {
+    digest.close();
+    super.close();
+  }
+
   @Override
   public boolean markSupported() {
     return false;
@@ -140,10 +147,15 @@ public final class VerifyingInputStream extends FilterInputStream {
     if (count != expectedSize) {
       throw changed("it ended after " + count + " bytes, but " + expectedSize + " were expected");
     }
-    String actual = HexFormat.of().formatHex(digest.digest());
+    String actual;
+    try {
+      actual = HexFormat.of().formatHex(digest.digest());
+    } catch (java.io.InterruptedIOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
     if (!actual.equals(expectedHex)) {
       throw changed(
-          "its " + digest.getAlgorithm() + " is " + actual + ", but " + expectedHex
+          "its " + digest.algorithm() + " is " + actual + ", but " + expectedHex
               + " was expected");
     }
   }
