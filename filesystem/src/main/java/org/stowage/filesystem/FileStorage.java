@@ -183,7 +183,7 @@ public final class FileStorage extends ExternalStorage {
   private final String name;
   private final Resolver resolver;
   private final MetadataRecords records;
-  private final CreateLock createLock;
+  private final LocationLocks locks;
   private volatile boolean hardLinks;
 
   /**
@@ -206,7 +206,7 @@ public final class FileStorage extends ExternalStorage {
     this.resolver = new Resolver(realRoot, name);
     Path reserved = realRoot.resolve(RESERVED_DIRECTORY);
     this.records = new MetadataRecords(reserved.resolve("meta"), durable, name);
-    this.createLock = new CreateLock(reserved.resolve("create.lock"));
+    this.locks = new LocationLocks(reserved.resolve("lock"));
     warnIfNamesAreNotUnicode();
     if (builder.cleanTempFilesOlderThan != null) {
       cleanTempFiles(Instant.now().minus(builder.cleanTempFilesOlderThan));
@@ -248,9 +248,6 @@ public final class FileStorage extends ExternalStorage {
       for (int attempt = 0; channel == null; attempt++) {
         temp = dir.resolve(newTempName());
         channel = createTemp(location, temp, attempt);
-        if (channel == null) {
-          temp = null;
-        }
       }
       copy(source, channel);
       FileVersion version =
@@ -262,21 +259,18 @@ public final class FileStorage extends ExternalStorage {
             "the temporary file " + temp + " holds " + version.size() + " bytes, but "
                 + metadata.size() + " were written to it: another process changed it");
       }
-      forgetStaleRecord(location, version);
-      if (replaceExisting) {
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-        temp = null;
-      } else if (!create(location, temp, target)) {
-        return false;
-      }
-      if (durable) {
+      Path written = temp;
+      boolean published =
+          locks.withLock(
+              location,
+              () -> publish(location, written, target, replaceExisting, metadata, version));
+      if (published && durable) {
         syncDirectories(dir, at.missingDirectories() > 0 ? at.deepestDirectory() : dir);
       }
-      record(location, target, metadata, version);
-      return true;
+      return published;
     } finally {
       if (temp != null) {
-        deleteQuietly(temp, name);
+        deleteQuietly(temp, name); // still there if it failed, lost, or was published by a link
       }
     }
   }
@@ -302,73 +296,83 @@ public final class FileStorage extends ExternalStorage {
   @Override
   protected Metadata objectMetadata(Location location) throws IOException {
     for (int attempt = 0; attempt < RACE_RETRIES; attempt++) {
-      Resolver.Located at = resolver.locate(location, "getMetadata");
-      if (!at.isObject()) {
+      Lookup found = locks.withLock(location, () -> lookUp(location, "getMetadata"));
+      if (found == null) {
         return null;
       }
-      Metadata metadata =
-          metadataOf(location, at.path(), FileVersion.of(at.attributes()), "getMetadata");
-      if (metadata != null) {
-        return metadata;
+      if (found.metadata() != null) {
+        return found.metadata();
+      }
+      Metadata hashed = hashAndRecord(location, found.path(), found.version());
+      if (hashed != null) {
+        return hashed;
       }
     }
     throw keptChanging(location, "getMetadata");
   }
 
   /**
-   * Opens the object and returns it with the metadata of exactly the file version opened: the
-   * attributes read before and after opening must agree, and the record is checked against them
-   * (so a record of a newer version written meanwhile is never paired with older bytes).
+   * Opens the object and returns it with the metadata of exactly the file opened: the file is
+   * opened and its record checked under the location's lock, which every writer holds while it
+   * replaces the file and its record. A file the store has no valid record of is hashed and
+   * recorded first, then opened again.
    */
   @Override
   protected OpenObject openWithMetadata(Location location) throws IOException {
     for (int attempt = 0; attempt < RACE_RETRIES; attempt++) {
-      Resolver.Located at = resolver.locate(location, "verify");
-      if (!at.isObject()) {
+      Lookup[] unrecorded = new Lookup[1];
+      OpenObject opened =
+          locks.withLock(
+              location,
+              () -> {
+                Lookup found = lookUp(location, "verify");
+                if (found == null) {
+                  return null;
+                }
+                if (found.metadata() == null) {
+                  unrecorded[0] = found;
+                  return null;
+                }
+                return new OpenObject(Files.newInputStream(found.path()), found.metadata());
+              });
+      if (opened != null) {
+        return opened;
+      }
+      if (unrecorded[0] == null) {
         return null;
       }
-      FileVersion before = FileVersion.of(at.attributes());
-      InputStream in;
-      try {
-        in = Files.newInputStream(at.path());
-      } catch (NoSuchFileException e) {
-        continue;
-      }
-      boolean handedOut = false;
-      try {
-        if (before.equals(versionOrNull(at.path()))) {
-          Metadata metadata = metadataOf(location, at.path(), before, "verify");
-          if (metadata != null) {
-            handedOut = true;
-            return new OpenObject(in, metadata);
-          }
-        }
-      } finally {
-        if (!handedOut) {
-          in.close();
-        }
-      }
+      hashAndRecord(location, unrecorded[0].path(), unrecorded[0].version());
     }
     throw keptChanging(location, "verify");
   }
 
   @Override
   protected boolean deleteObject(Location location) throws IOException {
-    Resolver.Located at = resolver.locate(location, "delete");
-    if (!at.isObject()) {
+    Resolver.Located deleted =
+        locks.withLock(
+            location,
+            () -> {
+              Resolver.Located at = resolver.locate(location, "delete");
+              if (!at.isObject()) {
+                return null;
+              }
+              try {
+                Files.delete(at.path());
+              } catch (NoSuchFileException e) {
+                return null;
+              }
+              try {
+                records.delete(location);
+              } catch (IOException e) {
+                LOG.warn(
+                    "{}: deleted {} but not its metadata record", name, quote(location.value()), e);
+              }
+              return at;
+            });
+    if (deleted == null) {
       return false;
     }
-    try {
-      Files.delete(at.path());
-    } catch (NoSuchFileException e) {
-      return false;
-    }
-    try {
-      records.delete(location);
-    } catch (IOException e) {
-      LOG.warn("{}: deleted {} but not its metadata record", name, quote(location.value()), e);
-    }
-    Path remaining = prune(at.path().getParent(), at.pruneLimit());
+    Path remaining = prune(deleted.path().getParent(), deleted.pruneLimit());
     if (durable) {
       syncDirectories(remaining, remaining);
     }
@@ -477,10 +481,39 @@ public final class FileStorage extends ExternalStorage {
   }
 
   /**
-   * Publishes {@code temp} at {@code target} only if nothing is there; returns false, changing
-   * nothing, if something is. The caller deletes {@code temp} afterwards in both cases.
+   * Under the location's lock: makes {@code temp} the object at {@code target} and records its
+   * metadata. The old record goes first, so that a crash before the new one is written leaves no
+   * record (the file is hashed again) rather than a record of another file. Returns false, having
+   * changed nothing, if {@code replace} is false and something is at {@code target}.
    */
-  private boolean create(Location location, Path temp, Path target) throws IOException {
+  private boolean publish(
+      Location location,
+      Path temp,
+      Path target,
+      boolean replace,
+      Metadata metadata,
+      FileVersion version)
+      throws IOException {
+    if (!replace && Resolver.attributesOrNull(target, LinkOption.NOFOLLOW_LINKS) != null) {
+      return false;
+    }
+    records.delete(location);
+    if (replace) {
+      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+    } else if (!createAt(temp, target)) {
+      return false;
+    }
+    writeRecord(location, metadata, version);
+    return true;
+  }
+
+  /**
+   * Under the location's lock, with nothing at {@code target}: publishes {@code temp} there with
+   * {@code link(2)}, which also refuses if a process that does not take the lock created the name
+   * meanwhile; where hard links are unavailable, with a rename. Returns false if the name is
+   * taken.
+   */
+  private boolean createAt(Path temp, Path target) throws IOException {
     if (hardLinks) {
       try {
         Files.createLink(target, temp);
@@ -491,55 +524,61 @@ public final class FileStorage extends ExternalStorage {
         throw e;
       } catch (UnsupportedOperationException | FileSystemException e) {
         LOG.warn(
-            "{}: cannot create hard links here ({}); create-if-absent falls back to a lock on"
-                + " .stowage/create.lock from now on (see the FileStorage documentation)",
+            "{}: cannot create hard links here ({}); create-if-absent renames under the"
+                + " location's lock from now on",
             name,
             e.toString());
         hardLinks = false;
       }
     }
-    return createLock.withLock(
-        location.value(),
-        () -> {
-          if (Resolver.attributesOrNull(target, LinkOption.NOFOLLOW_LINKS) != null) {
-            return false;
-          }
-          Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-          return true;
-        });
+    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+    return true;
   }
 
   // ---------------------------------------------------------------------------------------------
   // Metadata records
 
   /**
-   * The metadata of {@code version} of the file at {@code path}: from its record if the record is
-   * of that file, else computed from the file and recorded. Returns {@code null} if the file is no
-   * longer that version (the caller looks again).
+   * What {@link #lookUp} found: an object file and, if its record is valid, its metadata.
+   *
+   * @param path the object's path
+   * @param version the file's version when it was looked up
+   * @param metadata its recorded metadata, or {@code null} if it must be computed from the file
+   */
+  private record Lookup(Path path, FileVersion version, Metadata metadata) {}
+
+  /**
+   * Under the location's lock: finds the object and checks its record (see the class description,
+   * "Metadata records"); {@code null} if there is no object.
    *
    * @throws ChangedExternalResourceException if the record is of this file but the file changed
    *     since (rule R3)
    */
-  private Metadata metadataOf(Location location, Path path, FileVersion version, String operation)
-      throws IOException {
-    MetadataRecords.Entry entry = records.read(location);
-    if (entry != null && !entry.version().isOtherFile(version)) {
-      if (entry.version().sameContentStamp(version)) {
-        return entry.metadata();
-      }
-      throw new ChangedExternalResourceException(
-          name + ": " + operation + " of " + quote(location.value()) + " failed: the file "
-              + path + " was changed in place behind the store's back: it has "
-              + version.describe() + ", but its metadata was recorded for "
-              + entry.version().describe() + " (rule R3); store the object again, or delete it",
-          location.value());
+  private Lookup lookUp(Location location, String operation) throws IOException {
+    Resolver.Located at = resolver.locate(location, operation);
+    if (!at.isObject()) {
+      return null;
     }
-    return hashAndRecord(location, path, version);
+    FileVersion version = FileVersion.of(at.attributes());
+    MetadataRecords.Entry entry = records.read(location);
+    if (entry == null || entry.version().isOtherFile(version)) {
+      return new Lookup(at.path(), version, null);
+    }
+    if (entry.version().sameContentStamp(version)) {
+      return new Lookup(at.path(), version, entry.metadata());
+    }
+    throw new ChangedExternalResourceException(
+        name + ": " + operation + " of " + quote(location.value()) + " failed: the file "
+            + at.path() + " was changed in place behind the store's back: it has "
+            + version.describe() + ", but its metadata was recorded for "
+            + entry.version().describe() + " (rule R3); store the object again, or delete it",
+        location.value());
   }
 
   /**
-   * Computes the metadata of a file the store did not record, records it, and returns it; or
-   * returns {@code null} if the file is no longer {@code version}.
+   * Computes the metadata of a file the store has no valid record of, by reading it once without
+   * holding the lock, then records it under the lock if the file is still the same version.
+   * Returns {@code null}, recording nothing, if the file changed meanwhile.
    */
   private Metadata hashAndRecord(Location location, Path path, FileVersion version)
       throws IOException {
@@ -571,53 +610,31 @@ public final class FileStorage extends ExternalStorage {
     LOG.debug(
         "{}: computed the metadata of {}, which the store had not recorded",
         name, quote(location.value()));
-    record(location, path, metadata, version);
-    return metadata;
+    boolean recorded =
+        locks.withLock(
+            location,
+            () -> {
+              if (!version.equals(versionOrNull(path))) {
+                return false;
+              }
+              writeRecord(location, metadata, version);
+              return true;
+            });
+    return recorded ? metadata : null;
   }
 
   /**
-   * Records {@code metadata} as that of {@code version} of the file at {@code path}, if the file
-   * is still that version; then checks that it still is, and if not (a concurrent writer replaced
-   * it meanwhile) removes the record, which may be stale, so that the next reader computes it
-   * again. A record that cannot be written is logged, not thrown: the object is in place, and a
-   * missing record only costs a re-hash.
+   * Under the location's lock: records {@code metadata} as that of {@code version}. A record that
+   * cannot be written is logged, not thrown: the object is in place, and a missing record only
+   * costs a re-hash.
    */
-  private void record(Location location, Path path, Metadata metadata, FileVersion version) {
+  private void writeRecord(Location location, Metadata metadata, FileVersion version) {
     try {
-      if (!version.equals(versionOrNull(path))) {
-        return; // replaced already: whoever replaced it records it
-      }
       records.write(new MetadataRecords.Entry(location.value(), metadata, version));
-      if (version.equals(versionOrNull(path))) {
-        return;
-      }
     } catch (IOException e) {
       LOG.warn(
           "{}: cannot write the metadata record of {}; it will be computed again when needed",
           name, quote(location.value()), e);
-    }
-    try {
-      records.delete(location);
-    } catch (IOException e) {
-      LOG.warn("{}: cannot delete the metadata record of {}", name, quote(location.value()), e);
-    }
-  }
-
-  /**
-   * Before a new file is published: deletes the location's record if it names the new file's
-   * identity. No published file can have that identity, so such a record is stale: left by a
-   * file that had the same inode number before it was freed (by a crash between a delete and its
-   * record's removal, or by a writer that recorded a file just as a concurrent writer replaced
-   * it). Without this, a reader could pair the new file with that record and report a change
-   * that is not one.
-   */
-  private void forgetStaleRecord(Location location, FileVersion version) throws IOException {
-    if (version.fileKey() == null) {
-      return;
-    }
-    MetadataRecords.Entry entry = records.read(location);
-    if (entry != null && version.fileKey().equals(entry.version().fileKey())) {
-      records.delete(location);
     }
   }
 

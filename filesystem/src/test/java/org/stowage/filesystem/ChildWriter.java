@@ -12,8 +12,9 @@ import org.stowage.WritePolicy;
  * {@code READY} on stdout, waits for a {@code GO} line on stdin, then writes, and reports.
  *
  * <p>Arguments: {@code root mode rounds seed hardLinks}. Modes: {@code overwrite} stores {@link
- * #content(long)} of {@code seed} at {@code shared} {@code rounds} times; {@code create} tries to
- * CREATE {@code race/<i>} for each round and prints {@code WON <i>} for each it created. Both end
+ * #content(long)} of {@code seed} at {@code shared} {@code rounds} times; {@code create} reads a
+ * line {@code <i>} per round from stdin (until {@code END}), tries to CREATE {@code race/<i>} with
+ * 100 bytes of {@code seed}'s content, and prints {@code WON <i>} or {@code LOST <i>}. Both end
  * with {@code DONE}.
  */
 public final class ChildWriter {
@@ -39,16 +40,22 @@ public final class ChildWriter {
       if (!"GO".equals(stdin.readLine())) {
         System.exit(2);
       }
-      for (int i = 0; i < rounds; i++) {
-        if (mode.equals("overwrite")) {
+      if (mode.equals("overwrite")) {
+        for (int i = 0; i < rounds; i++) {
           storage.storeBytes("shared", data);
-        } else {
+        }
+      } else {
+        // One round per line, so that both processes start each round together.
+        byte[] small = Disk.content(seed, 100);
+        String line;
+        while ((line = stdin.readLine()) != null && !line.equals("END")) {
           try {
-            storage.storeBytes("race/" + i, data, WritePolicy.CREATE);
-            System.out.println("WON " + i);
+            storage.storeBytes("race/" + line, small, WritePolicy.CREATE);
+            System.out.println("WON " + line);
           } catch (ExistingExternalResourceException lost) {
-            // the other process won this one
+            System.out.println("LOST " + line);
           }
+          System.out.flush();
         }
       }
     }

@@ -10,12 +10,12 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -79,18 +79,17 @@ class FileStorageProcessesTest {
     return lines.subList(0, lines.size() - 1);
   }
 
-  @ParameterizedTest(name = "T1 S2 two processes overwrite one location, hard links {0}")
-  @ValueSource(booleans = {true})
+  @Test
   @DisplayName("T1 S2 two processes overwriting one location: readers and the survivor see whole bytes")
-  void overwriteRace(boolean links) throws Exception {
+  void overwriteRace() throws Exception {
     Path root = dir.resolve("store");
     int rounds = 40;
     byte[] ours = ChildWriter.content(1);
     byte[] theirs = ChildWriter.content(2);
     Set<String> good = Set.of(Disk.md5(ours), Disk.md5(theirs));
-    try (FileStorage storage = FileStorage.builder(root).hardLinks(links).build()) {
+    try (FileStorage storage = new FileStorage(root)) {
       storage.storeBytes("shared", ours);
-      BufferedReader out = startChild(root, "overwrite", rounds, 2, links);
+      BufferedReader out = startChild(root, "overwrite", rounds, 2, true);
       go();
       for (int i = 0; i < rounds; i++) {
         storage.storeBytes("shared", ours);
@@ -113,33 +112,37 @@ class FileStorageProcessesTest {
   @DisplayName("T1 S5 two processes racing CREATE: exactly one winner per location")
   void createRace(boolean links) throws Exception {
     Path root = dir.resolve("store");
-    int rounds = 60;
-    byte[] ours = ChildWriter.content(1);
-    byte[] theirs = ChildWriter.content(2);
-    Set<Integer> weWon = new HashSet<>();
+    int rounds = 300;
+    byte[] ours = Disk.content(1, 100);
+    byte[] theirs = Disk.content(2, 100);
+    int weWon = 0;
     try (FileStorage storage = FileStorage.builder(root).hardLinks(links).build()) {
-      BufferedReader out = startChild(root, "create", rounds, 2, links);
+      BufferedReader out = startChild(root, "create", 0, 2, links);
       go();
-      for (int i = 0; i < rounds; i++) {
-        try {
-          storage.storeBytes("race/" + i, ours, WritePolicy.CREATE);
-          weWon.add(i);
-        } catch (ExistingExternalResourceException lost) {
-          // the child won this one
-        }
-      }
-      Set<Integer> theyWon = new HashSet<>();
-      for (String line : finish(out)) {
-        assertTrue(line.startsWith("WON "), line);
-        theyWon.add(Integer.parseInt(line.substring(4)));
-      }
+      OutputStream toChild = child.getOutputStream();
       for (int i = 0; i < rounds; i++) {
         String location = "race/" + i;
-        assertTrue(weWon.contains(i) ^ theyWon.contains(i), location + ": exactly one winner");
-        byte[] expected = weWon.contains(i) ? ours : theirs;
-        assertEquals(Metadata.of(expected), storage.verify(location), location);
+        toChild.write((i + "\n").getBytes(StandardCharsets.UTF_8));
+        toChild.flush();
+        boolean won;
+        try {
+          storage.storeBytes(location, ours, WritePolicy.CREATE);
+          won = true;
+        } catch (ExistingExternalResourceException lost) {
+          won = false;
+        }
+        String theirResult = out.readLine();
+        assertEquals(won ? "LOST " + i : "WON " + i, theirResult, location + ": one winner");
+        assertEquals(Metadata.of(won ? ours : theirs), storage.verify(location), location);
+        weWon += won ? 1 : 0;
       }
+      toChild.write("END\n".getBytes(StandardCharsets.UTF_8));
+      toChild.flush();
+      assertEquals(List.of(), finish(out));
       assertEquals(List.of(), Disk.tempFiles(root));
     }
+    // Not asserted (scheduling decides), but shows whether the processes really raced.
+    org.slf4j.LoggerFactory.getLogger(getClass())
+        .info("links {}: this process won {} of {} rounds", links, weWon, rounds);
   }
 }
