@@ -59,8 +59,8 @@ import org.stowage.ObjectSource;
  * itself). Everything the store keeps for itself has a name that starts with {@code .stowage},
  * which no location segment may (rule L2), and is never listed: temporary files {@code
  * .stowage-tmp-<random>} next to the objects being written, and the directory {@code
- * <root>/.stowage} holding metadata records ({@code .stowage/meta}, see below) and, where hard
- * links are unavailable, {@code .stowage/create.lock}.
+ * <root>/.stowage} holding the metadata records ({@code .stowage/meta}, see below) and the lock
+ * file {@code .stowage/lock}.
  *
  * <p>A location cannot be both an object and a prefix of other objects followed by {@code /} (the
  * file {@code a} and the directory {@code a} holding {@code a/b} would share a name): storing
@@ -76,18 +76,21 @@ import org.stowage.ObjectSource;
  * new temporary file in the target's own directory, then publishes it in one step: a rename
  * ({@code rename(2)}, which replaces the previous object atomically) for {@code OVERWRITE}; for
  * {@code CREATE} (and the other policies' create-if-absent step) a hard link to the target name
- * ({@code link(2)}, which fails if the name is taken, so that of concurrent creators exactly one
- * wins), after which the temporary name is removed. A reader therefore sees the previous object or
- * the whole new one. If anything fails, the temporary file is deleted and the previous object is
- * untouched; a process killed mid-store leaves at most a temporary file, which is never listed
- * and never taken for an object. The builder's {@link Builder#cleanTempFilesOlderThan} removes
- * old leftovers when a storage opens; it is off by default, because several processes may share
- * a root and another process's temporary file may be in use.
+ * ({@code link(2)}, which fails if the name is taken), after which the temporary name is removed.
+ * A reader therefore sees the previous object or the whole new one. If anything fails, the
+ * temporary file is deleted and the previous object is untouched; a process killed mid-store
+ * leaves at most a temporary file, which is never listed and never taken for an object. The
+ * builder's {@link Builder#cleanTempFilesOlderThan} removes old leftovers when a storage opens;
+ * it is off by default, because several processes may share a root and another process's
+ * temporary file may be in use.
  *
- * <p>On filesystems without hard links, create-if-absent falls back to a per-location lock taken
- * on a byte range of {@code .stowage/create.lock} (released by the system if a process dies),
- * holding which the writer checks that the name is free and renames. Creators still exclude each
- * other, but a concurrent {@code OVERWRITE}, which takes no lock, is not ordered against them.
+ * <p>Publishing, together with replacing the metadata record, happens under a short exclusive
+ * lock of the location, shared by all processes on the root: an operating-system byte-range lock
+ * on one byte of {@code .stowage/lock} chosen by a hash of the location, which the system releases
+ * if a process dies. Under it, create-if-absent checks that the name is free before linking, so
+ * of concurrent creators exactly one wins; on filesystems without hard links it renames instead,
+ * with the same guarantee among Stowage processes. Writing and hashing content never hold the
+ * lock.
  *
  * <h2>Durability</h2>
  *
@@ -106,9 +109,11 @@ import org.stowage.ObjectSource;
  * reading the object. A record ({@code .stowage/meta/<h0h1>/<h>}, {@code h} the SHA-256 of the
  * location) holds the MD5 and size and the version of the file they describe: its identity
  * ({@link BasicFileAttributes#fileKey()}, on Unix the device and inode numbers), its size and its
- * last-modified time. It is written after the object is in place, from the attributes of the
- * temporary file that became the object. Before a record is used, the file's current attributes
- * are compared with it:
+ * last-modified time, taken from the temporary file that became the object. Under the location's
+ * lock, a store removes the old record, publishes the file, then writes the new record; readers
+ * check records under the same lock, so they never pair a file with another file's record, and a
+ * crash between publishing and recording leaves no record, never a wrong one. Before a record is
+ * used, the file's current attributes are compared with it:
  *
  * <ul>
  *   <li>same identity, same size and last-modified time: the record is used;
@@ -116,14 +121,14 @@ import org.stowage.ObjectSource;
  *       behind the store's back, and {@link ChangedExternalResourceException} is thrown (rule R3);
  *       the record is never replaced by one of the changed file. Storing the object again, or
  *       deleting it, ends the error;
- *   <li>no record, or a record of another file (another identity): the file was put there by a
- *       whole-file replacement the store did not record (a crash between placing the file and
- *       writing its record, another process racing, or another tool writing or moving a file
- *       into the tree). Its MD5 is computed by reading the file once, recorded, and returned;
+ *   <li>no record, or a record of another file (another identity): the file was put there
+ *       without a record (a crash between placing the file and recording it, or another tool
+ *       writing or moving a whole file into the tree). Its MD5 is computed by reading the file
+ *       once, without holding the lock, then recorded under the lock if the file is still the
+ *       same version, and returned;
  *   <li>where the platform gives no identity ({@code fileKey()} is {@code null}, as on Windows),
  *       only size and last-modified time are compared, and any difference counts as a change in
- *       place. There, a crash between placing a file and recording it, or a read racing a store
- *       of the same location, can report a change that is not one; storing again ends it.
+ *       place: there a file that another tool replaced as a whole is reported as changed too.
  * </ul>
  *
  * <p>Limits: a change in place that keeps the size and the last-modified time (a flipped byte
@@ -158,10 +163,13 @@ import org.stowage.ObjectSource;
  *
  * <p>A {@code FileStorage} is safe for concurrent use by many threads, and several processes
  * (or storages) may share one root: temporary files have random names created exclusively,
- * objects and records are published by atomic renames and links, records are checked before they
- * are trusted, and directories that a concurrent delete removes under a writer are created again.
- * Sharing a root over a network filesystem is as safe as that filesystem's rename, link and lock
- * semantics (NFS, for instance, has been known to weaken them).
+ * objects and records are published by atomic renames and links under the location's lock,
+ * records are checked before they are trusted, and directories that a concurrent delete removes
+ * under a writer are created again. Loads, {@code exists} and listings take no lock. Tools other
+ * than Stowage that write into the tree do not take the locks; what they can cause is described
+ * above. Sharing a root over a network filesystem is as safe as that filesystem's rename, link
+ * and byte-range lock semantics (NFS, for instance, has been known to weaken them); do not delete
+ * {@code .stowage} while processes use the root.
  */
 public final class FileStorage extends ExternalStorage {
   private static final Logger LOG = LoggerFactory.getLogger(FileStorage.class);
@@ -845,8 +853,8 @@ public final class FileStorage extends ExternalStorage {
     }
 
     /**
-     * Whether create-if-absent may use hard links (default true); false forces the lock-file
-     * fallback that filesystems without hard links get. For tests.
+     * Whether create-if-absent may use hard links (default true); false makes it rename under
+     * the location's lock, as it does on filesystems without hard links. For tests.
      */
     Builder hardLinks(boolean hardLinks) {
       this.hardLinks = hardLinks;

@@ -130,7 +130,9 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
         return true;
       }
       if (onStack(entry.path())) {
-        skippedLink(location, "is a symbolic link back to a directory above it (a cycle)");
+        skippedLink(
+            location.substring(0, location.length() - 1),
+            "leads back to a directory the listing is already in (a cycle of symbolic links)");
         continue;
       }
       Entry[] children;
