@@ -254,8 +254,9 @@ public final class FileStorage extends ExternalStorage {
     try {
       FileChannel channel = null;
       for (int attempt = 0; channel == null; attempt++) {
-        temp = dir.resolve(newTempName());
-        channel = createTemp(location, temp, attempt);
+        Path candidate = dir.resolve(newTempName());
+        channel = createTemp(location, candidate, attempt);
+        temp = channel == null ? null : candidate;
       }
       copy(source, channel);
       FileVersion version =

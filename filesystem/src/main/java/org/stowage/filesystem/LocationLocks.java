@@ -68,7 +68,11 @@ final class LocationLocks {
       try {
         return step.run();
       } finally {
-        lock.release();
+        try {
+          lock.release();
+        } catch (ClosedChannelException e) {
+          // An interrupt closed the shared channel meanwhile, which released the lock already.
+        }
       }
     } finally {
       stripe.unlock();

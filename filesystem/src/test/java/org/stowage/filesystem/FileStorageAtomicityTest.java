@@ -304,4 +304,28 @@ class FileStorageAtomicityTest {
     assertTrue(good.contains(storage.verify("shared").md5()));
     assertEquals(List.of(), Disk.tempFiles(root));
   }
+
+  @Test
+  @DisplayName("T1 an interrupted caller may fail, but the storage keeps working for everyone")
+  void interruptedCaller() {
+    Path root = dir.resolve("store");
+    FileStorage storage = open(FileStorage.builder(root));
+    FileStorage other = open(FileStorage.builder(root));
+    Metadata stored = storage.storeBytes("i/x", Disk.utf8("x"));
+    for (int i = 0; i < 3; i++) {
+      Thread.currentThread().interrupt();
+      try {
+        storage.getMetadata("i/x");
+        storage.storeBytes("i/y", Disk.utf8("y"));
+      } catch (ExternalResourceException e) {
+        // NIO fails I/O of an interrupted thread; that is the caller's business
+      } finally {
+        Thread.interrupted();
+      }
+    }
+    assertEquals(stored, storage.getMetadata("i/x"));
+    assertEquals(stored, other.verify("i/x"));
+    other.storeBytes("i/z", Disk.utf8("z"), WritePolicy.CREATE);
+    assertEquals(Metadata.of(Disk.utf8("z")), storage.getMetadata("i/z"));
+  }
 }
