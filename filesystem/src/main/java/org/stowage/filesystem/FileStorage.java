@@ -1,0 +1,875 @@
+package org.stowage.filesystem;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.stowage.ChangedExternalResourceException;
+import org.stowage.ExternalResourceException;
+import org.stowage.ExternalStorage;
+import org.stowage.Location;
+import org.stowage.Metadata;
+import org.stowage.ObjectSource;
+
+/**
+ * An {@link ExternalStorage} in a directory of a local filesystem: the object at location {@code
+ * a/b/c.txt} is the regular file {@code <root>/a/b/c.txt}. The Java counterpart of gufe's {@code
+ * FileStorage}.
+ *
+ * <pre>{@code
+ * try (ExternalStorage storage = new FileStorage(Path.of("/data/results"))) {
+ *   Metadata stored = storage.storeBytes("dag/unit/result.json", bytes);
+ *   byte[] back = storage.loadBytes("dag/unit/result.json", stored); // verified
+ * }
+ * // Options: FileStorage.builder(root).durable(true).build()
+ * }</pre>
+ *
+ * <h2>On disk</h2>
+ *
+ * <p>Objects are plain files under the root, at the path their location's segments name, so
+ * other tools can read them directly ({@link #uri} gives a {@code file:} URI). Directories are
+ * created as needed and removed again by {@code delete} when it leaves them empty (never the root
+ * itself). Everything the store keeps for itself has a name that starts with {@code .stowage},
+ * which no location segment may (rule L2), and is never listed: temporary files {@code
+ * .stowage-tmp-<random>} next to the objects being written, and the directory {@code
+ * <root>/.stowage} holding the metadata records ({@code .stowage/meta}, see below) and the lock
+ * file {@code .stowage/lock}.
+ *
+ * <p>A location cannot be both an object and a prefix of other objects followed by {@code /} (the
+ * file {@code a} and the directory {@code a} holding {@code a/b} would share a name): storing
+ * either while the other exists fails with an {@link ExternalResourceException}. Location
+ * segments must also be valid file names on the filesystem (at most 255 bytes on most), and the
+ * filesystem must be case-sensitive and must not normalise Unicode names for locations to stay
+ * distinct and unchanged (rule L3); the JVM's file name encoding ({@code sun.jnu.encoding}) must
+ * be UTF-8 for non-ASCII locations, which a warning at construction reports otherwise.
+ *
+ * <h2>Atomic stores (S2)</h2>
+ *
+ * <p>A store writes the content, in one pass from the core's hashing {@link ObjectSource}, into a
+ * new temporary file in the target's own directory, then publishes it in one step: a rename
+ * ({@code rename(2)}, which replaces the previous object atomically) for {@code OVERWRITE}; for
+ * {@code CREATE} (and the other policies' create-if-absent step) a hard link to the target name
+ * ({@code link(2)}, which fails if the name is taken), after which the temporary name is removed.
+ * A reader therefore sees the previous object or the whole new one. If anything fails, the
+ * temporary file is deleted and the previous object is untouched; a process killed mid-store
+ * leaves at most a temporary file, which is never listed and never taken for an object. The
+ * builder's {@link Builder#cleanTempFilesOlderThan} removes old leftovers when a storage opens;
+ * it is off by default, because several processes may share a root and another process's
+ * temporary file may be in use.
+ *
+ * <p>Publishing, together with replacing the metadata record, happens under a short exclusive
+ * lock of the location, shared by all processes on the root: an operating-system byte-range lock
+ * on one byte of {@code .stowage/lock} chosen by a hash of the location, which the system releases
+ * if a process dies. Under it, create-if-absent checks that the name is free before linking, so
+ * of concurrent creators exactly one wins; on filesystems without hard links it renames instead,
+ * with the same guarantee among Stowage processes. Writing and hashing content never hold the
+ * lock.
+ *
+ * <h2>Durability</h2>
+ *
+ * <p>By default a store returns once the operating system has the data, as {@code Files.write}
+ * does: a power failure soon after may lose recent stores (never leaving a partial object
+ * visible, on filesystems that keep renames ordered after data, such as ext4 with its default
+ * options, XFS and APFS). With {@link Builder#durable(boolean) durable(true)}, a store also
+ * {@code fsync}s the temporary file before publishing it and the directory (and any directories
+ * it created, up to the first that existed) after, and likewise for metadata records; a delete
+ * syncs the directory it removed the object from. Syncing a directory is skipped, silently, on
+ * platforms that cannot.
+ *
+ * <h2>Metadata records (R3)</h2>
+ *
+ * <p>{@link #getMetadata} answers from a record written when the object was stored, without
+ * reading the object. A record ({@code .stowage/meta/<h0h1>/<h>}, {@code h} the SHA-256 of the
+ * location) holds the MD5 and size and the version of the file they describe: its identity
+ * ({@link BasicFileAttributes#fileKey()}, on Unix the device and inode numbers), its size and its
+ * last-modified time, taken from the temporary file that became the object. Under the location's
+ * lock, a store removes the old record, publishes the file, then writes the new record; readers
+ * check records under the same lock, so they never pair a file with another file's record, and a
+ * crash between publishing and recording leaves no record, never a wrong one. Before a record is
+ * used, the file's current attributes are compared with it:
+ *
+ * <ul>
+ *   <li>same identity, same size and last-modified time: the record is used;
+ *   <li>same identity but another size or last-modified time: the file was changed in place
+ *       behind the store's back, and {@link ChangedExternalResourceException} is thrown (rule R3);
+ *       the record is never replaced by one of the changed file. Storing the object again, or
+ *       deleting it, ends the error;
+ *   <li>no record, or a record of another file (another identity): the file was put there
+ *       without a record (a crash between placing the file and recording it, or another tool
+ *       writing or moving a whole file into the tree). Its MD5 is computed by reading the file
+ *       once, without holding the lock, then recorded under the lock if the file is still the
+ *       same version, and returned;
+ *   <li>where the platform gives no identity ({@code fileKey()} is {@code null}, as on Windows),
+ *       only size and last-modified time are compared, and any difference counts as a change in
+ *       place: there a file that another tool replaced as a whole is reported as changed too.
+ * </ul>
+ *
+ * <p>Limits: a change in place that keeps the size and the last-modified time (a flipped byte
+ * with the time set back, or two writes within the filesystem's time granularity) is not seen by
+ * {@code getMetadata}; it is caught by {@link #verify} and by verified loads, which re-read and
+ * re-hash the bytes. A file replaced by another tool whose new file reuses the old one's inode
+ * number (possible once the old file is deleted first) counts as changed in place. Touching an
+ * object's last-modified time makes it count as changed.
+ *
+ * <h2>Symbolic links (L4)</h2>
+ *
+ * <p>No operation reads or writes outside the root. Every directory on a location's path and the
+ * object itself are examined without following links; a symbolic link is followed only if its
+ * real target lies inside the root and not inside the reserved {@code .stowage} entries. A link
+ * that leads out of the root, into the reserved entries, or nowhere (whose target does not exist)
+ * makes every operation on locations through it fail with an {@link ExternalResourceException}
+ * naming rule L4; listings skip such links, with a warning, and also skip links that lead back to
+ * a directory above them. Storing or deleting at a location that is itself a link replaces or
+ * removes the link, never its target. These checks guard against links present in the tree; they
+ * cannot stop another process that swaps a directory for a link between the check and the use.
+ *
+ * <h2>Listing</h2>
+ *
+ * <p>{@link #iterContents} walks the tree lazily, depth first, one directory at a time, and yields
+ * locations in ascending UTF-8 byte order of the whole location (I2). Its memory is bounded by the
+ * depth of the tree times the size of its largest directory. The prefix picks the directory where
+ * the walk starts ({@code foo_dir/a} reads only {@code foo_dir}). Directories, temporary files,
+ * records and files other than regular files are never listed; entries that vanish during a
+ * listing are skipped (I4).
+ *
+ * <h2>Threads and processes (T1)</h2>
+ *
+ * <p>A {@code FileStorage} is safe for concurrent use by many threads, and several processes
+ * (or storages) may share one root: temporary files have random names created exclusively,
+ * objects and records are published by atomic renames and links under the location's lock,
+ * records are checked before they are trusted, and directories that a concurrent delete removes
+ * under a writer are created again. Loads, {@code exists} and listings take no lock. Tools other
+ * than Stowage that write into the tree do not take the locks; what they can cause is described
+ * above. Sharing a root over a network filesystem is as safe as that filesystem's rename, link
+ * and byte-range lock semantics (NFS, for instance, has been known to weaken them); do not delete
+ * {@code .stowage} while processes use the root.
+ */
+public final class FileStorage extends ExternalStorage {
+  private static final Logger LOG = LoggerFactory.getLogger(FileStorage.class);
+
+  /** The name prefix of temporary files, for objects and records alike. */
+  static final String TEMP_PREFIX = Location.RESERVED_PREFIX + "-tmp-";
+
+  private static final String RESERVED_DIRECTORY = Location.RESERVED_PREFIX;
+  private static final int MIN_BUFFER = 64 * 1024;
+  private static final int MAX_BUFFER = 1024 * 1024;
+  private static final int HASH_BUFFER = 256 * 1024;
+  /** How often a step is retried when concurrent writers or deleters get in its way. */
+  private static final int RACE_RETRIES = 16;
+  private static final HexFormat HEX = HexFormat.of();
+
+  private final Path root;
+  private final Path realRoot;
+  private final boolean durable;
+  private final String name;
+  private final Resolver resolver;
+  private final MetadataRecords records;
+  private final LocationLocks locks;
+  private volatile boolean hardLinks;
+
+  /**
+   * Opens (creating it if needed) the storage rooted at the directory {@code root}, with the
+   * default options: not {@linkplain Builder#durable durable}, no cleaning of temporary files.
+   *
+   * @throws ExternalResourceException naming the root if it cannot be created, or is not a
+   *     writable directory
+   */
+  public FileStorage(Path root) {
+    this(builder(root));
+  }
+
+  private FileStorage(Builder builder) {
+    this.root = builder.root.toAbsolutePath().normalize();
+    this.durable = builder.durable;
+    this.hardLinks = builder.hardLinks;
+    this.name = "FileStorage[" + root + "]";
+    this.realRoot = openRoot();
+    this.resolver = new Resolver(realRoot, name);
+    Path reserved = realRoot.resolve(RESERVED_DIRECTORY);
+    this.records = new MetadataRecords(reserved.resolve("meta"), durable, name);
+    this.locks = new LocationLocks(reserved.resolve("lock"));
+    warnIfNamesAreNotUnicode();
+    if (builder.cleanTempFilesOlderThan != null) {
+      cleanTempFiles(Instant.now().minus(builder.cleanTempFilesOlderThan));
+    }
+  }
+
+  /** Starts building a storage rooted at {@code root}, to set options. */
+  public static Builder builder(Path root) {
+    return new Builder(root);
+  }
+
+  /** The root directory, as an absolute path (as given, not resolved through links). */
+  public Path root() {
+    return root;
+  }
+
+  /** Names the backend and its root: {@code FileStorage[/absolute/root]}. */
+  @Override
+  public String toString() {
+    return name;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Hooks
+
+  @Override
+  protected boolean writeObject(Location location, ObjectSource source, boolean replaceExisting)
+      throws IOException {
+    Resolver.Located at = resolver.locate(location, "store");
+    checkStorable(location, at);
+    if (!replaceExisting && at.attributes() != null) {
+      return false; // present: no need to read the content
+    }
+    Path target = at.path();
+    Path dir = target.getParent();
+    Path temp = null;
+    try {
+      FileChannel channel = null;
+      for (int attempt = 0; channel == null; attempt++) {
+        Path candidate = dir.resolve(newTempName());
+        channel = createTemp(location, candidate, attempt);
+        temp = channel == null ? null : candidate;
+      }
+      copy(source, channel);
+      FileVersion version =
+          FileVersion.of(
+              Files.readAttributes(temp, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS));
+      Metadata metadata = source.metadata();
+      if (version.size() != metadata.size()) {
+        throw new IOException(
+            "the temporary file " + temp + " holds " + version.size() + " bytes, but "
+                + metadata.size() + " were written to it: another process changed it");
+      }
+      Path written = temp;
+      boolean published =
+          locks.withLock(
+              location,
+              () -> publish(location, written, target, replaceExisting, metadata, version));
+      if (published && durable) {
+        syncDirectories(dir, at.missingDirectories() > 0 ? at.deepestDirectory() : dir);
+      }
+      return published;
+    } finally {
+      if (temp != null) {
+        deleteQuietly(temp, name); // still there if it failed, lost, or was published by a link
+      }
+    }
+  }
+
+  @Override
+  protected InputStream openObject(Location location) throws IOException {
+    Resolver.Located at = resolver.locate(location, "load");
+    if (!at.isObject()) {
+      return null;
+    }
+    try {
+      return Files.newInputStream(at.path());
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+  }
+
+  @Override
+  protected boolean objectExists(Location location) throws IOException {
+    return resolver.locate(location, "exists").isObject();
+  }
+
+  @Override
+  protected Metadata objectMetadata(Location location) throws IOException {
+    for (int attempt = 0; attempt < RACE_RETRIES; attempt++) {
+      Lookup found = locks.withLock(location, () -> lookUp(location, "getMetadata"));
+      if (found == null) {
+        return null;
+      }
+      if (found.metadata() != null) {
+        return found.metadata();
+      }
+      Metadata hashed = hashAndRecord(location, found.path(), found.version());
+      if (hashed != null) {
+        return hashed;
+      }
+    }
+    throw keptChanging(location, "getMetadata");
+  }
+
+  /**
+   * Opens the object and returns it with the metadata of exactly the file opened: the file is
+   * opened and its record checked under the location's lock, which every writer holds while it
+   * replaces the file and its record. A file the store has no valid record of is hashed and
+   * recorded first, then opened again.
+   */
+  @Override
+  protected OpenObject openWithMetadata(Location location) throws IOException {
+    for (int attempt = 0; attempt < RACE_RETRIES; attempt++) {
+      Lookup[] unrecorded = new Lookup[1];
+      OpenObject opened =
+          locks.withLock(
+              location,
+              () -> {
+                Lookup found = lookUp(location, "verify");
+                if (found == null) {
+                  return null;
+                }
+                if (found.metadata() == null) {
+                  unrecorded[0] = found;
+                  return null;
+                }
+                return new OpenObject(Files.newInputStream(found.path()), found.metadata());
+              });
+      if (opened != null) {
+        return opened;
+      }
+      if (unrecorded[0] == null) {
+        return null;
+      }
+      hashAndRecord(location, unrecorded[0].path(), unrecorded[0].version());
+    }
+    throw keptChanging(location, "verify");
+  }
+
+  @Override
+  protected boolean deleteObject(Location location) throws IOException {
+    Resolver.Located deleted =
+        locks.withLock(
+            location,
+            () -> {
+              Resolver.Located at = resolver.locate(location, "delete");
+              if (!at.isObject()) {
+                return null;
+              }
+              try {
+                Files.delete(at.path());
+              } catch (NoSuchFileException e) {
+                return null;
+              }
+              try {
+                records.delete(location);
+              } catch (IOException e) {
+                LOG.warn(
+                    "{}: deleted {} but not its metadata record", name, quote(location.value()), e);
+              }
+              return at;
+            });
+    if (deleted == null) {
+      return false;
+    }
+    Path remaining = prune(deleted.path().getParent(), deleted.pruneLimit());
+    if (durable) {
+      syncDirectories(remaining, remaining);
+    }
+    return true;
+  }
+
+  @Override
+  protected Stream<String> listObjects(String prefix) throws IOException {
+    Listing listing = new Listing(resolver, name, prefix);
+    return StreamSupport.stream(listing, false).onClose(listing::close);
+  }
+
+  /** The {@code file:} URI of {@code <root>/<location>}, whether or not an object is there. */
+  @Override
+  protected URI objectUri(Location location) {
+    Path path = root;
+    try {
+      for (String segment : location.segments()) {
+        path = path.resolve(segment);
+      }
+    } catch (InvalidPathException e) {
+      throw new ExternalResourceException(
+          name + ": " + quote(location.value()) + " is not a file name on this filesystem: "
+              + e.getMessage(),
+          location.value(),
+          e);
+    }
+    return path.toUri();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Storing
+
+  private void checkStorable(Location location, Resolver.Located at) {
+    String problem = null;
+    if (at.blockedBy() != null) {
+      problem = quote(at.blockedBy()) + " is an object, so it cannot also be a directory holding "
+          + quote(location.value()) + " on a filesystem";
+    } else if (at.attributes() != null && at.attributes().isDirectory()) {
+      problem = "it is a directory holding other objects; on a filesystem a location cannot be"
+          + " both an object and a prefix of others followed by \"/\"";
+    } else if (at.attributes() != null && !at.attributes().isRegularFile()) {
+      problem = at.path() + " is not a regular file (a device, a socket or a pipe)";
+    }
+    if (problem != null) {
+      throw new ExternalResourceException(
+          name + ": store of " + quote(location.value()) + " failed: " + problem,
+          location.value(),
+          null);
+    }
+  }
+
+  /**
+   * Creates the directory of {@code temp} as needed, and {@code temp} in it, exclusively; returns
+   * {@code null} if that name is taken. Retries when a concurrent delete prunes the directory in
+   * between.
+   */
+  private FileChannel createTemp(Location location, Path temp, int attempt) throws IOException {
+    Path dir = temp.getParent();
+    for (int pruned = 0; ; pruned++) {
+      try {
+        Files.createDirectories(dir);
+        return FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      } catch (FileAlreadyExistsException e) {
+        if (temp.toString().equals(e.getFile()) && attempt < RACE_RETRIES) {
+          return null; // a one-in-2^64 clash of random names
+        }
+        throw new ExternalResourceException(
+            name + ": store of " + quote(location.value()) + " failed: a parent of it became an"
+                + " object, so it cannot also be a directory (" + e.getFile() + ")",
+            location.value(),
+            e);
+      } catch (NoSuchFileException e) {
+        if (pruned >= RACE_RETRIES) {
+          throw e;
+        }
+        // A concurrent delete removed the directory as empty: create it again.
+      }
+    }
+  }
+
+  /** Copies the content into {@code channel} in large writes, then closes it. */
+  private void copy(ObjectSource source, FileChannel channel) throws IOException {
+    try (FileChannel out = channel) {
+      byte[] buffer = new byte[bufferSize(source.knownSize())];
+      ByteBuffer wrapped = ByteBuffer.wrap(buffer);
+      InputStream in = source.stream();
+      int n;
+      while ((n = in.readNBytes(buffer, 0, buffer.length)) > 0) {
+        wrapped.clear().limit(n);
+        while (wrapped.hasRemaining()) {
+          out.write(wrapped);
+        }
+      }
+      if (durable) {
+        out.force(true);
+      }
+    }
+  }
+
+  private static int bufferSize(OptionalLong knownSize) {
+    if (knownSize.isEmpty()) {
+      return MAX_BUFFER;
+    }
+    return (int) Math.max(MIN_BUFFER, Math.min(MAX_BUFFER, knownSize.getAsLong()));
+  }
+
+  /**
+   * Under the location's lock: makes {@code temp} the object at {@code target} and records its
+   * metadata. The old record goes first, so that a crash before the new one is written leaves no
+   * record (the file is hashed again) rather than a record of another file. Returns false, having
+   * changed nothing, if {@code replace} is false and something is at {@code target}.
+   */
+  private boolean publish(
+      Location location,
+      Path temp,
+      Path target,
+      boolean replace,
+      Metadata metadata,
+      FileVersion version)
+      throws IOException {
+    if (!replace && Resolver.attributesOrNull(target, LinkOption.NOFOLLOW_LINKS) != null) {
+      return false;
+    }
+    records.delete(location);
+    if (replace) {
+      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+    } else if (!createAt(temp, target)) {
+      return false;
+    }
+    writeRecord(location, metadata, version);
+    return true;
+  }
+
+  /**
+   * Under the location's lock, with nothing at {@code target}: publishes {@code temp} there with
+   * {@code link(2)}, which also refuses if a process that does not take the lock created the name
+   * meanwhile; where hard links are unavailable, with a rename. Returns false if the name is
+   * taken.
+   */
+  private boolean createAt(Path temp, Path target) throws IOException {
+    if (hardLinks) {
+      try {
+        Files.createLink(target, temp);
+        return true;
+      } catch (FileAlreadyExistsException e) {
+        return false;
+      } catch (NoSuchFileException | AccessDeniedException e) {
+        throw e;
+      } catch (UnsupportedOperationException | FileSystemException e) {
+        LOG.warn(
+            "{}: cannot create hard links here ({}); create-if-absent renames under the"
+                + " location's lock from now on",
+            name,
+            e.toString());
+        hardLinks = false;
+      }
+    }
+    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+    return true;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Metadata records
+
+  /**
+   * What {@link #lookUp} found: an object file and, if its record is valid, its metadata.
+   *
+   * @param path the object's path
+   * @param version the file's version when it was looked up
+   * @param metadata its recorded metadata, or {@code null} if it must be computed from the file
+   */
+  private record Lookup(Path path, FileVersion version, Metadata metadata) {}
+
+  /**
+   * Under the location's lock: finds the object and checks its record (see the class description,
+   * "Metadata records"); {@code null} if there is no object.
+   *
+   * @throws ChangedExternalResourceException if the record is of this file but the file changed
+   *     since (rule R3)
+   */
+  private Lookup lookUp(Location location, String operation) throws IOException {
+    Resolver.Located at = resolver.locate(location, operation);
+    if (!at.isObject()) {
+      return null;
+    }
+    FileVersion version = FileVersion.of(at.attributes());
+    MetadataRecords.Entry entry = records.read(location);
+    if (entry == null || entry.version().isOtherFile(version)) {
+      return new Lookup(at.path(), version, null);
+    }
+    if (entry.version().sameContentStamp(version)) {
+      return new Lookup(at.path(), version, entry.metadata());
+    }
+    throw new ChangedExternalResourceException(
+        name + ": " + operation + " of " + quote(location.value()) + " failed: the file "
+            + at.path() + " was changed in place behind the store's back: it has "
+            + version.describe() + ", but its metadata was recorded for "
+            + entry.version().describe() + " (rule R3); store the object again, or delete it",
+        location.value());
+  }
+
+  /**
+   * Computes the metadata of a file the store has no valid record of, by reading it once without
+   * holding the lock, then records it under the lock if the file is still the same version.
+   * Returns {@code null}, recording nothing, if the file changed meanwhile.
+   */
+  private Metadata hashAndRecord(Location location, Path path, FileVersion version)
+      throws IOException {
+    FileChannel channel;
+    try {
+      channel = FileChannel.open(path, StandardOpenOption.READ);
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+    Metadata metadata;
+    try (FileChannel in = channel) {
+      if (!version.equals(versionOrNull(path))) {
+        return null;
+      }
+      MessageDigest md5 = newMd5();
+      ByteBuffer buffer = ByteBuffer.allocate(HASH_BUFFER);
+      long size = 0;
+      while (in.read(buffer) >= 0) {
+        buffer.flip();
+        size += buffer.remaining();
+        md5.update(buffer);
+        buffer.clear();
+      }
+      if (size != version.size() || !version.equals(versionOrNull(path))) {
+        return null;
+      }
+      metadata = new Metadata(HEX.formatHex(md5.digest()), size);
+    }
+    LOG.debug(
+        "{}: computed the metadata of {}, which the store had not recorded",
+        name, quote(location.value()));
+    boolean recorded =
+        locks.withLock(
+            location,
+            () -> {
+              if (!version.equals(versionOrNull(path))) {
+                return false;
+              }
+              writeRecord(location, metadata, version);
+              return true;
+            });
+    return recorded ? metadata : null;
+  }
+
+  /**
+   * Under the location's lock: records {@code metadata} as that of {@code version}. A record that
+   * cannot be written is logged, not thrown: the object is in place, and a missing record only
+   * costs a re-hash.
+   */
+  private void writeRecord(Location location, Metadata metadata, FileVersion version) {
+    try {
+      records.write(new MetadataRecords.Entry(location.value(), metadata, version));
+    } catch (IOException e) {
+      LOG.warn(
+          "{}: cannot write the metadata record of {}; it will be computed again when needed",
+          name, quote(location.value()), e);
+    }
+  }
+
+  /** The version of the regular file at {@code path}, following links; null if there is none. */
+  private static FileVersion versionOrNull(Path path) throws IOException {
+    BasicFileAttributes attributes = Resolver.attributesOrNull(path);
+    return attributes == null || !attributes.isRegularFile() ? null : FileVersion.of(attributes);
+  }
+
+  private ExternalResourceException keptChanging(Location location, String operation) {
+    return new ExternalResourceException(
+        name + ": " + operation + " of " + quote(location.value()) + " failed: the file kept"
+            + " being replaced or changed while it was read (" + RACE_RETRIES + " attempts)",
+        location.value(),
+        null);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Deleting
+
+  /**
+   * Removes {@code dir} and its parents while they are empty, stopping below {@code limit}; returns
+   * the deepest directory that remains. A directory that a concurrent writer fills meanwhile is
+   * not empty and stays; one that a concurrent delete removed first ends the pruning.
+   */
+  private Path prune(Path dir, Path limit) {
+    Path current = dir;
+    while (current.startsWith(limit) && !current.equals(limit)) {
+      try {
+        Files.delete(current);
+      } catch (DirectoryNotEmptyException | NoSuchFileException e) {
+        return current;
+      } catch (IOException e) {
+        LOG.debug("{}: not removing the directory {}: {}", name, current, e.toString());
+        return current;
+      }
+      current = current.getParent();
+    }
+    return current;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Opening
+
+  private Path openRoot() {
+    try {
+      Files.createDirectories(root);
+    } catch (FileAlreadyExistsException e) {
+      throw rootProblem("it exists and is not a directory", e);
+    } catch (IOException e) {
+      throw rootProblem("it cannot be created: " + e, e);
+    }
+    if (!Files.isDirectory(root)) {
+      throw rootProblem("it is not a directory", null);
+    }
+    if (!Files.isWritable(root)) {
+      throw rootProblem("it is not writable", null);
+    }
+    try {
+      return root.toRealPath();
+    } catch (IOException e) {
+      throw rootProblem("its real path cannot be resolved: " + e, e);
+    }
+  }
+
+  private ExternalResourceException rootProblem(String problem, Exception cause) {
+    return new ExternalResourceException(
+        name + ": cannot use " + root + " as the root of a storage: " + problem, cause);
+  }
+
+  private void warnIfNamesAreNotUnicode() {
+    try {
+      realRoot.resolve("\u00e9\ud834\udd1e");
+    } catch (InvalidPathException e) {
+      LOG.warn(
+          "{}: this JVM cannot name files with non-ASCII characters (its file name encoding is"
+              + " not UTF-8; set a UTF-8 locale such as LANG=C.UTF-8): storing non-ASCII"
+              + " locations will fail",
+          name);
+    }
+  }
+
+  private void cleanTempFiles(Instant olderThan) {
+    int[] removed = {0};
+    try {
+      Files.walkFileTree(
+          realRoot,
+          new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) {
+              if (file.getFileName().toString().startsWith(TEMP_PREFIX)
+                  && attributes.isRegularFile()
+                  && attributes.lastModifiedTime().toInstant().isBefore(olderThan)) {
+                try {
+                  if (Files.deleteIfExists(file)) {
+                    removed[0]++;
+                  }
+                } catch (IOException e) {
+                  LOG.warn("{}: cannot remove the temporary file {}", name, file, e);
+                }
+              }
+              return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) {
+              LOG.debug("{}: not cleaning {}: {}", name, file, e.toString());
+              return FileVisitResult.CONTINUE;
+            }
+          });
+    } catch (IOException e) {
+      throw new ExternalResourceException(
+          name + ": cannot clean the temporary files under " + root + ": " + e, e);
+    }
+    if (removed[0] > 0) {
+      LOG.info(
+          "{}: removed {} temporary files last modified before {}", name, removed[0], olderThan);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Shared with the package
+
+  /** A fresh temporary file name: the reserved prefix and 64 random bits. */
+  static String newTempName() {
+    return TEMP_PREFIX + HEX.toHexDigits(ThreadLocalRandom.current().nextLong());
+  }
+
+  /**
+   * Syncs {@code from} and its parents up to {@code upTo}, inclusive, to disk; silently skips
+   * directories the platform cannot sync.
+   */
+  static void syncDirectories(Path from, Path upTo) {
+    for (Path dir = from; dir != null; dir = dir.getParent()) {
+      try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+        channel.force(true);
+      } catch (IOException e) {
+        LOG.debug("cannot sync the directory {}: {}", dir, e.toString());
+      }
+      if (dir.equals(upTo) || !dir.startsWith(upTo)) {
+        return;
+      }
+    }
+  }
+
+  /** Deletes {@code path} if it exists; logs a failure. */
+  static void deleteQuietly(Path path, String storage) {
+    try {
+      Files.deleteIfExists(path);
+    } catch (IOException e) {
+      LOG.warn("{}: cannot delete the temporary file {}", storage, path, e);
+    }
+  }
+
+  /** Quotes a location for a message. */
+  static String quote(String location) {
+    return '"' + location + '"';
+  }
+
+  private static MessageDigest newMd5() {
+    try {
+      return MessageDigest.getInstance("MD5");
+    } catch (NoSuchAlgorithmException e) {
+      throw new AssertionError("every Java platform provides MD5", e);
+    }
+  }
+
+  /**
+   * Options for a {@link FileStorage}. Not thread-safe; {@link #build()} may be called more than
+   * once.
+   */
+  public static final class Builder {
+    private final Path root;
+    private boolean durable;
+    private Duration cleanTempFilesOlderThan;
+    private boolean hardLinks = true;
+
+    private Builder(Path root) {
+      this.root = Objects.requireNonNull(root, "root");
+    }
+
+    /**
+     * Whether stores and deletes are synced to disk before they return (default false): the
+     * object file and its record are {@code fsync}ed before being published and their
+     * directories after. Slower; for data that must survive a power failure once stored.
+     */
+    public Builder durable(boolean durable) {
+      this.durable = durable;
+      return this;
+    }
+
+    /**
+     * Removes, when the storage opens, the temporary files ({@code .stowage-tmp-*}) under the
+     * root that were last modified more than {@code age} ago: leftovers of writers that crashed.
+     * Off by default. Choose an age well beyond the longest store any process sharing the root
+     * may be running: a live writer's temporary file that is removed makes its store fail. The
+     * whole tree is walked once, so this costs time on large stores.
+     *
+     * @param age how old a temporary file must be to be removed, positive; {@code null} turns
+     *     cleaning off
+     */
+    public Builder cleanTempFilesOlderThan(Duration age) {
+      if (age != null && (age.isNegative() || age.isZero())) {
+        throw new IllegalArgumentException("the age must be positive, got " + age);
+      }
+      this.cleanTempFilesOlderThan = age;
+      return this;
+    }
+
+    /**
+     * Whether create-if-absent may use hard links (default true); false makes it rename under
+     * the location's lock, as it does on filesystems without hard links. For tests.
+     */
+    Builder hardLinks(boolean hardLinks) {
+      this.hardLinks = hardLinks;
+      return this;
+    }
+
+    /**
+     * Opens the storage, creating the root directory if needed.
+     *
+     * @throws ExternalResourceException naming the root if it cannot be created, or is not a
+     *     writable directory
+     */
+    public FileStorage build() {
+      return new FileStorage(this);
+    }
+  }
+}

@@ -1,0 +1,129 @@
+package org.stowage.filesystem;
+
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+import org.stowage.Location;
+
+/**
+ * Short exclusive locks per location, shared by every thread and every process that opens a
+ * storage on the same root, so that an object file and its metadata record change together.
+ *
+ * <p>A location's lock is one byte of the file {@code .stowage/lock} under the root, at an offset
+ * chosen by a hash of the location (65,536 slots, so unrelated locations rarely wait for each
+ * other), locked with an operating-system byte-range lock ({@link FileLock}, {@code fcntl} on
+ * Unix). Such locks belong to a process and the system releases them when it dies, so a crash
+ * never leaves a location locked.
+ *
+ * <p>Two rules of those locks shape this class. They do not exclude threads of one process, so a
+ * JVM-wide striped {@link ReentrantLock} is taken first: in one JVM at most one thread asks for a
+ * given slot at a time. And closing any descriptor of the lock file releases all the process's
+ * locks on it, so every storage in the JVM on the same root uses one channel, opened once and kept
+ * open for the life of the JVM (one descriptor per root). An interrupt delivered to a thread while
+ * it waits for the lock closes that channel (Java's interruptible channels do); the wait then
+ * fails, and the next lock opens the channel again.
+ *
+ * <p>Locks are held only around short steps: publishing a file and writing its record, reading a
+ * record, deleting. Never while content is written or hashed.
+ */
+final class LocationLocks {
+  private static final int SLOTS = 1 << 16;
+  private static final ReentrantLock[] STRIPES = new ReentrantLock[64];
+  private static final Map<Path, FileChannel> CHANNELS = new HashMap<>();
+
+  static {
+    for (int i = 0; i < STRIPES.length; i++) {
+      STRIPES[i] = new ReentrantLock();
+    }
+  }
+
+  private final Path lockFile;
+
+  /** @param lockFile the lock file (a real path), created on first use */
+  LocationLocks(Path lockFile) {
+    this.lockFile = lockFile;
+  }
+
+  /** A step to run while holding a location's lock. */
+  @FunctionalInterface
+  interface Step<T> {
+    T run() throws IOException;
+  }
+
+  /** Runs {@code step} while holding the lock of {@code location}, and returns its result. */
+  <T> T withLock(Location location, Step<T> step) throws IOException {
+    int slot = slotOf(location.value());
+    ReentrantLock stripe = STRIPES[slot % STRIPES.length];
+    stripe.lock();
+    try {
+      FileLock lock = acquire(slot);
+      try {
+        return step.run();
+      } finally {
+        try {
+          lock.release();
+        } catch (ClosedChannelException e) {
+          // An interrupt closed the shared channel meanwhile, which released the lock already.
+        }
+      }
+    } finally {
+      stripe.unlock();
+    }
+  }
+
+  private FileLock acquire(int slot) throws IOException {
+    // A pending interrupt would close the shared channel at once: keep it for after the wait.
+    boolean interrupted = Thread.interrupted();
+    try {
+      for (int attempt = 0; ; attempt++) {
+        FileChannel channel = channel();
+        try {
+          return channel.lock(slot, 1, false);
+        } catch (ClosedChannelException e) {
+          // Closed by an interrupt, of this thread or of another one: reopen and try once more.
+          if (attempt > 0 || Thread.currentThread().isInterrupted()) {
+            throw e;
+          }
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private FileChannel channel() throws IOException {
+    synchronized (CHANNELS) {
+      FileChannel channel = CHANNELS.get(lockFile);
+      if (channel == null || !channel.isOpen()) {
+        Files.createDirectories(lockFile.getParent());
+        channel =
+            FileChannel.open(
+                lockFile,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        CHANNELS.put(lockFile, channel);
+      }
+      return channel;
+    }
+  }
+
+  private static int slotOf(String location) {
+    // FNV-1a over the UTF-8 bytes: every process must pick the same slot for a location.
+    int hash = 0x811c9dc5;
+    for (byte b : location.getBytes(StandardCharsets.UTF_8)) {
+      hash = (hash ^ (b & 0xff)) * 0x01000193;
+    }
+    return (hash ^ (hash >>> 16)) & (SLOTS - 1);
+  }
+}

@@ -1,0 +1,259 @@
+package org.stowage.filesystem;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.stowage.Location;
+import org.stowage.Metadata;
+
+/**
+ * The metadata records of a {@link FileStorage}: one small text file per object, holding the
+ * object's MD5 and size and the version of the file they were computed from, so that {@code
+ * getMetadata} need not read the object (rule R3).
+ *
+ * <p>The record of a location lives at {@code .stowage/meta/<h0h1>/<h>} under the root, where
+ * {@code h} is the lowercase hex SHA-256 of the location's UTF-8 bytes and {@code h0h1} its first
+ * two digits. Records therefore never share a directory with objects, need no pruning, and a
+ * location of any length maps to a short file name. The record repeats the location, so that a
+ * record found under the wrong hash (which SHA-256 makes impossible in practice) is never used.
+ *
+ * <p>Format 1 is UTF-8 text, one {@code key=value} per line after a header line:
+ *
+ * <pre>
+ * stowage-file-record 1
+ * location=dag/unit/result.json
+ * md5=9e107d9d372bb6826bd81d3542a419d6
+ * size=43
+ * modified=2025-06-01T12:00:00.123456789Z
+ * file-key=(dev=803,ino=1234567)
+ * </pre>
+ *
+ * <p>{@code modified} is the object file's last-modified time as an ISO-8601 instant, to the
+ * precision the filesystem keeps; {@code file-key} is the file's identity ({@code
+ * BasicFileAttributes.fileKey()}), absent where the platform has none. Values never contain a line
+ * break: locations cannot (rule L2) and file keys that would are not recorded. Records are
+ * replaced atomically (a temporary file in the same directory, then a rename), so a reader sees a
+ * whole record or none. A record that cannot be read or parsed is treated as absent, with a
+ * warning; it is replaced when the object is next hashed.
+ */
+final class MetadataRecords {
+  private static final Logger LOG = LoggerFactory.getLogger(MetadataRecords.class);
+  private static final String HEADER = "stowage-file-record 1";
+  private static final int MAX_RECORD_BYTES = 16 * 1024;
+  private static final HexFormat HEX = HexFormat.of();
+
+  /**
+   * What a record says.
+   *
+   * @param location the location it is for
+   * @param metadata the object's MD5 and size
+   * @param version the version of the object file the metadata describes
+   */
+  record Entry(String location, Metadata metadata, FileVersion version) {}
+
+  private final Path directory;
+  private final boolean durable;
+  private final String storage;
+
+  /**
+   * @param directory where records live, {@code <root>/.stowage/meta}
+   * @param durable whether to sync records to disk before they count as written
+   * @param storage the storage's name for log messages
+   */
+  MetadataRecords(Path directory, boolean durable, String storage) {
+    this.directory = directory;
+    this.durable = durable;
+    this.storage = storage;
+  }
+
+  /** The record file of {@code location}. */
+  Path pathOf(Location location) {
+    String hash = sha256(location.value());
+    return directory.resolve(hash.substring(0, 2)).resolve(hash);
+  }
+
+  /**
+   * Reads the record of {@code location}; {@code null} if there is none, or if it is unreadable,
+   * malformed or for another location (logged).
+   */
+  Entry read(Location location) throws IOException {
+    Path file = pathOf(location);
+    byte[] bytes;
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      long size = channel.size();
+      if (size > MAX_RECORD_BYTES) {
+        LOG.warn("{}: ignoring the metadata record {}: {} bytes is too long", storage, file, size);
+        return null;
+      }
+      ByteBuffer buffer = ByteBuffer.allocate((int) size + 1);
+      while (buffer.hasRemaining() && channel.read(buffer) >= 0) {
+        // fill
+      }
+      bytes = new byte[buffer.position()];
+      buffer.flip().get(bytes);
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+    try {
+      Entry entry = parse(new String(bytes, StandardCharsets.UTF_8));
+      if (!entry.location().equals(location.value())) {
+        LOG.warn(
+            "{}: ignoring the metadata record {}: it is for {}, not for {}",
+            storage, file, FileStorage.quote(entry.location()), FileStorage.quote(location.value()));
+        return null;
+      }
+      return entry;
+    } catch (IllegalArgumentException | DateTimeParseException e) {
+      LOG.warn("{}: ignoring the malformed metadata record {}: {}", storage, file, e.getMessage());
+      return null;
+    }
+  }
+
+  /**
+   * Replaces the record of {@code entry.location()} atomically.
+   *
+   * @throws IOException if it cannot be written; no temporary file is left behind
+   */
+  void write(Entry entry) throws IOException {
+    Path file = pathOf(Location.of(entry.location()));
+    Path dir = file.getParent();
+    if (!Files.isDirectory(dir)) {
+      Files.createDirectories(dir);
+      if (durable) {
+        FileStorage.syncDirectories(dir.getParent(), directory.getParent().getParent());
+      }
+    }
+    byte[] bytes = format(entry).getBytes(StandardCharsets.UTF_8);
+    Path temp = null;
+    try {
+      FileChannel channel = null;
+      while (channel == null) {
+        temp = dir.resolve(FileStorage.newTempName());
+        try {
+          channel =
+              FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        } catch (FileAlreadyExistsException nameTaken) {
+          temp = null;
+        }
+      }
+      try (FileChannel out = channel) {
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        while (buffer.hasRemaining()) {
+          out.write(buffer);
+        }
+        if (durable) {
+          out.force(true);
+        }
+      }
+      try {
+        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
+      } catch (AtomicMoveNotSupportedException e) {
+        throw new IOException("cannot rename " + temp + " to " + file + " atomically", e);
+      }
+      temp = null;
+      if (durable) {
+        FileStorage.syncDirectories(dir, dir);
+      }
+    } finally {
+      if (temp != null) {
+        FileStorage.deleteQuietly(temp, storage);
+      }
+    }
+  }
+
+  /** Deletes the record of {@code location}, if there is one. */
+  void delete(Location location) throws IOException {
+    Files.deleteIfExists(pathOf(location));
+  }
+
+  static String format(Entry entry) {
+    StringBuilder out = new StringBuilder(256);
+    out.append(HEADER).append('\n');
+    out.append("location=").append(entry.location()).append('\n');
+    out.append("md5=").append(entry.metadata().md5()).append('\n');
+    out.append("size=").append(entry.metadata().size()).append('\n');
+    out.append("modified=").append(entry.version().modified()).append('\n');
+    if (entry.version().fileKey() != null) {
+      out.append("file-key=").append(entry.version().fileKey()).append('\n');
+    }
+    return out.toString();
+  }
+
+  /**
+   * Parses a record.
+   *
+   * @throws IllegalArgumentException if it is malformed
+   */
+  static Entry parse(String text) {
+    String[] lines = text.split("\n", -1);
+    if (!lines[0].equals(HEADER)) {
+      throw new IllegalArgumentException(
+          "it does not start with \"" + HEADER + "\" (a different format or version)");
+    }
+    Map<String, String> fields = new HashMap<>();
+    for (int i = 1; i < lines.length; i++) {
+      String line = lines[i];
+      if (line.isEmpty()) {
+        if (i == lines.length - 1) {
+          continue;
+        }
+        throw new IllegalArgumentException("it has an empty line");
+      }
+      int eq = line.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException("line " + (i + 1) + " is not key=value");
+      }
+      if (fields.put(line.substring(0, eq), line.substring(eq + 1)) != null) {
+        throw new IllegalArgumentException("it repeats " + line.substring(0, eq));
+      }
+    }
+    if (!text.endsWith("\n")) {
+      throw new IllegalArgumentException("it is truncated");
+    }
+    String location = required(fields, "location");
+    long size;
+    try {
+      size = Long.parseLong(required(fields, "size"));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("its size is not a number", e);
+    }
+    Metadata metadata = new Metadata(required(fields, "md5"), size);
+    Instant modified = Instant.parse(required(fields, "modified"));
+    String fileKey = fields.get("file-key");
+    return new Entry(location, metadata, new FileVersion(fileKey, size, modified));
+  }
+
+  private static String required(Map<String, String> fields, String key) {
+    String value = fields.get(key);
+    if (value == null) {
+      throw new IllegalArgumentException("it has no " + key);
+    }
+    return value;
+  }
+
+  private static String sha256(String location) {
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      return HEX.formatHex(digest.digest(location.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new AssertionError("every Java platform provides SHA-256", e);
+    }
+  }
+}

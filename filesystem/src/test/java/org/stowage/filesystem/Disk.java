@@ -1,0 +1,90 @@
+package org.stowage.filesystem;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/** Test helpers that work on the files under a root behind the storage's back. */
+final class Disk {
+  private Disk() {}
+
+  /** Flips one bit of the byte at {@code offset} in place and restores the last-modified time. */
+  static void flipByteKeepingTime(Path file, long offset) throws IOException {
+    FileTime modified = Files.getLastModifiedTime(file);
+    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+      raf.seek(offset);
+      int b = raf.read();
+      raf.seek(offset);
+      raf.write(b ^ 0x01);
+    }
+    Files.setLastModifiedTime(file, modified);
+  }
+
+  /** The paths under {@code root} of temporary files, relative to it. */
+  static List<String> tempFiles(Path root) throws IOException {
+    try (Stream<Path> walk = Files.walk(root)) {
+      return walk.filter(p -> p.getFileName().toString().startsWith(FileStorage.TEMP_PREFIX))
+          .map(p -> root.relativize(p).toString())
+          .collect(Collectors.toList());
+    }
+  }
+
+  /** The entries of {@code dir} that are not reserved, sorted. */
+  static List<String> visibleEntries(Path dir) throws IOException {
+    try (Stream<Path> list = Files.list(dir)) {
+      return list.map(p -> p.getFileName().toString())
+          .filter(n -> !n.startsWith(".stowage"))
+          .sorted()
+          .collect(Collectors.toList());
+    }
+  }
+
+  static boolean exists(Path path) {
+    return Files.exists(path, LinkOption.NOFOLLOW_LINKS);
+  }
+
+  static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** Deterministic pseudo-random content. */
+  static byte[] content(long seed, int size) {
+    byte[] data = new byte[size];
+    new Random(seed).nextBytes(data);
+    return data;
+  }
+
+  static String md5(byte[] data) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(data));
+    } catch (NoSuchAlgorithmException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  static String sha256(String s) {
+    try {
+      return HexFormat.of()
+          .formatHex(MessageDigest.getInstance("SHA-256").digest(utf8(s)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  /** Where the metadata record of {@code location} lives under {@code root}. */
+  static Path recordOf(Path root, String location) {
+    String hash = sha256(location);
+    return root.resolve(".stowage").resolve("meta").resolve(hash.substring(0, 2)).resolve(hash);
+  }
+}

@@ -1,0 +1,84 @@
+package org.stowage.filesystem;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.stowage.Location;
+import org.stowage.Metadata;
+
+/** The record format and the record files. */
+class MetadataRecordsTest {
+  @TempDir Path dir;
+
+  static final Metadata MD = new Metadata("9e107d9d372bb6826bd81d3542a419d6", 43);
+
+  @Test
+  @DisplayName("R3 a record round-trips, with nanosecond times and with or without a file key")
+  void roundTrip() {
+    Instant modified = Instant.parse("2025-06-01T12:00:00.123456789Z");
+    for (String key : new String[] {"(dev=803,ino=1234567)", null}) {
+      MetadataRecords.Entry entry =
+          new MetadataRecords.Entry(
+              "dag/unit/r\u00e9sult=1.json", MD, new FileVersion(key, 43, modified));
+      String text = MetadataRecords.format(entry);
+      assertTrue(text.startsWith("stowage-file-record 1\n"), text);
+      assertEquals(entry, MetadataRecords.parse(text));
+    }
+  }
+
+  @ParameterizedTest(name = "R3 malformed record {index} is refused")
+  @ValueSource(
+      strings = {
+        "",
+        "stowage-file-record 2\nlocation=a\nmd5=9e107d9d372bb6826bd81d3542a419d6\nsize=1\n"
+            + "modified=2025-06-01T12:00:00Z\n",
+        "stowage-file-record 1\nlocation=a\nmd5=9e107d9d372bb6826bd81d3542a419d6\nsize=1\n",
+        "stowage-file-record 1\nlocation=a\nmd5=xyz\nsize=1\nmodified=2025-06-01T12:00:00Z\n",
+        "stowage-file-record 1\nlocation=a\nmd5=9e107d9d372bb6826bd81d3542a419d6\nsize=-1\n"
+            + "modified=2025-06-01T12:00:00Z\n",
+        "stowage-file-record 1\nlocation=a\nmd5=9e107d9d372bb6826bd81d3542a419d6\nsize=1\n"
+            + "modified=2025-06-01T12:00:00Z",
+        "stowage-file-record 1\nlocation=a\nlocation=b\nmd5=9e107d9d372bb6826bd81d3542a419d6\n"
+            + "size=1\nmodified=2025-06-01T12:00:00Z\n",
+      })
+  void malformed(String text) {
+    assertThrows(RuntimeException.class, () -> MetadataRecords.parse(text));
+  }
+
+  @Test
+  @DisplayName("R3 records live under .stowage/meta at a SHA-256 fan-out and are replaced whole")
+  void files() throws IOException {
+    Path meta = dir.resolve(".stowage/meta");
+    MetadataRecords records = new MetadataRecords(meta, false, "test");
+    Location location = Location.of("a/b/c.txt");
+    assertNull(records.read(location));
+    MetadataRecords.Entry entry =
+        new MetadataRecords.Entry(
+            location.value(), MD, new FileVersion("k", 43, Instant.ofEpochSecond(5, 7)));
+    records.write(entry);
+    assertEquals(Disk.recordOf(dir, "a/b/c.txt"), records.pathOf(location));
+    assertTrue(Files.isRegularFile(records.pathOf(location)));
+    assertEquals(entry, records.read(location));
+    MetadataRecords.Entry newer =
+        new MetadataRecords.Entry(
+            location.value(), MD, new FileVersion("k2", 43, Instant.ofEpochSecond(6)));
+    records.write(newer);
+    assertEquals(newer, records.read(location));
+    assertEquals(List.of(), Disk.tempFiles(dir));
+    records.delete(location);
+    assertNull(records.read(location));
+    records.delete(location);
+  }
+}
