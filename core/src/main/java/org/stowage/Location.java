@@ -130,9 +130,10 @@ public record Location(String value) implements Comparable<Location> {
 
   /**
    * Quotes a string for an error message: double quotes around it, with control characters,
-   * backslashes and quotes escaped, and anything over 200 characters shortened.
+   * backslashes and quotes escaped, and anything over 200 characters shortened. For backends'
+   * messages, so that every message shows locations the same way.
    */
-  static String quote(String s) {
+  public static String quote(String s) {
     if (s == null) {
       return "null";
     }

@@ -1,5 +1,7 @@
 package org.stowage;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Objects;
@@ -43,6 +45,29 @@ public record Metadata(String md5, long size) {
     MessageDigest md5 = newMd5();
     md5.update(data);
     return new Metadata(Hex.encodeHexString(md5.digest()), data.length);
+  }
+
+  /**
+   * The metadata of the bytes {@code in} yields, read to its end: their MD5 and their count. The
+   * stream stays the caller's: it is read but not closed. Large inputs are hashed on a second
+   * core while they are read.
+   *
+   * @throws IOException if reading fails
+   */
+  public static Metadata of(InputStream in) throws IOException {
+    PipelinedDigest md5 = new PipelinedDigest(newMd5());
+    try {
+      byte[] buffer = new byte[ObjectSource.BUFFER_SIZE];
+      long size = 0;
+      int n;
+      while ((n = in.read(buffer)) >= 0) {
+        md5.update(buffer, 0, n);
+        size += n;
+      }
+      return new Metadata(Hex.encodeHexString(md5.digest()), size);
+    } finally {
+      md5.close();
+    }
   }
 
   /** A new MD5 {@link MessageDigest}; every Java platform must provide one. */

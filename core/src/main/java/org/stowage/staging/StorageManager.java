@@ -6,10 +6,8 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -382,19 +380,9 @@ public final class StorageManager implements AutoCloseable {
 
   private static Metadata md5Of(Path file) {
     try (InputStream in = Files.newInputStream(file)) {
-      MessageDigest md5 = MessageDigest.getInstance("MD5");
-      byte[] buffer = new byte[64 * 1024];
-      long size = 0;
-      int n;
-      while ((n = in.read(buffer)) >= 0) {
-        md5.update(buffer, 0, n);
-        size += n;
-      }
-      return new Metadata(HexFormat.of().formatHex(md5.digest()), size);
+      return Metadata.of(in);
     } catch (IOException e) {
       throw new ExternalResourceException("cannot read " + file + ": " + e, e);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new AssertionError("every Java platform provides MD5", e);
     }
   }
 

@@ -145,14 +145,30 @@ public final class StagingPipeline {
     }
   }
 
+  /**
+   * Lists a store and verifies every object (re-read and re-hashed against its recorded MD5). A
+   * namespaced location holds a small reference to content under {@code cas/}; its target is
+   * shown after the arrow.
+   */
   private static void printAndVerify(String name, ExternalStorage storage) {
-    System.out.println("Layout and verification of the " + name + " store:");
+    System.out.println("Layout of the " + name + " store, every object verified:");
     try (Stream<String> locations = storage.iterContents()) {
       locations.forEach(location -> {
         Metadata verified = storage.verify(location);
-        System.out.printf("  %-74s %7d bytes  verified %s%n", location, verified.size(), verified.md5());
+        String target = location.startsWith("cas/") ? "" : "  -> " + referenceTarget(storage, location);
+        System.out.printf("  %-44s %5d bytes  md5 %s ok%s%n",
+            location.startsWith("cas/") ? location.substring(0, 24) + "..." : location,
+            verified.size(), verified.md5(), target);
       });
     }
+  }
+
+  /** The content location a reference names (see docs/staging.md for the format). */
+  private static String referenceTarget(ExternalStorage storage, String location) {
+    return new String(storage.loadBytes(location), UTF_8).lines()
+        .filter(l -> l.startsWith("location "))
+        .map(l -> l.substring("location ".length(), "location ".length() + 24) + "...")
+        .findFirst().orElse("(content, not a reference)");
   }
 
   private static List<Long> numbers(StorageManager manager, String handle) {

@@ -19,8 +19,6 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
@@ -180,7 +178,6 @@ public final class FileStorage extends ExternalStorage {
   private static final String RESERVED_DIRECTORY = Location.RESERVED_PREFIX;
   private static final int MIN_BUFFER = 64 * 1024;
   private static final int MAX_BUFFER = 1024 * 1024;
-  private static final int HASH_BUFFER = 256 * 1024;
   /** How often a step is retried when concurrent writers or deleters get in its way. */
   private static final int RACE_RETRIES = 16;
   private static final HexFormat HEX = HexFormat.of();
@@ -602,19 +599,10 @@ public final class FileStorage extends ExternalStorage {
       if (!version.equals(versionOrNull(path))) {
         return null;
       }
-      MessageDigest md5 = newMd5();
-      ByteBuffer buffer = ByteBuffer.allocate(HASH_BUFFER);
-      long size = 0;
-      while (in.read(buffer) >= 0) {
-        buffer.flip();
-        size += buffer.remaining();
-        md5.update(buffer);
-        buffer.clear();
-      }
-      if (size != version.size() || !version.equals(versionOrNull(path))) {
+      metadata = Metadata.of(java.nio.channels.Channels.newInputStream(in));
+      if (metadata.size() != version.size() || !version.equals(versionOrNull(path))) {
         return null;
       }
-      metadata = new Metadata(HEX.formatHex(md5.digest()), size);
     }
     LOG.debug(
         "{}: computed the metadata of {}, which the store had not recorded",
@@ -798,17 +786,9 @@ public final class FileStorage extends ExternalStorage {
     }
   }
 
-  /** Quotes a location for a message. */
+  /** Quotes a location for a message, as the core does. */
   static String quote(String location) {
-    return '"' + location + '"';
-  }
-
-  private static MessageDigest newMd5() {
-    try {
-      return MessageDigest.getInstance("MD5");
-    } catch (NoSuchAlgorithmException e) {
-      throw new AssertionError("every Java platform provides MD5", e);
-    }
+    return Location.quote(location);
   }
 
   /**
