@@ -1,0 +1,98 @@
+package org.stowage.benchmarks;
+
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The three ways to run the suite: sizes (as JMH parameters) and iteration counts.
+ *
+ * <ul>
+ *   <li>{@link #FULL}: the sizes of the issue (1 GiB files, 500 files of 1 MiB, 100,000 objects,
+ *       a 4 GiB stream), the iteration counts written on each benchmark class, one fork each.
+ *       15 to 25 minutes on two cores.
+ *   <li>{@link #QUICK}: smaller sizes (256 MiB files, 100 files, 20,000 objects, a 256 MiB
+ *       stream), one warm-up and two measured iterations of one second, one fork each. Under two
+ *       minutes; ratios indicative.
+ *   <li>{@link #SMOKE}: tiny sizes, one iteration of 100 ms, no fork. Seconds; checks that every
+ *       benchmark runs and verifies, says nothing about speed.
+ * </ul>
+ */
+enum BenchProfile {
+  FULL(
+      Map.of(
+          "fileBytes", "1073741824",
+          "objectBytes", "4096",
+          "files", "500",
+          "transferFileBytes", "1048576",
+          "objects", "100000",
+          "contentBytes", "1048576",
+          "digests", "10000"),
+      4L << 30,
+      100_000,
+      -1, -1, -1, 1),
+  QUICK(
+      Map.of(
+          "fileBytes", "268435456",
+          "objectBytes", "4096",
+          "files", "100",
+          "transferFileBytes", "1048576",
+          "objects", "20000",
+          "contentBytes", "1048576",
+          "digests", "2000"),
+      256L << 20,
+      20_000,
+      1, 2, 1000, 1),
+  SMOKE(
+      Map.of(
+          "fileBytes", String.valueOf(6 << 20),
+          "objectBytes", "4096",
+          "files", "8",
+          "transferFileBytes", "65536",
+          "objects", "300",
+          "contentBytes", "65536",
+          "digests", "100"),
+      16L << 20,
+      300,
+      0, 1, 100, 0);
+
+  /** JMH parameter values, by name; each applies to every benchmark that declares it. */
+  final Map<String, String> params;
+  /** Bytes of the bounded-memory stream check. */
+  final long bigStreamBytes;
+  /** Objects of the listing heap probe. */
+  final int heapProbeObjects;
+  /** Warm-up iterations, or -1 for each class's own. */
+  final int warmupIterations;
+  /** Measured iterations, or -1 for each class's own. */
+  final int measurementIterations;
+  /** Milliseconds per timed iteration, or -1 for each class's own. */
+  final int iterationMillis;
+  /** JMH forks per benchmark; 0 runs in the runner's JVM. */
+  final int forks;
+
+  BenchProfile(
+      Map<String, String> params,
+      long bigStreamBytes,
+      int heapProbeObjects,
+      int warmupIterations,
+      int measurementIterations,
+      int iterationMillis,
+      int forks) {
+    this.params = params;
+    this.bigStreamBytes = bigStreamBytes;
+    this.heapProbeObjects = heapProbeObjects;
+    this.warmupIterations = warmupIterations;
+    this.measurementIterations = measurementIterations;
+    this.iterationMillis = iterationMillis;
+    this.forks = forks;
+  }
+
+  /** The profile named {@code full}, {@code quick} or {@code smoke}. */
+  static BenchProfile named(String name) {
+    try {
+      return valueOf(name.trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("unknown profile " + name + " (full, quick, smoke)", e);
+    }
+  }
+}

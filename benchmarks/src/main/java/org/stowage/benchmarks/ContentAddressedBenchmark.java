@@ -1,0 +1,167 @@
+package org.stowage.benchmarks;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.stowage.cas.ContentAddressedStore;
+import org.stowage.cas.Digest;
+import org.stowage.filesystem.FileStorage;
+
+/**
+ * Benchmark 8: content addressing over a {@link FileStorage}.
+ *
+ * <ul>
+ *   <li>{@code putPresent}: {@link ContentAddressedStore#put(byte[])} of content (1 MiB) that is
+ *       already stored, through a {@link CountingStorage}: it must write nothing (rule C2). The
+ *       writes are reported as the secondary result {@code writes} (0 expected), and an iteration
+ *       that saw one fails. Baseline {@code putPresentBaseline}: what any content-addressed put
+ *       must at least do, a SHA-256 of the content and one {@code stat} of its path.
+ *   <li>{@code findMissing}: {@link ContentAddressedStore#findMissing} of 10,000 digests, half of
+ *       them present: batched and parallel on the store's lookup threads. Baseline {@code
+ *       findMissingBaseline}: the same existence checks, one after the other on one thread.
+ * </ul>
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+public class ContentAddressedBenchmark {
+  /** The size of the content put again. */
+  @Param("1048576")
+  public int contentBytes;
+
+  /** How many digests {@code findMissing} is asked about; half are present. */
+  @Param("10000")
+  public int digests;
+
+  private Path dir;
+  private FileStorage files;
+  private CountingStorage counting;
+  private ContentAddressedStore countedStore;
+  private ContentAddressedStore store;
+  private byte[] content;
+  private Path storeRoot;
+  private List<Digest> asked;
+  private long writesAtStart;
+
+  /** Writes seen during one iteration of {@code putPresent}: a secondary result, 0 expected. */
+  @State(Scope.Thread)
+  @AuxCounters(AuxCounters.Type.EVENTS)
+  public static class Writes {
+    /** Writes that reached the storage. */
+    public long writes;
+
+    /** Counts from zero in each iteration. */
+    @Setup(Level.Iteration)
+    public void reset() {
+      writes = 0;
+    }
+  }
+
+  /** Puts the content once, and half of the asked-about digests' contents. */
+  @Setup(Level.Trial)
+  public void setUp() {
+    dir = BenchData.newDirectory("cas");
+    storeRoot = dir.resolve("store");
+    files = new FileStorage(storeRoot);
+    counting = new CountingStorage(files);
+    countedStore = new ContentAddressedStore(counting);
+    store = new ContentAddressedStore(files);
+    content = BenchData.randomBytes(contentBytes, 8);
+    countedStore.put(content);
+    asked = new ArrayList<>(digests);
+    for (int i = 0; i < digests; i++) {
+      byte[] small = ("content number " + i).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      asked.add(i % 2 == 0 ? store.put(small) : Digest.sha256(small));
+    }
+    writesAtStart = counting.writes();
+  }
+
+  /** Stowage: put content that is present; nothing may be written. */
+  @Benchmark
+  public Digest putPresent(Writes seen) {
+    long before = counting.writes();
+    Digest digest = countedStore.put(content);
+    seen.writes += counting.writes() - before;
+    return digest;
+  }
+
+  /** Baseline: hash the content for its address, and check that its path exists. */
+  @Benchmark
+  public boolean putPresentBaseline() {
+    String hex = HexFormat.of().formatHex(BenchData.digest("SHA-256").digest(content));
+    Path path =
+        storeRoot.resolve("cas").resolve("sha256").resolve(hex.substring(0, 2))
+            .resolve(hex.substring(2, 4)).resolve(hex);
+    if (!Files.exists(path)) {
+      throw new IllegalStateException(path + " is missing");
+    }
+    return true;
+  }
+
+  /** Stowage: one batched, parallel call. */
+  @Benchmark
+  public Set<Digest> findMissing() {
+    return checked(store.findMissing(asked));
+  }
+
+  /** Baseline: the same existence checks in a sequential loop. */
+  @Benchmark
+  public Set<Digest> findMissingBaseline() {
+    Set<Digest> missing = new LinkedHashSet<>();
+    for (Digest d : asked) {
+      if (!files.exists(store.location(d))) {
+        missing.add(d);
+      }
+    }
+    return checked(missing);
+  }
+
+  private Set<Digest> checked(Set<Digest> missing) {
+    if (missing.size() != digests / 2) {
+      throw new IllegalStateException(missing.size() + " digests missing, expected " + digests / 2);
+    }
+    return missing;
+  }
+
+  /** Fails the iteration if anything was written since the set-up (rule C2). */
+  @TearDown(Level.Iteration)
+  public void checkNothingWritten() {
+    long written = counting.writes() - writesAtStart;
+    if (written != 0) {
+      throw new IllegalStateException(
+          written + " writes reached the storage while putting present content (rule C2)");
+    }
+  }
+
+  /** Closes the stores and deletes everything the trial wrote. */
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    store.close();
+    countedStore.close();
+    counting.close();
+    files.close();
+    BenchData.deleteTree(dir);
+  }
+}
