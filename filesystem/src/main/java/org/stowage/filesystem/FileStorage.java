@@ -108,7 +108,8 @@ import org.stowage.ObjectSource;
  * location) holds the MD5 and size and the version of the file they describe: its identity
  * ({@link BasicFileAttributes#fileKey()}, on Unix the device and inode numbers), its size and its
  * last-modified time, taken from the temporary file that became the object. Under the location's
- * lock, a store removes the old record, publishes the file, then writes the new record; readers
+ * lock, a store empties the old record (an empty record counts as none), publishes the file, then
+ * writes the new record into the same record file (or creates it, for a new location); readers
  * check records under the same lock, so they never pair a file with another file's record, and a
  * crash between publishing and recording leaves no record, never a wrong one. Before a record is
  * used, the file's current attributes are compared with it:
@@ -250,9 +251,10 @@ public final class FileStorage extends ExternalStorage {
     Path temp = null;
     try {
       FileChannel channel = null;
+      boolean directoryExisted = at.missingDirectories() == 0;
       for (int attempt = 0; channel == null; attempt++) {
         Path candidate = dir.resolve(newTempName());
-        channel = createTemp(location, candidate, attempt);
+        channel = createTemp(location, candidate, attempt, directoryExisted);
         temp = channel == null ? null : candidate;
       }
       copy(source, channel);
@@ -266,10 +268,14 @@ public final class FileStorage extends ExternalStorage {
                 + metadata.size() + " were written to it: another process changed it");
       }
       Path written = temp;
-      boolean published =
+      Outcome outcome =
           locks.withLock(
               location,
               () -> publish(location, written, target, replaceExisting, metadata, version));
+      if (outcome == Outcome.RENAMED) {
+        temp = null; // it is the object now
+      }
+      boolean published = outcome != Outcome.REFUSED;
       if (published && durable) {
         syncDirectories(dir, at.missingDirectories() > 0 ? at.deepestDirectory() : dir);
       }
@@ -434,15 +440,25 @@ public final class FileStorage extends ExternalStorage {
   /**
    * Creates the directory of {@code temp} as needed, and {@code temp} in it, exclusively; returns
    * {@code null} if that name is taken. Retries when a concurrent delete prunes the directory in
-   * between.
+   * between. If the directory existed when the location was resolved ({@code directoryExisted}),
+   * the first attempt only creates the file (two system calls fewer per store), and falls back to
+   * creating the directories if that fails.
    */
-  private FileChannel createTemp(Location location, Path temp, int attempt) throws IOException {
+  private FileChannel createTemp(
+      Location location, Path temp, int attempt, boolean directoryExisted) throws IOException {
     Path dir = temp.getParent();
+    boolean createDirectories = !directoryExisted;
     for (int pruned = 0; ; pruned++) {
       try {
-        Files.createDirectories(dir);
+        if (createDirectories) {
+          Files.createDirectories(dir);
+        }
         return FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       } catch (FileAlreadyExistsException e) {
+        if (!createDirectories && !temp.toString().equals(e.getFile())) {
+          createDirectories = true; // let createDirectories say what is in the way
+          continue;
+        }
         if (temp.toString().equals(e.getFile()) && attempt < RACE_RETRIES) {
           return null; // a one-in-2^64 clash of random names
         }
@@ -456,6 +472,14 @@ public final class FileStorage extends ExternalStorage {
           throw e;
         }
         // A concurrent delete removed the directory as empty: create it again.
+        createDirectories = true;
+      } catch (FileSystemException e) {
+        if (createDirectories) {
+          throw e;
+        }
+        // Something else than a directory is in the way now ("not a directory"): let
+        // createDirectories say what.
+        createDirectories = true;
       }
     }
   }
@@ -486,13 +510,25 @@ public final class FileStorage extends ExternalStorage {
     return (int) Math.max(MIN_BUFFER, Math.min(MAX_BUFFER, knownSize.getAsLong()));
   }
 
+  /** How {@link #publish} ended. */
+  private enum Outcome {
+    /** The temporary file was renamed to the target: it is the object now. */
+    RENAMED,
+    /** The target was created as a hard link to the temporary file, which is still there. */
+    LINKED,
+    /** Nothing was changed: create-if-absent found the target taken. */
+    REFUSED
+  }
+
   /**
    * Under the location's lock: makes {@code temp} the object at {@code target} and records its
-   * metadata. The old record goes first, so that a crash before the new one is written leaves no
-   * record (the file is hashed again) rather than a record of another file. Returns false, having
-   * changed nothing, if {@code replace} is false and something is at {@code target}.
+   * metadata. The old record is emptied first (an empty record counts as none), so that a crash
+   * before the new one is written leaves no valid record (the file is hashed again) rather than a
+   * record of another file; the new record is then written into the same record file, which costs
+   * no file creation. Returns {@link Outcome#REFUSED}, having changed nothing, if {@code replace}
+   * is false and something is at {@code target}.
    */
-  private boolean publish(
+  private Outcome publish(
       Location location,
       Path temp,
       Path target,
@@ -501,31 +537,53 @@ public final class FileStorage extends ExternalStorage {
       FileVersion version)
       throws IOException {
     if (!replace && Resolver.attributesOrNull(target, LinkOption.NOFOLLOW_LINKS) != null) {
-      return false;
+      return Outcome.REFUSED;
     }
-    records.delete(location);
-    if (replace) {
-      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-    } else if (!createAt(temp, target)) {
-      return false;
+    FileChannel emptied = records.openEmptied(location);
+    try {
+      Outcome outcome;
+      if (replace) {
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+        outcome = Outcome.RENAMED;
+      } else {
+        outcome = createAt(temp, target);
+        if (outcome == Outcome.REFUSED) {
+          return outcome;
+        }
+      }
+      MetadataRecords.Entry entry = new MetadataRecords.Entry(location.value(), metadata, version);
+      try {
+        if (emptied != null) {
+          records.rewrite(emptied, entry);
+        } else {
+          records.write(entry);
+        }
+      } catch (IOException e) {
+        LOG.warn(
+            "{}: cannot write the metadata record of {}; it will be computed again when needed",
+            name, quote(location.value()), e);
+      }
+      return outcome;
+    } finally {
+      if (emptied != null) {
+        emptied.close();
+      }
     }
-    writeRecord(location, metadata, version);
-    return true;
   }
 
   /**
    * Under the location's lock, with nothing at {@code target}: publishes {@code temp} there with
    * {@code link(2)}, which also refuses if a process that does not take the lock created the name
-   * meanwhile; where hard links are unavailable, with a rename. Returns false if the name is
-   * taken.
+   * meanwhile; where hard links are unavailable, with a rename. Returns {@link Outcome#REFUSED} if
+   * the name is taken.
    */
-  private boolean createAt(Path temp, Path target) throws IOException {
+  private Outcome createAt(Path temp, Path target) throws IOException {
     if (hardLinks) {
       try {
         Files.createLink(target, temp);
-        return true;
+        return Outcome.LINKED;
       } catch (FileAlreadyExistsException e) {
-        return false;
+        return Outcome.REFUSED;
       } catch (NoSuchFileException | AccessDeniedException e) {
         throw e;
       } catch (UnsupportedOperationException | FileSystemException e) {
@@ -538,7 +596,7 @@ public final class FileStorage extends ExternalStorage {
       }
     }
     Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-    return true;
+    return Outcome.RENAMED;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -4,9 +4,12 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -48,10 +51,18 @@ import org.stowage.Metadata;
  * <p>{@code modified} is the object file's last-modified time as an ISO-8601 instant, to the
  * precision the filesystem keeps; {@code file-key} is the file's identity ({@code
  * BasicFileAttributes.fileKey()}), absent where the platform has none. Values never contain a line
- * break: locations cannot (rule L2) and file keys that would are not recorded. Records are
- * replaced atomically (a temporary file in the same directory, then a rename), so a reader sees a
- * whole record or none. A record that cannot be read or parsed is treated as absent, with a
- * warning; it is replaced when the object is next hashed.
+ * break: locations cannot (rule L2) and file keys that would are not recorded.
+ *
+ * <p>A record is created atomically (a temporary file in the same directory, then a rename). When
+ * a store replaces an object, its record file is emptied before the new object is published and
+ * rewritten in place after ({@link #openEmptied}, {@link #rewrite}), which saves creating and
+ * freeing a file per store; both happen under the location's lock, which every reader of records
+ * holds too, so a reader sees a whole record or none. An empty record counts as none, silently: it
+ * is what a store interrupted between the two steps leaves. A record that cannot be read or parsed
+ * is treated as absent, with a warning; it is replaced when the object is next hashed. A record cut
+ * short by a crash while it was rewritten either fails to parse (every line must end with a line
+ * break; {@code location}, {@code md5}, {@code size} and {@code modified} are required) or lacks
+ * only its {@code file-key}, and every field it has describes the new object.
  */
 final class MetadataRecords {
   private static final Logger LOG = LoggerFactory.getLogger(MetadataRecords.class);
@@ -110,6 +121,9 @@ final class MetadataRecords {
       buffer.flip().get(bytes);
     } catch (NoSuchFileException e) {
       return null;
+    }
+    if (bytes.length == 0) {
+      return null; // emptied by a store that did not get to rewrite it: no record
     }
     try {
       Entry entry = parse(new String(bytes, StandardCharsets.UTF_8));
@@ -175,6 +189,52 @@ final class MetadataRecords {
       if (temp != null) {
         FileStorage.deleteQuietly(temp, storage);
       }
+    }
+  }
+
+  /**
+   * Opens the record file of {@code location} for {@link #rewrite} and empties it, so that it
+   * counts as no record until it is rewritten. Returns {@code null} if there is no record file to
+   * rewrite (none yet, or something other than a regular file is in its place, which a link never
+   * leads through); then {@link #write} creates one. Call under the location's lock; the caller
+   * closes the channel.
+   *
+   * @throws IOException if the record file exists but cannot be opened
+   */
+  FileChannel openEmptied(Location location) throws IOException {
+    Path file = pathOf(location);
+    try {
+      return FileChannel.open(
+          file,
+          StandardOpenOption.WRITE,
+          StandardOpenOption.TRUNCATE_EXISTING,
+          LinkOption.NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      return null;
+    } catch (FileSystemException e) {
+      if (e instanceof AccessDeniedException) {
+        throw e;
+      }
+      // A link (ELOOP), a directory (EISDIR) or the like: write() replaces or reports it.
+      LOG.debug("{}: not rewriting the record {} in place: {}", storage, file, e.toString());
+      return null;
+    }
+  }
+
+  /**
+   * Writes {@code entry} into a record file that {@link #openEmptied} emptied, and syncs it if the
+   * storage is durable. Call under the location's lock.
+   *
+   * @throws IOException if it cannot be written; the record then stays empty, which counts as none
+   */
+  void rewrite(FileChannel emptied, Entry entry) throws IOException {
+    ByteBuffer buffer = ByteBuffer.wrap(format(entry).getBytes(StandardCharsets.UTF_8));
+    long position = 0;
+    while (buffer.hasRemaining()) {
+      position += emptied.write(buffer, position);
+    }
+    if (durable) {
+      emptied.force(true);
     }
   }
 

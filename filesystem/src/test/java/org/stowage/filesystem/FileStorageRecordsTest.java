@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
@@ -175,5 +176,37 @@ class FileStorageRecordsTest {
     Metadata second = storage.storeBytes("s.bin", Disk.utf8("second, longer"));
     assertEquals(second, storage.getMetadata("s.bin"));
     assertEquals(second, storage.verify("s.bin"));
+  }
+
+  @Test
+  @DisplayName("R3 a record emptied by a store interrupted before rewriting it counts as none")
+  void emptiedRecord() throws IOException {
+    Metadata stored = storage.storeBytes("e/m.bin", Disk.content(6, 5000));
+    Path record = Disk.recordOf(root, "e/m.bin");
+    // What a store leaves if it dies between emptying the old record and rewriting it.
+    Files.write(record, new byte[0]);
+    assertEquals(stored, storage.getMetadata("e/m.bin"));
+    assertTrue(Files.readString(record).contains("md5=" + stored.md5() + "\n"));
+    assertEquals(stored, storage.verify("e/m.bin"));
+  }
+
+  @Test
+  @DisplayName("R3 replacing an object rewrites its record in place, describing the new file")
+  void replacedObjectRewritesRecord() throws IOException {
+    storage.storeBytes("w/r.bin", Disk.content(7, 5000));
+    Path record = Disk.recordOf(root, "w/r.bin");
+    Object recordKey = Files.readAttributes(record, BasicFileAttributes.class).fileKey();
+    Metadata second = storage.storeBytes("w/r.bin", Disk.content(8, 7000));
+    String text = Files.readString(record);
+    assertTrue(text.contains("md5=" + second.md5() + "\n"), text);
+    assertTrue(text.contains("size=7000\n"), text);
+    if (recordKey != null) {
+      assertEquals(
+          recordKey,
+          Files.readAttributes(record, BasicFileAttributes.class).fileKey(),
+          "the record file is rewritten, not replaced");
+    }
+    assertEquals(second, storage.getMetadata("w/r.bin"));
+    assertEquals(second, storage.verify("w/r.bin"));
   }
 }
