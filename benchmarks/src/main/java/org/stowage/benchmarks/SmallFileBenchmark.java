@@ -34,6 +34,10 @@ import org.stowage.filesystem.FileStorage;
  *       replaces an object, as steady-state writers do), atomic (temp file and rename), with its
  *       MD5 and metadata record. Baseline {@code storeBaseline}: write a temp file, then {@code
  *       Files.move(ATOMIC_MOVE)} over the target: the least code that is atomic too.
+ *   <li>{@code storeNew}: {@code storeBytes} to a location never used before (a thousand per
+ *       directory), as a workflow writes its outputs: this also creates the object's metadata
+ *       record. Baseline {@code storeNewBaseline}: temp file and {@code Files.move} to a new name,
+ *       same layout.
  *   <li>{@code load}: {@code loadBytes(location)}. Baseline {@code loadBaseline}: {@code
  *       Files.readAllBytes} of the same object file.
  *   <li>{@code loadVerified}: {@code loadBytes(location, expected)}, checked against its MD5.
@@ -64,6 +68,8 @@ public class SmallFileBenchmark {
   private MessageDigest md5;
   private byte[] expectedMd5;
   private int next;
+  private int fresh;
+  private Path rawNewDir;
 
   /** Stores {@value #KEYS} objects, and prepares the raw baseline's directory alongside. */
   @Setup(Level.Trial)
@@ -71,6 +77,7 @@ public class SmallFileBenchmark {
     dir = BenchData.newDirectory("small-files");
     storage = new FileStorage(dir.resolve("store"));
     rawDir = Files.createDirectories(dir.resolve("raw").resolve("objects"));
+    rawNewDir = Files.createDirectories(dir.resolve("raw").resolve("new"));
     data = BenchData.randomBytes(objectBytes, 3);
     locations = new String[KEYS];
     objectFiles = new Path[KEYS];
@@ -104,6 +111,28 @@ public class SmallFileBenchmark {
         rawDir.resolve(".tmp-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()));
     Files.write(temp, data, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     return Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /** Stowage: an atomic store to a new location, with MD5 and a new metadata record. */
+  @Benchmark
+  public Metadata storeNew() {
+    int i = fresh++;
+    return storage.storeBytes(String.format("new/d%05d/o%03d.bin", i / 1000, i % 1000), data);
+  }
+
+  /** Baseline: a temp file renamed to a new name, in the same layout. */
+  @Benchmark
+  public Path storeNewBaseline() throws IOException {
+    int i = fresh++;
+    Path target = rawNewDir.resolve(String.format("d%05d", i / 1000));
+    if (i % 1000 == 0) {
+      Files.createDirectories(target);
+    }
+    Path temp =
+        target.resolve(".tmp-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()));
+    Files.write(temp, data, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    Path name = target.resolve(String.format("o%03d.bin", i % 1000));
+    return Files.move(temp, name, StandardCopyOption.ATOMIC_MOVE);
   }
 
   /** Stowage: an unverified load. */
