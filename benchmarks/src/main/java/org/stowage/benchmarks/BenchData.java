@@ -31,12 +31,21 @@ final class BenchData {
 
   private BenchData() {}
 
-  /** A new, empty directory for one benchmark trial. */
-  static Path newDirectory(String purpose) {
+  /** Where benchmark data goes; see the class description. */
+  static Path baseDirectory() {
     String configured = System.getProperty("stowage.bench.dir", "");
     Path base = Path.of(configured.isBlank() ? System.getProperty("java.io.tmpdir") : configured);
     try {
-      Files.createDirectories(base);
+      return Files.createDirectories(base);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create the benchmark directory " + base, e);
+    }
+  }
+
+  /** A new, empty directory for one benchmark trial. */
+  static Path newDirectory(String purpose) {
+    Path base = baseDirectory();
+    try {
       return Files.createTempDirectory(base, "stowage-bench-" + purpose + "-");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create a benchmark directory under " + base, e);

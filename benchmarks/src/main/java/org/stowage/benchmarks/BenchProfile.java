@@ -10,9 +10,10 @@ import java.util.Map;
  *   <li>{@link #FULL}: the sizes of the issue (1 GiB files, 500 files of 1 MiB, 100,000 objects,
  *       a 4 GiB stream), the iteration counts written on each benchmark class, one fork each.
  *       15 to 25 minutes on two cores.
- *   <li>{@link #QUICK}: smaller sizes (256 MiB files, 100 files, 20,000 objects, a 256 MiB
- *       stream), one warm-up and two measured iterations of one second, one fork each. Under two
- *       minutes; ratios indicative.
+ *   <li>{@link #QUICK}: smaller sizes (256 MiB files, 50 files of 1 MiB, 10,000 objects to list, a
+ *       256 MiB stream), one warm-up and two measured iterations of 0.4 s, all in the runner's JVM
+ *       (no forks, which saves a JVM start per benchmark). Under two minutes; ratios indicative
+ *       only: without forks, benchmarks share one JIT profile.
  *   <li>{@link #SMOKE}: tiny sizes, one iteration of 100 ms, no fork. Seconds; checks that every
  *       benchmark runs and verifies, says nothing about speed.
  * </ul>
@@ -28,20 +29,18 @@ enum BenchProfile {
           "contentBytes", "1048576",
           "digests", "10000"),
       4L << 30,
-      100_000,
       -1, -1, -1, 1),
   QUICK(
       Map.of(
           "fileBytes", "268435456",
           "objectBytes", "4096",
-          "files", "100",
+          "files", "50",
           "transferFileBytes", "1048576",
-          "objects", "20000",
+          "objects", "10000",
           "contentBytes", "1048576",
-          "digests", "2000"),
+          "digests", "1000"),
       256L << 20,
-      20_000,
-      1, 2, 1000, 1),
+      1, 2, 400, 0),
   SMOKE(
       Map.of(
           "fileBytes", String.valueOf(6 << 20),
@@ -52,15 +51,12 @@ enum BenchProfile {
           "contentBytes", "65536",
           "digests", "100"),
       16L << 20,
-      300,
       0, 1, 100, 0);
 
   /** JMH parameter values, by name; each applies to every benchmark that declares it. */
   final Map<String, String> params;
   /** Bytes of the bounded-memory stream check. */
   final long bigStreamBytes;
-  /** Objects of the listing heap probe. */
-  final int heapProbeObjects;
   /** Warm-up iterations, or -1 for each class's own. */
   final int warmupIterations;
   /** Measured iterations, or -1 for each class's own. */
@@ -73,18 +69,21 @@ enum BenchProfile {
   BenchProfile(
       Map<String, String> params,
       long bigStreamBytes,
-      int heapProbeObjects,
       int warmupIterations,
       int measurementIterations,
       int iterationMillis,
       int forks) {
     this.params = params;
     this.bigStreamBytes = bigStreamBytes;
-    this.heapProbeObjects = heapProbeObjects;
     this.warmupIterations = warmupIterations;
     this.measurementIterations = measurementIterations;
     this.iterationMillis = iterationMillis;
     this.forks = forks;
+  }
+
+  /** How many objects the listing benchmarks and the heap probe list. */
+  int listingObjects() {
+    return Integer.parseInt(params.get("objects"));
   }
 
   /** The profile named {@code full}, {@code quick} or {@code smoke}. */

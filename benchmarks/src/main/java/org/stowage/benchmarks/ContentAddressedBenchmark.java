@@ -1,5 +1,6 @@
 package org.stowage.benchmarks;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,30 +41,101 @@ import org.stowage.filesystem.FileStorage;
  *       findMissingBaseline}: the same existence checks, one after the other on one thread.
  * </ul>
  */
-@State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 @Fork(1)
 public class ContentAddressedBenchmark {
-  /** The size of the content put again. */
-  @Param("1048576")
-  public int contentBytes;
 
-  /** How many digests {@code findMissing} is asked about; half are present. */
-  @Param("10000")
-  public int digests;
+  /** A store holding one piece of content, watched for writes. */
+  @State(Scope.Benchmark)
+  public static class Present {
+    /** The size of the content put again. */
+    @Param("1048576")
+    public int contentBytes;
 
-  private Path dir;
-  private FileStorage files;
-  private CountingStorage counting;
-  private ContentAddressedStore countedStore;
-  private ContentAddressedStore store;
-  private byte[] content;
-  private Path storeRoot;
-  private List<Digest> asked;
-  private long writesAtStart;
+    Path dir;
+    Path storeRoot;
+    FileStorage files;
+    CountingStorage counting;
+    ContentAddressedStore store;
+    byte[] content;
+    long writesAtStart;
+
+    /** Puts the content once. */
+    @Setup(Level.Trial)
+    public void setUp() {
+      dir = BenchData.newDirectory("cas-put");
+      storeRoot = dir.resolve("store");
+      files = new FileStorage(storeRoot);
+      counting = new CountingStorage(files);
+      store = new ContentAddressedStore(counting);
+      content = BenchData.randomBytes(contentBytes, 8);
+      store.put(content);
+      writesAtStart = counting.writes();
+    }
+
+    /** Fails the iteration if anything was written since the set-up (rule C2). */
+    @TearDown(Level.Iteration)
+    public void checkNothingWritten() {
+      long written = counting.writes() - writesAtStart;
+      if (written != 0) {
+        throw new IllegalStateException(
+            written + " writes reached the storage while putting present content (rule C2)");
+      }
+    }
+
+    /** Closes the stores and deletes everything the trial wrote. */
+    @TearDown(Level.Trial)
+    public void tearDown() {
+      store.close();
+      counting.close();
+      files.close();
+      BenchData.deleteTree(dir);
+    }
+  }
+
+  /** A store holding half of the contents whose digests {@code findMissing} is asked about. */
+  @State(Scope.Benchmark)
+  public static class Digests {
+    /** How many digests {@code findMissing} is asked about; half are present. */
+    @Param("10000")
+    public int digests;
+
+    Path dir;
+    FileStorage files;
+    ContentAddressedStore store;
+    List<Digest> asked;
+
+    /** Puts every other content. */
+    @Setup(Level.Trial)
+    public void setUp() {
+      dir = BenchData.newDirectory("cas-find");
+      files = new FileStorage(dir.resolve("store"));
+      store = new ContentAddressedStore(files);
+      asked = new ArrayList<>(digests);
+      for (int i = 0; i < digests; i++) {
+        byte[] small = ("content number " + i).getBytes(StandardCharsets.UTF_8);
+        asked.add(i % 2 == 0 ? store.put(small) : Digest.sha256(small));
+      }
+    }
+
+    Set<Digest> checked(Set<Digest> missing) {
+      if (missing.size() != digests / 2) {
+        throw new IllegalStateException(missing.size() + " digests missing, expected " + digests / 2);
+      }
+      return missing;
+    }
+
+    /** Closes the stores and deletes everything the trial wrote. */
+    @TearDown(Level.Trial)
+    public void tearDown() {
+      store.close();
+      files.close();
+      BenchData.deleteTree(dir);
+    }
+  }
 
   /** Writes seen during one iteration of {@code putPresent}: a secondary result, 0 expected. */
   @State(Scope.Thread)
@@ -79,40 +151,21 @@ public class ContentAddressedBenchmark {
     }
   }
 
-  /** Puts the content once, and half of the asked-about digests' contents. */
-  @Setup(Level.Trial)
-  public void setUp() {
-    dir = BenchData.newDirectory("cas");
-    storeRoot = dir.resolve("store");
-    files = new FileStorage(storeRoot);
-    counting = new CountingStorage(files);
-    countedStore = new ContentAddressedStore(counting);
-    store = new ContentAddressedStore(files);
-    content = BenchData.randomBytes(contentBytes, 8);
-    countedStore.put(content);
-    asked = new ArrayList<>(digests);
-    for (int i = 0; i < digests; i++) {
-      byte[] small = ("content number " + i).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-      asked.add(i % 2 == 0 ? store.put(small) : Digest.sha256(small));
-    }
-    writesAtStart = counting.writes();
-  }
-
   /** Stowage: put content that is present; nothing may be written. */
   @Benchmark
-  public Digest putPresent(Writes seen) {
-    long before = counting.writes();
-    Digest digest = countedStore.put(content);
-    seen.writes += counting.writes() - before;
+  public Digest putPresent(Present present, Writes seen) {
+    long before = present.counting.writes();
+    Digest digest = present.store.put(present.content);
+    seen.writes += present.counting.writes() - before;
     return digest;
   }
 
   /** Baseline: hash the content for its address, and check that its path exists. */
   @Benchmark
-  public boolean putPresentBaseline() {
-    String hex = HexFormat.of().formatHex(BenchData.digest("SHA-256").digest(content));
+  public boolean putPresentBaseline(Present present) {
+    String hex = HexFormat.of().formatHex(BenchData.digest("SHA-256").digest(present.content));
     Path path =
-        storeRoot.resolve("cas").resolve("sha256").resolve(hex.substring(0, 2))
+        present.storeRoot.resolve("cas").resolve("sha256").resolve(hex.substring(0, 2))
             .resolve(hex.substring(2, 4)).resolve(hex);
     if (!Files.exists(path)) {
       throw new IllegalStateException(path + " is missing");
@@ -122,46 +175,19 @@ public class ContentAddressedBenchmark {
 
   /** Stowage: one batched, parallel call. */
   @Benchmark
-  public Set<Digest> findMissing() {
-    return checked(store.findMissing(asked));
+  public Set<Digest> findMissing(Digests d) {
+    return d.checked(d.store.findMissing(d.asked));
   }
 
   /** Baseline: the same existence checks in a sequential loop. */
   @Benchmark
-  public Set<Digest> findMissingBaseline() {
+  public Set<Digest> findMissingBaseline(Digests d) {
     Set<Digest> missing = new LinkedHashSet<>();
-    for (Digest d : asked) {
-      if (!files.exists(store.location(d))) {
-        missing.add(d);
+    for (Digest digest : d.asked) {
+      if (!d.files.exists(d.store.location(digest))) {
+        missing.add(digest);
       }
     }
-    return checked(missing);
-  }
-
-  private Set<Digest> checked(Set<Digest> missing) {
-    if (missing.size() != digests / 2) {
-      throw new IllegalStateException(missing.size() + " digests missing, expected " + digests / 2);
-    }
-    return missing;
-  }
-
-  /** Fails the iteration if anything was written since the set-up (rule C2). */
-  @TearDown(Level.Iteration)
-  public void checkNothingWritten() {
-    long written = counting.writes() - writesAtStart;
-    if (written != 0) {
-      throw new IllegalStateException(
-          written + " writes reached the storage while putting present content (rule C2)");
-    }
-  }
-
-  /** Closes the stores and deletes everything the trial wrote. */
-  @TearDown(Level.Trial)
-  public void tearDown() {
-    store.close();
-    countedStore.close();
-    counting.close();
-    files.close();
-    BenchData.deleteTree(dir);
+    return d.checked(missing);
   }
 }

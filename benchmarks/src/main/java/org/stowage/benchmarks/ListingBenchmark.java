@@ -1,6 +1,7 @@
 package org.stowage.benchmarks;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -59,24 +60,74 @@ public class ListingBenchmark {
   private ExternalStorage storage;
   private ConcurrentSkipListMap<String, Boolean> keys;
 
-  /** Fills a store with {@link #objects} small objects. */
+  /** Fills a store with {@link #objects} small objects (or reuses the run's file store). */
   @Setup(Level.Trial)
   public void setUp() {
-    dir = backend.equals("file") ? BenchData.newDirectory("listing") : null;
-    storage = open(backend, dir);
-    populate(storage, objects);
+    if (backend.equals("file")) {
+      dir = sharedFileStore(objects);
+      storage = new FileStorage(dir.resolve("store"));
+    } else {
+      storage = new MemoryStorage();
+      populate(storage, objects);
+    }
     keys = new ConcurrentSkipListMap<>(Location.UTF8_ORDER);
     IntStream.range(0, objects).forEach(i -> keys.put(location(i), Boolean.TRUE));
   }
 
-  /** Opens an empty store of the backend, rooted in {@code dir} for a file store. */
-  static ExternalStorage open(String backend, Path dir) {
-    return switch (backend) {
-      case "file" -> new FileStorage(dir.resolve("store"));
-      case "memory" -> new MemoryStorage();
-      default -> throw new IllegalArgumentException("backend must be file or memory: " + backend);
-    };
+  /**
+   * The directory of a file store holding objects {@code 0} to {@code n - 1}, made once per run
+   * and shared by the listing benchmarks' trials and the heap probe: creating 100,000 files takes
+   * minutes on some disks, and listing only reads the tree. {@link RunBenchmarks} deletes it at the
+   * end of the run ({@link #deleteSharedFileStores}); a tree left incomplete by a killed run is
+   * rebuilt.
+   */
+  static synchronized Path sharedFileStore(int n) {
+    Path dir = BenchData.baseDirectory().resolve(SHARED_PREFIX + n);
+    Path complete = dir.resolve("complete");
+    if (Files.exists(complete)) {
+      return dir;
+    }
+    BenchData.deleteTree(dir);
+    try {
+      Files.createDirectories(dir);
+      // The object files are written directly, without metadata records, as another tool may
+      // write them: listing reads only the tree, and a run spends its time on the benchmarks
+      // rather than on twice as many file creations.
+      Path root = Files.createDirectories(dir.resolve("store"));
+      IntStream.range(0, n / 1000 + 1)
+          .parallel()
+          .forEach(
+              d -> {
+                try {
+                  for (int i = d * 1000; i < Math.min(n, (d + 1) * 1000); i++) {
+                    Path file = root.resolve(location(i));
+                    if (i % 1000 == 0) {
+                      Files.createDirectories(file.getParent());
+                    }
+                    Files.write(file, location(i).getBytes(StandardCharsets.UTF_8));
+                  }
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
+      Files.createFile(complete);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot make the listing store " + dir, e);
+    }
+    return dir;
   }
+
+  /** Deletes the shared listing stores of {@link #sharedFileStore}. */
+  static void deleteSharedFileStores() {
+    try (Stream<Path> dirs = Files.list(BenchData.baseDirectory())) {
+      dirs.filter(d -> d.getFileName().toString().startsWith(SHARED_PREFIX))
+          .forEach(BenchData::deleteTree);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static final String SHARED_PREFIX = "stowage-bench-listing-shared-";
 
   /**
    * The location of object {@code i}: a thousand objects per directory, under a two-level
@@ -145,10 +196,9 @@ public class ListingBenchmark {
     return count;
   }
 
-  /** Closes the store and deletes everything the trial wrote. */
+  /** Closes the store; the shared file store stays for the next trial. */
   @TearDown(Level.Trial)
   public void tearDown() {
     storage.close();
-    BenchData.deleteTree(dir);
   }
 }

@@ -3,18 +3,20 @@ package org.stowage.benchmarks;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.lang.ref.Reference;
-import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
 import java.util.stream.Stream;
 import org.stowage.ExternalStorage;
+import org.stowage.filesystem.FileStorage;
+import org.stowage.memory.MemoryStorage;
 
 /**
  * Benchmark 7, memory: how much heap an {@code iterContents()} listing holds while it runs, next
  * to what collecting the same keys into a list holds (rule I3: a listing holds a page, not the
  * listing).
  *
- * <p>Method: fill a store with {@code n} objects ({@link ListingBenchmark#populate}); collect
+ * <p>Method: take a store of {@code n} objects (the run's shared file store, or a memory store
+ * filled by {@link ListingBenchmark#populate}); collect
  * garbage until the used heap settles and read it ({@link MemoryMXBean}); start a listing, consume
  * half of it, collect and read again, with the listing still reachable. The difference is what
  * the half-consumed listing holds. Then the same around {@code toList()} of the whole listing,
@@ -54,16 +56,22 @@ final class ListingHeapProbe {
     }
   }
 
-  /** Measures a {@code backend} store of {@code n} objects, then deletes it. */
+  /**
+   * Measures a {@code backend} store of {@code n} objects: for {@code file}, the run's shared
+   * listing store ({@link ListingBenchmark#sharedFileStore}).
+   */
   static Result measure(String backend, int n) {
-    Path dir = backend.equals("file") ? BenchData.newDirectory("listing-heap") : null;
-    try (ExternalStorage storage = ListingBenchmark.open(backend, dir)) {
-      ListingBenchmark.populate(storage, n);
+    ExternalStorage opened;
+    if (backend.equals("file")) {
+      opened = new FileStorage(ListingBenchmark.sharedFileStore(n).resolve("store"));
+    } else {
+      opened = new MemoryStorage();
+      ListingBenchmark.populate(opened, n);
+    }
+    try (ExternalStorage storage = opened) {
       long iterating = heldDuringIteration(storage, n);
       long list = heldByList(storage, n);
       return new Result(backend, n, iterating, list);
-    } finally {
-      BenchData.deleteTree(dir);
     }
   }
 

@@ -123,12 +123,18 @@ public final class RunBenchmarks {
     Machine machine = Machine.describe();
     long started = System.nanoTime();
 
-    List<Measurement> measurements = runJmh(profile, out, filter);
+    ListingBenchmark.deleteSharedFileStores(); // left by a killed run, perhaps of another size
+    List<Measurement> measurements;
     List<ListingHeapProbe.Result> heap = new ArrayList<>();
-    if (selected(filter, PACKAGE + "ListingHeapProbe")) {
-      for (String backend : List.of("file", "memory")) {
-        heap.add(ListingHeapProbe.measure(backend, profile.heapProbeObjects));
+    try {
+      measurements = runJmh(profile, out, filter);
+      if (selected(filter, PACKAGE + "ListingHeapProbe")) {
+        for (String backend : List.of("file", "memory")) {
+          heap.add(ListingHeapProbe.measure(backend, profile.listingObjects()));
+        }
       }
+    } finally {
+      ListingBenchmark.deleteSharedFileStores();
     }
     Optional<BigStreamCheck.Outcome> bigStream = Optional.empty();
     if (selected(filter, PACKAGE + "BigStreamCheck")) {

@@ -51,7 +51,7 @@ import org.stowage.filesystem.FileStorage;
 @Measurement(iterations = 5, time = 2)
 @Fork(1)
 public class SmallFileBenchmark {
-  static final int KEYS = 1024;
+  static final int KEYS = 256;
 
   /** The size of each object. */
   @Param("4096")
