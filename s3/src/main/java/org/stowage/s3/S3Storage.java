@@ -620,7 +620,7 @@ public final class S3Storage extends ExternalStorage {
   protected Stream<String> listObjects(String prefix) throws IOException {
     String fullPrefix = root + prefix;
     String hidden = root + TEMP_FOLDER;
-    S3Listing listing = new S3Listing(this::fetchPage, fullPrefix, root.length(), hidden);
+    S3Listing listing = new S3Listing(this::fetchPage, fullPrefix, root.length(), hidden, toString());
     return StreamSupport.stream(listing, false);
   }
 
