@@ -24,9 +24,11 @@ import org.stowage.ObjectSource;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.NoSuchUploadException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.UploadPartResponse;
 
 /**
  * One store of an object larger than a part: the multipart upload to a temporary key, then the
@@ -57,6 +59,7 @@ final class PartUpload {
   private final String key;
   private final String writeId;
   private final long partSize;
+  private final boolean partChecksums;
 
   PartUpload(S3Storage storage, Location location, String key, String writeId, long partSize) {
     this.storage = storage;
@@ -66,6 +69,7 @@ final class PartUpload {
     this.key = key;
     this.writeId = writeId;
     this.partSize = partSize;
+    this.partChecksums = storage.partChecksums();
   }
 
   /**
@@ -81,7 +85,16 @@ final class PartUpload {
         call(
             "CreateMultipartUpload (temporary object)",
             () ->
-                s3.createMultipartUpload(r -> r.bucket(bucket).key(tempKey).contentType(CONTENT_TYPE))
+                s3.createMultipartUpload(
+                        r -> {
+                          r.bucket(bucket).key(tempKey).contentType(CONTENT_TYPE);
+                          if (partChecksums) {
+                            // The SDK adds a CRC to every part unless checksums are WHEN_REQUIRED;
+                            // S3 then wants the upload to declare the algorithm and the complete
+                            // request to list each part's CRC.
+                            r.checksumAlgorithm(ChecksumAlgorithm.CRC32);
+                          }
+                        })
                     .uploadId());
     boolean tempCompleted = false;
     try {
@@ -196,18 +209,26 @@ final class PartUpload {
               return; // another part failed: the upload is going to be aborted
             }
             String contentMd5 = md5Base64(buffer, length);
-            String eTag =
+            UploadPartResponse response =
                 s3.uploadPart(
-                        r -> r.bucket(bucket).key(tempKey).uploadId(uploadId)
-                            .partNumber(partNumber)
-                            .contentLength((long) length)
-                            .contentMD5(contentMd5),
-                        RequestBody.fromContentProvider(
-                            () -> new ByteArrayInputStream(buffer, 0, length),
-                            length,
-                            CONTENT_TYPE))
-                    .eTag();
-            done.set(partNumber, CompletedPart.builder().partNumber(partNumber).eTag(eTag).build());
+                    r -> {
+                      r.bucket(bucket).key(tempKey).uploadId(uploadId)
+                          .partNumber(partNumber)
+                          .contentLength((long) length)
+                          .contentMD5(contentMd5);
+                      if (partChecksums) {
+                        r.checksumAlgorithm(ChecksumAlgorithm.CRC32);
+                      }
+                    },
+                    RequestBody.fromContentProvider(
+                        () -> new ByteArrayInputStream(buffer, 0, length), length, CONTENT_TYPE));
+            done.set(
+                partNumber,
+                CompletedPart.builder()
+                    .partNumber(partNumber)
+                    .eTag(response.eTag())
+                    .checksumCRC32(partChecksums ? response.checksumCRC32() : null)
+                    .build());
           } catch (SdkException e) {
             failure.compareAndSet(null, storage.failure("UploadPart " + partNumber, location, e));
           } catch (RuntimeException | Error e) {

@@ -687,6 +687,12 @@ public final class S3Storage extends ExternalStorage {
     return uploadConcurrency;
   }
 
+  /** Whether the client adds checksums to request bodies (anything but WHEN_REQUIRED). */
+  boolean partChecksums() {
+    return s3.serviceClientConfiguration().requestChecksumCalculation()
+        != RequestChecksumCalculation.WHEN_REQUIRED;
+  }
+
   String tempKey() {
     return root + TEMP_FOLDER + UUID.randomUUID();
   }

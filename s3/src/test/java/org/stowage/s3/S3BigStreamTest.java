@@ -51,7 +51,7 @@ class S3BigStreamTest {
     assertEquals(0, child.exitValue(), "child JVM output:\n" + output);
     assertTrue(output.contains("OK"), output);
     output.lines().filter(l -> l.startsWith("maxHeap=")).forEach(System.out::println);
-    assertTrue(output.contains("size=" + size + ")"), output);
+    assertTrue(output.contains("size=" + size + "]"), output);
     long maxHeap = Long.parseLong(output.replaceAll("(?s).*maxHeap=(\\d+).*", "$1"));
     assertTrue(maxHeap <= 128L << 20, "heap capped: " + maxHeap);
     assertTrue(size > maxHeap || size < DEFAULT_BYTES, "the stream is larger than the heap");

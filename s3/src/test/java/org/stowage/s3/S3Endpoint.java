@@ -37,8 +37,7 @@ record S3Endpoint(
         .pathStyleAccess(true)
         .credentialsProvider(
             StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
-        .apiCallTimeout(Duration.ofSeconds(60))
-        .checksumMode(S3Storage.ChecksumMode.WHEN_REQUIRED);
+        .apiCallTimeout(Duration.ofSeconds(60));
   }
 
   /** A builder for a storage on this endpoint's shared bucket, under a fresh random prefix. */

@@ -152,6 +152,21 @@ class S3StorageTest {
     assertEquals(large, storage.getMetadata("x"));
   }
 
+  @Test
+  @DisplayName("S1 with ChecksumMode.WHEN_REQUIRED (plain bodies, no CRC trailers) objects round-trip too")
+  void checksumsWhenRequired() {
+    try (S3Storage plain =
+        endpoint.storage(prefix).partSize(PART)
+            .checksumMode(S3Storage.ChecksumMode.WHEN_REQUIRED).build()) {
+      long length = PART + 999;
+      Metadata large = plain.storeStream("plain/large", TestData.stream(8, length));
+      assertEquals(new Metadata(TestData.md5(8, length), length), large);
+      assertEquals(large, plain.verify("plain/large"));
+      Metadata small = plain.storeBytes("plain/small", new byte[] {4, 5, 6});
+      assertEquals(small, plain.verify("plain/small"));
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Write policies
 
