@@ -371,7 +371,7 @@ final class PartUpload {
     long mib = 1L << 20;
     long needed = (size + S3Storage.MAX_PARTS - 1) / S3Storage.MAX_PARTS;
     needed = (needed + mib - 1) / mib * mib;
-    return Math.min(S3Storage.MAX_PART_SIZE, Math.max(MIN_COPY_PART, needed));
+    return Math.min(S3Storage.S3_MAX_PART_SIZE, Math.max(MIN_COPY_PART, needed));
   }
 
   // ---------------------------------------------------------------------------------------------

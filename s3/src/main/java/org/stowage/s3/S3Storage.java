@@ -114,8 +114,15 @@ public final class S3Storage extends ExternalStorage {
   /** The smallest part size S3 accepts for all parts but the last: 5 MiB. */
   public static final long MIN_PART_SIZE = 5L << 20;
 
-  /** The largest part size S3 accepts: 5 GiB. */
-  public static final long MAX_PART_SIZE = 5L << 30;
+  /**
+   * The largest part size this backend uploads from memory: 1 GiB (parts are Java arrays, and an
+   * upload holds {@code uploadConcurrency} of them). S3 itself accepts up to {@link
+   * #S3_MAX_PART_SIZE}.
+   */
+  public static final long MAX_PART_SIZE = 1L << 30;
+
+  /** The largest part S3 accepts, in an upload or a server-side copy: 5 GiB. */
+  static final long S3_MAX_PART_SIZE = 5L << 30;
 
   /** The default part size: 8 MiB. */
   public static final long DEFAULT_PART_SIZE = 8L << 20;
@@ -583,6 +590,7 @@ public final class S3Storage extends ExternalStorage {
     if (key == null) {
       return false;
     }
+    boolean conditional = true;
     for (int attempt = 1; ; attempt++) {
       HeadObjectResponse present = head(location, key);
       if (present == null) {
@@ -590,7 +598,7 @@ public final class S3Storage extends ExternalStorage {
       }
       // Conditional on the version seen: if a concurrent delete removed it meanwhile, the server
       // answers 404 and this call did not delete anything; if it was replaced, try again.
-      String eTag = attempt < CONDITIONAL_RETRIES ? present.eTag() : null;
+      String eTag = conditional && attempt < CONDITIONAL_RETRIES ? present.eTag() : null;
       try {
         s3.deleteObject(
             r -> {
@@ -607,6 +615,10 @@ public final class S3Storage extends ExternalStorage {
           return false;
         }
         if (isPreconditionFailed(e) || isConditionalConflict(e)) {
+          continue;
+        }
+        if (e.statusCode() == 501 && eTag != null) {
+          conditional = false; // a server without conditional deletes: delete plainly
           continue;
         }
         throw failure("DeleteObject", location, e);
@@ -913,7 +925,7 @@ public final class S3Storage extends ExternalStorage {
 
     /**
      * The size of the parts of uploads in parts, from {@link #MIN_PART_SIZE} (5 MiB) to {@link
-     * #MAX_PART_SIZE} (5 GiB); default {@link #DEFAULT_PART_SIZE} (8 MiB). Objects up to this size
+     * #MAX_PART_SIZE} (1 GiB); default {@link #DEFAULT_PART_SIZE} (8 MiB). Objects up to this size
      * are stored with one request; an upload holds at most {@code partSize * uploadConcurrency}
      * bytes in memory. A stream of unknown length can be at most 10,000 parts long; for a file, the
      * part size is raised as needed to fit its known size in 10,000 parts.

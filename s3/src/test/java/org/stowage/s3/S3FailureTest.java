@@ -233,7 +233,8 @@ class S3FailureTest {
     AtomicInteger throttles = new AtomicInteger();
     AtomicInteger puts = new AtomicInteger();
     ForwardingBlobStore flaky =
-        new ForwardingBlobStore(new Utf8OrderedBlobStore(new TransientNio2BlobStore())) {
+        new ForwardingBlobStore(
+            new Utf8OrderedBlobStore(new FlatKeyBlobStore(new TransientNio2BlobStore()))) {
           @Override
           public PutObjectResponse putBlob(PutObjectRequest request, InputStream content) {
             puts.incrementAndGet();

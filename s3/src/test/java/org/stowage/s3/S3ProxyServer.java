@@ -26,14 +26,20 @@ final class S3ProxyServer implements AutoCloseable {
     this.blobStore = blobStore;
   }
 
-  /** A server over blobs kept in memory (jimfs), listing in UTF-8 order as S3 does. */
+  /**
+   * A server over blobs kept in memory (jimfs), made to behave as S3 where s3proxy does not: keys
+   * are stored flat ({@link FlatKeyBlobStore}) and listed in UTF-8 order ({@link
+   * Utf8OrderedBlobStore}).
+   */
   static S3ProxyServer startTransient() throws Exception {
-    return start(new Utf8OrderedBlobStore(new TransientNio2BlobStore()));
+    return start(new Utf8OrderedBlobStore(new FlatKeyBlobStore(new TransientNio2BlobStore())));
   }
 
-  /** A server over blobs kept in files under {@code dir}, outside the Java heap. */
+  /** As {@link #startTransient()}, over blobs kept in files under {@code dir}, off the heap. */
   static S3ProxyServer startFilesystem(Path dir) throws Exception {
-    return start(new Utf8OrderedBlobStore(new FilesystemNio2BlobStore(dir.toString())));
+    return start(
+        new Utf8OrderedBlobStore(
+            new FlatKeyBlobStore(new FilesystemNio2BlobStore(dir.toString()))));
   }
 
   /** A server over {@code blobStore} as it is. */

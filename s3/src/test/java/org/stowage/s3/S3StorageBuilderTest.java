@@ -58,7 +58,7 @@ class S3StorageBuilderTest {
   }
 
   @Test
-  @DisplayName("options are checked: bucket required, part size 5 MiB to 5 GiB, concurrency, page size")
+  @DisplayName("options are checked: bucket required, part size 5 MiB to 1 GiB, concurrency, page size")
   void optionChecks() {
     assertThrows(IllegalStateException.class, () -> S3Storage.builder().build());
     assertThrows(IllegalArgumentException.class, () -> aws().partSize(S3Storage.MIN_PART_SIZE - 1));
@@ -123,6 +123,6 @@ class S3StorageBuilderTest {
     long fiveTib = 5L << 40;
     long part = PartUpload.copyPartSize(fiveTib);
     assertTrue((fiveTib + part - 1) / part <= S3Storage.MAX_PARTS);
-    assertTrue(part <= S3Storage.MAX_PART_SIZE);
+    assertTrue(part <= S3Storage.S3_MAX_PART_SIZE);
   }
 }
