@@ -45,7 +45,7 @@ import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -465,6 +465,7 @@ public final class S3Storage extends ExternalStorage {
       }
       // 403 and the like: the credentials may read objects but not the bucket; the object's 404
       // stands.
+      LOG.debug("{}: HeadBucket answered {}; taking the bucket as present", this, e.statusCode());
       bucketConfirmed.set(true);
     } catch (SdkException e) {
       throw failure("HeadBucket", location, e);
@@ -1114,8 +1115,8 @@ public final class S3Storage extends ExternalStorage {
     }
 
     private S3Client buildClient() {
-      ApacheHttpClient.Builder http =
-          ApacheHttpClient.builder()
+      Apache5HttpClient.Builder http =
+          Apache5HttpClient.builder()
               .connectionTimeout(connectionTimeout == null ? Duration.ofSeconds(10) : connectionTimeout)
               .socketTimeout(socketTimeout == null ? Duration.ofSeconds(60) : socketTimeout)
               .maxConnections(Math.max(50, 4 * uploadConcurrency));

@@ -101,8 +101,15 @@ final class S3ProxyServer implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
-    stop();
-    blobStore.close();
+  public void close() {
+    try {
+      stop();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      throw new IllegalStateException("stopping s3proxy failed", e);
+    } finally {
+      blobStore.close();
+    }
   }
 }

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.stowage.ExternalResourceException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
@@ -80,7 +81,9 @@ class S3ServerBehaviourTest {
             () ->
                 s3.completeMultipartUpload(
                     r -> r.bucket(BUCKET).key("cc").uploadId(uploadId).ifNoneMatch("*")
-                        .multipartUpload(u -> u.parts(p -> p.partNumber(1).eTag(eTag)))));
+                        .multipartUpload(
+                            u -> u.parts(
+                                CompletedPart.builder().partNumber(1).eTag(eTag).build()))));
     assertEquals(412, e.statusCode());
     assertEquals("first", get("cc"));
     assertTrue(

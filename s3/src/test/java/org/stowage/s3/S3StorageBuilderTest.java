@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
-import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
@@ -86,7 +86,7 @@ class S3StorageBuilderTest {
         S3Client.builder()
             .region(Region.EU_CENTRAL_1)
             .credentialsProvider(CREDENTIALS)
-            .httpClientBuilder(ApacheHttpClient.builder())
+            .httpClientBuilder(Apache5HttpClient.builder())
             .build()) {
       assertThrows(
           IllegalStateException.class,

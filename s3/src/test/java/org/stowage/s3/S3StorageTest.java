@@ -35,6 +35,7 @@ import org.stowage.MissingExternalResourceException;
 import org.stowage.WritePolicy;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.S3Exception;
@@ -413,7 +414,8 @@ class S3StorageTest {
             .eTag();
     raw.completeMultipartUpload(
         r -> r.bucket(endpoint.bucket()).key(key("multi")).uploadId(uploadId)
-            .multipartUpload(u -> u.parts(p -> p.partNumber(1).eTag(eTag))));
+            .multipartUpload(
+                u -> u.parts(CompletedPart.builder().partNumber(1).eTag(eTag).build())));
     try (S3Storage foreign = endpoint.storage(prefix).readOnlyForeignBucket(true).build()) {
       Metadata one = foreign.getMetadata("one");
       assertEquals(new Metadata(TestData.md5(theirs), theirs.length), one);

@@ -19,6 +19,8 @@ class S3TestEnvironmentTest {
             ? "external"
             : S3TestEnvironment.dockerAvailable() ? "minio" : "s3proxy";
     assertEquals(expected, endpoint.kind());
-    assertEquals("127.0.0.1", expected.equals("s3proxy") ? endpoint.uri().getHost() : "127.0.0.1");
+    if (expected.equals("s3proxy")) {
+      assertEquals("127.0.0.1", endpoint.uri().getHost(), "tests talk only to 127.0.0.1");
+    }
   }
 }
