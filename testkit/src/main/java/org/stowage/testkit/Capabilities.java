@@ -28,7 +28,7 @@ import java.util.Optional;
  *     that need the files: no escape through symbolic links (L4) and no empty directories left
  *     behind by a delete (D1)
  * @param maxObjectSize the largest object, in bytes, that the kit stores; generated contents are
- *     cut to this size. At least 1; the default is {@value #DEFAULT_MAX_OBJECT_SIZE} (4 MiB). Lower
+ *     cut to this size. At least {@value #MIN_MAX_OBJECT_SIZE} (64 KiB); the default is {@value #DEFAULT_MAX_OBJECT_SIZE} (4 MiB). Lower
  *     it for a slow backend, raise it to cover buffer boundaries of a backend with large parts (the
  *     kit tries 64 KiB and 1 MiB, each plus and minus one byte, when they fit)
  * @param corrupter how to damage a stored object behind the backend's back, for the checks of R2,
@@ -44,15 +44,23 @@ public record Capabilities(
   public static final long DEFAULT_MAX_OBJECT_SIZE = 4L << 20;
 
   /**
+   * The least {@link #maxObjectSize()}: 64 KiB. Some checks store small objects of fixed sizes,
+   * up to a few KiB, whatever the maximum.
+   */
+  public static final long MIN_MAX_OBJECT_SIZE = 64L << 10;
+
+  /**
    * Validates the components.
    *
    * @throws NullPointerException if {@code corrupter} is null (use {@link Optional#empty()})
-   * @throws IllegalArgumentException if {@code maxObjectSize} is less than 1
+   * @throws IllegalArgumentException if {@code maxObjectSize} is less than {@value
+   *     #MIN_MAX_OBJECT_SIZE}
    */
   public Capabilities {
     Objects.requireNonNull(corrupter, "corrupter");
-    if (maxObjectSize < 1) {
-      throw new IllegalArgumentException("maxObjectSize must be at least 1, got " + maxObjectSize);
+    if (maxObjectSize < MIN_MAX_OBJECT_SIZE) {
+      throw new IllegalArgumentException(
+          "maxObjectSize must be at least " + MIN_MAX_OBJECT_SIZE + ", got " + maxObjectSize);
     }
   }
 
@@ -77,7 +85,7 @@ public record Capabilities(
   /**
    * A copy with {@link #maxObjectSize()} set to {@code bytes}.
    *
-   * @throws IllegalArgumentException if {@code bytes} is less than 1
+   * @throws IllegalArgumentException if {@code bytes} is less than {@value #MIN_MAX_OBJECT_SIZE}
    */
   public Capabilities withMaxObjectSize(long bytes) {
     return new Capabilities(crossProcessSafety, localFileUris, bytes, corrupter);

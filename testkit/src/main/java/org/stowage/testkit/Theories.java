@@ -33,7 +33,7 @@ final class Theories {
       Consumer<T> property) {
     long seed = tuning.nextSeed();
     try {
-      qt().withReporter(new Report())
+      qt().withReporter(new Report(shrinkCycles > 0))
           .withExamples(examples)
           .withFixedSeed(seed)
           .withShrinkCycles(shrinkCycles)
@@ -64,12 +64,21 @@ final class Theories {
    * trace is kept (as the cause) only when it is not an assertion's, whose message says it all.
    */
   private static final class Report implements Reporter {
+    private final String found;
+
+    /** {@code shrinks}: whether QuickTheories shrinks, or the property shrinks by itself. */
+    Report(boolean shrinks) {
+      this.found = shrinks
+          ? "The smallest counterexample found:\n"
+          : "The counterexample generated (the reason below shows it shrunk):\n";
+    }
+
     @Override
     public void falisification(long seed, int examplesUsed, Object smallest, Throwable cause,
         List<Object> examples, AsString<Object> toString) {
       boolean assertion = cause instanceof AssertionError;
       throw new Falsified(
-          "Falsified after " + examplesUsed + " example(s). The smallest counterexample found:\n"
+          "Falsified after " + examplesUsed + " example(s). " + found
               + toString.asString(smallest) + "\nfails because:\n"
               + (assertion ? cause.getMessage() : cause.toString()),
           assertion ? null : cause);
@@ -79,7 +88,7 @@ final class Theories {
     public void falisification(long seed, int examplesUsed, Object smallest,
         List<Object> examples, AsString<Object> toString) {
       throw new Falsified(
-          "Falsified after " + examplesUsed + " example(s). The smallest counterexample found:\n"
+          "Falsified after " + examplesUsed + " example(s). " + found
               + toString.asString(smallest),
           null);
     }

@@ -109,10 +109,19 @@ public class ReferenceStorage extends ExternalStorage {
     return "ReferenceStorage[" + name + "]";
   }
 
-  /** Stores {@code data} directly, with its own metadata, bypassing the core. */
-  void putDirectly(String location, byte[] data) {
+  /**
+   * Stores {@code data} directly, with its own metadata, bypassing the core; if {@code replace} is
+   * false, only if nothing is there.
+   *
+   * @return whether it stored
+   */
+  boolean putDirectly(String location, byte[] data, boolean replace) {
     synchronized (root) {
+      if (!replace && root.objects.containsKey(location)) {
+        return false;
+      }
       root.objects.put(location, new Entry(data.clone(), Metadata.of(data)));
+      return true;
     }
   }
 
