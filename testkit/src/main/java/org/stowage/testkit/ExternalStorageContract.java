@@ -87,8 +87,11 @@ import org.stowage.WritePolicy;
  *
  * <p>Lifecycle: before each test the kit calls {@link #newStorage()} and checks that the store is
  * empty; after the test it closes the storage. JUnit creates a new test instance per test, so
- * fields such as a {@code @TempDir} directory are fresh too. A test that needs a capability the
- * backend lacks is skipped, with a message naming the capability.
+ * fields such as a {@code @TempDir} directory are fresh too. The kit's {@code @BeforeEach} runs
+ * before a subclass's own {@code @BeforeEach} methods (JUnit runs a superclass's first), so start
+ * what {@code newStorage()} needs (a server, a container) in a static {@code @BeforeAll}, or in
+ * {@code newStorage()} itself. A test that needs a capability the backend lacks is skipped, with a
+ * message naming the capability.
  *
  * <p>Property checks use QuickTheories. The system property or JUnit configuration parameter
  * {@code stowage.examples} (environment: {@code STOWAGE_EXAMPLES}, default 100) sets how many
