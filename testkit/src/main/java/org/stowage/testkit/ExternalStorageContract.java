@@ -1389,26 +1389,7 @@ public abstract class ExternalStorageContract {
   }
 
   private Metadata store(String location, Content content, Op.Source source, WritePolicy policy) {
-    try {
-      switch (source) {
-        case BYTES:
-          return storage.storeBytes(location, content.bytes(), policy);
-        case STREAM:
-          try (InputStream in = content.unknownLengthStream()) {
-            return storage.storeStream(location, in, policy);
-          }
-        case PATH:
-          return storage.storePath(location, scratch.file(content), policy);
-        case FAILING_STREAM:
-          try (InputStream in = content.failingStream()) {
-            return storage.storeStream(location, in, policy);
-          }
-        default:
-          throw new AssertionError(source);
-      }
-    } catch (IOException e) {
-      throw new AssertionError("closing a generated stream does not fail", e);
-    }
+    return new Op.Store(location, content, policy, source).store(storage, location, scratch);
   }
 
   /** The listing of {@code prefix}, read to its end. */

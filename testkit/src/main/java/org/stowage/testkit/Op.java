@@ -117,32 +117,34 @@ sealed interface Op {
 
     @Override
     public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
-      String at = at(namespace, location);
       try {
-        Metadata result;
+        return Outcome.of(store(storage, at(namespace, location), scratch));
+      } catch (Exception | AssertionError e) {
+        return Outcome.thrown(e);
+      }
+    }
+
+    /** Stores at {@code at} as described; errors propagate. */
+    Metadata store(ExternalStorage storage, String at, Scratch scratch) {
+      try {
         switch (source) {
           case BYTES:
-            result = storage.storeBytes(at, content.bytes(), policy);
-            break;
+            return storage.storeBytes(at, content.bytes(), policy);
           case STREAM:
             try (InputStream in = content.unknownLengthStream()) {
-              result = storage.storeStream(at, in, policy);
+              return storage.storeStream(at, in, policy);
             }
-            break;
           case PATH:
-            result = storage.storePath(at, scratch.file(content), policy);
-            break;
+            return storage.storePath(at, scratch.file(content), policy);
           case FAILING_STREAM:
             try (InputStream in = content.failingStream()) {
-              result = storage.storeStream(at, in, policy);
+              return storage.storeStream(at, in, policy);
             }
-            break;
           default:
             throw new AssertionError(source);
         }
-        return Outcome.of(result);
-      } catch (Exception | AssertionError e) {
-        return Outcome.thrown(e);
+      } catch (IOException e) {
+        throw new AssertionError("closing a generated stream does not fail", e);
       }
     }
 
