@@ -9,7 +9,6 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -175,7 +174,8 @@ public final class CachingStorage extends ExternalStorage {
    * <p>Every load counts once, as a hit, a miss or a bypass. A load that waited for another
    * load's fill and was then served from the cache tier is a hit.
    *
-   * @param hits loads served from the cache tier
+   * @param hits loads served from the cache tier (including a load that found the copy damaged only
+   *     at its end)
    * @param misses loads served from the backing store of objects small enough to cache (including
    *     loads of absent objects, and loads that found a cached copy damaged or gone)
    * @param bypasses loads of objects larger than the maximum object size, streamed from the
@@ -341,7 +341,12 @@ public final class CachingStorage extends ExternalStorage {
    * indexes the copy unless a write of the location overlapped.
    */
   private Outcome fill(String loc, Fill fill) {
-    Metadata metadata = Tiers.metadataOrNull(backing, loc);
+    Metadata metadata;
+    try {
+      metadata = Tiers.metadataOrNull(backing, loc);
+    } catch (ExternalResourceException e) {
+      throw Tiers.renamed(this, e);
+    }
     if (metadata == null) {
       return Outcome.ABSENT;
     }
@@ -606,13 +611,10 @@ public final class CachingStorage extends ExternalStorage {
     forget(loc, entry);
   }
 
+  /** Deletes everything under the tier prefix, while listing it (rule I4 allows it). */
   private void purgeTier() {
-    List<String> batch = new ArrayList<>();
     try (Stream<String> listing = tier.iterContents(tierPrefix)) {
-      listing.forEach(batch::add);
-    }
-    for (String key : batch) {
-      tier.deleteIfExists(key);
+      listing.forEach(tier::deleteIfExists);
     }
   }
 
