@@ -182,7 +182,9 @@ public final class CachingStorage extends ExternalStorage {
    *     backing store without caching
    * @param evictions objects dropped to keep the bound, or expired (not those invalidated by
    *     writes, or dropped as damaged)
-   * @param damaged cached copies found missing, changed or damaged in the cache tier, and dropped
+   * @param damaged cached copies found changed or damaged in the cache tier, and dropped (a copy
+   *     the tier no longer holds is dropped too, but not counted: a concurrent write or eviction
+   *     deletes copies as well)
    * @param objectsCached objects indexed now
    * @param bytesCached total size of the objects indexed now; never more than {@code maxBytes}
    * @param maxBytes the bound
@@ -265,7 +267,9 @@ public final class CachingStorage extends ExternalStorage {
       }
       return new CachedCopyStream(tier.loadStream(entry.key()), loc, entry);
     } catch (MissingExternalResourceException e) {
-      dropDamaged(loc, entry, "the cache tier no longer holds it");
+      // Dropped by a concurrent write or eviction, or lost by the tier: either way, not here.
+      LOG.debug("{}: the cached copy of {} is gone from the cache tier", this, quote(loc));
+      forget(loc, entry);
       return null;
     } catch (ChangedExternalResourceException e) {
       dropDamaged(loc, entry, e.getMessage());

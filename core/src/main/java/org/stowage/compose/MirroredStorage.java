@@ -739,16 +739,19 @@ public final class MirroredStorage extends ExternalStorage {
   @Override
   protected void closeStorage() throws IOException {
     executor.shutdown();
+    boolean stopped = false;
     try {
-      if (!executor.awaitTermination(closeTimeout.toNanos(), TimeUnit.NANOSECONDS)) {
+      stopped = executor.awaitTermination(closeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+      if (!stopped) {
         LOG.warn("{}: replications still running after {}; closing anyway", this, closeTimeout);
-        executor.shutdownNow();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      executor.shutdownNow();
     }
-    if (!Thread.currentThread().isInterrupted()) {
+    if (!stopped) {
+      executor.shutdownNow();
+    } else {
+      // One last attempt of each pending replication, in this thread.
       for (Secondary s : secondaries) {
         for (String location : new ArrayList<>(s.pending.keySet())) {
           replicate(s, location, false);
@@ -759,7 +762,7 @@ public final class MirroredStorage extends ExternalStorage {
     List<ExternalStorage> outOfSync = outOfSyncSecondaries();
     if (!left.isEmpty() || !outOfSync.isEmpty()) {
       LOG.warn("{}: closed with {} replications pending (first: {}) and {} secondaries out of sync; sync them"
-              + " with StorageSync.sync(primary, secondary, SOURCE_TO_TARGET)",
+              + " with StorageSync.sync(primary, secondary, Direction.MIRROR)",
           this, left.size(), left.subList(0, Math.min(10, left.size())), outOfSync.size());
       notifyListener(() -> listener.unfinishedAtClose(left, outOfSync));
     }

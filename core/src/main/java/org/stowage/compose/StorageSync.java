@@ -47,6 +47,9 @@ import org.stowage.WritePolicy;
  *   <li>{@link Direction#SOURCE_TO_TARGET}: objects missing or different on the target are copied
  *       from the source (the source is the authority: no conflicts). Objects only on the target
  *       are left alone.
+ *   <li>{@link Direction#MIRROR}: as {@code SOURCE_TO_TARGET}, and objects the source lacks are
+ *       deleted from the target (checked again just before): the target ends up equal to the
+ *       source. This is how to bring a mirror's secondary back in line.
  *   <li>{@link Direction#BOTH_WAYS}: objects on one side only are copied to the other. Objects on
  *       both sides with different content are conflicts, handled by the {@link ConflictRule}:
  *       {@link ConflictRule#REPORT} (the default) leaves both as they are and lists them in the
@@ -54,7 +57,8 @@ import org.stowage.WritePolicy;
  *       side over the other.
  * </ul>
  *
- * <p>Nothing is ever deleted by a sync. Objects go in parallel, at most {@link
+ * <p>Nothing is deleted by a sync, except from the target by {@link Direction#MIRROR}. Objects go
+ * in parallel, at most {@link
  * SyncOptions#parallelism()} at once; a failure of one object is recorded in the report and does
  * not stop the others. A sync interrupted halfway (a failure, a crash) is resumed by running it
  * again: objects already copied are identical by then, so they are skipped, and none is copied
@@ -95,8 +99,13 @@ public final class StorageSync {
 
   /** Which way objects go. */
   public enum Direction {
-    /** From the source to the target only. */
+    /** From the source to the target only; objects only on the target are left alone. */
     SOURCE_TO_TARGET,
+    /**
+     * From the source to the target, and objects the source lacks are deleted from the target: the
+     * target ends up equal to the source under the prefix (what rsync calls {@code --delete}).
+     */
+    MIRROR,
     /** Each side gets what the other has; differences are conflicts. */
     BOTH_WAYS
   }
@@ -117,6 +126,8 @@ public final class StorageSync {
     COPIED_TO_TARGET,
     /** Copied from the target to the source. */
     COPIED_TO_SOURCE,
+    /** Deleted from the target, which the source lacked ({@link Direction#MIRROR}). */
+    DELETED_FROM_TARGET,
     /** Identical on both sides; nothing done. */
     SKIPPED,
     /** Migrated: on the target, verified, and deleted from the source. */
@@ -201,7 +212,13 @@ public final class StorageSync {
       }
       run.finish();
       return new SyncReport(
-          run.toTarget.sum(), run.toSource.sum(), run.skipped.sum(), run.bytes.sum(), run.conflicts(), run.errors());
+          run.toTarget.sum(),
+          run.toSource.sum(),
+          run.deleted.sum(),
+          run.skipped.sum(),
+          run.bytes.sum(),
+          run.conflicts(),
+          run.errors());
     }
   }
 
@@ -249,8 +266,9 @@ public final class StorageSync {
       Run run) {
     String loc = listed.location();
     for (int attempt = 0; ; attempt++) {
-      // The listings say where to look; after a race, look everywhere.
-      Metadata ms = listed.left() || attempt > 0 ? Tiers.metadataOrNull(source, loc) : null;
+      // The listings say where to look; after a race, or before deleting, look everywhere.
+      boolean askSource = listed.left() || attempt > 0 || direction == Direction.MIRROR;
+      Metadata ms = askSource ? Tiers.metadataOrNull(source, loc) : null;
       Metadata mt = listed.right() || attempt > 0 ? Tiers.metadataOrNull(target, loc) : null;
       try {
         if (ms == null && mt == null) {
@@ -264,8 +282,11 @@ public final class StorageSync {
         } else if (ms == null) {
           if (direction == Direction.BOTH_WAYS) {
             run.copied(loc, Action.COPIED_TO_SOURCE, target.copyTo(loc, source, loc, WritePolicy.CREATE));
+          } else if (direction == Direction.MIRROR && target.deleteIfExists(loc)) {
+            run.deleted.increment();
+            run.progress(loc, Action.DELETED_FROM_TARGET, 0);
           }
-        } else if (direction == Direction.SOURCE_TO_TARGET || rule == ConflictRule.SOURCE_WINS) {
+        } else if (direction != Direction.BOTH_WAYS || rule == ConflictRule.SOURCE_WINS) {
           run.copied(loc, Action.COPIED_TO_TARGET, source.copyTo(loc, target, loc, WritePolicy.OVERWRITE));
         } else if (rule == ConflictRule.TARGET_WINS) {
           run.copied(loc, Action.COPIED_TO_SOURCE, target.copyTo(loc, source, loc, WritePolicy.OVERWRITE));
@@ -343,6 +364,7 @@ public final class StorageSync {
     private final AtomicLong handled = new AtomicLong();
     final LongAdder toTarget = new LongAdder();
     final LongAdder toSource = new LongAdder();
+    final LongAdder deleted = new LongAdder();
     final LongAdder skipped = new LongAdder();
     final LongAdder moved = new LongAdder();
     final LongAdder copied = new LongAdder();

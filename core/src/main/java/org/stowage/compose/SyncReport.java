@@ -7,6 +7,8 @@ import java.util.List;
  *
  * @param copiedToTarget objects copied from the source to the target (new or changed there)
  * @param copiedToSource objects copied from the target to the source (two-way syncs only)
+ * @param deletedFromTarget objects deleted from the target because the source lacked them ({@link
+ *     StorageSync.Direction#MIRROR} only)
  * @param skipped objects found identical (same MD5 and size) on both sides, not copied
  * @param bytes bytes copied, both ways
  * @param conflicts objects that differ on the two sides and were left as they are, in location
@@ -16,6 +18,7 @@ import java.util.List;
 public record SyncReport(
     long copiedToTarget,
     long copiedToSource,
+    long deletedFromTarget,
     long skipped,
     long bytes,
     List<StorageSync.Conflict> conflicts,

@@ -253,7 +253,7 @@ class CachingStorageTest {
     assertArrayEquals(data, cache.loadBytes("l"));
     tier.storeBytes(tier.objects.firstKey(), bytes("something else"));
     assertArrayEquals(data, cache.loadBytes("l"));
-    assertEquals(2, cache.statistics().damaged());
+    assertEquals(1, cache.statistics().damaged(), "the replaced copy; the lost one is not told from an eviction");
     assertEquals(0, cache.statistics().hits());
   }
 

@@ -83,6 +83,19 @@ class StorageSyncTest {
   }
 
   @Test
+  @DisplayName("MIRROR makes the target equal to the source, deleting what the source lacks")
+  void mirrorDirection() {
+    source.storeBytes("a", bytes("new"));
+    source.storeBytes("b", bytes("same"));
+    target.storeBytes("a", bytes("old"));
+    target.storeBytes("b", bytes("same"));
+    target.storeBytes("gone", bytes("deleted on the source"));
+    SyncReport report = StorageSync.sync(source, target, Direction.MIRROR);
+    assertEquals(new SyncReport(1, 0, 1, 1, 3, List.of(), List.of()), report);
+    assertSameContent(source, target);
+  }
+
+  @Test
   @DisplayName("a two-way sync copies what each side lacks and reports differing objects as conflicts")
   void bothWaysReportsConflicts() {
     source.storeBytes("a", bytes("from the source"));
@@ -141,7 +154,7 @@ class StorageSyncTest {
       assertEquals(1, target.commits(location), location + " copied once");
     }
     SyncReport again = StorageSync.sync(source, target, Direction.BOTH_WAYS);
-    assertEquals(new SyncReport(0, 0, 30, 0, List.of(), List.of()), again);
+    assertEquals(new SyncReport(0, 0, 0, 30, 0, List.of(), List.of()), again);
   }
 
   @Test
