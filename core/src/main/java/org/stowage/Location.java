@@ -3,6 +3,7 @@ package org.stowage;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -46,8 +47,14 @@ public record Location(String value) implements Comparable<Location> {
    */
   public static final Comparator<String> UTF8_ORDER = Location::compareUtf8;
 
-  /** Validates {@code value}; see the class description for the rules. */
+  /**
+   * Validates {@code value}; see the class description for the rules.
+   *
+   * @throws NullPointerException if {@code value} is null
+   * @throws InvalidLocationException if {@code value} breaks rule L2
+   */
   public Location {
+    Objects.requireNonNull(value, "location");
     String reason = problem(value, false);
     if (reason != null) {
       throw new InvalidLocationException(value, reason, "L2");
@@ -76,6 +83,7 @@ public record Location(String value) implements Comparable<Location> {
    * @throws InvalidLocationException if it breaks rule L5
    */
   public static String checkPrefix(String prefix) {
+    Objects.requireNonNull(prefix, "prefix");
     String reason = problem(prefix, true);
     if (reason != null) {
       throw new InvalidLocationException(prefix, "as a listing prefix, " + reason, "L5");
@@ -143,6 +151,8 @@ public record Location(String value) implements Comparable<Location> {
       char c = s.charAt(i);
       if (c == '"' || c == '\\') {
         out.append('\\').append(c);
+      } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        out.append(c).append(s.charAt(++i));
       } else if (c < 0x20 || c == 0x7f || Character.isSurrogate(c)) {
         out.append(String.format("\\u%04x", (int) c));
       } else {

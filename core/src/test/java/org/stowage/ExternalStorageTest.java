@@ -327,7 +327,9 @@ class ExternalStorageTest {
     assertThrows(NullPointerException.class, () -> storage.storeBytes("a", new byte[0], null));
     assertThrows(NullPointerException.class, () -> storage.storeStream("a", null));
     assertThrows(NullPointerException.class, () -> storage.loadStream("a", null));
-    assertThrows(InvalidLocationException.class, () -> storage.exists(null));
+    assertThrows(NullPointerException.class, () -> storage.exists(null));
+    assertThrows(NullPointerException.class, () -> storage.iterContents(null));
+    assertEquals(List.of(), storage.hookCalls, "no hook runs for a null argument");
   }
 
   @Test

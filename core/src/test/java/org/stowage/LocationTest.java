@@ -55,6 +55,16 @@ class LocationTest {
   }
 
   @Test
+  @DisplayName("messages show characters beyond U+FFFF as themselves and escape unpaired surrogates")
+  void quoting() {
+    assertEquals("\"a\ud83d\ude00b\"", Location.quote("a\ud83d\ude00b"));
+    assertEquals("\"a\\ud83db\"", Location.quote("a\ud83db"));
+    assertEquals("\"a\\u0000\"", Location.quote("a\u0000"));
+    assertFalse(Location.isValid(null));
+    assertThrows(NullPointerException.class, () -> Location.of(null));
+  }
+
+  @Test
   @DisplayName("L2 rejects unpaired surrogates, which have no UTF-8 form")
   void rejectsUnpairedSurrogates() {
     assertFalse(Location.isValid("a\ud800"));

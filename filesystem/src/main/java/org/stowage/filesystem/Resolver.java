@@ -186,14 +186,28 @@ final class Resolver {
     return new Link(target, null);
   }
 
-  /** The attributes of {@code path}, or {@code null} if nothing is there. */
+  /**
+   * The attributes of {@code path}, or {@code null} if nothing is there. A name longer than the
+   * filesystem allows (ENAMETOOLONG, rule L1.1) names nothing: no object can be stored under it,
+   * so reads answer "absent" and only stores are refused.
+   */
   static BasicFileAttributes attributesOrNull(Path path, LinkOption... options)
       throws IOException {
     try {
       return Files.readAttributes(path, BasicFileAttributes.class, options);
     } catch (NoSuchFileException | NotDirectoryException e) {
       return null;
+    } catch (java.nio.file.FileSystemException e) {
+      if (nameTooLong(e)) {
+        return null;
+      }
+      throw e;
     }
+  }
+
+  /** Whether {@code e} says a file name is longer than the filesystem allows. */
+  static boolean nameTooLong(java.nio.file.FileSystemException e) {
+    return e.getReason() != null && e.getReason().contains("name too long");
   }
 
   private Path followOrRefuse(Path link, Location location, String named, String operation)

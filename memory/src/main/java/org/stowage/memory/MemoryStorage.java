@@ -210,6 +210,25 @@ public final class MemoryStorage extends ExternalStorage {
     }
   }
 
+  /**
+   * Flips one bit of the stored bytes of {@code location}, keeping its recorded metadata: damage
+   * behind the store's back, for the contract suite's corruption checks (rules R2 and R4).
+   *
+   * @throws IllegalArgumentException if nothing is stored there, or the object is empty
+   */
+  @com.google.common.annotations.VisibleForTesting
+  void damage(String location) {
+    synchronized (writeLock) {
+      Stored stored = objects.get(location);
+      if (stored == null || stored.data.length == 0) {
+        throw new IllegalArgumentException("nothing to damage at " + location);
+      }
+      byte[] copy = stored.data.clone();
+      copy[copy.length / 2] ^= 1;
+      objects.put(location, new Stored(copy, stored.metadata));
+    }
+  }
+
   /** Names the instance, for messages: {@code MemoryStorage[store-N]}. */
   @Override
   public String toString() {

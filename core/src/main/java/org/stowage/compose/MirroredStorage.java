@@ -1,0 +1,942 @@
+package org.stowage.compose;
+
+import com.google.common.util.concurrent.Striped;
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.stowage.ChangedExternalResourceException;
+import org.stowage.ExistingExternalResourceException;
+import org.stowage.ExternalResourceException;
+import org.stowage.ExternalStorage;
+import org.stowage.InvalidLocationException;
+import org.stowage.Location;
+import org.stowage.Metadata;
+import org.stowage.MissingExternalResourceException;
+import org.stowage.ObjectSource;
+import org.stowage.WritePolicy;
+
+/**
+ * A primary store mirrored to one or more secondaries: writes go to the primary, then are
+ * replicated; reads go to the primary, and fall back to a secondary when it fails or misses.
+ *
+ * <pre>{@code
+ * MirroredStorage mirror = MirroredStorage.builder(primary, List.of(secondary))
+ *     .replication(MirroredStorage.Replication.BACKGROUND)
+ *     .listener(new MirroredStorage.ReplicationListener() {
+ *       public void replicationFailed(PendingReplication p, RuntimeException cause) { alert(p, cause); }
+ *     })
+ *     .build();
+ * }</pre>
+ *
+ * <p>It is itself an {@link ExternalStorage}: it composes with other decorators and keeps every
+ * rule of the contract.
+ *
+ * <h2>Writes</h2>
+ *
+ * <p>A store (or a copy or move, which are a store and a delete here) succeeds when the
+ * primary stored it; if the primary fails, the write fails and no secondary is touched. Then the
+ * location is replicated to every secondary: at once, in the writing thread ({@link
+ * Replication#SYNCHRONOUS}, the default), or by the mirror's own threads ({@link
+ * Replication#BACKGROUND}). Replicating a location means making the secondary's object equal to
+ * the primary's <em>current</em> one (copied, streamed and verified, if their MD5 differ; deleted
+ * if the primary has none), so replications are idempotent, and a secondary ends up equal to the
+ * primary whatever order concurrent writes replicate in.
+ *
+ * <p>A delete must succeed on the primary; it is then replicated like a store. It returns whether
+ * an object was there as the mirror shows it: on the primary, or (if the primary missed) on an
+ * up-to-date secondary.
+ *
+ * <h2>Failed replications</h2>
+ *
+ * <p>A replication that fails does not fail the write. It stays <em>pending</em>: it is reported
+ * to the {@link ReplicationListener}, listed by {@link #pendingReplications()}, and retried in the
+ * background with exponential backoff ({@link Builder#retryBackoff}), or at once by {@link
+ * #retryPending()}. Nothing is dropped silently: when a secondary's pending replications reach
+ * {@link Builder#maxPending}, the secondary is marked <em>out of sync</em> as a whole (reported to
+ * the listener and by {@link #outOfSyncSecondaries()}), and the next retry reconciles it
+ * completely, location by location, by walking both listings. {@link #awaitReplication} waits
+ * until nothing is pending.
+ *
+ * <h2>Reads</h2>
+ *
+ * <p>Loads, {@code getMetadata}, {@code exists} and {@code verify} go to the primary. If it fails
+ * (an {@link ExternalResourceException} other than missing, changed or invalid) or misses (nothing
+ * is there), they go to the secondaries in order, skipping any secondary that is known to be
+ * behind for that location (a replication of it is pending, or the secondary is out of sync): so
+ * a read served from a secondary returns what the primary held when the location was last
+ * written through the mirror. With {@link Builder#repairPrimary}, a load that the primary missed
+ * and a secondary served copies the object back to the primary (only if the primary still has
+ * none, and no write of the location is in progress). Listings come from the primary, or, if
+ * listing it fails at once, from the first secondary with nothing pending under the prefix. {@code
+ * uri} names the primary's object.
+ *
+ * <h2>Linearizability (rule T1)</h2>
+ *
+ * <p>Operations are linearizable per location when they are served by the primary, which is
+ * linearizable itself. A read served by a secondary is too, for writes made through this mirror:
+ * the secondary is used only if it holds what the last write of the location through the mirror
+ * left on the primary. It cannot be where the primary was changed around the mirror (by another
+ * process or another mirror), and where the primary lost an object that was written before this
+ * mirror was built: the mirror takes its secondaries to start equal to its primary (empty, or
+ * synced with {@link StorageSync} first).
+ *
+ * <h2>Closing</h2>
+ *
+ * <p>{@link #close()} stops the background threads, waiting up to {@link Builder#closeTimeout}
+ * for replications under way, then tries every pending replication once more in the closing
+ * thread. What is still pending then is logged at WARN, reported to {@link
+ * ReplicationListener#unfinishedAtClose}, and still listed by {@link #pendingReplications()}; it
+ * is not retried afterwards. Finally the mirror closes the primary and the secondaries: it owns
+ * them.
+ */
+public final class MirroredStorage extends ExternalStorage {
+  private static final Logger LOG = LoggerFactory.getLogger(MirroredStorage.class);
+  private static final int STRIPES = 1024;
+  private static final AtomicInteger MIRRORS = new AtomicInteger();
+
+  /** When writes are replicated. */
+  public enum Replication {
+    /** In the writing thread, before the write returns. */
+    SYNCHRONOUS,
+    /** By the mirror's threads; the write returns once the primary has stored it. */
+    BACKGROUND
+  }
+
+  /**
+   * Hears about replications that fail. Called from the thread that saw the failure (a writer, a
+   * background thread, a caller of {@link #retryPending()}, the closing thread): keep it short and
+   * thread-safe. What it throws is logged and otherwise ignored.
+   */
+  public interface ReplicationListener {
+    /** A replication failed; it stays pending and will be retried. */
+    default void replicationFailed(PendingReplication pending, RuntimeException cause) {}
+
+    /**
+     * A secondary's backlog was full: it is now out of sync as a whole, reads skip it, and the
+     * next retry reconciles it completely.
+     */
+    default void outOfSync(ExternalStorage secondary) {}
+
+    /** The mirror was closed with replications still pending, or secondaries out of sync. */
+    default void unfinishedAtClose(List<PendingReplication> pending, List<ExternalStorage> outOfSync) {}
+  }
+
+  /**
+   * A location not yet replicated to a secondary.
+   *
+   * @param secondary the secondary that is behind
+   * @param location the location
+   * @param attempts how many times replicating it failed so far
+   * @param lastFailure the last failure, if it was attempted
+   */
+  public record PendingReplication(
+      ExternalStorage secondary, String location, int attempts, Optional<RuntimeException> lastFailure) {}
+
+  private final ExternalStorage primary;
+  private final List<Secondary> secondaries;
+  private final Replication replication;
+  private final boolean repairPrimary;
+  private final ReplicationListener listener;
+  private final int maxPending;
+  private final Duration initialBackoff;
+  private final Duration maxBackoff;
+  private final Duration closeTimeout;
+  private final ScheduledThreadPoolExecutor executor;
+  /** Writers of a location hold its read lock; a repair takes its write lock, if free. */
+  private final Striped<ReadWriteLock> locationLocks = Striped.lazyWeakReadWriteLock(STRIPES);
+  /** Serialises the replications of one location to one secondary. */
+  private final Striped<Lock> replicationLocks = Striped.lazyWeakLock(STRIPES);
+  /** Notified whenever a replication completes or a secondary gets back in sync. */
+  private final Object progress = new Object();
+
+  private MirroredStorage(Builder b) {
+    this.primary = b.primary;
+    List<Secondary> list = new ArrayList<>();
+    for (int i = 0; i < b.secondaries.size(); i++) {
+      list.add(new Secondary(i, b.secondaries.get(i)));
+    }
+    this.secondaries = List.copyOf(list);
+    this.replication = b.replication;
+    this.repairPrimary = b.repairPrimary;
+    this.listener = b.listener;
+    this.maxPending = b.maxPending;
+    this.initialBackoff = b.initialBackoff;
+    this.maxBackoff = b.maxBackoff;
+    this.closeTimeout = b.closeTimeout;
+    this.executor =
+        new ScheduledThreadPoolExecutor(
+            b.threads,
+            new ThreadFactoryBuilder()
+                .setDaemon(true)
+                .setNameFormat("stowage-mirror-" + MIRRORS.incrementAndGet() + "-%d")
+                .build());
+    executor.setRemoveOnCancelPolicy(true);
+    executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+  }
+
+  /**
+   * Starts building a mirror of {@code primary} to {@code secondaries} (one or more, tried in
+   * this order for reads).
+   *
+   * @throws IllegalArgumentException if there is no secondary, or a store appears twice
+   */
+  public static Builder builder(ExternalStorage primary, List<? extends ExternalStorage> secondaries) {
+    return new Builder(primary, secondaries);
+  }
+
+  /** The primary store. */
+  public ExternalStorage primary() {
+    return primary;
+  }
+
+  /** The secondary stores, in the order reads try them. */
+  public List<ExternalStorage> secondaries() {
+    return secondaries.stream().map(s -> s.storage).toList();
+  }
+
+  /**
+   * The replications still pending, secondary by secondary. A snapshot; still answers after
+   * {@link #close()}, to tell what was left.
+   */
+  public List<PendingReplication> pendingReplications() {
+    List<PendingReplication> out = new ArrayList<>();
+    for (Secondary s : secondaries) {
+      s.pending.forEach((location, task) -> out.add(task.snapshot(s, location)));
+    }
+    out.sort((a, b) -> Location.UTF8_ORDER.compare(a.location(), b.location()));
+    return out;
+  }
+
+  /**
+   * The secondaries marked out of sync after their backlog overflowed, until a retry reconciles
+   * them.
+   */
+  public List<ExternalStorage> outOfSyncSecondaries() {
+    return secondaries.stream().filter(s -> s.outOfSync).map(s -> s.storage).toList();
+  }
+
+  /**
+   * Retries every pending replication now, in this thread, and reconciles every secondary that is
+   * out of sync (which walks the listings of the primary and of that secondary).
+   *
+   * @return what is still pending afterwards
+   * @throws IllegalStateException if the mirror is closed
+   */
+  public List<PendingReplication> retryPending() {
+    if (isClosed()) {
+      throw new IllegalStateException(this + " is closed");
+    }
+    for (Secondary s : secondaries) {
+      if (s.outOfSync) {
+        reconcile(s);
+      }
+      for (String location : new ArrayList<>(s.pending.keySet())) {
+        replicate(s, location, false);
+      }
+    }
+    return pendingReplications();
+  }
+
+  /**
+   * Waits until no replication is pending and no secondary is out of sync, or until {@code
+   * timeout} has passed.
+   *
+   * @return true if everything is replicated; false on timeout
+   * @throws InterruptedException if interrupted while waiting
+   */
+  public boolean awaitReplication(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (progress) {
+      while (!caughtUp()) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        TimeUnit.NANOSECONDS.timedWait(progress, left);
+      }
+      return true;
+    }
+  }
+
+  /** Names the mirror, its primary and its secondaries. */
+  @Override
+  public String toString() {
+    return "MirroredStorage[" + primary + " -> " + secondaries() + "]";
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Writes
+
+  @Override
+  protected boolean writeObject(Location location, ObjectSource source, boolean replaceExisting)
+      throws IOException {
+    String loc = location.value();
+    boolean stored;
+    Lock shared = locationLocks.get(loc).readLock();
+    shared.lock();
+    try {
+      stored = Tiers.store(this, primary, loc, source, replaceExisting);
+      if (stored) {
+        changed(loc);
+      }
+    } finally {
+      shared.unlock();
+    }
+    if (stored) {
+      replicateNow(loc);
+    }
+    return stored;
+  }
+
+  @Override
+  protected boolean deleteObject(Location location) {
+    String loc = location.value();
+    boolean deleted;
+    Lock shared = locationLocks.get(loc).readLock();
+    shared.lock();
+    try {
+      deleted = primary.deleteIfExists(loc);
+      if (!deleted) {
+        // What a read would have shown: an up-to-date secondary's object.
+        deleted = Boolean.TRUE.equals(fromSecondaries(loc, s -> s.exists(loc) ? Boolean.TRUE : null, null));
+      }
+      changed(loc);
+    } catch (ExternalResourceException e) {
+      throw Tiers.renamed(this, e);
+    } finally {
+      shared.unlock();
+    }
+    replicateNow(loc);
+    return deleted;
+  }
+
+  /** Records that {@code loc} changed on the primary: each secondary is now behind for it. */
+  private void changed(String loc) {
+    for (Secondary s : secondaries) {
+      boolean[] overflow = {false};
+      boolean[] submit = {false};
+      s.pending.compute(
+          loc,
+          (k, task) -> {
+            if (task == null) {
+              if (s.size.incrementAndGet() > maxPending) {
+                s.size.decrementAndGet();
+                overflow[0] = true;
+                return null;
+              }
+              task = new Task();
+            }
+            task.version++;
+            if (replication == Replication.BACKGROUND && !task.queued) {
+              task.queued = true;
+              submit[0] = true;
+            }
+            return task;
+          });
+      if (overflow[0]) {
+        markOutOfSync(s);
+      }
+      if (submit[0]) {
+        schedule(s, loc, Duration.ZERO);
+      }
+    }
+  }
+
+  private void replicateNow(String loc) {
+    if (replication == Replication.SYNCHRONOUS) {
+      for (Secondary s : secondaries) {
+        replicate(s, loc, false);
+      }
+    }
+  }
+
+  /**
+   * Makes {@code s} equal to the primary at {@code loc}, if a replication of it is pending;
+   * repeats while writes come in meanwhile; records a failure for a retry.
+   */
+  private void replicate(Secondary s, String loc, boolean queuedRun) {
+    Lock lock = replicationLocks.get(s.index + "/" + loc);
+    lock.lock();
+    try {
+      while (true) {
+        long[] seen = {-1};
+        s.pending.computeIfPresent(
+            loc,
+            (k, task) -> {
+              if (queuedRun) {
+                task.queued = false;
+              }
+              seen[0] = task.version;
+              return task;
+            });
+        if (seen[0] < 0) {
+          return; // nothing pending
+        }
+        try {
+          Tiers.makeEqual(primary, s.storage, loc);
+        } catch (RuntimeException e) {
+          failed(s, loc, e);
+          return;
+        }
+        boolean[] done = {false};
+        s.pending.computeIfPresent(
+            loc,
+            (k, task) -> {
+              if (task.version == seen[0]) {
+                done[0] = true;
+                return null;
+              }
+              return task;
+            });
+        if (done[0]) {
+          s.size.decrementAndGet();
+          signalProgress();
+          return;
+        }
+        // written again while we copied: once more, with the newer version
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void failed(Secondary s, String loc, RuntimeException cause) {
+    PendingReplication[] snapshot = {null};
+    boolean[] retry = {false};
+    s.pending.computeIfPresent(
+        loc,
+        (k, task) -> {
+          task.attempts++;
+          task.lastFailure = cause;
+          if (!task.queued) {
+            task.queued = true;
+            retry[0] = true;
+          }
+          snapshot[0] = task.snapshot(s, k);
+          return task;
+        });
+    if (snapshot[0] == null) {
+      return; // replicated by someone else meanwhile
+    }
+    LOG.warn("{}: replicating {} to {} failed (attempt {}); it stays pending",
+        this, quote(loc), s.storage, snapshot[0].attempts(), cause);
+    notifyListener(() -> listener.replicationFailed(snapshot[0], cause));
+    if (retry[0]) {
+      schedule(s, loc, backoff(snapshot[0].attempts()));
+    }
+  }
+
+  private void schedule(Secondary s, String loc, Duration delay) {
+    try {
+      executor.schedule(() -> replicate(s, loc, true), delay.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      // closing: the closing thread makes a last attempt and reports what is left
+      s.pending.computeIfPresent(loc, (k, task) -> {
+        task.queued = false;
+        return task;
+      });
+    }
+  }
+
+  private Duration backoff(int attempts) {
+    Duration delay = initialBackoff;
+    for (int i = 1; i < attempts && delay.compareTo(maxBackoff) < 0; i++) {
+      delay = delay.multipliedBy(2);
+    }
+    return delay.compareTo(maxBackoff) > 0 ? maxBackoff : delay;
+  }
+
+  private void markOutOfSync(Secondary s) {
+    boolean first;
+    boolean schedule;
+    synchronized (s) {
+      s.overflows++;
+      first = !s.outOfSync;
+      s.outOfSync = true;
+      schedule = !s.reconcileQueued;
+      s.reconcileQueued = true;
+    }
+    if (first) {
+      LOG.warn("{}: more than {} replications to {} are pending; it is out of sync until reconciled",
+          this, maxPending, s.storage);
+      notifyListener(() -> listener.outOfSync(s.storage));
+    }
+    if (schedule) {
+      scheduleReconcile(s, initialBackoff);
+    }
+  }
+
+  private void scheduleReconcile(Secondary s, Duration delay) {
+    try {
+      executor.schedule(
+          () -> {
+            synchronized (s) {
+              s.reconcileQueued = false;
+            }
+            reconcile(s);
+          },
+          delay.toNanos(),
+          TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      synchronized (s) {
+        s.reconcileQueued = false;
+      }
+    }
+  }
+
+  /**
+   * Makes {@code s} equal to the primary everywhere, walking both listings; clears the out of sync
+   * mark unless it overflowed again meanwhile.
+   */
+  private void reconcile(Secondary s) {
+    long overflowsBefore;
+    synchronized (s) {
+      overflowsBefore = s.overflows;
+    }
+    try (Stream<String> left = primary.iterContents(); Stream<String> right = s.storage.iterContents()) {
+      Iterator<SortedMerge.Pair> pairs = new SortedMerge(left.iterator(), right.iterator());
+      while (pairs.hasNext()) {
+        String loc = pairs.next().location();
+        Lock lock = replicationLocks.get(s.index + "/" + loc);
+        lock.lock();
+        try {
+          Tiers.makeEqual(primary, s.storage, loc);
+        } finally {
+          lock.unlock();
+        }
+      }
+    } catch (RuntimeException e) {
+      int attempts;
+      boolean schedule;
+      synchronized (s) {
+        attempts = ++s.reconcileFailures;
+        schedule = !s.reconcileQueued && !isClosed();
+        s.reconcileQueued |= schedule;
+      }
+      LOG.warn("{}: reconciling {} failed (attempt {}); it stays out of sync", this, s.storage, attempts, e);
+      if (schedule) {
+        scheduleReconcile(s, backoff(attempts));
+      }
+      return;
+    }
+    synchronized (s) {
+      if (s.overflows == overflowsBefore) {
+        s.outOfSync = false;
+        s.reconcileFailures = 0;
+      }
+    }
+    LOG.info("{}: reconciled {}", this, s.storage);
+    signalProgress();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reads
+
+  @Override
+  protected InputStream openObject(Location location) {
+    String loc = location.value();
+    return read(loc, store -> store.loadStream(loc), true);
+  }
+
+  @Override
+  protected OpenObject openWithMetadata(Location location) {
+    String loc = location.value();
+    Tiers.Opened opened =
+        read(
+            loc,
+            store -> {
+              try {
+                return Tiers.openWithMetadata(store, loc);
+              } catch (IOException e) {
+                throw new ExternalResourceException(store + ": closing a stream of " + quote(loc) + " failed", loc, e);
+              }
+            },
+            true);
+    return opened == null ? null : new OpenObject(opened.stream(), opened.metadata());
+  }
+
+  @Override
+  protected boolean objectExists(Location location) {
+    String loc = location.value();
+    return Boolean.TRUE.equals(read(loc, store -> store.exists(loc) ? Boolean.TRUE : null, false));
+  }
+
+  @Override
+  protected Metadata objectMetadata(Location location) {
+    String loc = location.value();
+    return read(loc, store -> store.getMetadata(loc), false);
+  }
+
+  @Override
+  protected Stream<String> listObjects(String prefix) {
+    try {
+      return primary.iterContents(prefix);
+    } catch (InvalidLocationException e) {
+      throw e;
+    } catch (ExternalResourceException e) {
+      for (Secondary s : secondaries) {
+        if (!s.outOfSync && s.pending.keySet().stream().noneMatch(k -> k.startsWith(prefix))) {
+          try {
+            LOG.warn("{}: listing the primary failed; listing {} instead", this, s.storage, e);
+            return s.storage.iterContents(prefix);
+          } catch (ExternalResourceException other) {
+            e.addSuppressed(other);
+          }
+        }
+      }
+      throw Tiers.renamed(this, e);
+    }
+  }
+
+  @Override
+  protected URI objectUri(Location location) {
+    try {
+      return primary.uri(location.value());
+    } catch (ExternalResourceException e) {
+      throw Tiers.renamed(this, e);
+    }
+  }
+
+  /** One read of one store: the answer, or {@code null} (or a missing exception) for "absent". */
+  @FunctionalInterface
+  private interface TierRead<T> {
+    T read(ExternalStorage store);
+  }
+
+  /**
+   * Reads from the primary; on a failure or a miss, from the secondaries that are up to date for
+   * {@code loc}. Returns {@code null} if the object is absent.
+   */
+  private <T> T read(String loc, TierRead<T> read, boolean repairable) {
+    ExternalResourceException primaryFailure = null;
+    try {
+      T answer = read.read(primary);
+      if (answer != null) {
+        return answer;
+      }
+    } catch (MissingExternalResourceException e) {
+      // a miss: the secondaries may have it
+    } catch (ChangedExternalResourceException | InvalidLocationException | ExistingExternalResourceException e) {
+      throw Tiers.renamed(this, e);
+    } catch (ExternalResourceException e) {
+      primaryFailure = e;
+    }
+    boolean[] answered = {false};
+    List<ExternalResourceException> failures = new ArrayList<>();
+    T answer = fromSecondaries(loc, read, new Fallback(answered, failures));
+    if (answer != null) {
+      if (primaryFailure != null) {
+        LOG.debug("{}: the primary failed for {}; served by a secondary", this, quote(loc), primaryFailure);
+      } else if (repairable && repairPrimary) {
+        repair(loc);
+      }
+      return answer;
+    }
+    if (primaryFailure != null && !answered[0]) {
+      // Nobody up to date could answer: the primary's failure is the answer.
+      ExternalResourceException thrown = Tiers.renamed(this, primaryFailure);
+      failures.forEach(thrown::addSuppressed);
+      throw thrown;
+    }
+    return null;
+  }
+
+  /** Collects what the secondaries said while falling back. */
+  private record Fallback(boolean[] answered, List<ExternalResourceException> failures) {}
+
+  /** The first answer of an up-to-date secondary, or {@code null}. */
+  private <T> T fromSecondaries(String loc, TierRead<T> read, Fallback fallback) {
+    for (Secondary s : secondaries) {
+      if (!upToDate(s, loc)) {
+        continue;
+      }
+      try {
+        T answer = read.read(s.storage);
+        if (fallback != null) {
+          fallback.answered[0] = true;
+        }
+        if (answer != null) {
+          return answer;
+        }
+      } catch (MissingExternalResourceException e) {
+        if (fallback != null) {
+          fallback.answered[0] = true;
+        }
+      } catch (ExternalResourceException e) {
+        if (fallback != null) {
+          fallback.failures.add(e);
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Copies {@code loc} back to the primary from the first up-to-date secondary that has it, if
+   * the primary still has nothing and no write of the location is in progress.
+   */
+  private void repair(String loc) {
+    Lock exclusive = locationLocks.get(loc).writeLock();
+    if (!exclusive.tryLock()) {
+      return; // a write is in progress: it decides what the primary holds
+    }
+    boolean repaired = false;
+    try {
+      for (Secondary s : secondaries) {
+        if (!upToDate(s, loc)) {
+          continue;
+        }
+        try {
+          s.storage.copyTo(loc, primary, loc, WritePolicy.CREATE);
+          changed(loc);
+          repaired = true;
+          LOG.info("{}: repaired {} on the primary from {}", this, quote(loc), s.storage);
+          break;
+        } catch (ExistingExternalResourceException e) {
+          break; // the primary has one now
+        } catch (MissingExternalResourceException e) {
+          // not on this one after all
+        } catch (ExternalResourceException e) {
+          LOG.warn("{}: could not repair {} on the primary from {}", this, quote(loc), s.storage, e);
+          break;
+        }
+      }
+    } finally {
+      exclusive.unlock();
+    }
+    if (repaired) {
+      replicateNow(loc);
+    }
+  }
+
+  private static boolean upToDate(Secondary s, String loc) {
+    return !s.outOfSync && !s.pending.containsKey(loc);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Lifecycle
+
+  @Override
+  protected void closeStorage() throws IOException {
+    executor.shutdown();
+    boolean stopped = false;
+    try {
+      stopped = executor.awaitTermination(closeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+      if (!stopped) {
+        LOG.warn("{}: replications still running after {}; closing anyway", this, closeTimeout);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (!stopped) {
+      executor.shutdownNow();
+    } else {
+      // One last attempt of each pending replication, in this thread.
+      for (Secondary s : secondaries) {
+        for (String location : new ArrayList<>(s.pending.keySet())) {
+          replicate(s, location, false);
+        }
+      }
+    }
+    List<PendingReplication> left = pendingReplications();
+    List<ExternalStorage> outOfSync = outOfSyncSecondaries();
+    if (!left.isEmpty() || !outOfSync.isEmpty()) {
+      LOG.warn("{}: closed with {} replications pending (first: {}) and {} secondaries out of sync; sync them"
+              + " with StorageSync.sync(primary, secondary, Direction.MIRROR)",
+          this, left.size(), left.subList(0, Math.min(10, left.size())), outOfSync.size());
+      notifyListener(() -> listener.unfinishedAtClose(left, outOfSync));
+    }
+    List<ExternalStorage> all = new ArrayList<>();
+    all.add(primary);
+    all.addAll(secondaries());
+    Tiers.closeAll(all);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Internals
+
+  private boolean caughtUp() {
+    for (Secondary s : secondaries) {
+      if (s.outOfSync || !s.pending.isEmpty()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void signalProgress() {
+    synchronized (progress) {
+      progress.notifyAll();
+    }
+  }
+
+  private void notifyListener(Runnable call) {
+    try {
+      call.run();
+    } catch (RuntimeException e) {
+      LOG.warn("{}: the replication listener failed", this, e);
+    }
+  }
+
+  private static String quote(String loc) {
+    return '"' + loc + '"';
+  }
+
+  /** One secondary and what it is behind on. */
+  private static final class Secondary {
+    final int index;
+    final ExternalStorage storage;
+    final ConcurrentHashMap<String, Task> pending = new ConcurrentHashMap<>();
+    final AtomicInteger size = new AtomicInteger();
+    volatile boolean outOfSync;
+    long overflows; // guarded by this
+    boolean reconcileQueued; // guarded by this
+    int reconcileFailures; // guarded by this
+
+    Secondary(int index, ExternalStorage storage) {
+      this.index = index;
+      this.storage = storage;
+    }
+  }
+
+  /** A pending replication; changed only inside the pending map's compute calls. */
+  private static final class Task {
+    long version;
+    int attempts;
+    RuntimeException lastFailure;
+    boolean queued; // a background run is scheduled
+
+    PendingReplication snapshot(Secondary s, String location) {
+      return new PendingReplication(s.storage, location, attempts, Optional.ofNullable(lastFailure));
+    }
+  }
+
+  /** Options of a {@link MirroredStorage}. */
+  public static final class Builder {
+    private final ExternalStorage primary;
+    private final List<ExternalStorage> secondaries;
+    private Replication replication = Replication.SYNCHRONOUS;
+    private boolean repairPrimary;
+    private ReplicationListener listener = new ReplicationListener() {};
+    private int maxPending = 100_000;
+    private Duration initialBackoff = Duration.ofSeconds(1);
+    private Duration maxBackoff = Duration.ofMinutes(5);
+    private Duration closeTimeout = Duration.ofSeconds(30);
+    private int threads = 2;
+
+    private Builder(ExternalStorage primary, List<? extends ExternalStorage> secondaries) {
+      this.primary = Objects.requireNonNull(primary, "primary");
+      this.secondaries = List.copyOf(secondaries);
+      if (this.secondaries.isEmpty()) {
+        throw new IllegalArgumentException("a mirror needs at least one secondary");
+      }
+      Set<ExternalStorage> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+      seen.add(primary);
+      for (ExternalStorage s : this.secondaries) {
+        if (!seen.add(s)) {
+          throw new IllegalArgumentException("a store appears twice in the mirror: " + s);
+        }
+      }
+    }
+
+    /** When writes are replicated. Default: {@link Replication#SYNCHRONOUS}. */
+    public Builder replication(Replication replication) {
+      this.replication = Objects.requireNonNull(replication, "replication");
+      return this;
+    }
+
+    /**
+     * Whether a load that the primary missed and a secondary served copies the object back to the
+     * primary. Default: false.
+     */
+    public Builder repairPrimary(boolean repair) {
+      this.repairPrimary = repair;
+      return this;
+    }
+
+    /** Who hears about failed replications. Default: nobody (they are logged at WARN). */
+    public Builder listener(ReplicationListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * The most replications that may be pending for one secondary; one more marks the secondary out
+     * of sync, to be reconciled as a whole. Default: 100,000.
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder maxPending(int max) {
+      if (max <= 0) {
+        throw new IllegalArgumentException("maxPending must be positive: " + max);
+      }
+      this.maxPending = max;
+      return this;
+    }
+
+    /**
+     * How long to wait before retrying a failed replication: {@code initial} after the first
+     * failure, doubling after each further one, up to {@code max}. Default: 1 second to 5 minutes.
+     *
+     * @throws IllegalArgumentException if {@code initial} is not positive or {@code max} is less
+     */
+    public Builder retryBackoff(Duration initial, Duration max) {
+      if (initial.isNegative() || initial.isZero() || max.compareTo(initial) < 0) {
+        throw new IllegalArgumentException("need 0 < initial <= max: " + initial + ", " + max);
+      }
+      this.initialBackoff = initial;
+      this.maxBackoff = max;
+      return this;
+    }
+
+    /**
+     * How many threads replicate in the background and retry. Default: 2.
+     *
+     * @throws IllegalArgumentException if not positive
+     */
+    public Builder replicationThreads(int threads) {
+      if (threads <= 0) {
+        throw new IllegalArgumentException("replicationThreads must be positive: " + threads);
+      }
+      this.threads = threads;
+      return this;
+    }
+
+    /**
+     * How long {@link #close()} waits for background replications under way. Default: 30
+     * seconds.
+     */
+    public Builder closeTimeout(Duration timeout) {
+      if (timeout.isNegative()) {
+        throw new IllegalArgumentException("closeTimeout must not be negative: " + timeout);
+      }
+      this.closeTimeout = timeout;
+      return this;
+    }
+
+    /** Builds the mirror. */
+    public MirroredStorage build() {
+      return new MirroredStorage(this);
+    }
+  }
+}

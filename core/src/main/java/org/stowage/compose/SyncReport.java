@@ -1,0 +1,42 @@
+package org.stowage.compose;
+
+import java.util.List;
+
+/**
+ * What a {@link StorageSync#sync} did.
+ *
+ * @param copiedToTarget objects copied from the source to the target (new or changed there)
+ * @param copiedToSource objects copied from the target to the source (two-way syncs only)
+ * @param deletedFromTarget objects deleted from the target because the source lacked them ({@link
+ *     StorageSync.Direction#MIRROR} only)
+ * @param skipped objects found identical (same MD5 and size) on both sides, not copied
+ * @param bytes bytes copied, both ways
+ * @param conflicts objects that differ on the two sides and were left as they are, in location
+ *     order
+ * @param errors objects that could not be handled, in location order; a re-run retries them
+ */
+public record SyncReport(
+    long copiedToTarget,
+    long copiedToSource,
+    long deletedFromTarget,
+    long skipped,
+    long bytes,
+    List<StorageSync.Conflict> conflicts,
+    List<StorageSync.Failure> errors) {
+
+  /** Copies the lists. */
+  public SyncReport {
+    conflicts = List.copyOf(conflicts);
+    errors = List.copyOf(errors);
+  }
+
+  /** Objects copied, both ways. */
+  public long copied() {
+    return copiedToTarget + copiedToSource;
+  }
+
+  /** Whether the sync left both sides equal: no conflict and no error. */
+  public boolean isComplete() {
+    return conflicts.isEmpty() && errors.isEmpty();
+  }
+}

@@ -1,0 +1,465 @@
+package org.stowage.s3;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.PushbackInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.stowage.ExternalResourceException;
+import org.stowage.Location;
+import org.stowage.Metadata;
+import org.stowage.ObjectSource;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.NoSuchUploadException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.UploadPartResponse;
+
+/**
+ * One store of an object larger than a part: the multipart upload to a temporary key, then the
+ * server-side copy to the final key with the object's metadata. Used once.
+ *
+ * <p>Why two steps: S3 takes an object's user metadata when a multipart upload is created, but the
+ * MD5 of a stream is known only when the stream has ended, after the last part. So the bytes go to
+ * {@code <root>.stowage-tmp/<uuid>} first; then a second multipart upload, created on the final key
+ * with the MD5 and size in its metadata, copies the temporary object on the server ({@code
+ * UploadPartCopy}, up to 5 GiB per part, so any size works) and is completed, with {@code
+ * If-None-Match: *} for create-if-absent. The final key goes from its previous state to the
+ * complete object in one step, and every path out of here aborts what it created and deletes the
+ * temporary object.
+ *
+ * <p>Memory: the parts are read one after the other on the calling thread into at most {@code
+ * uploadConcurrency} buffers of the part size; a buffer is reused when its part has been uploaded,
+ * so reading waits while that many parts are in flight.
+ */
+final class PartUpload {
+  private static final Logger LOG = LoggerFactory.getLogger(PartUpload.class);
+  private static final String CONTENT_TYPE = "application/octet-stream";
+  private static final long MIN_COPY_PART = 512L << 20;
+
+  private final S3Storage storage;
+  private final S3Client s3;
+  private final Location location;
+  private final String bucket;
+  private final String key;
+  private final String writeId;
+  private final long partSize;
+  private final boolean partChecksums;
+
+  PartUpload(S3Storage storage, Location location, String key, String writeId, long partSize) {
+    this.storage = storage;
+    this.s3 = storage.client();
+    this.location = location;
+    this.bucket = storage.bucket();
+    this.key = key;
+    this.writeId = writeId;
+    this.partSize = partSize;
+    this.partChecksums = storage.partChecksums();
+  }
+
+  /**
+   * Uploads {@code first} (a full part) and the rest of {@code in}, then commits to the final key.
+   *
+   * @return false if {@code replaceExisting} is false and an object was there (nothing changed)
+   */
+  boolean run(
+      PushbackInputStream in, byte[] first, ObjectSource source, boolean replaceExisting)
+      throws IOException {
+    String tempKey = storage.tempKey();
+    String uploadId =
+        call(
+            "CreateMultipartUpload (temporary object)",
+            () ->
+                s3.createMultipartUpload(
+                        r -> {
+                          r.bucket(bucket).key(tempKey).contentType(CONTENT_TYPE);
+                          if (partChecksums) {
+                            // The SDK adds a CRC to every part unless checksums are WHEN_REQUIRED;
+                            // S3 then wants the upload to declare the algorithm and the complete
+                            // request to list each part's CRC.
+                            r.checksumAlgorithm(ChecksumAlgorithm.CRC32);
+                          }
+                        })
+                    .uploadId());
+    boolean tempCompleted = false;
+    try {
+      List<CompletedPart> parts = uploadParts(tempKey, uploadId, in, first);
+      call(
+          "CompleteMultipartUpload (temporary object)",
+          () ->
+              s3.completeMultipartUpload(
+                  r -> r.bucket(bucket).key(tempKey).uploadId(uploadId)
+                      .multipartUpload(u -> u.parts(parts))));
+      tempCompleted = true;
+      return copyToFinal(tempKey, source.metadata(), replaceExisting);
+    } finally {
+      if (tempCompleted) {
+        deleteQuietly(tempKey);
+      } else {
+        abortQuietly(tempKey, uploadId);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Step 1: the parts
+
+  private List<CompletedPart> uploadParts(
+      String tempKey, String uploadId, PushbackInputStream in, byte[] first) throws IOException {
+    int concurrency = storage.uploadConcurrency();
+    BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(concurrency);
+    int allocated = 1;
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    AtomicReferenceArray<CompletedPart> done = new AtomicReferenceArray<>(S3Storage.MAX_PARTS + 1);
+    List<Future<?>> inFlight = new ArrayList<>();
+    int partNumber = 1;
+    byte[] buffer = first;
+    int length = first.length;
+    boolean last = false;
+    try {
+      while (true) {
+        submit(tempKey, uploadId, partNumber, buffer, length, free, failure, done, inFlight);
+        if (last) {
+          break;
+        }
+        if (partNumber == S3Storage.MAX_PARTS) {
+          throw new ExternalResourceException(
+              storage + ": cannot store " + S3Storage.quote(location.value()) + ": the stream is"
+                  + " longer than " + S3Storage.MAX_PARTS + " parts of " + partSize + " bytes;"
+                  + " build the storage with a larger partSize",
+              location.value(),
+              null);
+        }
+        partNumber++;
+        buffer = free.poll();
+        if (buffer == null) {
+          if (allocated < concurrency) {
+            buffer = new byte[(int) partSize];
+            allocated++;
+          } else {
+            buffer = free.take();
+          }
+        }
+        rethrow(failure.get());
+        length = fill(in, buffer);
+        if (length < buffer.length) {
+          last = true;
+        } else {
+          int next = in.read();
+          if (next < 0) {
+            last = true;
+          } else {
+            in.unread(next);
+          }
+        }
+        if (length == 0) {
+          break; // the stream ended exactly at the end of the previous part
+        }
+      }
+      awaitAll(inFlight);
+      rethrow(failure.get());
+    } catch (InterruptedException e) {
+      failure.compareAndSet(null, e);
+      awaitAll(inFlight);
+      throw S3Storage.interrupted(e);
+    } catch (IOException | RuntimeException | Error e) {
+      failure.compareAndSet(null, e);
+      awaitAll(inFlight);
+      throw e;
+    }
+    List<CompletedPart> parts = new ArrayList<>(partNumber);
+    for (int i = 1; i <= partNumber; i++) {
+      CompletedPart p = done.get(i);
+      if (p != null) {
+        parts.add(p);
+      }
+    }
+    return parts;
+  }
+
+  private void submit(
+      String tempKey,
+      String uploadId,
+      int partNumber,
+      byte[] buffer,
+      int length,
+      BlockingQueue<byte[]> free,
+      AtomicReference<Throwable> failure,
+      AtomicReferenceArray<CompletedPart> done,
+      List<Future<?>> inFlight) {
+    Runnable task =
+        () -> {
+          try {
+            if (failure.get() != null) {
+              return; // another part failed: the upload is going to be aborted
+            }
+            String contentMd5 = md5Base64(buffer, length);
+            UploadPartResponse response =
+                s3.uploadPart(
+                    r -> {
+                      r.bucket(bucket).key(tempKey).uploadId(uploadId)
+                          .partNumber(partNumber)
+                          .contentLength((long) length)
+                          .contentMD5(contentMd5);
+                      if (partChecksums) {
+                        r.checksumAlgorithm(ChecksumAlgorithm.CRC32);
+                      }
+                    },
+                    RequestBody.fromContentProvider(
+                        () -> new ByteArrayInputStream(buffer, 0, length), length, CONTENT_TYPE));
+            done.set(
+                partNumber,
+                CompletedPart.builder()
+                    .partNumber(partNumber)
+                    .eTag(response.eTag())
+                    .checksumCRC32(partChecksums ? response.checksumCRC32() : null)
+                    .build());
+          } catch (SdkException e) {
+            failure.compareAndSet(null, storage.failure("UploadPart " + partNumber, location, e));
+          } catch (RuntimeException | Error e) {
+            failure.compareAndSet(null, e);
+          } finally {
+            free.offer(buffer);
+          }
+        };
+    try {
+      inFlight.add(storage.workers().submit(task));
+    } catch (RejectedExecutionException e) {
+      free.offer(buffer);
+      throw new ExternalResourceException(
+          storage + ": cannot store " + S3Storage.quote(location.value())
+              + ": the storage was closed during the upload",
+          location.value(),
+          e);
+    }
+    inFlight.removeIf(Future::isDone);
+  }
+
+  /** Reads into {@code buffer} until it is full or the stream ends; returns the bytes read. */
+  private static int fill(PushbackInputStream in, byte[] buffer) throws IOException {
+    int n = 0;
+    while (n < buffer.length) {
+      int r = in.read(buffer, n, buffer.length - n);
+      if (r < 0) {
+        break;
+      }
+      n += r;
+    }
+    return n;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Step 2: the copy to the final key, with the metadata
+
+  private boolean copyToFinal(String tempKey, Metadata metadata, boolean replaceExisting)
+      throws IOException {
+    long size = metadata.size();
+    String uploadId =
+        call(
+            "CreateMultipartUpload",
+            () ->
+                s3.createMultipartUpload(
+                        r -> r.bucket(bucket).key(key).contentType(CONTENT_TYPE)
+                            .metadata(storage.userMetadata(metadata, writeId)))
+                    .uploadId());
+    boolean completed = false;
+    try {
+      long copyPart = copyPartSize(size);
+      int count = (int) ((size + copyPart - 1) / copyPart);
+      AtomicReference<Throwable> failure = new AtomicReference<>();
+      AtomicReferenceArray<CompletedPart> done = new AtomicReferenceArray<>(count + 1);
+      List<Future<?>> tasks = new ArrayList<>(count);
+      try {
+        for (int i = 1; i <= count; i++) {
+          int partNumber = i;
+          long start = (i - 1) * copyPart;
+          long end = Math.min(size, start + copyPart) - 1;
+          tasks.add(
+              storage.workers().submit(
+                  () -> {
+                    try {
+                      if (failure.get() != null) {
+                        return;
+                      }
+                      String eTag =
+                          s3.uploadPartCopy(
+                                  r -> r.sourceBucket(bucket).sourceKey(tempKey)
+                                      .destinationBucket(bucket).destinationKey(key)
+                                      .uploadId(uploadId).partNumber(partNumber)
+                                      .copySourceRange("bytes=" + start + "-" + end))
+                              .copyPartResult()
+                              .eTag();
+                      done.set(
+                          partNumber,
+                          CompletedPart.builder().partNumber(partNumber).eTag(eTag).build());
+                    } catch (SdkException e) {
+                      failure.compareAndSet(
+                          null, storage.failure("UploadPartCopy " + partNumber, location, e));
+                    } catch (RuntimeException | Error e) {
+                      failure.compareAndSet(null, e);
+                    }
+                  }));
+        }
+      } catch (RejectedExecutionException e) {
+        failure.compareAndSet(
+            null,
+            new ExternalResourceException(
+                storage + ": cannot store " + S3Storage.quote(location.value())
+                    + ": the storage was closed during the upload",
+                location.value(),
+                e));
+      }
+      awaitAll(tasks);
+      rethrow(failure.get());
+      List<CompletedPart> parts = new ArrayList<>(count);
+      for (int i = 1; i <= count; i++) {
+        parts.add(done.get(i));
+      }
+      for (int attempt = 1; ; attempt++) {
+        try {
+          s3.completeMultipartUpload(
+              r -> {
+                r.bucket(bucket).key(key).uploadId(uploadId).multipartUpload(u -> u.parts(parts));
+                if (!replaceExisting) {
+                  r.ifNoneMatch("*");
+                }
+              });
+          completed = true;
+          return true;
+        } catch (S3Exception e) {
+          if (!replaceExisting && S3Storage.isPreconditionFailed(e)) {
+            return storage.wroteItOurselves(location, key, writeId);
+          }
+          if (S3Storage.isConditionalConflict(e) && attempt < 5) {
+            continue;
+          }
+          if (e instanceof NoSuchUploadException
+              && storage.wroteItOurselves(location, key, writeId)) {
+            // An earlier attempt, retried by the SDK, completed it and its answer was lost.
+            completed = true;
+            return true;
+          }
+          throw storage.failure("CompleteMultipartUpload", location, e);
+        } catch (SdkException e) {
+          throw storage.failure("CompleteMultipartUpload", location, e);
+        }
+      }
+    } finally {
+      if (!completed) {
+        abortQuietly(key, uploadId);
+      }
+    }
+  }
+
+  /** Copy parts of at least 512 MiB, and few enough for S3's limit, at most 5 GiB. */
+  static long copyPartSize(long size) {
+    long mib = 1L << 20;
+    long needed = (size + S3Storage.MAX_PARTS - 1) / S3Storage.MAX_PARTS;
+    needed = (needed + mib - 1) / mib * mib;
+    return Math.min(S3Storage.S3_MAX_PART_SIZE, Math.max(MIN_COPY_PART, needed));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Helpers
+
+  private void abortQuietly(String k, String uploadId) {
+    try {
+      s3.abortMultipartUpload(r -> r.bucket(bucket).key(k).uploadId(uploadId));
+    } catch (NoSuchUploadException e) {
+      // already gone
+    } catch (SdkException e) {
+      LOG.warn(
+          "{}: could not abort the multipart upload {} of key {} after a failed store of {}; its"
+              + " parts stay until a lifecycle rule (AbortIncompleteMultipartUpload) removes"
+              + " them: {}",
+          storage,
+          uploadId,
+          S3Storage.quote(k),
+          S3Storage.quote(location.value()),
+          e.toString());
+    }
+  }
+
+  private void deleteQuietly(String tempKey) {
+    try {
+      s3.deleteObject(r -> r.bucket(bucket).key(tempKey));
+    } catch (SdkException e) {
+      LOG.warn(
+          "{}: could not delete the temporary object {} after storing {}; it is never listed, and"
+              + " a lifecycle rule on the .stowage-tmp/ prefix can expire it: {}",
+          storage,
+          S3Storage.quote(tempKey),
+          S3Storage.quote(location.value()),
+          e.toString());
+    }
+  }
+
+  /** Waits for every task to finish, whatever happens, keeping the interrupt status. */
+  private static void awaitAll(List<Future<?>> tasks) {
+    boolean interrupted = false;
+    for (Future<?> f : tasks) {
+      while (true) {
+        try {
+          f.get();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+          break; // tasks record their own failures
+        }
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void rethrow(Throwable t) throws IOException {
+    if (t == null) {
+      return;
+    }
+    if (t instanceof IOException) {
+      throw (IOException) t;
+    }
+    if (t instanceof RuntimeException) {
+      throw (RuntimeException) t;
+    }
+    if (t instanceof Error) {
+      throw (Error) t;
+    }
+    throw new IOException(t);
+  }
+
+  private <T> T call(String operation, java.util.function.Supplier<T> request) {
+    try {
+      return request.get();
+    } catch (SdkException e) {
+      throw storage.failure(operation, location, e);
+    }
+  }
+
+  private static String md5Base64(byte[] data, int length) {
+    try {
+      MessageDigest md5 = MessageDigest.getInstance("MD5");
+      md5.update(data, 0, length);
+      return Base64.getEncoder().encodeToString(md5.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new AssertionError("every Java platform provides MD5", e);
+    }
+  }
+}

@@ -1,0 +1,81 @@
+package org.stowage.s3;
+
+import java.util.Iterator;
+import java.util.Spliterators;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import org.stowage.ExternalResourceException;
+import org.stowage.Location;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * The keys under a prefix, fetched one {@code ListObjectsV2} page at a time, when the previous page
+ * is used up (rule I3), with the root prefix removed and the reserved temporary folder skipped. S3
+ * returns keys in ascending order of their UTF-8 bytes, which is the order rule I2 asks for.
+ */
+final class S3Listing extends Spliterators.AbstractSpliterator<String> {
+  private final BiFunction<String, String, ListObjectsV2Response> fetchPage;
+  private final String fullPrefix;
+  private final int rootLength;
+  private final String hidden;
+  private final String storageName;
+  private String last;
+  private Iterator<S3Object> page;
+  private String nextToken;
+  private boolean fetched;
+
+  /**
+   * @param fetchPage fetches the page of keys under a prefix that follows a continuation token
+   *     ({@code null} for the first page)
+   * @param fullPrefix the root prefix followed by the listing prefix
+   * @param rootLength the length of the root prefix, removed from every key
+   * @param hidden keys starting with this (the temporary folder) are skipped
+   * @param storageName names the storage in messages
+   */
+  S3Listing(
+      BiFunction<String, String, ListObjectsV2Response> fetchPage,
+      String fullPrefix,
+      int rootLength,
+      String hidden,
+      String storageName) {
+    super(Long.MAX_VALUE, ORDERED | NONNULL | DISTINCT);
+    this.fetchPage = fetchPage;
+    this.fullPrefix = fullPrefix;
+    this.rootLength = rootLength;
+    this.hidden = hidden;
+    this.storageName = storageName;
+  }
+
+  @Override
+  public boolean tryAdvance(Consumer<? super String> action) {
+    while (true) {
+      if (page != null && page.hasNext()) {
+        String key = page.next().key();
+        if (key == null || key.startsWith(hidden) || !key.startsWith(fullPrefix)) {
+          continue;
+        }
+        if (last != null && Location.UTF8_ORDER.compare(last, key) >= 0) {
+          // Some servers sort by UTF-16 units (s3proxy's nio2 stores do), which differs for
+          // characters above U+FFFF. Say so, rather than let it pass for a bug of this backend.
+          throw new ExternalResourceException(
+              storageName + ": the server listed " + S3Storage.quote(key) + " after "
+                  + S3Storage.quote(last) + ", which is not S3's UTF-8 binary key order; this"
+                  + " server cannot serve ordered listings (rule I2)",
+              null);
+        }
+        last = key;
+        action.accept(key.substring(rootLength));
+        return true;
+      }
+      if (fetched && nextToken == null) {
+        return false;
+      }
+      ListObjectsV2Response response = fetchPage.apply(fullPrefix, nextToken);
+      fetched = true;
+      page = response.contents().iterator();
+      nextToken =
+          Boolean.TRUE.equals(response.isTruncated()) ? response.nextContinuationToken() : null;
+    }
+  }
+}

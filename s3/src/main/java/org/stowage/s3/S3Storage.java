@@ -1,0 +1,1187 @@
+package org.stowage.s3;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.PushbackInputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+import org.apache.commons.codec.binary.Hex;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.stowage.ChangedExternalResourceException;
+import org.stowage.ExternalResourceException;
+import org.stowage.ExternalStorage;
+import org.stowage.Location;
+import org.stowage.Metadata;
+import org.stowage.ObjectSource;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.retries.api.RetryStrategy;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.S3ServiceClientConfiguration;
+import software.amazon.awssdk.services.s3.model.EncodingType;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+/**
+ * An {@link ExternalStorage} on an S3 bucket (AWS S3, MinIO, Ceph, s3proxy and other servers that
+ * speak the S3 API), built on the AWS SDK for Java v2.
+ *
+ * <p>Each location is stored as one S3 object whose key is the storage's root {@linkplain
+ * Builder#prefix prefix} followed by the location; {@code uri("a/b")} is {@code
+ * s3://bucket/prefix/a/b}. The object carries its MD5 and size as user metadata ({@code
+ * x-amz-meta-stowage-md5}, {@code x-amz-meta-stowage-size}), so {@link #getMetadata} is one HEAD
+ * request and objects uploaded in parts, whose ETag is not an MD5, still have their true MD5.
+ *
+ * <h2>How it works</h2>
+ *
+ * <ul>
+ *   <li><b>Storing</b> an object of up to one {@linkplain Builder#partSize part} is a single {@code
+ *       PutObject} of a buffer in memory, with {@code Content-MD5}, so the server itself refuses a
+ *       body damaged in transit. A larger object, or a stream that turns out larger, is uploaded in
+ *       parts to a temporary key under the reserved {@code .stowage-tmp/} folder of the root
+ *       (parts read in turn from the source, uploaded in parallel, each with its own {@code
+ *       Content-MD5}, in memory bounded by part size times {@linkplain Builder#uploadConcurrency
+ *       concurrency}); once the source has ended and its MD5 is known, the object is copied on the
+ *       server to its final key by a second multipart upload whose parts are {@code
+ *       UploadPartCopy}s of the temporary object and which carries the MD5 in its metadata. The
+ *       final key therefore only ever holds a complete object with the right metadata (rule S2).
+ *       Failed uploads are aborted and the temporary object deleted. See {@code docs/s3.md}.
+ *   <li><b>Create-if-absent</b> ({@link org.stowage.WritePolicy#CREATE}) is a conditional write,
+ *       {@code If-None-Match: *} on the {@code PutObject} or on the final {@code
+ *       CompleteMultipartUpload}: the server decides, so of concurrent writers exactly one wins.
+ *   <li><b>Loading</b> is one streaming {@code GetObject}; closing the stream early aborts the
+ *       connection instead of draining the rest of the object. {@link #verify} checks the bytes of
+ *       that GET against the metadata of that same response.
+ *   <li><b>{@link #exists} and {@link #getMetadata}</b> are one {@code HeadObject}; the recorded
+ *       size is checked against the object's length, and the recorded MD5 against the ETag when the
+ *       ETag is an MD5, so an object replaced behind the store's back is reported as changed (R3).
+ *   <li><b>Deleting</b> is a {@code HeadObject} and a {@code DeleteObject} conditional on the ETag
+ *       seen ({@code If-Match}), which tells whether this call removed the object (D1).
+ *   <li><b>Listing</b> is {@code ListObjectsV2}, fetched a page at a time as the stream is consumed,
+ *       in S3's UTF-8 binary key order; the reserved temporary folder is never listed.
+ * </ul>
+ *
+ * <p>Errors: a missing bucket, refused credentials, an unreachable endpoint or a timeout become an
+ * {@link ExternalResourceException} whose message names the storage (bucket, root and endpoint),
+ * the operation, the location and the S3 error, and never a credential. Throttling ({@code 503
+ * SlowDown}), {@code 5xx} errors and connection resets are retried by the SDK's standard retry
+ * strategy ({@link Builder#maxAttempts}).
+ *
+ * <p>Threads: safe for concurrent use. Each upload in parts uses the storage's pool of {@code
+ * uploadConcurrency} worker threads, created when needed and released when idle.
+ *
+ * <p>Create one with {@link #builder()}.
+ */
+public final class S3Storage extends ExternalStorage {
+  private static final Logger LOG = LoggerFactory.getLogger(S3Storage.class);
+
+  /** The smallest part size S3 accepts for all parts but the last: 5 MiB. */
+  public static final long MIN_PART_SIZE = 5L << 20;
+
+  /**
+   * The largest part size this backend uploads from memory: 1 GiB (parts are Java arrays, and an
+   * upload holds {@code uploadConcurrency} of them). S3 itself accepts up to {@link
+   * #S3_MAX_PART_SIZE}.
+   */
+  public static final long MAX_PART_SIZE = 1L << 30;
+
+  /** The largest part S3 accepts, in an upload or a server-side copy: 5 GiB. */
+  static final long S3_MAX_PART_SIZE = 5L << 30;
+
+  /** The default part size: 8 MiB. */
+  public static final long DEFAULT_PART_SIZE = 8L << 20;
+
+  /** The default number of parts uploaded in parallel: 4. */
+  public static final int DEFAULT_UPLOAD_CONCURRENCY = 4;
+
+  /** The default and largest number of keys fetched per listing request: 1000. */
+  public static final int DEFAULT_LIST_PAGE_SIZE = 1000;
+
+  /** The most parts one multipart upload may have. */
+  static final int MAX_PARTS = 10_000;
+
+  /** The longest key S3 accepts, in UTF-8 bytes. */
+  static final int MAX_KEY_BYTES = 1024;
+
+  /**
+   * The folder, inside the root, where uploads in parts are assembled before they are copied to
+   * their final key. A location can never start with it (rule L2 reserves {@code .stowage}).
+   */
+  static final String TEMP_FOLDER = Location.RESERVED_PREFIX + "-tmp/";
+
+  /** User metadata key (after {@code x-amz-meta-}) of the object's MD5, lowercase hex. */
+  static final String META_MD5 = "stowage-md5";
+
+  /** User metadata key of the object's size in bytes, decimal. */
+  static final String META_SIZE = "stowage-size";
+
+  /**
+   * User metadata key of a random id of the store call that wrote the object: tells a write that
+   * the SDK retried after a lost response ("412: already there") from a concurrent writer.
+   */
+  static final String META_WRITE_ID = "stowage-write-id";
+
+  private static final Pattern MD5_HEX = Pattern.compile("[0-9a-f]{32}");
+  private static final String CONTENT_TYPE = "application/octet-stream";
+  private static final int CONDITIONAL_RETRIES = 5;
+
+  private final S3Client s3;
+  private final boolean ownsClient;
+  private final String bucket;
+  private final String root;
+  private final String endpointLabel;
+  private final long partSize;
+  private final int uploadConcurrency;
+  private final int listPageSize;
+  private final boolean readOnlyForeignBucket;
+  private final ThreadPoolExecutor workers;
+  private final AtomicBoolean bucketConfirmed = new AtomicBoolean();
+
+  private S3Storage(Builder b, S3Client s3, boolean ownsClient, String endpointLabel) {
+    this.s3 = s3;
+    this.ownsClient = ownsClient;
+    this.bucket = b.bucket;
+    this.root = b.root;
+    this.endpointLabel = endpointLabel;
+    this.partSize = b.partSize;
+    this.uploadConcurrency = b.uploadConcurrency;
+    this.listPageSize = b.listPageSize;
+    this.readOnlyForeignBucket = b.readOnlyForeignBucket;
+    this.workers =
+        new ThreadPoolExecutor(
+            uploadConcurrency,
+            uploadConcurrency,
+            30,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            new WorkerThreads(bucket));
+    this.workers.allowCoreThreadTimeOut(true);
+  }
+
+  /** A builder; {@link Builder#bucket} is required, everything else has a default. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The bucket. */
+  public String bucket() {
+    return bucket;
+  }
+
+  /** The root prefix of every key: empty, or ending with {@code /}. */
+  public String rootPrefix() {
+    return root;
+  }
+
+  /** The configured part size in bytes. */
+  public long partSize() {
+    return partSize;
+  }
+
+  /** {@code S3Storage[s3://bucket/prefix/ @ endpoint]}; never a credential. */
+  @Override
+  public String toString() {
+    return "S3Storage[s3://" + bucket + "/" + root + " @ " + endpointLabel + "]";
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Hooks: storing
+
+  @Override
+  protected boolean writeObject(Location location, ObjectSource source, boolean replaceExisting)
+      throws IOException {
+    if (readOnlyForeignBucket) {
+      throw new ExternalResourceException(
+          this + ": cannot store " + quote(location.value())
+              + ": the storage was built with readOnlyForeignBucket(true)",
+          location.value(),
+          null);
+    }
+    String key = keyForWrite(location);
+    long effectivePartSize = effectivePartSize(source);
+    PushbackInputStream in = new PushbackInputStream(source.stream(), 1);
+    int initial =
+        (int)
+            Math.min(
+                effectivePartSize,
+                source.knownSize().isPresent()
+                    ? source.knownSize().getAsLong() + 1
+                    : 64 * 1024);
+    byte[] first = new byte[Math.max(initial, 1)];
+    int n = 0;
+    boolean ended = false;
+    while (true) {
+      if (n == first.length) {
+        if (first.length >= effectivePartSize) {
+          break;
+        }
+        first = Arrays.copyOf(first, (int) Math.min(effectivePartSize, 2L * first.length));
+      }
+      int r = in.read(first, n, first.length - n);
+      if (r < 0) {
+        ended = true;
+        break;
+      }
+      n += r;
+    }
+    if (!ended) {
+      int next = in.read();
+      if (next < 0) {
+        ended = true;
+      } else {
+        in.unread(next);
+      }
+    }
+    String writeId = UUID.randomUUID().toString();
+    try {
+      if (ended) {
+        return putSingle(location, key, first, n, source.metadata(), replaceExisting, writeId);
+      }
+      if (!replaceExisting && head(location, key) != null) {
+        return false; // the conditional complete would refuse it: spare the upload
+      }
+      return new PartUpload(this, location, key, writeId, effectivePartSize)
+          .run(in, first, source, replaceExisting);
+    } catch (SdkException e) {
+      throw failure("store", location, e);
+    }
+  }
+
+  private long effectivePartSize(ObjectSource source) {
+    if (source.knownSize().isEmpty()) {
+      return partSize;
+    }
+    long needed = (source.knownSize().getAsLong() + MAX_PARTS - 1) / MAX_PARTS;
+    long mib = 1L << 20;
+    return Math.min(MAX_PART_SIZE, Math.max(partSize, (needed + mib - 1) / mib * mib));
+  }
+
+  private boolean putSingle(
+      Location location,
+      String key,
+      byte[] data,
+      int length,
+      Metadata metadata,
+      boolean replaceExisting,
+      String writeId) {
+    // The body is the whole object, so its Content-MD5 is the object's MD5, which the core
+    // computed from exactly these bytes as they were read into the buffer.
+    String contentMd5 = base64OfHex(metadata.md5());
+    Map<String, String> userMetadata = userMetadata(metadata, writeId);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        s3.putObject(
+            r -> {
+              r.bucket(bucket)
+                  .key(key)
+                  .contentLength((long) length)
+                  .contentMD5(contentMd5)
+                  .contentType(CONTENT_TYPE)
+                  .metadata(userMetadata);
+              if (!replaceExisting) {
+                r.ifNoneMatch("*");
+              }
+            },
+            RequestBody.fromContentProvider(
+                () -> new java.io.ByteArrayInputStream(data, 0, length), length, CONTENT_TYPE));
+        return true;
+      } catch (S3Exception e) {
+        if (!replaceExisting && isPreconditionFailed(e)) {
+          return wroteItOurselves(location, key, writeId);
+        }
+        if (!replaceExisting && isConditionalConflict(e) && attempt < CONDITIONAL_RETRIES) {
+          continue; // a concurrent conditional write was in flight: ask again
+        }
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * After a conditional write answered "precondition failed": whether the object present is ours,
+   * written by an earlier attempt of the same call whose response was lost and which the SDK then
+   * retried. Otherwise another writer won.
+   */
+  boolean wroteItOurselves(Location location, String key, String writeId) {
+    HeadObjectResponse present = head(location, key);
+    return present != null && writeId.equals(userMeta(present.metadata(), META_WRITE_ID));
+  }
+
+  Map<String, String> userMetadata(Metadata metadata, String writeId) {
+    Map<String, String> m = new HashMap<>();
+    m.put(META_MD5, metadata.md5());
+    m.put(META_SIZE, Long.toString(metadata.size()));
+    m.put(META_WRITE_ID, writeId);
+    return m;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Hooks: reading
+
+  @Override
+  protected InputStream openObject(Location location) throws IOException {
+    ResponseInputStream<GetObjectResponse> in = get(location);
+    return in == null ? null : new S3ObjectStream(in);
+  }
+
+  @Override
+  protected OpenObject openWithMetadata(Location location) throws IOException {
+    ResponseInputStream<GetObjectResponse> in = get(location);
+    if (in == null) {
+      return null;
+    }
+    try {
+      GetObjectResponse r = in.response();
+      Metadata m =
+          metadataOf(
+              location,
+              r.metadata(),
+              r.contentLength(),
+              r.eTag(),
+              r.serverSideEncryptionAsString(),
+              r.sseCustomerAlgorithm());
+      return new OpenObject(new S3ObjectStream(in), m);
+    } catch (RuntimeException e) {
+      in.abort();
+      throw e;
+    }
+  }
+
+  private ResponseInputStream<GetObjectResponse> get(Location location) {
+    String key = keyForRead(location);
+    if (key == null) {
+      return null;
+    }
+    try {
+      return s3.getObject(r -> r.bucket(bucket).key(key));
+    } catch (NoSuchKeyException e) {
+      return null;
+    } catch (S3Exception e) {
+      if (e.statusCode() == 404 && !"NoSuchBucket".equals(errorCode(e))) {
+        return null;
+      }
+      throw failure("GetObject", location, e);
+    } catch (SdkException e) {
+      throw failure("GetObject", location, e);
+    }
+  }
+
+  @Override
+  protected boolean objectExists(Location location) throws IOException {
+    String key = keyForRead(location);
+    return key != null && head(location, key) != null;
+  }
+
+  @Override
+  protected Metadata objectMetadata(Location location) throws IOException {
+    String key = keyForRead(location);
+    if (key == null) {
+      return null;
+    }
+    HeadObjectResponse r = head(location, key);
+    if (r == null) {
+      return null;
+    }
+    return metadataOf(
+        location,
+        r.metadata(),
+        r.contentLength(),
+        r.eTag(),
+        r.serverSideEncryptionAsString(),
+        r.sseCustomerAlgorithm());
+  }
+
+  /** HEAD of {@code key}, or null if there is no object; a missing bucket is an error. */
+  HeadObjectResponse head(Location location, String key) {
+    try {
+      return s3.headObject(r -> r.bucket(bucket).key(key));
+    } catch (NoSuchKeyException e) {
+      confirmBucket(location, e);
+      return null;
+    } catch (S3Exception e) {
+      if (e.statusCode() == 404) {
+        confirmBucket(location, e);
+        return null;
+      }
+      throw failure("HeadObject", location, e);
+    } catch (SdkException e) {
+      throw failure("HeadObject", location, e);
+    }
+  }
+
+  /**
+   * A HEAD answers 404 without a body, for a missing key and for a missing bucket alike. The first
+   * time, ask the bucket itself, so that a misconfigured bucket is an error rather than an empty
+   * store.
+   */
+  private void confirmBucket(Location location, S3Exception notFound) {
+    if (bucketConfirmed.get()) {
+      return;
+    }
+    try {
+      s3.headBucket(r -> r.bucket(bucket));
+      bucketConfirmed.set(true);
+    } catch (S3Exception e) {
+      if (e.statusCode() == 404) {
+        ExternalResourceException x = noSuchBucket("HeadObject", location, e);
+        x.addSuppressed(notFound);
+        throw x;
+      }
+      // 403 and the like: the credentials may read objects but not the bucket; the object's 404
+      // stands.
+      LOG.debug("{}: HeadBucket answered {}; taking the bucket as present", this, e.statusCode());
+      bucketConfirmed.set(true);
+    } catch (SdkException e) {
+      throw failure("HeadBucket", location, e);
+    }
+  }
+
+  /**
+   * The metadata of an object from its response headers.
+   *
+   * @throws ChangedExternalResourceException if the record is missing (in a Stowage bucket),
+   *     malformed, or contradicted by the object's length or its MD5 ETag
+   */
+  private Metadata metadataOf(
+      Location location,
+      Map<String, String> user,
+      Long contentLength,
+      String eTag,
+      String sse,
+      String sseCustomerAlgorithm) {
+    String md5 = userMeta(user, META_MD5);
+    String sizeText = userMeta(user, META_SIZE);
+    String etagMd5 = md5OfETag(eTag, sse, sseCustomerAlgorithm);
+    long length = contentLength == null ? -1 : contentLength;
+    if (md5 != null || sizeText != null) {
+      long size;
+      try {
+        size = sizeText == null ? -1 : Long.parseLong(sizeText);
+      } catch (NumberFormatException e) {
+        size = -1;
+      }
+      if (md5 == null || !MD5_HEX.matcher(md5).matches() || size < 0) {
+        throw changed(
+            location,
+            "its Stowage record is malformed (md5 " + quote(String.valueOf(md5)) + ", size "
+                + quote(String.valueOf(sizeText)) + ")");
+      }
+      if (length >= 0 && length != size) {
+        throw changed(
+            location,
+            "it holds " + length + " bytes, but its record says " + size);
+      }
+      if (etagMd5 != null && !etagMd5.equals(md5)) {
+        throw changed(
+            location,
+            "the server's MD5 of its bytes (ETag) is " + etagMd5 + ", but its record says " + md5);
+      }
+      return new Metadata(md5, size);
+    }
+    if (!readOnlyForeignBucket) {
+      throw changed(
+          location,
+          "it has no Stowage MD5 record (x-amz-meta-" + META_MD5 + "): it was written or replaced"
+              + " by another tool; to read buckets written by other tools, build the storage with"
+              + " readOnlyForeignBucket(true)");
+    }
+    if (etagMd5 != null && length >= 0) {
+      return new Metadata(etagMd5, length);
+    }
+    throw new ExternalResourceException(
+        this + ": no MD5 is known for " + quote(location.value()) + ": it has no Stowage record and"
+            + " its ETag " + quote(String.valueOf(eTag)) + " is not an MD5 of its bytes (an"
+            + " object uploaded in parts, or encrypted with SSE-KMS or SSE-C); read it with"
+            + " loadStream, without expected metadata",
+        location.value(),
+        null);
+  }
+
+  /** The ETag as an MD5 of the object's bytes, or null where S3 does not make it one. */
+  static String md5OfETag(String eTag, String sse, String sseCustomerAlgorithm) {
+    if (eTag == null || sseCustomerAlgorithm != null) {
+      return null;
+    }
+    if (sse != null && sse.toLowerCase(Locale.ROOT).startsWith("aws:kms")) {
+      return null;
+    }
+    String e = eTag.trim();
+    if (e.startsWith("W/")) {
+      return null;
+    }
+    if (e.length() >= 2 && e.startsWith("\"") && e.endsWith("\"")) {
+      e = e.substring(1, e.length() - 1);
+    }
+    e = e.toLowerCase(Locale.ROOT);
+    return MD5_HEX.matcher(e).matches() ? e : null;
+  }
+
+  private static String userMeta(Map<String, String> user, String name) {
+    if (user == null) {
+      return null;
+    }
+    String v = user.get(name);
+    if (v != null) {
+      return v;
+    }
+    for (Map.Entry<String, String> e : user.entrySet()) {
+      if (e.getKey().equalsIgnoreCase(name)) {
+        return e.getValue();
+      }
+    }
+    return null;
+  }
+
+  private ChangedExternalResourceException changed(Location location, String what) {
+    return new ChangedExternalResourceException(
+        this + ": the object at " + quote(location.value()) + " was changed behind the store's"
+            + " back: " + what + " (rule R3)",
+        location.value());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Hooks: deleting, listing, URIs
+
+  @Override
+  protected boolean deleteObject(Location location) throws IOException {
+    if (readOnlyForeignBucket) {
+      throw new ExternalResourceException(
+          this + ": cannot delete " + quote(location.value())
+              + ": the storage was built with readOnlyForeignBucket(true)",
+          location.value(),
+          null);
+    }
+    String key = keyForRead(location);
+    if (key == null) {
+      return false;
+    }
+    boolean conditional = true;
+    for (int attempt = 1; ; attempt++) {
+      HeadObjectResponse present = head(location, key);
+      if (present == null) {
+        return false;
+      }
+      // Conditional on the version seen: if a concurrent delete removed it meanwhile, the server
+      // answers 404 and this call did not delete anything; if it was replaced, try again.
+      String eTag = conditional && attempt < CONDITIONAL_RETRIES ? present.eTag() : null;
+      try {
+        s3.deleteObject(
+            r -> {
+              r.bucket(bucket).key(key);
+              if (eTag != null) {
+                r.ifMatch(eTag);
+              }
+            });
+        return true;
+      } catch (NoSuchKeyException e) {
+        return false;
+      } catch (S3Exception e) {
+        if (e.statusCode() == 404 && !"NoSuchBucket".equals(errorCode(e))) {
+          return false;
+        }
+        if (isPreconditionFailed(e) || isConditionalConflict(e)) {
+          continue;
+        }
+        if (e.statusCode() == 501 && eTag != null) {
+          conditional = false; // a server without conditional deletes: delete plainly
+          continue;
+        }
+        throw failure("DeleteObject", location, e);
+      } catch (SdkException e) {
+        throw failure("DeleteObject", location, e);
+      }
+    }
+  }
+
+  @Override
+  protected Stream<String> listObjects(String prefix) throws IOException {
+    String fullPrefix = root + prefix;
+    String hidden = root + TEMP_FOLDER;
+    S3Listing listing = new S3Listing(this::fetchPage, fullPrefix, root.length(), hidden, toString());
+    return StreamSupport.stream(listing, false);
+  }
+
+  private ListObjectsV2Response fetchPage(String fullPrefix, String continuationToken) {
+    try {
+      return s3.listObjectsV2(
+          r -> {
+            r.bucket(bucket)
+                .prefix(fullPrefix)
+                .maxKeys(listPageSize)
+                .encodingType(EncodingType.URL);
+            if (continuationToken != null) {
+              r.continuationToken(continuationToken);
+            }
+          });
+    } catch (S3Exception e) {
+      if ("NoSuchBucket".equals(errorCode(e))) {
+        throw noSuchBucket("ListObjectsV2", null, e);
+      }
+      throw failure("ListObjectsV2 of prefix " + quote(fullPrefix), null, e);
+    } catch (SdkException e) {
+      throw failure("ListObjectsV2 of prefix " + quote(fullPrefix), null, e);
+    }
+  }
+
+  @Override
+  protected URI objectUri(Location location) throws IOException {
+    try {
+      return new URI("s3", bucket, "/" + root + location.value(), null);
+    } catch (URISyntaxException e) {
+      throw new IOException("cannot form an s3 URI for bucket " + quote(bucket), e);
+    }
+  }
+
+  @Override
+  protected void closeStorage() throws IOException {
+    workers.shutdown();
+    try {
+      if (!workers.awaitTermination(30, TimeUnit.SECONDS)) {
+        workers.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      workers.shutdownNow();
+      Thread.currentThread().interrupt();
+    } finally {
+      if (ownsClient) {
+        s3.close();
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // For PartUpload
+
+  S3Client client() {
+    return s3;
+  }
+
+  ExecutorService workers() {
+    return workers;
+  }
+
+  int uploadConcurrency() {
+    return uploadConcurrency;
+  }
+
+  /** Whether the client adds checksums to request bodies (anything but WHEN_REQUIRED). */
+  boolean partChecksums() {
+    return s3.serviceClientConfiguration().requestChecksumCalculation()
+        != RequestChecksumCalculation.WHEN_REQUIRED;
+  }
+
+  String tempKey() {
+    return root + TEMP_FOLDER + UUID.randomUUID();
+  }
+
+  static boolean isPreconditionFailed(S3Exception e) {
+    return e.statusCode() == 412;
+  }
+
+  static boolean isConditionalConflict(S3Exception e) {
+    return e.statusCode() == 409 && "ConditionalRequestConflict".equals(errorCode(e));
+  }
+
+  static String errorCode(S3Exception e) {
+    AwsErrorDetails d = e.awsErrorDetails();
+    return d == null ? null : d.errorCode();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Keys, errors
+
+  private String keyForWrite(Location location) {
+    String key = root + location.value();
+    if (utf8Length(key) > MAX_KEY_BYTES) {
+      throw new ExternalResourceException(
+          this + ": cannot store " + quote(location.value()) + ": with the root prefix its key is "
+              + utf8Length(key) + " UTF-8 bytes, over S3's limit of " + MAX_KEY_BYTES,
+          location.value(),
+          null);
+    }
+    return key;
+  }
+
+  /** The key, or null if it is too long to exist on S3. */
+  private String keyForRead(Location location) {
+    String key = root + location.value();
+    return utf8Length(key) > MAX_KEY_BYTES ? null : key;
+  }
+
+  private static int utf8Length(String s) {
+    return s.getBytes(StandardCharsets.UTF_8).length;
+  }
+
+  /** An error of an S3 request, naming the storage, the request and the location. */
+  ExternalResourceException failure(String operation, Location location, SdkException e) {
+    if (e instanceof S3Exception && "NoSuchBucket".equals(errorCode((S3Exception) e))) {
+      return noSuchBucket(operation, location, (S3Exception) e);
+    }
+    String where = location == null ? "" : " of " + quote(location.value());
+    return new ExternalResourceException(
+        this + ": " + operation + where + " failed: " + describe(e),
+        location == null ? null : location.value(),
+        e);
+  }
+
+  private ExternalResourceException noSuchBucket(
+      String operation, Location location, S3Exception e) {
+    String where = location == null ? "" : " of " + quote(location.value());
+    return new ExternalResourceException(
+        this + ": " + operation + where + " failed: the bucket " + quote(bucket)
+            + " does not exist at " + endpointLabel + " (" + describe(e) + ")",
+        location == null ? null : location.value(),
+        e);
+  }
+
+  private String describe(SdkException e) {
+    if (e instanceof S3Exception) {
+      S3Exception s = (S3Exception) e;
+      String code = errorCode(s);
+      String hint = "";
+      if (s.statusCode() == 403) {
+        hint = "; access denied: check the credentials and their permissions on the bucket";
+      } else if (s.statusCode() == 301 || "PermanentRedirect".equals(code)) {
+        hint = "; the bucket is in another region than the one configured";
+      }
+      return "HTTP " + s.statusCode() + (code == null ? "" : " " + code) + ": "
+          + s.getMessage() + hint;
+    }
+    if (e instanceof SdkClientException) {
+      return "the request to " + endpointLabel + " did not complete: " + e.getMessage();
+    }
+    return e.toString();
+  }
+
+  /** Quotes a string for a message, as the core does. */
+  static String quote(String s) {
+    StringBuilder out = new StringBuilder(s.length() + 2).append('"');
+    int shown = Math.min(s.length(), 200);
+    for (int i = 0; i < shown; i++) {
+      char c = s.charAt(i);
+      if (c == '"' || c == '\\') {
+        out.append('\\').append(c);
+      } else if (c < 0x20 || c == 0x7f) {
+        out.append(String.format("\\u%04x", (int) c));
+      } else {
+        out.append(c);
+      }
+    }
+    out.append('"');
+    if (s.length() > shown) {
+      out.append("... (").append(s.length()).append(" chars)");
+    }
+    return out.toString();
+  }
+
+  static String base64OfHex(String hex) {
+    try {
+      return Base64.getEncoder().encodeToString(Hex.decodeHex(hex));
+    } catch (org.apache.commons.codec.DecoderException e) {
+      throw new IllegalArgumentException("not hex: " + hex, e);
+    }
+  }
+
+  static InterruptedIOException interrupted(InterruptedException e) {
+    Thread.currentThread().interrupt();
+    InterruptedIOException x = new InterruptedIOException("interrupted while uploading parts");
+    x.initCause(e);
+    return x;
+  }
+
+  private static final class WorkerThreads implements ThreadFactory {
+    private final AtomicInteger count = new AtomicInteger();
+    private final String bucket;
+
+    WorkerThreads(String bucket) {
+      this.bucket = bucket;
+    }
+
+    @Override
+    public Thread newThread(Runnable r) {
+      Thread t = new Thread(r, "stowage-s3-" + bucket + "-upload-" + count.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Configuration
+
+  /**
+   * How the SDK adds and checks checksums beyond the {@code Content-MD5} that S3Storage always
+   * sends.
+   */
+  public enum ChecksumMode {
+    /**
+     * The SDK's default: a CRC checksum on every upload that supports one (sent as a trailer of an
+     * {@code aws-chunked} body) and validation of checksums in responses where offered. For AWS
+     * S3 and recent servers.
+     */
+    SDK_DEFAULT,
+    /**
+     * Checksums only where an operation requires one ({@code requestChecksumCalculation} and
+     * {@code responseChecksumValidation} {@code WHEN_REQUIRED}), and plain bodies: for servers
+     * that refuse {@code aws-chunked} uploads or trailing checksums (older MinIO, Ceph,
+     * some gateways). Uploads still carry {@code Content-MD5}.
+     */
+    WHEN_REQUIRED
+  }
+
+  /**
+   * Configures an {@link S3Storage}. Only {@link #bucket} is required. Either give an {@link
+   * #client S3Client} of your own, or let the builder make one from the connection options
+   * (region, endpoint, credentials, timeouts, retries, checksums); not both.
+   */
+  public static final class Builder {
+    private String bucket;
+    private String root = "";
+    private long partSize = DEFAULT_PART_SIZE;
+    private int uploadConcurrency = DEFAULT_UPLOAD_CONCURRENCY;
+    private int listPageSize = DEFAULT_LIST_PAGE_SIZE;
+    private boolean readOnlyForeignBucket;
+
+    private S3Client client;
+    private String region;
+    private URI endpointOverride;
+    private Boolean pathStyleAccess;
+    private AwsCredentialsProvider credentialsProvider;
+    private Duration apiCallTimeout;
+    private Duration apiCallAttemptTimeout;
+    private Duration connectionTimeout;
+    private Duration socketTimeout;
+    private RetryStrategy retryStrategy;
+    private Integer maxAttempts;
+    private ChecksumMode checksumMode;
+
+    private Builder() {}
+
+    /** The bucket (required). It must exist; the storage never creates or deletes buckets. */
+    public Builder bucket(String bucket) {
+      Objects.requireNonNull(bucket, "bucket");
+      if (bucket.isEmpty() || bucket.contains("/")) {
+        throw new IllegalArgumentException("not a bucket name: " + quote(bucket));
+      }
+      this.bucket = bucket;
+      return this;
+    }
+
+    /**
+     * A key prefix that acts as the storage's root: location {@code a/b} is key {@code
+     * prefix/a/b}. Empty (the default) for the whole bucket. A trailing {@code /} is optional; the
+     * prefix follows the listing prefix rules (L5), so it has no leading {@code /}, no empty,
+     * {@code .} or {@code ..} segment, and no segment starting with {@code .stowage}.
+     */
+    public Builder prefix(String prefix) {
+      Objects.requireNonNull(prefix, "prefix");
+      if (!prefix.isEmpty()) {
+        try {
+          Location.checkPrefix(prefix);
+        } catch (ExternalResourceException e) {
+          throw new IllegalArgumentException("invalid root prefix: " + e.getMessage(), e);
+        }
+        if (!prefix.endsWith("/")) {
+          prefix = prefix + "/";
+        }
+      }
+      this.root = prefix;
+      return this;
+    }
+
+    /**
+     * The size of the parts of uploads in parts, from {@link #MIN_PART_SIZE} (5 MiB) to {@link
+     * #MAX_PART_SIZE} (1 GiB); default {@link #DEFAULT_PART_SIZE} (8 MiB). Objects up to this size
+     * are stored with one request; an upload holds at most {@code partSize * uploadConcurrency}
+     * bytes in memory. A stream of unknown length can be at most 10,000 parts long; for a file, the
+     * part size is raised as needed to fit its known size in 10,000 parts.
+     */
+    public Builder partSize(long bytes) {
+      if (bytes < MIN_PART_SIZE || bytes > MAX_PART_SIZE) {
+        throw new IllegalArgumentException(
+            "part size must be between " + MIN_PART_SIZE + " and " + MAX_PART_SIZE + " bytes, got "
+                + bytes);
+      }
+      this.partSize = bytes;
+      return this;
+    }
+
+    /** How many parts of one upload are sent in parallel, 1 to 64; default 4. */
+    public Builder uploadConcurrency(int parts) {
+      if (parts < 1 || parts > 64) {
+        throw new IllegalArgumentException("upload concurrency must be 1 to 64, got " + parts);
+      }
+      this.uploadConcurrency = parts;
+      return this;
+    }
+
+    /** How many keys one listing request asks for, 1 to 1000; default 1000. */
+    public Builder listPageSize(int keys) {
+      if (keys < 1 || keys > 1000) {
+        throw new IllegalArgumentException("list page size must be 1 to 1000, got " + keys);
+      }
+      this.listPageSize = keys;
+      return this;
+    }
+
+    /**
+     * For reading a bucket written by other tools (default false). The storage then refuses to
+     * store or delete, and an object without Stowage's MD5 record gets its metadata from its ETag
+     * where the ETag is an MD5 (a single-part upload without SSE-KMS or SSE-C); for other objects,
+     * {@code getMetadata} and {@code verify} throw an {@link ExternalResourceException} saying
+     * that no MD5 is known (they are never downloaded to compute one). When false, an object
+     * without the record is reported as changed behind the store's back (rule R3).
+     */
+    public Builder readOnlyForeignBucket(boolean readOnly) {
+      this.readOnlyForeignBucket = readOnly;
+      return this;
+    }
+
+    /**
+     * An S3 client of the application's to use instead of building one. Closing the storage does
+     * not close it. Excludes every connection option of this builder: configure the client
+     * instead.
+     */
+    public Builder client(S3Client client) {
+      this.client = Objects.requireNonNull(client, "client");
+      return this;
+    }
+
+    /**
+     * The region to sign requests for, e.g. {@code eu-west-1}. Default: the SDK's region chain
+     * (environment, profile, instance metadata), or {@code us-east-1} with an {@link
+     * #endpointOverride}.
+     */
+    public Builder region(String region) {
+      this.region = Objects.requireNonNull(region, "region");
+      return this;
+    }
+
+    /** The endpoint of an S3-compatible server, e.g. {@code http://127.0.0.1:9000} for MinIO. */
+    public Builder endpointOverride(URI endpoint) {
+      Objects.requireNonNull(endpoint, "endpoint");
+      if (endpoint.getScheme() == null || endpoint.getHost() == null) {
+        throw new IllegalArgumentException("the endpoint needs a scheme and a host: " + endpoint);
+      }
+      if (endpoint.getUserInfo() != null) {
+        throw new IllegalArgumentException(
+            "the endpoint must not carry credentials; use credentialsProvider");
+      }
+      this.endpointOverride = endpoint;
+      return this;
+    }
+
+    /**
+     * Path-style requests ({@code http://host/bucket/key}) instead of virtual-hosted style ({@code
+     * http://bucket.host/key}); needed by MinIO and most servers that are not AWS. Default false.
+     */
+    public Builder pathStyleAccess(boolean pathStyle) {
+      this.pathStyleAccess = pathStyle;
+      return this;
+    }
+
+    /** The credentials. Default: the SDK's default chain (environment, profile, instance role). */
+    public Builder credentialsProvider(AwsCredentialsProvider provider) {
+      this.credentialsProvider = Objects.requireNonNull(provider, "provider");
+      return this;
+    }
+
+    /** The longest an operation may take, all retries included. Default: no limit. */
+    public Builder apiCallTimeout(Duration timeout) {
+      this.apiCallTimeout = positive(timeout, "apiCallTimeout");
+      return this;
+    }
+
+    /**
+     * The longest one attempt of an operation may take. Default: no limit. It must allow one part
+     * ({@link #partSize}) to upload, and the server to copy up to 512 MiB when an upload in parts
+     * is moved to its final key.
+     */
+    public Builder apiCallAttemptTimeout(Duration timeout) {
+      this.apiCallAttemptTimeout = positive(timeout, "apiCallAttemptTimeout");
+      return this;
+    }
+
+    /** The longest to wait for a TCP connection. Default: 10 seconds. */
+    public Builder connectionTimeout(Duration timeout) {
+      this.connectionTimeout = positive(timeout, "connectionTimeout");
+      return this;
+    }
+
+    /** The longest to wait for data on an open connection. Default: 60 seconds. */
+    public Builder socketTimeout(Duration timeout) {
+      this.socketTimeout = positive(timeout, "socketTimeout");
+      return this;
+    }
+
+    /**
+     * The retry strategy. Default: the SDK's standard strategy (exponential backoff with jitter;
+     * retries throttling, {@code 5xx} and connection errors), with {@link #maxAttempts}.
+     */
+    public Builder retryStrategy(RetryStrategy strategy) {
+      this.retryStrategy = Objects.requireNonNull(strategy, "strategy");
+      return this;
+    }
+
+    /** Attempts per operation with the standard retry strategy, 1 to 20; the SDK's default is 3. */
+    public Builder maxAttempts(int attempts) {
+      if (attempts < 1 || attempts > 20) {
+        throw new IllegalArgumentException("maxAttempts must be 1 to 20, got " + attempts);
+      }
+      this.maxAttempts = attempts;
+      return this;
+    }
+
+    /** How the SDK adds and validates checksums; default {@link ChecksumMode#SDK_DEFAULT}. */
+    public Builder checksumMode(ChecksumMode mode) {
+      this.checksumMode = Objects.requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /**
+     * Builds the storage, and its S3 client unless one was given. Sends no request.
+     *
+     * @throws IllegalStateException if the bucket is missing, options contradict each other, or
+     *     the SDK cannot configure a client (no region can be found, for example)
+     */
+    public S3Storage build() {
+      if (bucket == null) {
+        throw new IllegalStateException("bucket is required");
+      }
+      if (retryStrategy != null && maxAttempts != null) {
+        throw new IllegalStateException(
+            "give either retryStrategy or maxAttempts, not both: set the attempts on the strategy");
+      }
+      if (client != null) {
+        if (region != null
+            || endpointOverride != null
+            || pathStyleAccess != null
+            || credentialsProvider != null
+            || apiCallTimeout != null
+            || apiCallAttemptTimeout != null
+            || connectionTimeout != null
+            || socketTimeout != null
+            || retryStrategy != null
+            || maxAttempts != null
+            || checksumMode != null) {
+          throw new IllegalStateException(
+              "a given S3Client comes configured: connection options (region, endpoint, path"
+                  + " style, credentials, timeouts, retries, checksums) cannot be added to it");
+        }
+        return new S3Storage(this, client, false, label(client));
+      }
+      S3Client built = buildClient();
+      try {
+        return new S3Storage(this, built, true, label(built));
+      } catch (RuntimeException e) {
+        built.close();
+        throw e;
+      }
+    }
+
+    private S3Client buildClient() {
+      Apache5HttpClient.Builder http =
+          Apache5HttpClient.builder()
+              .connectionTimeout(connectionTimeout == null ? Duration.ofSeconds(10) : connectionTimeout)
+              .socketTimeout(socketTimeout == null ? Duration.ofSeconds(60) : socketTimeout)
+              .maxConnections(Math.max(50, 4 * uploadConcurrency));
+      ClientOverrideConfiguration.Builder override = ClientOverrideConfiguration.builder();
+      if (apiCallTimeout != null) {
+        override.apiCallTimeout(apiCallTimeout);
+      }
+      if (apiCallAttemptTimeout != null) {
+        override.apiCallAttemptTimeout(apiCallAttemptTimeout);
+      }
+      if (retryStrategy != null) {
+        override.retryStrategy(retryStrategy);
+      } else if (maxAttempts != null) {
+        override.retryStrategy(
+            AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(maxAttempts).build());
+      } else {
+        override.retryStrategy(AwsRetryStrategy.standardRetryStrategy());
+      }
+      S3ClientBuilder b =
+          S3Client.builder()
+              .httpClientBuilder(http)
+              .overrideConfiguration(override.build())
+              .credentialsProvider(
+                  credentialsProvider != null
+                      ? credentialsProvider
+                      : DefaultCredentialsProvider.builder().build());
+      if (region != null) {
+        b.region(Region.of(region));
+      } else if (endpointOverride != null) {
+        b.region(Region.US_EAST_1);
+      }
+      if (endpointOverride != null) {
+        b.endpointOverride(endpointOverride);
+      }
+      if (pathStyleAccess != null) {
+        b.forcePathStyle(pathStyleAccess);
+      }
+      if (checksumMode == ChecksumMode.WHEN_REQUIRED) {
+        b.requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED);
+        b.responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+      }
+      try {
+        return b.build();
+      } catch (SdkClientException e) {
+        throw new IllegalStateException(
+            "cannot configure an S3 client for bucket " + quote(bucket) + ": " + e.getMessage(), e);
+      }
+    }
+
+    private static String label(S3Client client) {
+      S3ServiceClientConfiguration c = client.serviceClientConfiguration();
+      URI endpoint = c.endpointOverride().orElse(null);
+      if (endpoint != null) {
+        return endpoint.toString();
+      }
+      Region r = c.region();
+      return "AWS " + (r == null ? "(default region)" : r.id());
+    }
+
+    private static Duration positive(Duration d, String name) {
+      Objects.requireNonNull(d, name);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive, got " + d);
+      }
+      return d;
+    }
+  }
+}

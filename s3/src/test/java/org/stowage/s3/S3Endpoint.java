@@ -1,0 +1,86 @@
+package org.stowage.s3;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.UUID;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
+import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
+
+/**
+ * An S3 endpoint that tests talk to: where it is, its credentials, and a bucket on it that tests
+ * share (each test works under a fresh random prefix, or in a fresh bucket).
+ *
+ * @param uri the endpoint, for example {@code http://127.0.0.1:43127}
+ * @param region the region to sign for
+ * @param accessKey the access key id
+ * @param secretKey the secret access key; tests check that it never appears in messages
+ * @param bucket the shared bucket
+ * @param kind {@code s3proxy}, {@code minio} or {@code external}, for messages
+ */
+record S3Endpoint(
+    URI uri, String region, String accessKey, String secretKey, String bucket, String kind) {
+
+  /** A builder for a storage on this endpoint's shared bucket, under {@code prefix}. */
+  S3Storage.Builder storage(String prefix) {
+    return S3Storage.builder()
+        .bucket(bucket)
+        .prefix(prefix)
+        .region(region)
+        .endpointOverride(uri)
+        .pathStyleAccess(true)
+        .credentialsProvider(
+            StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
+        .apiCallTimeout(Duration.ofSeconds(60));
+  }
+
+  /** A builder for a storage on this endpoint's shared bucket, under a fresh random prefix. */
+  S3Storage.Builder freshStorage() {
+    return storage(freshPrefix());
+  }
+
+  static String freshPrefix() {
+    return "t-" + UUID.randomUUID();
+  }
+
+  /** A raw client, for doing things behind a storage's back. The caller closes it. */
+  S3Client client() {
+    return S3Client.builder()
+        .endpointOverride(uri)
+        .region(Region.of(region))
+        .forcePathStyle(true)
+        .credentialsProvider(
+            StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
+        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+        .httpClientBuilder(Apache5HttpClient.builder())
+        .build();
+  }
+
+  /** The same server, with another bucket (created if missing). */
+  S3Endpoint withBucket(String otherBucket) {
+    S3Endpoint e = new S3Endpoint(uri, region, accessKey, secretKey, otherBucket, kind);
+    e.createBucketIfMissing();
+    return e;
+  }
+
+  void createBucketIfMissing() {
+    try (S3Client s3 = client()) {
+      try {
+        s3.headBucket(b -> b.bucket(bucket));
+      } catch (NoSuchBucketException e) {
+        try {
+          s3.createBucket(b -> b.bucket(bucket));
+        } catch (BucketAlreadyOwnedByYouException raced) {
+          // created meanwhile: fine
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,153 @@
+package org.stowage.s3;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.stowage.Metadata;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.http.AbortableInputStream;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.UploadPartRequest;
+
+/** What S3Storage puts on the wire, seen by an interceptor on a client given to it. */
+@ExtendWith(S3TestEnvironment.class)
+class S3StorageRequestsTest {
+
+  /** Records, for every PutObject and UploadPart, the Content-MD5 header and the body's MD5. */
+  static final class ContentMd5Recorder implements ExecutionInterceptor {
+    final List<String[]> seen = new ArrayList<>();
+
+    @Override
+    public void afterMarshalling(Context.AfterMarshalling context, ExecutionAttributes attributes) {
+      Object request = context.request();
+      if (!(request instanceof PutObjectRequest || request instanceof UploadPartRequest)) {
+        return;
+      }
+      String header = context.httpRequest().firstMatchingHeader("Content-MD5").orElse(null);
+      RequestBody body = context.requestBody().orElseThrow();
+      java.security.MessageDigest md5 = TestData.newMd5();
+      try (InputStream in = body.contentStreamProvider().newStream()) {
+        byte[] buffer = new byte[1 << 16];
+        int n;
+        while ((n = in.read(buffer)) >= 0) {
+          md5.update(buffer, 0, n);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      synchronized (seen) {
+        seen.add(
+            new String[] {
+              request.getClass().getSimpleName(),
+              header,
+              Base64.getEncoder().encodeToString(md5.digest())
+            });
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("S2 every PUT and part carries Content-MD5, the base64 MD5 of exactly its body")
+  void sendsContentMd5(S3Endpoint endpoint) {
+    ContentMd5Recorder recorder = new ContentMd5Recorder();
+    try (S3Client client =
+        S3Client.builder()
+            .endpointOverride(endpoint.uri())
+            .region(Region.of(endpoint.region()))
+            .forcePathStyle(true)
+            .credentialsProvider(
+                StaticCredentialsProvider.create(
+                    AwsBasicCredentials.create(endpoint.accessKey(), endpoint.secretKey())))
+            .httpClientBuilder(Apache5HttpClient.builder())
+            .overrideConfiguration(o -> o.addExecutionInterceptor(recorder))
+            .build()) {
+      try (S3Storage storage =
+          S3Storage.builder()
+              .client(client)
+              .bucket(endpoint.bucket())
+              .prefix(S3Endpoint.freshPrefix())
+              .partSize(S3Storage.MIN_PART_SIZE)
+              .build()) {
+        byte[] small = "small body".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Metadata m = storage.storeBytes("small", small);
+        long length = 2 * S3Storage.MIN_PART_SIZE + 77;
+        storage.storeStream("large", TestData.stream(41, length));
+
+        assertEquals(4, recorder.seen.size(), "one PutObject and three parts");
+        for (String[] s : recorder.seen) {
+          assertEquals(s[2], s[1], s[0] + " Content-MD5");
+        }
+        String[] put = recorder.seen.get(0);
+        assertEquals("PutObjectRequest", put[0]);
+        assertEquals(
+            Base64.getEncoder().encodeToString(HexFormat.of().parseHex(m.md5())), put[1]);
+      }
+      // The storage was given the client, so closing the storage left it open.
+      assertTrue(client.listBuckets().buckets().stream()
+          .anyMatch(b -> b.name().equals(endpoint.bucket())));
+    }
+  }
+
+  @Test
+  @DisplayName("R1 closing a GET stream before its end aborts the connection instead of draining it")
+  void earlyCloseAborts() throws IOException {
+    AtomicBoolean aborted = new AtomicBoolean();
+    AtomicLong read = new AtomicLong();
+    byte[] content = new byte[100_000];
+    InputStream body =
+        new ByteArrayInputStream(content) {
+          @Override
+          public synchronized int read(byte[] b, int off, int len) {
+            int n = super.read(b, off, len);
+            if (n > 0) {
+              read.addAndGet(n);
+            }
+            return n;
+          }
+        };
+    ResponseInputStream<GetObjectResponse> response =
+        new ResponseInputStream<>(
+            GetObjectResponse.builder().contentLength((long) content.length).build(),
+            AbortableInputStream.create(body, () -> aborted.set(true)));
+    try (S3ObjectStream in = new S3ObjectStream(response)) {
+      assertEquals(10, in.read(new byte[10]));
+    }
+    assertTrue(aborted.get(), "aborted");
+    assertEquals(10, read.get(), "nothing read past what the caller asked for");
+
+    AtomicBoolean abortedAfterEnd = new AtomicBoolean();
+    ResponseInputStream<GetObjectResponse> whole =
+        new ResponseInputStream<>(
+            GetObjectResponse.builder().contentLength(3L).build(),
+            AbortableInputStream.create(
+                new ByteArrayInputStream(new byte[3]), () -> abortedAfterEnd.set(true)));
+    try (S3ObjectStream in = new S3ObjectStream(whole)) {
+      assertEquals(3, in.readAllBytes().length);
+    }
+    assertFalse(abortedAfterEnd.get(), "a stream read to its end keeps its connection");
+  }
+}

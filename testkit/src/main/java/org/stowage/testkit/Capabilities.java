@@ -1,0 +1,103 @@
+package org.stowage.testkit;
+
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * What a backend under test can do beyond the contract every backend keeps, so that {@link
+ * ExternalStorageContract} knows which optional checks to run. A check whose capability is
+ * missing is reported as skipped, with a message naming the capability; it never passes silently.
+ *
+ * <p>Start from {@link #none()} and add what the backend has:
+ *
+ * <pre>{@code
+ * Capabilities.none()
+ *     .withCrossProcessSafety(true)
+ *     .withLocalFileUris(true)
+ *     .withMaxObjectSize(8L << 20)
+ *     .withCorrupter((storage, location) -> flipOneByteOfTheFileOf(storage, location))
+ * }</pre>
+ *
+ * @param crossProcessSafety the backend is safe for several processes sharing one root (rule T1).
+ *     The kit checks it with two instances in one JVM: when true, a second call of {@link
+ *     ExternalStorageContract#newStorage()} within one test must return a second, independent
+ *     instance over the same stored objects (for a filesystem backend: the same directory), and the
+ *     two must behave as one store, down to exactly one winner of a {@code CREATE} race
+ * @param localFileUris {@link org.stowage.ExternalStorage#uri(String) uri(location)} returns a
+ *     {@code file:} URI, and the file it names holds the object's bytes. Also enables the checks
+ *     that need the files: no escape through symbolic links (L4) and no empty directories left
+ *     behind by a delete (D1)
+ * @param maxObjectSize the largest object, in bytes, that the kit stores; generated contents are
+ *     cut to this size. At least {@value #MIN_MAX_OBJECT_SIZE} (64 KiB); the default is {@value #DEFAULT_MAX_OBJECT_SIZE} (4 MiB). Lower
+ *     it for a slow backend, raise it to cover buffer boundaries of a backend with large parts (the
+ *     kit tries 64 KiB and 1 MiB, each plus and minus one byte, when they fit)
+ * @param corrupter how to damage a stored object behind the backend's back, for the checks of R2,
+ *     R3 and R4; empty if the test cannot do that
+ */
+public record Capabilities(
+    boolean crossProcessSafety,
+    boolean localFileUris,
+    long maxObjectSize,
+    Optional<Corrupter> corrupter) {
+
+  /** The default {@link #maxObjectSize()}: 4 MiB. */
+  public static final long DEFAULT_MAX_OBJECT_SIZE = 4L << 20;
+
+  /**
+   * The least {@link #maxObjectSize()}: 64 KiB. Some checks store small objects of fixed sizes,
+   * up to a few KiB, whatever the maximum.
+   */
+  public static final long MIN_MAX_OBJECT_SIZE = 64L << 10;
+
+  /**
+   * Validates the components.
+   *
+   * @throws NullPointerException if {@code corrupter} is null (use {@link Optional#empty()})
+   * @throws IllegalArgumentException if {@code maxObjectSize} is less than {@value
+   *     #MIN_MAX_OBJECT_SIZE}
+   */
+  public Capabilities {
+    Objects.requireNonNull(corrupter, "corrupter");
+    if (maxObjectSize < MIN_MAX_OBJECT_SIZE) {
+      throw new IllegalArgumentException(
+          "maxObjectSize must be at least " + MIN_MAX_OBJECT_SIZE + ", got " + maxObjectSize);
+    }
+  }
+
+  /**
+   * A backend with no optional capability: not shared between processes, no {@code file:} URIs,
+   * objects up to {@value #DEFAULT_MAX_OBJECT_SIZE} bytes, no corrupter.
+   */
+  public static Capabilities none() {
+    return new Capabilities(false, false, DEFAULT_MAX_OBJECT_SIZE, Optional.empty());
+  }
+
+  /** A copy with {@link #crossProcessSafety()} set to {@code value}. */
+  public Capabilities withCrossProcessSafety(boolean value) {
+    return new Capabilities(value, localFileUris, maxObjectSize, corrupter);
+  }
+
+  /** A copy with {@link #localFileUris()} set to {@code value}. */
+  public Capabilities withLocalFileUris(boolean value) {
+    return new Capabilities(crossProcessSafety, value, maxObjectSize, corrupter);
+  }
+
+  /**
+   * A copy with {@link #maxObjectSize()} set to {@code bytes}.
+   *
+   * @throws IllegalArgumentException if {@code bytes} is less than {@value #MIN_MAX_OBJECT_SIZE}
+   */
+  public Capabilities withMaxObjectSize(long bytes) {
+    return new Capabilities(crossProcessSafety, localFileUris, bytes, corrupter);
+  }
+
+  /**
+   * A copy with {@link #corrupter()} set to {@code value}.
+   *
+   * @throws NullPointerException if {@code value} is null
+   */
+  public Capabilities withCorrupter(Corrupter value) {
+    return new Capabilities(
+        crossProcessSafety, localFileUris, maxObjectSize, Optional.of(Objects.requireNonNull(value, "value")));
+  }
+}

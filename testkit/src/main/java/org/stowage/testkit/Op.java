@@ -1,0 +1,435 @@
+package org.stowage.testkit;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.NavigableMap;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.stowage.ChangedExternalResourceException;
+import org.stowage.ExistingExternalResourceException;
+import org.stowage.ExternalResourceException;
+import org.stowage.ExternalStorage;
+import org.stowage.Metadata;
+import org.stowage.MissingExternalResourceException;
+import org.stowage.WritePolicy;
+
+/**
+ * One operation of the model and parallel checks, with its sequential specification. Locations
+ * and prefixes are relative to a namespace (a first segment that is fresh for every run), so that
+ * every run starts from an empty store without needing a new one.
+ */
+sealed interface Op {
+
+  /** The contract rule the operation's result is checked against. */
+  String rule();
+
+  /** Runs the operation under {@code namespace} and returns what it gave; never throws. */
+  Outcome run(ExternalStorage storage, String namespace, Scratch scratch);
+
+  /** {@code namespace/location}, or {@code location} if the namespace is empty. */
+  static String at(String namespace, String location) {
+    return namespace.isEmpty() ? location : namespace + "/" + location;
+  }
+
+  /** What a sequential store does for one operation: the next content and the allowed results. */
+  record Transition(Content next, Set<Outcome> allowed) {
+    static Transition keep(Content present, Outcome allowed) {
+      return new Transition(present, Set.of(allowed));
+    }
+  }
+
+  /** An operation on one location, specified as a step of that location's state. */
+  sealed interface OnLocation extends Op {
+    String location();
+
+    /**
+     * The step from {@code present} (the content at the location, or {@code null} if none): the
+     * content afterwards and the results the contract allows.
+     */
+    Transition step(Content present);
+  }
+
+  /** Where a store's bytes come from. */
+  enum Source {
+    BYTES("from bytes"),
+    STREAM("from a stream of unknown length"),
+    PATH("from a file"),
+    FAILING_STREAM("from a stream that fails halfway");
+
+    private final String words;
+
+    Source(String words) {
+      this.words = words;
+    }
+  }
+
+  /** {@code storeBytes}, {@code storeStream} or {@code storePath} with a policy. */
+  record Store(String location, Content content, WritePolicy policy, Source source)
+      implements OnLocation {
+    @Override
+    public String rule() {
+      if (source == Source.FAILING_STREAM) {
+        return "S2";
+      }
+      if (policy != WritePolicy.OVERWRITE) {
+        return "S5";
+      }
+      return source == Source.PATH ? "S3" : "S1";
+    }
+
+    @Override
+    public Transition step(Content present) {
+      Outcome stored = Outcome.of(content.metadata());
+      Outcome failed = Outcome.thrown(ExternalResourceException.class);
+      Outcome existing = Outcome.thrown(ExistingExternalResourceException.class);
+      boolean fails = source == Source.FAILING_STREAM;
+      switch (policy) {
+        case OVERWRITE:
+          return fails ? Transition.keep(present, failed) : Transition.keep(content, stored);
+        case CREATE:
+          if (present != null) {
+            // A backend may read the source before it finds the object present.
+            return new Transition(present, fails ? Set.of(existing, failed) : Set.of(existing));
+          }
+          return fails ? Transition.keep(null, failed) : Transition.keep(content, stored);
+        case SKIP_IF_EXISTS:
+          if (present != null) {
+            return Transition.keep(present, Outcome.of(present.metadata()));
+          }
+          return fails ? Transition.keep(null, failed) : Transition.keep(content, stored);
+        case FAIL_IF_DIFFERENT:
+          if (fails) {
+            return Transition.keep(present, failed);
+          }
+          if (present == null) {
+            return Transition.keep(content, stored);
+          }
+          return present.metadata().equals(content.metadata())
+              ? Transition.keep(present, Outcome.of(present.metadata()))
+              : Transition.keep(present, existing);
+        default:
+          throw new AssertionError(policy);
+      }
+    }
+
+    @Override
+    public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
+      try {
+        return Outcome.of(store(storage, at(namespace, location), scratch));
+      } catch (Exception | AssertionError e) {
+        return Outcome.thrown(e);
+      }
+    }
+
+    /** Stores at {@code at} as described; errors propagate. */
+    Metadata store(ExternalStorage storage, String at, Scratch scratch) {
+      try {
+        switch (source) {
+          case BYTES:
+            return storage.storeBytes(at, content.bytes(), policy);
+          case STREAM:
+            try (InputStream in = content.unknownLengthStream()) {
+              return storage.storeStream(at, in, policy);
+            }
+          case PATH:
+            return storage.storePath(at, scratch.file(content), policy);
+          case FAILING_STREAM:
+            try (InputStream in = content.failingStream()) {
+              return storage.storeStream(at, in, policy);
+            }
+          default:
+            throw new AssertionError(source);
+        }
+      } catch (IOException e) {
+        throw new AssertionError("closing a generated stream does not fail", e);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "store " + Generators.quote(location) + " <- " + content + " " + source.words + ", "
+          + policy;
+    }
+  }
+
+  /** {@code loadBytes(location)} or {@code loadStream(location)} read to its end. */
+  record Load(String location, boolean viaStream) implements OnLocation {
+    @Override
+    public String rule() {
+      return "R1";
+    }
+
+    @Override
+    public Transition step(Content present) {
+      return Transition.keep(present, present == null
+          ? Outcome.thrown(MissingExternalResourceException.class)
+          : Outcome.bytes(present));
+    }
+
+    @Override
+    public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
+      String at = at(namespace, location);
+      try {
+        if (!viaStream) {
+          return Outcome.bytes(storage.loadBytes(at));
+        }
+        try (InputStream in = storage.loadStream(at)) {
+          return Outcome.bytes(readAll(in));
+        }
+      } catch (Exception | AssertionError e) {
+        return Outcome.thrown(e);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return (viaStream ? "loadStream " : "loadBytes ") + Generators.quote(location);
+    }
+  }
+
+  /**
+   * A verified load against the metadata of {@code claimed}; a {@code null} claim stands for "the
+   * metadata of what the model holds", which the sequential check {@linkplain #resolve resolves}
+   * before running it.
+   */
+  record VerifiedLoad(String location, boolean viaStream, Content claimed) implements OnLocation {
+    @Override
+    public String rule() {
+      return "R2";
+    }
+
+    /** This operation with a {@code null} claim replaced by {@code present} (or empty content). */
+    VerifiedLoad resolve(Content present) {
+      if (claimed != null) {
+        return this;
+      }
+      return new VerifiedLoad(location, viaStream, present == null ? new Content(0, 0) : present);
+    }
+
+    @Override
+    public Transition step(Content present) {
+      if (present == null) {
+        return Transition.keep(null, Outcome.thrown(MissingExternalResourceException.class));
+      }
+      Content claim = claimed == null ? present : claimed;
+      return Transition.keep(present, claim.metadata().equals(present.metadata())
+          ? Outcome.bytes(present)
+          : Outcome.thrown(ChangedExternalResourceException.class));
+    }
+
+    @Override
+    public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
+      String at = at(namespace, location);
+      Metadata expected = claimed.metadata();
+      try {
+        if (!viaStream) {
+          return Outcome.bytes(storage.loadBytes(at, expected));
+        }
+        try (InputStream in = storage.loadStream(at, expected)) {
+          return Outcome.bytes(readAll(in));
+        }
+      } catch (Exception | AssertionError e) {
+        return Outcome.thrown(e);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return (viaStream ? "verified loadStream " : "verified loadBytes ") + Generators.quote(location)
+          + " expecting " + (claimed == null ? "what the model holds" : claimed.toString());
+    }
+  }
+
+  /** {@code exists(location)}. */
+  record Exists(String location) implements OnLocation {
+    @Override
+    public String rule() {
+      return "R5";
+    }
+
+    @Override
+    public Transition step(Content present) {
+      return Transition.keep(present, Outcome.of(present != null));
+    }
+
+    @Override
+    public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
+      try {
+        return Outcome.of(storage.exists(at(namespace, location)));
+      } catch (Exception | AssertionError e) {
+        return Outcome.thrown(e);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "exists " + Generators.quote(location);
+    }
+  }
+
+  /** {@code delete(location)}. */
+  record Delete(String location) implements OnLocation {
+    @Override
+    public String rule() {
+      return "D1";
+    }
+
+    @Override
+    public Transition step(Content present) {
+      return Transition.keep(null, present == null
+          ? Outcome.thrown(MissingExternalResourceException.class)
+          : Outcome.done());
+    }
+
+    @Override
+    public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
+      try {
+        storage.delete(at(namespace, location));
+        return Outcome.done();
+      } catch (Exception | AssertionError e) {
+        return Outcome.thrown(e);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "delete " + Generators.quote(location);
+    }
+  }
+
+  /** {@code deleteIfExists(location)}. */
+  record DeleteIfExists(String location) implements OnLocation {
+    @Override
+    public String rule() {
+      return "D1";
+    }
+
+    @Override
+    public Transition step(Content present) {
+      return Transition.keep(null, Outcome.of(present != null));
+    }
+
+    @Override
+    public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
+      try {
+        return Outcome.of(storage.deleteIfExists(at(namespace, location)));
+      } catch (Exception | AssertionError e) {
+        return Outcome.thrown(e);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "deleteIfExists " + Generators.quote(location);
+    }
+  }
+
+  /** {@code getMetadata(location)}. */
+  record GetMetadata(String location) implements OnLocation {
+    @Override
+    public String rule() {
+      return "R3";
+    }
+
+    @Override
+    public Transition step(Content present) {
+      return Transition.keep(present, present == null
+          ? Outcome.thrown(MissingExternalResourceException.class)
+          : Outcome.of(present.metadata()));
+    }
+
+    @Override
+    public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
+      try {
+        return Outcome.of(storage.getMetadata(at(namespace, location)));
+      } catch (Exception | AssertionError e) {
+        return Outcome.thrown(e);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "getMetadata " + Generators.quote(location);
+    }
+  }
+
+  /** {@code verify(location)}. */
+  record Verify(String location) implements OnLocation {
+    @Override
+    public String rule() {
+      return "R4";
+    }
+
+    @Override
+    public Transition step(Content present) {
+      return Transition.keep(present, present == null
+          ? Outcome.thrown(MissingExternalResourceException.class)
+          : Outcome.of(present.metadata()));
+    }
+
+    @Override
+    public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
+      try {
+        return Outcome.of(storage.verify(at(namespace, location)));
+      } catch (Exception | AssertionError e) {
+        return Outcome.thrown(e);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "verify " + Generators.quote(location);
+    }
+  }
+
+  /** {@code iterContents(prefix)}, read to its end. */
+  record ListPrefix(String prefix) implements Op {
+    @Override
+    public String rule() {
+      return "I1";
+    }
+
+    /** The model's locations that start with the prefix, in the model's (UTF-8) order. */
+    Outcome expected(NavigableMap<String, Content> model) {
+      return Outcome.listing(
+          model.keySet().stream().filter(l -> l.startsWith(prefix)).toList());
+    }
+
+    @Override
+    public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
+      try {
+        return Outcome.listing(list(storage, namespace, prefix));
+      } catch (Exception | AssertionError e) {
+        return Outcome.thrown(e);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "iterContents " + Generators.quote(prefix);
+    }
+  }
+
+  /** The listing of {@code prefix} under {@code namespace}, with the namespace taken off. */
+  static List<String> list(ExternalStorage storage, String namespace, String prefix) {
+    String strip = namespace.isEmpty() ? "" : namespace + "/";
+    List<String> out = new ArrayList<>();
+    try (Stream<String> listed = storage.iterContents(at(namespace, prefix))) {
+      listed.forEach(l -> out.add(l.startsWith(strip) ? l.substring(strip.length()) : l));
+    }
+    return out;
+  }
+
+  private static byte[] readAll(InputStream in) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    byte[] buffer = new byte[8192];
+    int n;
+    while ((n = in.read(buffer)) >= 0) {
+      out.write(buffer, 0, n);
+    }
+    return out.toByteArray();
+  }
+}

@@ -1,0 +1,84 @@
+package org.stowage.testkit;
+
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+
+/**
+ * How hard the property checks try, and with which seed: read from the JUnit configuration
+ * parameter or system property {@value #EXAMPLES_KEY} (else the environment variable {@code
+ * STOWAGE_EXAMPLES}), and {@value #SEED_KEY} (else {@code STOWAGE_SEED}).
+ *
+ * @param examples the number of examples per simple property; model and parallel checks run a
+ *     fraction of it, since each of their examples is a whole sequence of operations
+ * @param seed the seed to replay, if one was given; otherwise every property draws its own
+ */
+record Tuning(int examples, OptionalLong seed) {
+  static final String EXAMPLES_KEY = "stowage.examples";
+  static final String SEED_KEY = "stowage.seed";
+  static final int DEFAULT_EXAMPLES = 100;
+
+  private static final SplittableRandom SEEDS = new SplittableRandom();
+
+  Tuning {
+    if (examples < 1) {
+      throw new IllegalArgumentException(EXAMPLES_KEY + " must be at least 1, got " + examples);
+    }
+  }
+
+  /**
+   * Reads the settings from {@code config} (JUnit configuration parameters, which fall back to
+   * system properties), then from {@code env}.
+   *
+   * @throws IllegalArgumentException if a setting is not a number
+   */
+  static Tuning read(Function<String, Optional<String>> config, Function<String, String> env) {
+    Optional<String> examples =
+        config.apply(EXAMPLES_KEY).or(() -> Optional.ofNullable(env.apply("STOWAGE_EXAMPLES")));
+    Optional<String> seed =
+        config.apply(SEED_KEY).or(() -> Optional.ofNullable(env.apply("STOWAGE_SEED")));
+    try {
+      return new Tuning(
+          examples.map(String::trim).filter(s -> !s.isEmpty()).map(Integer::parseInt)
+              .orElse(DEFAULT_EXAMPLES),
+          seed.map(String::trim).filter(s -> !s.isEmpty())
+              .map(s -> OptionalLong.of(Long.parseLong(s))).orElse(OptionalLong.empty()));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          "the test kit settings " + EXAMPLES_KEY + " and " + SEED_KEY + " must be numbers: "
+              + e.getMessage(), e);
+    }
+  }
+
+  /** {@link #examples()} divided by {@code divisor}, at least 1. */
+  int examples(int divisor) {
+    return Math.max(1, examples / divisor);
+  }
+
+  /** The seed for the next property: the one given, or a fresh random one. */
+  long nextSeed() {
+    if (seed.isPresent()) {
+      return seed.getAsLong();
+    }
+    synchronized (SEEDS) {
+      return SEEDS.nextLong();
+    }
+  }
+
+  /** Gives test methods of the contract their {@link Tuning}. */
+  static final class Resolver implements ParameterResolver {
+    @Override
+    public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+      return parameter.getParameter().getType() == Tuning.class;
+    }
+
+    @Override
+    public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+      return read(context::getConfigurationParameter, System::getenv);
+    }
+  }
+}

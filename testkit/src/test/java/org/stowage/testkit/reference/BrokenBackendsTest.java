@@ -1,0 +1,217 @@
+package org.stowage.testkit.reference;
+
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.testkit.engine.EngineExecutionResults;
+import org.junit.platform.testkit.engine.EngineTestKit;
+import org.junit.platform.testkit.engine.Event;
+import org.stowage.ChangedExternalResourceException;
+import org.stowage.ExternalStorage;
+import org.stowage.testkit.Capabilities;
+import org.stowage.testkit.ExternalStorageContract;
+
+/**
+ * Runs the whole contract suite against deliberately broken backends, through the JUnit Platform,
+ * and checks that the right tests fail, naming the rule, and that property and model failures
+ * carry the seed and a short, readable counterexample.
+ *
+ * <p>The broken suites are static nested classes: JUnit does not run those on its own, and
+ * Surefire skips nested classes, so they run only from here.
+ */
+@DisplayName("The kit catches broken backends and names the rule they break")
+class BrokenBackendsTest {
+  private static final String SEED = "20260101";
+
+  @Test
+  @DisplayName("L3 a backend that rewrites locations to NFC")
+  void rewritesLocations() {
+    EngineExecutionResults results = run(RewritesLocations.class);
+    assertMessage(failure(results, "L3 keeps NFC and NFD spellings apart"), "L3");
+    String model = assertModelCounterexample(results, "rule I1");
+    assertTrue(model.contains("e\\u0301"), "the counterexample shows the NFD spelling: " + model);
+  }
+
+  @Test
+  @DisplayName("S2 a backend that leaves a half-written object behind when a store fails")
+  void leavesTempObject() {
+    EngineExecutionResults results = run(LeavesTempObject.class);
+    assertMessage(failure(results, "S2 a store whose source fails"), "S2: a failed store must leave no temp");
+    assertMessage(failure(results, "I1 lists objects only"), "I1");
+    String model = assertModelCounterexample(results, "rule S2");
+    assertTrue(model.contains(".tmp"), "the counterexample shows the temp object: " + model);
+  }
+
+  @Test
+  @DisplayName("D1 a backend whose delete leaves the object")
+  void deleteKeepsObject() {
+    EngineExecutionResults results = run(DeleteKeepsObject.class);
+    assertMessage(failure(results, "D1 delete removes the object"), "D1: delete must remove");
+    assertModelCounterexample(results, "rule D1");
+  }
+
+  @Test
+  @DisplayName("R1 R2 a backend that returns truncated data without an error")
+  void truncatesReads() {
+    EngineExecutionResults results = run(TruncatesReads.class);
+    Throwable verified = failure(results, "R2 a verified load gives the stored bytes");
+    assertInstanceOf(ChangedExternalResourceException.class, verified,
+        "the verified load must catch the truncation rather than give the data");
+    assertMessage(verified, "R2");
+    Throwable property = failure(results, "S1 R1 property");
+    assertMessage(property, "R1: loadStream must give the bytes stored");
+    assertMessage(property, "-Dstowage.seed=" + SEED);
+    assertModelCounterexample(results, "rule R[124]");
+  }
+
+  @Test
+  @DisplayName("S5 a backend whose CREATE overwrites")
+  void ignoresCreate() {
+    EngineExecutionResults results = run(IgnoresCreate.class);
+    assertMessage(failure(results, "S5 CREATE stores when absent"), "S5: CREATE with an object present");
+    assertMessage(failure(results, "S5 CREATE lets exactly one"), "exactly one must win");
+    assertMessage(failure(results, "S5 property"), "-Dstowage.seed=" + SEED);
+    assertModelCounterexample(results, "rule S5");
+  }
+
+  @Test
+  @DisplayName("L4 a filesystem backend that follows a symbolic link out of its root")
+  void followsSymlinks() {
+    EngineExecutionResults results = run(FollowsSymlinks.class, 20);
+    assertMessage(failure(results, "L4 does not follow a symbolic link to a directory"),
+        "L4: loadBytes must not follow a symbolic link");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private static EngineExecutionResults run(Class<?> contract) {
+    return run(contract, 100);
+  }
+
+  /** Runs the suite with {@code examples} per property (fewer for the slower file backend). */
+  private static EngineExecutionResults run(Class<?> contract, int examples) {
+    EngineExecutionResults results = EngineTestKit.engine("junit-jupiter")
+        .selectors(selectClass(contract))
+        .configurationParameter("stowage.seed", SEED)
+        .configurationParameter("stowage.examples", String.valueOf(examples))
+        .execute();
+    assertTrue(results.testEvents().succeeded().count() > 20,
+        "most of the suite passes even on a broken backend");
+    return results;
+  }
+
+  /** The exception of the failed test whose display name starts with {@code name}. */
+  private static Throwable failure(EngineExecutionResults results, String name) {
+    List<Event> failed = results.testEvents().failed().list();
+    return failed.stream()
+        .filter(e -> e.getTestDescriptor().getDisplayName().startsWith(name))
+        .findFirst()
+        .flatMap(e -> e.getPayload(TestExecutionResult.class))
+        .flatMap(TestExecutionResult::getThrowable)
+        .orElseThrow(() -> new AssertionError("the test \"" + name + "...\" should fail; failed: "
+            + failed.stream().map(e -> e.getTestDescriptor().getDisplayName()).toList()));
+  }
+
+  private static void assertMessage(Throwable failure, String expected) {
+    assertTrue(String.valueOf(failure.getMessage()).contains(expected),
+        () -> "the failure should say \"" + expected + "\", but says: " + failure.getMessage());
+  }
+
+  /**
+   * Checks the model check's failure: the rule (a regular expression), the seed with how to
+   * replay it, and a shrunk transcript of at most three numbered operations. Returns the message.
+   */
+  private static String assertModelCounterexample(EngineExecutionResults results, String rule) {
+    String message = failure(results, "S1-S5 R1-R5 D1 I1 I2 model check").getMessage();
+    assertTrue(Pattern.compile(rule).matcher(message).find(),
+        () -> "the model check's failure should name " + rule + ": " + message);
+    assertTrue(message.contains("Seed " + SEED) && message.contains("-Dstowage.seed=" + SEED),
+        () -> "the model check's failure should give the seed and how to replay it: " + message);
+    Matcher shrunk = Pattern.compile("Shrunk from (\\d+) to (\\d+) operation").matcher(message);
+    assertTrue(shrunk.find(), () -> "the failure should give the shrunk sequence: " + message);
+    int length = Integer.parseInt(shrunk.group(2));
+    assertTrue(length <= 3 && length <= Integer.parseInt(shrunk.group(1)),
+        () -> "the counterexample should shrink to at most three operations: " + message);
+    assertTrue(message.contains("   1. "), () -> "the operations should be numbered: " + message);
+    return message;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The broken suites
+
+  /** The contract against a {@link BrokenStorage} with one flaw. */
+  @Tag("broken-backend")
+  abstract static class Broken extends ExternalStorageContract {
+    abstract BrokenStorage.Flaw flaw();
+
+    @Override
+    protected ExternalStorage newStorage() {
+      return new BrokenStorage(flaw());
+    }
+
+    @Override
+    protected Capabilities capabilities() {
+      return Capabilities.none().withMaxObjectSize(1L << 20);
+    }
+  }
+
+  static class RewritesLocations extends Broken {
+    @Override
+    BrokenStorage.Flaw flaw() {
+      return BrokenStorage.Flaw.REWRITES_LOCATIONS;
+    }
+  }
+
+  static class LeavesTempObject extends Broken {
+    @Override
+    BrokenStorage.Flaw flaw() {
+      return BrokenStorage.Flaw.LEAVES_TEMP_OBJECT;
+    }
+  }
+
+  static class DeleteKeepsObject extends Broken {
+    @Override
+    BrokenStorage.Flaw flaw() {
+      return BrokenStorage.Flaw.DELETE_KEEPS_OBJECT;
+    }
+  }
+
+  static class TruncatesReads extends Broken {
+    @Override
+    BrokenStorage.Flaw flaw() {
+      return BrokenStorage.Flaw.TRUNCATES_READS;
+    }
+  }
+
+  static class IgnoresCreate extends Broken {
+    @Override
+    BrokenStorage.Flaw flaw() {
+      return BrokenStorage.Flaw.IGNORES_CREATE;
+    }
+  }
+
+  @Tag("broken-backend")
+  static class FollowsSymlinks extends ExternalStorageContract {
+    @TempDir Path dir;
+
+    @Override
+    protected ExternalStorage newStorage() throws Exception {
+      return new ReferenceFileStorage(dir.resolve("store"), false);
+    }
+
+    @Override
+    protected Capabilities capabilities() {
+      return Capabilities.none().withLocalFileUris(true).withMaxObjectSize(1L << 20);
+    }
+  }
+}

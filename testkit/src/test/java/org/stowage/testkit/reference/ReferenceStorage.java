@@ -1,0 +1,143 @@
+package org.stowage.testkit.reference;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.stowage.ExternalStorage;
+import org.stowage.Location;
+import org.stowage.Metadata;
+import org.stowage.ObjectSource;
+
+/**
+ * A plain, obviously correct backend for the kit's own tests: a sorted map under one lock. Several
+ * instances may share one {@link Root}, the way several processes share a directory.
+ *
+ * <p>It holds whole objects in memory, which only a test backend may do.
+ */
+public class ReferenceStorage extends ExternalStorage {
+
+  /** The stored objects; shared by the instances created over it. */
+  public static final class Root {
+    private final TreeMap<String, Entry> objects = new TreeMap<>(Location.UTF8_ORDER);
+  }
+
+  private record Entry(byte[] data, Metadata metadata) {}
+
+  private final Root root;
+  private final String name;
+
+  /** An instance over {@code root}; {@code name} shows in messages. */
+  public ReferenceStorage(Root root, String name) {
+    this.root = root;
+    this.name = name;
+  }
+
+  @Override
+  protected boolean writeObject(Location location, ObjectSource source, boolean replaceExisting)
+      throws IOException {
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    source.transferTo(buffer);
+    Entry entry = new Entry(buffer.toByteArray(), source.metadata());
+    synchronized (root) {
+      if (!replaceExisting && root.objects.containsKey(location.value())) {
+        return false;
+      }
+      root.objects.put(location.value(), entry);
+      return true;
+    }
+  }
+
+  @Override
+  protected InputStream openObject(Location location) {
+    Entry entry = entry(location.value());
+    return entry == null ? null : new ByteArrayInputStream(entry.data());
+  }
+
+  @Override
+  protected boolean objectExists(Location location) {
+    return entry(location.value()) != null;
+  }
+
+  @Override
+  protected Metadata objectMetadata(Location location) {
+    Entry entry = entry(location.value());
+    return entry == null ? null : entry.metadata();
+  }
+
+  @Override
+  protected OpenObject openWithMetadata(Location location) {
+    Entry entry = entry(location.value());
+    return entry == null
+        ? null
+        : new OpenObject(new ByteArrayInputStream(entry.data()), entry.metadata());
+  }
+
+  @Override
+  protected boolean deleteObject(Location location) {
+    synchronized (root) {
+      return root.objects.remove(location.value()) != null;
+    }
+  }
+
+  @Override
+  protected Stream<String> listObjects(String prefix) {
+    List<String> page;
+    synchronized (root) {
+      page = root.objects.tailMap(prefix, true).keySet().stream()
+          .takeWhile(l -> l.startsWith(prefix)).toList();
+    }
+    return page.stream();
+  }
+
+  @Override
+  protected URI objectUri(Location location) throws IOException {
+    try {
+      return new URI("reference", null, "/" + location.value(), null);
+    } catch (URISyntaxException e) {
+      throw new IOException(e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ReferenceStorage[" + name + "]";
+  }
+
+  /**
+   * Stores {@code data} directly, with its own metadata, bypassing the core; if {@code replace} is
+   * false, only if nothing is there.
+   *
+   * @return whether it stored
+   */
+  boolean putDirectly(String location, byte[] data, boolean replace) {
+    synchronized (root) {
+      if (!replace && root.objects.containsKey(location)) {
+        return false;
+      }
+      root.objects.put(location, new Entry(data.clone(), Metadata.of(data)));
+      return true;
+    }
+  }
+
+  /** Flips one byte of the object, keeping its size and its recorded metadata. */
+  void corrupt(String location) {
+    synchronized (root) {
+      Entry entry = root.objects.get(location);
+      byte[] damaged = entry.data().clone();
+      damaged[damaged.length / 2] ^= 0x5a;
+      root.objects.put(location, new Entry(damaged, entry.metadata()));
+    }
+  }
+
+  private Entry entry(String location) {
+    synchronized (root) {
+      return root.objects.get(location);
+    }
+  }
+}
