@@ -27,7 +27,9 @@ enum BenchProfile {
           "transferFileBytes", "1048576",
           "objects", "100000",
           "contentBytes", "1048576",
-          "digests", "10000"),
+          "digests", "10000",
+          "s3ObjectBytes", "67108864",
+          "multipartBytes", "1073741824"),
       4L << 30,
       -1, -1, -1, 1),
   QUICK(
@@ -38,7 +40,9 @@ enum BenchProfile {
           "transferFileBytes", "1048576",
           "objects", "10000",
           "contentBytes", "1048576",
-          "digests", "1000"),
+          "digests", "1000",
+          "s3ObjectBytes", "16777216",
+          "multipartBytes", "134217728"),
       256L << 20,
       1, 2, 400, 0),
   SMOKE(
@@ -49,7 +53,9 @@ enum BenchProfile {
           "transferFileBytes", "65536",
           "objects", "300",
           "contentBytes", "65536",
-          "digests", "100"),
+          "digests", "100",
+          "s3ObjectBytes", String.valueOf(12 << 20),
+          "multipartBytes", String.valueOf(12 << 20)),
       16L << 20,
       0, 1, 100, 0);
 

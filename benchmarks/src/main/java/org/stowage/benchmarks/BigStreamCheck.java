@@ -32,7 +32,9 @@ import org.stowage.filesystem.FileStorage;
  * #runForked} does that, for the runner and for the test.
  *
  * <p>Usage: {@code java -Xmx64m -cp <classpath> org.stowage.benchmarks.BigStreamCheck <backend>
- * <bytes> <directory>}, backend {@code file}. It prints {@code key=value} lines (bytes, MD5,
+ * <bytes> <directory>}, backend {@code file} (a {@link FileStorage} in the directory) or {@code
+ * s3} (an {@code S3Storage} with its default part size and concurrency, on an s3proxy server run
+ * in the same JVM, within the same heap, over files in the directory). It prints {@code key=value} lines (bytes, MD5,
  * seconds and MB/s of the store and of the load, peak heap used, maximum heap) and exits with 0,
  * or with 1 and a message if a check failed. An {@link OutOfMemoryError} also exits with 1.
  *
@@ -49,11 +51,14 @@ public final class BigStreamCheck {
   /**
    * What a forked check reported.
    *
+   * @param backend {@code file} or {@code s3}
+   * @param maxHeap the forked JVM's {@code -Xmx}
    * @param exitCode the forked JVM's exit code, 0 if every check passed
    * @param values its {@code key=value} lines
    * @param output everything it printed, for messages
    */
-  public record Outcome(int exitCode, Map<String, String> values, String output) {
+  public record Outcome(
+      String backend, String maxHeap, int exitCode, Map<String, String> values, String output) {
     /** Whether every check passed. */
     public boolean passed() {
       return exitCode == 0 && "true".equals(values.get("passed"));
@@ -102,13 +107,13 @@ public final class BigStreamCheck {
       process.destroyForcibly();
       throw new IOException("the bounded-memory check did not finish in " + timeoutMinutes + " minutes:\n" + output);
     }
-    return new Outcome(process.exitValue(), values, output.toString());
+    return new Outcome(backend, maxHeap, process.exitValue(), values, output.toString());
   }
 
   /** See the class description. */
   public static void main(String[] args) {
     if (args.length != 3) {
-      System.err.println("usage: BigStreamCheck <file> <bytes> <directory>");
+      System.err.println("usage: BigStreamCheck <file|s3> <bytes> <directory>");
       System.exit(2);
     }
     String backend = args[0];
@@ -117,7 +122,7 @@ public final class BigStreamCheck {
     try {
       run(backend, bytes, dir);
       System.out.println("passed=true");
-    } catch (RuntimeException | IOException | Error e) {
+    } catch (Exception | Error e) {
       System.out.println("passed=false");
       System.out.println("failure: " + e);
       e.printStackTrace(System.out);
@@ -126,12 +131,18 @@ public final class BigStreamCheck {
     }
   }
 
-  private static void run(String backend, long bytes, Path dir) throws IOException {
-    if (!backend.equals("file")) {
-      throw new IllegalArgumentException("unknown backend " + backend + " (file)");
-    }
+  private static void run(String backend, long bytes, Path dir) throws Exception {
     Path root = dir.resolve("big-stream-store");
-    try (ExternalStorage storage = new FileStorage(root)) {
+    S3Server server = null;
+    try (ExternalStorage storage = switch (backend) {
+          case "file" -> new FileStorage(root);
+          case "s3" -> {
+            // s3proxy runs in this JVM, within the same heap, over files on disk.
+            server = S3Server.start(java.nio.file.Files.createDirectories(root));
+            yield server.storage("big", org.stowage.s3.S3Storage.DEFAULT_PART_SIZE);
+          }
+          default -> throw new IllegalArgumentException("unknown backend " + backend + " (file, s3)");
+        }) {
       GeneratedStream source = new GeneratedStream(bytes, 42);
       long start = System.nanoTime();
       Metadata stored = storage.storeStream(LOCATION, source);
@@ -164,6 +175,9 @@ public final class BigStreamCheck {
       print("peakHeapBytes", peakHeapUsed());
       print("maxHeapBytes", Runtime.getRuntime().maxMemory());
     } finally {
+      if (server != null) {
+        server.close();
+      }
       BenchData.deleteTree(root);
     }
   }

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.regex.Pattern;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.results.format.ResultFormatType;
@@ -36,7 +35,8 @@ import org.stowage.benchmarks.Comparison.Rate;
  *       iterations; the forks inherit this JVM's class path. JMH's own JSON goes to {@code
  *       DIR/jmh-result.json}.
  *   <li>The listing heap probe ({@link ListingHeapProbe}), in this JVM.
- *   <li>The bounded-memory check ({@link BigStreamCheck}), in a forked JVM with {@code -Xmx64m}.
+ *   <li>The bounded-memory checks ({@link BigStreamCheck}) in forked JVMs: FileStorage under
+ *       {@code -Xmx64m}, S3Storage (with s3proxy in the same JVM) under {@code -Xmx128m}.
  *   <li>The {@link #COMPARISONS} table, printed and written to {@code DIR/ratios.md}, with the
  *       machine's description, and a bar chart to {@code DIR/ratios.svg}.
  * </ol>
@@ -86,6 +86,18 @@ public final class RunBenchmarks {
           new Comparison("4", "MemoryStorage verified load (vs CHM get + copy + MD5)",
               "MemoryTwoThreadsBenchmark.loadVerified", "MemoryTwoThreadsBenchmark.loadBaseline",
               0.7, Rate.ops()),
+          new Comparison("5", "S3Storage.storePath, 8 MiB parts (vs SDK PutObject of the file)",
+              "S3PutGetBenchmark.put", "S3PutGetBenchmark.putBaseline",
+              0.9, Rate.megabytes("s3ObjectBytes")),
+          new Comparison("5", "S3Storage.storePath, one part (vs SDK PutObject of the file)",
+              "S3PutGetBenchmark.putOnePart", "S3PutGetBenchmark.putBaseline",
+              0.9, Rate.megabytes("s3ObjectBytes")),
+          new Comparison("5", "S3Storage verified loadStream (vs SDK GetObject)",
+              "S3PutGetBenchmark.get", "S3PutGetBenchmark.getBaseline",
+              0.9, Rate.megabytes("s3ObjectBytes")),
+          new Comparison("5", "S3Storage.storePath multipart (vs SDK multipart upload)",
+              "S3MultipartBenchmark.multipart", "S3MultipartBenchmark.multipartBaseline",
+              0.9, Rate.megabytes("multipartBytes")),
           new Comparison("6", "StorageManager.transfer() (vs sequential Files.copy + MD5)",
               "TransferBenchmark.transfer", "TransferBenchmark.sequentialCopyBaseline",
               1.5, Rate.megabytes("files", "transferFileBytes")),
@@ -136,9 +148,10 @@ public final class RunBenchmarks {
     } finally {
       ListingBenchmark.deleteSharedFileStores();
     }
-    Optional<BigStreamCheck.Outcome> bigStream = Optional.empty();
+    List<BigStreamCheck.Outcome> bigStream = new ArrayList<>();
     if (selected(filter, PACKAGE + "BigStreamCheck")) {
-      bigStream = Optional.of(runBigStreamCheck(profile));
+      bigStream.add(runBigStreamCheck(profile, "file", "64m"));
+      bigStream.add(runBigStreamCheck(profile, "s3", "128m"));
     }
 
     List<Comparison.Row> rows = new ArrayList<>();
@@ -200,18 +213,18 @@ public final class RunBenchmarks {
     return args.toArray(String[]::new);
   }
 
-  private static BigStreamCheck.Outcome runBigStreamCheck(BenchProfile profile)
-      throws IOException, InterruptedException {
+  private static BigStreamCheck.Outcome runBigStreamCheck(
+      BenchProfile profile, String backend, String maxHeap) throws IOException, InterruptedException {
     String configured = System.getProperty("stowage.bigStreamBytes", "");
     long bytes = configured.isBlank() ? profile.bigStreamBytes : Long.parseLong(configured.trim());
     Path dir = BenchData.newDirectory("big-stream");
     try {
       System.out.printf(
-          Locale.ROOT, "# Bounded memory: %s through FileStorage in a JVM with -Xmx%s%n",
-          Comparison.humanize("bytes", Long.toString(bytes)), Report.BIG_STREAM_HEAP);
+          Locale.ROOT, "# Bounded memory: %s through %s in a JVM with -Xmx%s%n",
+          Comparison.humanize("bytes", Long.toString(bytes)), backend, maxHeap);
       BigStreamCheck.Outcome outcome =
           BigStreamCheck.runForked(
-              "file", bytes, Report.BIG_STREAM_HEAP, System.getProperty("java.class.path"), dir, 30);
+              backend, bytes, maxHeap, System.getProperty("java.class.path"), dir, 60);
       System.out.print(outcome.output());
       return outcome;
     } finally {

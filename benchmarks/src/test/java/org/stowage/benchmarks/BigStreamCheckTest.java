@@ -17,7 +17,7 @@ class BigStreamCheckTest {
   @TempDir Path dir;
 
   @Test
-  @DisplayName("S4 R2 a stream four times the heap is stored and loaded verified under -Xmx64m")
+  @DisplayName("S4 R2 a stream four times the heap goes through FileStorage under -Xmx64m")
   void storesAndLoadsUnderSmallHeap() throws Exception {
     String configured = System.getProperty("stowage.bigStreamBytes", "");
     long bytes = configured.isBlank() ? 256L << 20 : Long.parseLong(configured.trim());
@@ -28,6 +28,19 @@ class BigStreamCheckTest {
     assertEquals(bytes, (long) outcome.number("bytes"), outcome.output());
     assertTrue(outcome.number("maxHeapBytes") <= 64L << 20, outcome.output());
     assertTrue(outcome.number("peakHeapBytes") < bytes, outcome.output());
+  }
+
+  @Test
+  @DisplayName("S4 R2 a stream twice the heap goes through S3Storage and s3proxy in one JVM under -Xmx128m")
+  void storesAndLoadsThroughS3UnderSmallHeap() throws Exception {
+    String configured = System.getProperty("stowage.bigStreamBytes", "");
+    long bytes = configured.isBlank() ? 256L << 20 : Long.parseLong(configured.trim());
+    BigStreamCheck.Outcome outcome =
+        BigStreamCheck.runForked(
+            "s3", bytes, "128m", System.getProperty("java.class.path"), dir, 30);
+    assertTrue(outcome.passed(), outcome.output());
+    assertEquals(bytes, (long) outcome.number("bytes"), outcome.output());
+    assertTrue(outcome.number("maxHeapBytes") <= 128L << 20, outcome.output());
   }
 
   @Test

@@ -101,7 +101,7 @@ class RunBenchmarksTest {
     }
     Report report =
         new Report(BenchProfile.SMOKE, new RunBenchmarks.Machine(2, "cpu", "java", "os", 1, 1),
-            rows, List.of(), Optional.empty(), 1);
+            rows, List.of(), List.of(), 1);
     List<String> failures = report.failures();
     assertEquals(2, failures.size(), failures.toString());
     assertTrue(failures.get(0).startsWith("P.op"), failures.toString());
