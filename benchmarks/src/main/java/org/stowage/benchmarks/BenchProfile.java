@@ -10,10 +10,11 @@ import java.util.Map;
  *   <li>{@link #FULL}: the sizes of the issue (1 GiB files, 500 files of 1 MiB, 100,000 objects,
  *       a 4 GiB stream), the iteration counts written on each benchmark class, one fork each.
  *       15 to 25 minutes on two cores.
- *   <li>{@link #QUICK}: smaller sizes (256 MiB files, 50 files of 1 MiB, 10,000 objects to list, a
- *       256 MiB stream), one warm-up and two measured iterations of 0.4 s, all in the runner's JVM
- *       (no forks, which saves a JVM start per benchmark). Under two minutes; ratios indicative
- *       only: without forks, benchmarks share one JIT profile.
+ *   <li>{@link #QUICK}: smaller sizes (256 MiB files, 50 files of 1 MiB, 10,000 objects to list,
+ *       16 and 64 MiB on S3, a 256 MiB stream), one warm-up and two measured iterations of 0.4 s,
+ *       all in the runner's JVM (no forks, which saves a JVM start per benchmark). Under two
+ *       minutes on an idle machine; ratios indicative only: without forks, benchmarks share one JIT
+ *       profile.
  *   <li>{@link #SMOKE}: tiny sizes, one iteration of 100 ms, no fork. Seconds; checks that every
  *       benchmark runs and verifies, says nothing about speed.
  * </ul>
@@ -42,7 +43,7 @@ enum BenchProfile {
           "contentBytes", "1048576",
           "digests", "1000",
           "s3ObjectBytes", "16777216",
-          "multipartBytes", "134217728"),
+          "multipartBytes", "67108864"),
       256L << 20,
       1, 2, 400, 0),
   SMOKE(
