@@ -10,8 +10,8 @@ import java.util.Map;
  *   <li>{@link #FULL}: the sizes of the issue (1 GiB files, 500 files of 1 MiB, 100,000 objects,
  *       a 4 GiB stream), the iteration counts written on each benchmark class, one fork each.
  *       15 to 25 minutes on two cores.
- *   <li>{@link #QUICK}: smaller sizes (256 MiB files, 50 files of 1 MiB, 10,000 objects to list,
- *       16 and 64 MiB on S3, a 256 MiB stream), one warm-up and two measured iterations of 0.4 s,
+ *   <li>{@link #QUICK}: smaller sizes (128 MiB files, 50 files of 1 MiB, 5,000 objects to list,
+ *       16 and 64 MiB on S3, a 64 MiB stream), one warm-up and two measured iterations of 0.25 s,
  *       all in the runner's JVM (no forks, which saves a JVM start per benchmark). Under two
  *       minutes on an idle machine; ratios indicative only: without forks, benchmarks share one JIT
  *       profile.
@@ -35,17 +35,17 @@ enum BenchProfile {
       -1, -1, -1, 1),
   QUICK(
       Map.of(
-          "fileBytes", "268435456",
+          "fileBytes", "134217728",
           "objectBytes", "4096",
           "files", "50",
           "transferFileBytes", "1048576",
-          "objects", "10000",
+          "objects", "5000",
           "contentBytes", "1048576",
-          "digests", "1000",
+          "digests", "500",
           "s3ObjectBytes", "16777216",
           "multipartBytes", "67108864"),
-      256L << 20,
-      1, 2, 400, 0),
+      64L << 20,
+      1, 2, 250, 0),
   SMOKE(
       Map.of(
           "fileBytes", String.valueOf(6 << 20),
