@@ -398,6 +398,8 @@ final class PartUpload {
   private void deleteQuietly(String tempKey) {
     try {
       s3.deleteObject(r -> r.bucket(bucket).key(tempKey));
+    } catch (software.amazon.awssdk.services.s3.model.NoSuchKeyException gone) {
+      // Already gone (servers that answer 404 to deleting a missing key): nothing to clean.
     } catch (SdkException e) {
       LOG.warn(
           "{}: could not delete the temporary object {} after storing {}; it is never listed, and"

@@ -32,14 +32,15 @@ final class S3ProxyServer implements AutoCloseable {
    * Utf8OrderedBlobStore}).
    */
   static S3ProxyServer startTransient() throws Exception {
-    return start(new Utf8OrderedBlobStore(new FlatKeyBlobStore(new TransientNio2BlobStore())));
+    return start(new ConditionalDeleteBlobStore(
+        new Utf8OrderedBlobStore(new FlatKeyBlobStore(new TransientNio2BlobStore()))));
   }
 
   /** As {@link #startTransient()}, over blobs kept in files under {@code dir}, off the heap. */
   static S3ProxyServer startFilesystem(Path dir) throws Exception {
     return start(
-        new Utf8OrderedBlobStore(
-            new FlatKeyBlobStore(new FilesystemNio2BlobStore(dir.toString()))));
+        new ConditionalDeleteBlobStore(new Utf8OrderedBlobStore(
+            new FlatKeyBlobStore(new FilesystemNio2BlobStore(dir.toString())))));
   }
 
   /** A server over {@code blobStore} as it is. */

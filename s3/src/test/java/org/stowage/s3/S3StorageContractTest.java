@@ -8,19 +8,25 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * The contract suite against S3Storage on the shared test endpoint (s3proxy in this JVM, MinIO
- * with Docker, or STOWAGE_S3_ENDPOINT). Each test gets a fresh, empty store: a new random root
- * prefix in the shared bucket. The part size is the smallest S3 allows, so that objects over 5 MiB
- * take the upload-in-parts path.
- *
- * <p>Pending until the testkit exists: rename to .java after the merge.
+ * with Docker, or STOWAGE_S3_ENDPOINT). Each test gets a fresh, empty store: a new bucket with no
+ * root prefix, so that locations of the full 1024 bytes fit S3's key limit (a root prefix takes
+ * its length from every location's budget). Within one test every {@code newStorage()} opens the
+ * same bucket, as the kit's cross-process checks expect. The part size is the smallest S3 allows,
+ * so that objects over 5 MiB take the upload-in-parts path.
  */
 @ExtendWith(S3TestEnvironment.class)
 class S3StorageContractTest extends ExternalStorageContract {
   private static final long PART = S3Storage.MIN_PART_SIZE;
 
+  /** This test's bucket; JUnit makes a new instance of this class for every test. */
+  private S3Endpoint bucket;
+
   @Override
   protected ExternalStorage newStorage() {
-    return S3TestEnvironment.shared().freshStorage().partSize(PART).uploadConcurrency(2).build();
+    if (bucket == null) {
+      bucket = S3TestEnvironment.shared().withBucket("c-" + java.util.UUID.randomUUID());
+    }
+    return bucket.storage("").partSize(PART).uploadConcurrency(2).build();
   }
 
   @Override
