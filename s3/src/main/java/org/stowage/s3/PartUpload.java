@@ -30,7 +30,9 @@ import software.amazon.awssdk.metrics.MetricPublisher;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
+import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadResponse;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.CopyPartResult;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.NoSuchUploadException;
@@ -228,6 +230,9 @@ final class PartUpload {
                     },
                     RequestBody.fromContentProvider(
                         () -> new ByteArrayInputStream(buffer, 0, length), length, CONTENT_TYPE));
+            if (response.eTag() == null) {
+              throw incompleteAnswer("UploadPart " + partNumber, "it has no ETag");
+            }
             done.set(
                 partNumber,
                 CompletedPart.builder()
@@ -300,14 +305,18 @@ final class PartUpload {
                       if (failure.get() != null) {
                         return;
                       }
-                      String eTag =
+                      CopyPartResult copied =
                           s3.uploadPartCopy(
                                   r -> r.sourceBucket(bucket).sourceKey(tempKey)
                                       .destinationBucket(bucket).destinationKey(key)
                                       .uploadId(uploadId).partNumber(partNumber)
                                       .copySourceRange("bytes=" + start + "-" + end))
-                              .copyPartResult()
-                              .eTag();
+                              .copyPartResult();
+                      String eTag = copied == null ? null : copied.eTag();
+                      if (eTag == null) {
+                        throw incompleteAnswer(
+                            "UploadPartCopy " + partNumber, "it has no CopyPartResult ETag");
+                      }
                       done.set(
                           partNumber,
                           CompletedPart.builder().partNumber(partNumber).eTag(eTag).build());
@@ -336,13 +345,21 @@ final class PartUpload {
       }
       for (int attempt = 1; ; attempt++) {
         try {
-          s3.completeMultipartUpload(
-              r -> {
-                r.bucket(bucket).key(key).uploadId(uploadId).multipartUpload(u -> u.parts(parts));
-                if (!replaceExisting) {
-                  r.ifNoneMatch("*");
-                }
-              });
+          CompleteMultipartUploadResponse answer =
+              s3.completeMultipartUpload(
+                  r -> {
+                    r.bucket(bucket).key(key).uploadId(uploadId)
+                        .multipartUpload(u -> u.parts(parts));
+                    if (!replaceExisting) {
+                      r.ifNoneMatch("*");
+                    }
+                  });
+          if (answer.eTag() == null && !storage.wroteItOurselves(location, key, writeId)) {
+            // S3 answers 200 at once and tells the outcome in the body, which can be an error;
+            // an answer whose body was cut off says nothing, and our object is not there.
+            throw incompleteAnswer(
+                "CompleteMultipartUpload", "it has no ETag, and the object is not there");
+          }
           completed = true;
           return true;
         } catch (S3Exception e) {
@@ -368,6 +385,16 @@ final class PartUpload {
         abortQuietly(key, uploadId);
       }
     }
+  }
+
+  /** A failure for an answer that arrived without what every answer of its kind carries. */
+  private ExternalResourceException incompleteAnswer(String operation, String what) {
+    return new ExternalResourceException(
+        storage + ": " + operation + " of " + S3Storage.quote(location.value()) + " failed: the"
+            + " server's answer was incomplete (" + what + "): the connection was cut short, or the"
+            + " server is not S3-compatible",
+        location.value(),
+        null);
   }
 
   /** Copy parts of at least 512 MiB, and few enough for S3's limit, at most 5 GiB. */

@@ -160,6 +160,8 @@ public final class S3Storage extends ExternalStorage {
   private static final Pattern MD5_HEX = Pattern.compile("[0-9a-f]{32}");
   private static final String CONTENT_TYPE = "application/octet-stream";
   private static final int CONDITIONAL_RETRIES = 5;
+  /** Requests made for one answer that keeps arriving incomplete, or contradicting its record. */
+  private static final int INCOMPLETE_ATTEMPTS = 3;
 
   private final S3Client s3;
   private final boolean ownsClient;
@@ -362,28 +364,85 @@ public final class S3Storage extends ExternalStorage {
 
   @Override
   protected OpenObject openWithMetadata(Location location) throws IOException {
-    ResponseInputStream<GetObjectResponse> in = get(location);
-    if (in == null) {
-      return null;
-    }
-    try {
-      GetObjectResponse r = in.response();
-      Metadata m =
-          metadataOf(
-              location,
-              r.metadata(),
-              r.contentLength(),
-              r.eTag(),
-              r.serverSideEncryptionAsString(),
-              r.sseCustomerAlgorithm());
-      return new OpenObject(new S3ObjectStream(in), m);
-    } catch (RuntimeException e) {
-      in.abort();
-      throw e;
+    ChangedExternalResourceException previous = null;
+    for (int attempt = 1; ; attempt++) {
+      ResponseInputStream<GetObjectResponse> in = get(location);
+      if (in == null) {
+        return null;
+      }
+      try {
+        GetObjectResponse r = in.response();
+        Metadata m =
+            metadataOf(
+                location,
+                r.metadata(),
+                r.contentLength(),
+                r.eTag(),
+                r.serverSideEncryptionAsString(),
+                r.sseCustomerAlgorithm());
+        return new OpenObject(new S3ObjectStream(in), m);
+      } catch (ChangedExternalResourceException e) {
+        in.abort();
+        previous = confirmChanged(e, previous, attempt);
+      } catch (RuntimeException e) {
+        in.abort();
+        throw e;
+      }
     }
   }
 
+  /**
+   * GET of the object, or null if there is none. An answer without {@code Content-Length} is
+   * asked again: S3 always sends one for an object, so its absence means that the header block
+   * was cut short (the HTTP client takes a connection closed inside the headers for their end, and
+   * would then read the body "until the connection closes": nothing). Such an answer is never
+   * handed out as an empty object.
+   */
   private ResponseInputStream<GetObjectResponse> get(Location location) {
+    for (int attempt = 1; ; attempt++) {
+      ResponseInputStream<GetObjectResponse> in = getOnce(location);
+      if (in == null || in.response().contentLength() != null) {
+        return in;
+      }
+      in.abort();
+      if (attempt >= INCOMPLETE_ATTEMPTS) {
+        throw incomplete("GetObject", location, "it has no Content-Length header");
+      }
+    }
+  }
+
+  /**
+   * A {@link ChangedExternalResourceException} drawn from a response's headers is confirmed by
+   * another request before it is believed: a header block cut short (see {@link #get}) can lack
+   * the Stowage record or end inside one of its values, and must not pass for an object changed
+   * behind the store's back (R3). Two answers in a row that say the same, or a third, decide.
+   *
+   * @return {@code changed}, to compare the next answer with
+   * @throws ChangedExternalResourceException {@code changed}, if confirmed
+   */
+  private static ChangedExternalResourceException confirmChanged(
+      ChangedExternalResourceException changed,
+      ChangedExternalResourceException previous,
+      int attempt) {
+    if (attempt >= INCOMPLETE_ATTEMPTS
+        || (previous != null && previous.getMessage().equals(changed.getMessage()))) {
+      throw changed;
+    }
+    return changed;
+  }
+
+  /** An answer that stayed incomplete over {@link #INCOMPLETE_ATTEMPTS} requests. */
+  private ExternalResourceException incomplete(String operation, Location location, String what) {
+    String where = location == null ? "" : " of " + quote(location.value());
+    return new ExternalResourceException(
+        this + ": " + operation + where + " failed: the server's answer was incomplete in "
+            + INCOMPLETE_ATTEMPTS + " attempts (" + what + "): the connection was cut short,"
+            + " or the server is not S3-compatible",
+        location == null ? null : location.value(),
+        null);
+  }
+
+  private ResponseInputStream<GetObjectResponse> getOnce(Location location) {
     String key = keyForRead(location);
     if (key == null) {
       return null;
@@ -414,21 +473,43 @@ public final class S3Storage extends ExternalStorage {
     if (key == null) {
       return null;
     }
-    HeadObjectResponse r = head(location, key);
-    if (r == null) {
-      return null;
+    ChangedExternalResourceException previous = null;
+    for (int attempt = 1; ; attempt++) {
+      HeadObjectResponse r = head(location, key);
+      if (r == null) {
+        return null;
+      }
+      try {
+        return metadataOf(
+            location,
+            r.metadata(),
+            r.contentLength(),
+            r.eTag(),
+            r.serverSideEncryptionAsString(),
+            r.sseCustomerAlgorithm());
+      } catch (ChangedExternalResourceException e) {
+        previous = confirmChanged(e, previous, attempt);
+      }
     }
-    return metadataOf(
-        location,
-        r.metadata(),
-        r.contentLength(),
-        r.eTag(),
-        r.serverSideEncryptionAsString(),
-        r.sseCustomerAlgorithm());
   }
 
-  /** HEAD of {@code key}, or null if there is no object; a missing bucket is an error. */
+  /**
+   * HEAD of {@code key}, or null if there is no object; a missing bucket is an error. An answer
+   * without {@code Content-Length} was cut short (see {@link #get}) and is asked again.
+   */
   HeadObjectResponse head(Location location, String key) {
+    for (int attempt = 1; ; attempt++) {
+      HeadObjectResponse r = headOnce(location, key);
+      if (r == null || r.contentLength() != null) {
+        return r;
+      }
+      if (attempt >= INCOMPLETE_ATTEMPTS) {
+        throw incomplete("HeadObject", location, "it has no Content-Length header");
+      }
+    }
+  }
+
+  private HeadObjectResponse headOnce(Location location, String key) {
     try {
       return s3.headObject(r -> r.bucket(bucket).key(key));
     } catch (NoSuchKeyException e) {
@@ -637,7 +718,25 @@ public final class S3Storage extends ExternalStorage {
     return StreamSupport.stream(listing, false);
   }
 
+  /**
+   * One page of a listing. An answer without {@code IsTruncated}, which S3 always sends, lost its
+   * body (see {@link #get}: a header block cut short leaves an empty body, which the SDK reads as
+   * an empty page) and is asked again; it is never taken for the end of the listing.
+   */
   private ListObjectsV2Response fetchPage(String fullPrefix, String continuationToken) {
+    for (int attempt = 1; ; attempt++) {
+      ListObjectsV2Response page = fetchPageOnce(fullPrefix, continuationToken);
+      if (page.isTruncated() != null) {
+        return page;
+      }
+      if (attempt >= INCOMPLETE_ATTEMPTS) {
+        throw incomplete(
+            "ListObjectsV2 of prefix " + quote(fullPrefix), null, "it has no IsTruncated element");
+      }
+    }
+  }
+
+  private ListObjectsV2Response fetchPageOnce(String fullPrefix, String continuationToken) {
     try {
       return s3.listObjectsV2(
           r -> {
