@@ -325,6 +325,11 @@ public final class FileStorage extends ExternalStorage {
    */
   @Override
   protected OpenObject openWithMetadata(Location location) throws IOException {
+    // The metadata last computed from the file, and the version of the file it describes: used
+    // when that very version is still there, whether or not its record could be written (a full
+    // disk leaves the object without a record).
+    Metadata[] computed = new Metadata[1];
+    FileVersion[] computedFor = new FileVersion[1];
     for (int attempt = 0; attempt < RACE_RETRIES; attempt++) {
       Lookup[] unrecorded = new Lookup[1];
       OpenObject opened =
@@ -335,11 +340,14 @@ public final class FileStorage extends ExternalStorage {
                 if (found == null) {
                   return null;
                 }
-                if (found.metadata() == null) {
-                  unrecorded[0] = found;
-                  return null;
+                if (found.metadata() != null) {
+                  return new OpenObject(Files.newInputStream(found.path()), found.metadata());
                 }
-                return new OpenObject(Files.newInputStream(found.path()), found.metadata());
+                if (computed[0] != null && found.version().equals(computedFor[0])) {
+                  return new OpenObject(Files.newInputStream(found.path()), computed[0]);
+                }
+                unrecorded[0] = found;
+                return null;
               });
       if (opened != null) {
         return opened;
@@ -347,7 +355,11 @@ public final class FileStorage extends ExternalStorage {
       if (unrecorded[0] == null) {
         return null;
       }
-      hashAndRecord(location, unrecorded[0].path(), unrecorded[0].version());
+      Metadata hashed = hashAndRecord(location, unrecorded[0].path(), unrecorded[0].version());
+      if (hashed != null) {
+        computed[0] = hashed;
+        computedFor[0] = unrecorded[0].version();
+      }
     }
     throw keptChanging(location, "verify");
   }
