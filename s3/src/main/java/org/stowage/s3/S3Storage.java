@@ -158,6 +158,19 @@ public final class S3Storage extends ExternalStorage {
   static final String META_WRITE_ID = "stowage-write-id";
 
   private static final Pattern MD5_HEX = Pattern.compile("[0-9a-f]{32}");
+
+  /**
+   * The loggers of the HTTP clients and the SDK that write request headers (credentials in them)
+   * when enabled at DEBUG.
+   */
+  static final java.util.List<String> HEADER_LOGGERS =
+      java.util.List.of(
+          "org.apache.hc.client5.http.headers",
+          "org.apache.hc.client5.http.wire",
+          "org.apache.http.headers",
+          "org.apache.http.wire",
+          "software.amazon.awssdk.http.auth.aws.internal.signer.DefaultV4RequestSigner",
+          "software.amazon.awssdk.auth.signer.Aws4Signer");
   private static final String CONTENT_TYPE = "application/octet-stream";
   private static final int CONDITIONAL_RETRIES = 5;
   /** Requests made for one answer that keeps arriving incomplete, or contradicting its record. */
@@ -1095,7 +1108,9 @@ public final class S3Storage extends ExternalStorage {
     public Builder endpointOverride(URI endpoint) {
       Objects.requireNonNull(endpoint, "endpoint");
       if (endpoint.getScheme() == null || endpoint.getHost() == null) {
-        throw new IllegalArgumentException("the endpoint needs a scheme and a host: " + endpoint);
+        throw new IllegalArgumentException(
+            "the endpoint needs a scheme and a host: "
+                + org.stowage.spi.StorageProvider.redact(endpoint.toString()));
       }
       if (endpoint.getUserInfo() != null) {
         throw new IllegalArgumentException(
@@ -1182,6 +1197,7 @@ public final class S3Storage extends ExternalStorage {
       if (bucket == null) {
         throw new IllegalStateException("bucket is required");
       }
+      warnIfHeadersAreLogged();
       if (retryStrategy != null && maxAttempts != null) {
         throw new IllegalStateException(
             "give either retryStrategy or maxAttempts, not both: set the attempts on the strategy");
@@ -1210,6 +1226,30 @@ public final class S3Storage extends ExternalStorage {
       } catch (RuntimeException e) {
         built.close();
         throw e;
+      }
+    }
+
+    /**
+     * Logs a WARN if a logger that writes request headers is enabled at DEBUG: the HTTP client's
+     * header and wire loggers write the {@code Authorization} header (the access key id and the
+     * request's signature) and {@code X-Amz-Security-Token}, and the SDK's request signer writes
+     * the canonical request, session token included. Never the secret key, which is not sent.
+     * Stowage cannot set other libraries' log levels; it says so, every time a storage is built in
+     * that state. See {@code docs/s3.md}, "Credentials and logs".
+     */
+    private static void warnIfHeadersAreLogged() {
+      java.util.List<String> logging = new java.util.ArrayList<>();
+      for (String name : HEADER_LOGGERS) {
+        if (LoggerFactory.getLogger(name).isDebugEnabled()) {
+          logging.add(name);
+        }
+      }
+      if (!logging.isEmpty()) {
+        LOG.warn(
+            "the loggers {} are enabled at DEBUG: they write every S3 request's headers, with the"
+                + " access key id, the request signatures and any session token (never the secret"
+                + " key); set them to INFO or above wherever logs are kept",
+            logging);
       }
     }
 

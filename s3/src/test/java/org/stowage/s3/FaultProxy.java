@@ -79,6 +79,8 @@ final class FaultProxy implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicLong up = new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicLong down = new java.util.concurrent.atomic.AtomicLong();
   private volatile IntFunction<Fault> plan = k -> null;
+  private final StringBuffer requests = new StringBuffer();
+  private volatile boolean recording;
   private volatile CompletableFuture<Integer> nextStall = new CompletableFuture<>();
 
   /** Starts a proxy on a free port of 127.0.0.1 that forwards to {@code targetPort} there. */
@@ -121,6 +123,23 @@ final class FaultProxy implements AutoCloseable {
   /** Bytes forwarded in {@code direction} since the last {@link #arm}, on all connections. */
   long traffic(Direction direction) {
     return direction == Direction.UP ? up.get() : down.get();
+  }
+
+  /** Whether to keep what clients send, for {@link #takeRecording()}; off by default. */
+  void record(boolean on) {
+    recording = on;
+  }
+
+  /**
+   * What clients sent through the proxy since the last call (requests and their bodies, as
+   * ISO-8859-1 text), for tests that look for what went over the wire.
+   */
+  String takeRecording() {
+    synchronized (requests) {
+      String sent = requests.toString();
+      requests.setLength(0);
+      return sent;
+    }
   }
 
   /** Faults that happened since the last {@link #arm}. */
@@ -338,6 +357,9 @@ final class FaultProxy implements AutoCloseable {
           out.write(b, off, len);
           out.flush();
           (direction == Direction.UP ? up : down).addAndGet(len);
+          if (direction == Direction.UP && recording) {
+            requests.append(new String(b, off, len, StandardCharsets.ISO_8859_1));
+          }
         }
       }
 
