@@ -248,6 +248,7 @@ public final class FileStorage extends ExternalStorage {
     Path target = at.path();
     Path dir = target.getParent();
     Path temp = null;
+    boolean published = false;
     try {
       FileChannel channel = null;
       for (int attempt = 0; channel == null; attempt++) {
@@ -266,7 +267,7 @@ public final class FileStorage extends ExternalStorage {
                 + metadata.size() + " were written to it: another process changed it");
       }
       Path written = temp;
-      boolean published =
+      published =
           locks.withLock(
               location,
               () -> publish(location, written, target, replaceExisting, metadata, version));
@@ -274,9 +275,29 @@ public final class FileStorage extends ExternalStorage {
         syncDirectories(dir, at.missingDirectories() > 0 ? at.deepestDirectory() : dir);
       }
       return published;
+    } catch (FileSystemException e) {
+      if (Resolver.nameTooLong(e)) {
+        throw new ExternalResourceException(
+            name + ": store of " + quote(location.value()) + " failed: a segment of it is longer"
+                + " than a file name on this filesystem may be (" + e.getReason() + "; rule L1.1)",
+            location.value(),
+            e);
+      }
+      throw e;
     } finally {
       if (temp != null) {
         deleteQuietly(temp, name); // still there if it failed, lost, or was published by a link
+      }
+      if (!published && at.missingDirectories() > 0) {
+        // A failed store leaves the tree as it found it: no empty directories of its own either,
+        // from the deepest it managed to create.
+        Path created = dir;
+        while (!created.equals(at.deepestDirectory())
+            && created.startsWith(at.deepestDirectory())
+            && !Files.isDirectory(created, LinkOption.NOFOLLOW_LINKS)) {
+          created = created.getParent();
+        }
+        prune(created, at.deepestDirectory());
       }
     }
   }
@@ -437,7 +458,7 @@ public final class FileStorage extends ExternalStorage {
     }
     if (problem != null) {
       throw new ExternalResourceException(
-          name + ": store of " + quote(location.value()) + " failed: " + problem,
+          name + ": store of " + quote(location.value()) + " failed: " + problem + " (rule L1.2)",
           location.value(),
           null);
     }
@@ -460,7 +481,7 @@ public final class FileStorage extends ExternalStorage {
         }
         throw new ExternalResourceException(
             name + ": store of " + quote(location.value()) + " failed: a parent of it became an"
-                + " object, so it cannot also be a directory (" + e.getFile() + ")",
+                + " object, so it cannot also be a directory (" + e.getFile() + "; rule L1.2)",
             location.value(),
             e);
       } catch (NoSuchFileException e) {

@@ -170,6 +170,8 @@ class FileStorageDiskFullTest {
       assertNoSpace(() -> storage.storeBytes("old/keep", Disk.content(9, PAGE)));
       assertEquals(List.of(), Disk.tempFiles(storage.root()));
       assertFalse(storage.exists("new/deep/obj"));
+      assertEquals(List.of("old"), Disk.visibleEntries(storage.root()),
+          "the failed store removed the directories it made");
       assertEquals(List.of("old/keep"), list(storage));
       assertEquals(kept, storage.verify("old/keep"));
       assertArrayEquals(keep, storage.loadBytes("old/keep", kept));
