@@ -843,7 +843,7 @@ public final class S3Storage extends ExternalStorage {
     if (utf8Length(key) > MAX_KEY_BYTES) {
       throw new ExternalResourceException(
           this + ": cannot store " + quote(location.value()) + ": with the root prefix its key is "
-              + utf8Length(key) + " UTF-8 bytes, over S3's limit of " + MAX_KEY_BYTES,
+              + utf8Length(key) + " UTF-8 bytes, over S3's limit of " + MAX_KEY_BYTES + " (rule L1)",
           location.value(),
           null);
     }
