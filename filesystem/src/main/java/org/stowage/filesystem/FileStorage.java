@@ -479,6 +479,16 @@ public final class FileStorage extends ExternalStorage {
         if (temp.toString().equals(e.getFile()) && attempt < RACE_RETRIES) {
           return null; // a one-in-2^64 clash of random names
         }
+        if (e.getFile() != null && pruned < RACE_RETRIES) {
+          // Files.createDirectories reports a directory that a concurrent delete pruned between
+          // its mkdir (EEXIST) and its check as "exists and is not a directory". Only a file there
+          // is an object in the way. Found by FileStorageHammerTest.
+          BasicFileAttributes there =
+              Resolver.attributesOrNull(Path.of(e.getFile()), LinkOption.NOFOLLOW_LINKS);
+          if (there == null || there.isDirectory()) {
+            continue;
+          }
+        }
         throw new ExternalResourceException(
             name + ": store of " + quote(location.value()) + " failed: a parent of it became an"
                 + " object, so it cannot also be a directory (" + e.getFile() + "; rule L1.2)",
