@@ -47,6 +47,7 @@ class FileStorageHammerTest {
         HammerChild.class.getName(), root.toString()));
     command.addAll(config.toArgs());
     try (FileStorage storage = new FileStorage(root)) {
+      Hammer.warmUp(storage, 0);
       child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
       BufferedReader out =
           new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));

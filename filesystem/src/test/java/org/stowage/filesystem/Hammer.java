@@ -23,8 +23,8 @@ import org.stowage.WritePolicy;
 
 /**
  * A mixed workload for many threads and several processes on one store (rules T1, S2, S5): every
- * thread races every other, in this process and the others, to CREATE {@code c/<round>} once a
- * round, and between rounds stores (OVERWRITE and CREATE), loads (plain and verified), verifies,
+ * thread races every other, in this process and the others, to CREATE {@code c/<round>} once for
+ * every round (taking the rounds in an order of its own), and between rounds stores (OVERWRITE and CREATE), loads (plain and verified), verifies,
  * deletes and lists a few shared keys {@code k/<n>}.
  *
  * <p>Every stored content describes itself: its first 16 bytes are the writer's id and the size,
@@ -92,6 +92,29 @@ final class Hammer {
     return id;
   }
 
+  /**
+   * Runs every kind of operation a few times on a key of its own, then deletes it, so that a
+   * freshly started process is as quick as a warm one when the race begins.
+   */
+  static void warmUp(ExternalStorage storage, int process) throws IOException {
+    String key = "w/" + process;
+    for (int i = 0; i < 12; i++) {
+      byte[] data = content(id(process, 255, i), 16 + 100 * i);
+      storage.storeBytes(key, data);
+      storage.storeBytes(key, data, WritePolicy.SKIP_IF_EXISTS);
+      idOf(storage.loadBytes(key, storage.getMetadata(key)));
+      try (InputStream in = storage.loadStream(key)) {
+        in.readAllBytes();
+      }
+      storage.verify(key);
+      try (Stream<String> names = storage.iterContents("w/")) {
+        names.count();
+      }
+      storage.deleteIfExists(key);
+      storage.exists(key);
+    }
+  }
+
   /** Runs the workload in {@code config.threads()} threads of this process, as process number {@code process}. */
   static List<String> run(ExternalStorage storage, int process, Config config) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(config.threads());
@@ -115,7 +138,14 @@ final class Hammer {
     Random rnd = new Random(c.seed() * 1_000_003L + process * 7919L + thread);
     List<String> lines = new ArrayList<>();
     int n = 0;
+    // Each thread takes the rounds in an order of its own, so that no process wins them all by
+    // merely being ahead, and any two threads may meet on any round.
+    List<Integer> order = new ArrayList<>();
     for (int r = 0; r < c.rounds(); r++) {
+      order.add(r);
+    }
+    Collections.shuffle(order, rnd);
+    for (int r : order) {
       long id = id(process, thread, n++);
       try {
         storage.storeBytes("c/" + r, content(id, 16 + rnd.nextInt(2000)), WritePolicy.CREATE);

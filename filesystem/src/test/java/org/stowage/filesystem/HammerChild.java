@@ -20,6 +20,7 @@ public final class HammerChild {
     Hammer.Config config = Hammer.Config.fromArgs(args, 1);
     BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     try (FileStorage storage = new FileStorage(Path.of(args[0]))) {
+      Hammer.warmUp(storage, 1);
       System.out.println("READY");
       System.out.flush();
       if (!"GO".equals(stdin.readLine())) {
