@@ -82,9 +82,12 @@ public abstract class ExternalStorage implements AutoCloseable {
   public static ExternalStorage open(String uri) {
     Objects.requireNonNull(uri, "uri");
     java.util.regex.Matcher scheme = URI_SCHEME.matcher(uri);
+    // Messages show the URI redacted, and never chain an exception whose message repeats it
+    // (rule T2: a user may have put a credential in it).
+    String shown = Location.quote(org.stowage.spi.StorageProvider.redact(uri));
     if (!scheme.lookingAt()) {
       throw new IllegalArgumentException(
-          "a storage URI needs a scheme (" + String.join(", ", StorageProviders.schemes()) + "): " + Location.quote(uri));
+          "a storage URI needs a scheme (" + String.join(", ", StorageProviders.schemes()) + "): " + shown);
     }
     // "memory:" alone is not a java.net.URI (it has an empty scheme-specific part): it means "memory:/".
     String full = scheme.end() == uri.length() ? uri + "/" : uri;
@@ -92,7 +95,8 @@ public abstract class ExternalStorage implements AutoCloseable {
     try {
       parsed = new java.net.URI(full);
     } catch (java.net.URISyntaxException e) {
-      throw new IllegalArgumentException("not a storage URI: " + Location.quote(uri) + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "not a storage URI: " + shown + ": " + e.getReason() + " at index " + e.getIndex());
     }
     return StorageProviders.forScheme(scheme.group(1), uri).open(parsed);
   }

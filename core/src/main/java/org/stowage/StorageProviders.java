@@ -39,8 +39,11 @@ final class StorageProviders {
       }
       available.add(p.scheme());
     }
+    String shown = org.stowage.spi.StorageProvider.redact(uri);
+    // The "scheme" of "KEY:SECRET@bucket" is the key: name it only if the redacted URI shows it.
+    String named = shown.toLowerCase(Locale.ROOT).startsWith(wanted + ":") ? "\"" + wanted + "\" " : "";
     throw new ExternalResourceException(
-        "no storage provider for the scheme \"" + wanted + "\" of " + Location.quote(uri)
+        "no storage provider for the scheme " + named + "of " + Location.quote(shown)
             + " on the classpath; schemes available: "
             + (available.isEmpty() ? "none (add stowage-filesystem, stowage-memory or stowage-s3)" : String.join(", ", available)),
         null);

@@ -6,6 +6,12 @@ package org.stowage;
  * <p>Every policy is atomic per location: a reader sees either the previous object or the complete
  * new one (S2), and under concurrent writers the outcome is the one some serial order of the
  * writers would give (T1).
+ *
+ * <p>One exception to "some serial order" (rule S5.2): a {@code storeStream} under {@link
+ * #SKIP_IF_EXISTS} or {@link #FAIL_IF_DIFFERENT} whose location is created and deleted again by
+ * others while it runs may give up with an {@link ExternalResourceException} that asks for a
+ * retry, changing nothing: it met an object it cannot describe any more, and a stream cannot be
+ * read twice. Stores from bytes or a file read their source again instead.
  */
 public enum WritePolicy {
   /**

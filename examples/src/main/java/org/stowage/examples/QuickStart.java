@@ -13,21 +13,27 @@ import org.stowage.Metadata;
 import org.stowage.filesystem.FileStorage;
 
 /**
- * The smallest tour of the API: store a file, list it, load it back verified, on a {@link
- * FileStorage} under a local directory.
+ * The smallest tour of the API: store a file, list it, load it back verified.
  *
- * <p>Run: {@code mvn -q -pl examples -am package -DskipTests -Pquick-start}; the store lands in
- * {@code examples/target/quick-start-store}, or in the directory given as the first argument.
+ * <p>The first argument names the store: a directory (a {@link FileStorage}), or any storage URI
+ * that {@link ExternalStorage#open(String)} takes, such as {@code
+ * s3://bucket/demo?endpoint=http://127.0.0.1:9000&region=us-east-1&pathStyle=true} for MinIO (S3
+ * credentials come from the AWS SDK's default chain, e.g. {@code AWS_ACCESS_KEY_ID} and {@code
+ * AWS_SECRET_ACCESS_KEY}).
+ *
+ * <p>Run: {@code mvn -q -pl examples -am package -DskipTests -Pquick-start [-Dstore=URI]}; by
+ * default the store lands in {@code examples/target/quick-start-store}.
  */
 public final class QuickStart {
   private QuickStart() {}
 
   public static void main(String[] args) throws IOException {
-    Path root = Path.of(args.length > 0 ? args[0] : "quick-start-store").toAbsolutePath();
+    String store = args.length > 0 ? args[0] : "quick-start-store";
     Path scratch = Files.createTempDirectory("stowage-quick-start");
     Path result = Files.writeString(scratch.resolve("result.json"), "{\"energy\": -42.0}\n");
 
-    try (ExternalStorage storage = new FileStorage(root)) {
+    try (ExternalStorage storage = open(store)) {
+      System.out.println("store    " + storage);
       Metadata stored = storage.storePath("run-1/unit-a/result.json", result);
       System.out.printf("stored   run-1/unit-a/result.json  md5=%s  %d bytes%n", stored.md5(), stored.size());
 
@@ -45,5 +51,12 @@ public final class QuickStart {
       Files.deleteIfExists(result);
       Files.deleteIfExists(scratch);
     }
+  }
+
+  /** A storage URI (it has a scheme), or else a directory. */
+  static ExternalStorage open(String store) {
+    return store.matches("[A-Za-z][A-Za-z0-9+.-]*:.*") && !store.matches("[A-Za-z]:\\\\.*")
+        ? ExternalStorage.open(store)
+        : new FileStorage(Path.of(store).toAbsolutePath());
   }
 }

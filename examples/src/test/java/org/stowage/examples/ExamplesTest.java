@@ -63,6 +63,16 @@ class ExamplesTest {
     assertTrue(out.contains("loaded   {\"energy\": -42.0}"), out);
   }
 
+  @Test
+  @DisplayName("the quick start takes a storage URI as well as a directory")
+  void quickStartWithUri() throws Exception {
+    String out = run(() -> QuickStart.main(new String[] {dir.resolve("by-uri").toUri().toString()}));
+    assertTrue(out.contains("store    FileStorage[" + dir.resolve("by-uri")), out);
+    assertTrue(out.contains("loaded   {\"energy\": -42.0}"), out);
+    String memory = run(() -> QuickStart.main(new String[] {"memory:"}));
+    assertTrue(memory.contains("store    MemoryStorage["), memory);
+  }
+
   @FunctionalInterface
   private interface ThrowingMain {
     void run() throws Exception;

@@ -249,6 +249,7 @@ public final class FileStorage extends ExternalStorage {
     Path target = at.path();
     Path dir = target.getParent();
     Path temp = null;
+    boolean published = false;
     try {
       FileChannel channel = null;
       boolean directoryExisted = at.missingDirectories() == 0;
@@ -275,14 +276,34 @@ public final class FileStorage extends ExternalStorage {
       if (outcome == Outcome.RENAMED) {
         temp = null; // it is the object now
       }
-      boolean published = outcome != Outcome.REFUSED;
+      published = outcome != Outcome.REFUSED;
       if (published && durable) {
         syncDirectories(dir, at.missingDirectories() > 0 ? at.deepestDirectory() : dir);
       }
       return published;
+    } catch (FileSystemException e) {
+      if (Resolver.nameTooLong(e)) {
+        throw new ExternalResourceException(
+            name + ": store of " + quote(location.value()) + " failed: a segment of it is longer"
+                + " than a file name on this filesystem may be (" + e.getReason() + "; rule L1.1)",
+            location.value(),
+            e);
+      }
+      throw e;
     } finally {
       if (temp != null) {
         deleteQuietly(temp, name); // still there if it failed, lost, or was published by a link
+      }
+      if (!published && at.missingDirectories() > 0) {
+        // A failed store leaves the tree as it found it: no empty directories of its own either,
+        // from the deepest it managed to create.
+        Path created = dir;
+        while (!created.equals(at.deepestDirectory())
+            && created.startsWith(at.deepestDirectory())
+            && !Files.isDirectory(created, LinkOption.NOFOLLOW_LINKS)) {
+          created = created.getParent();
+        }
+        prune(created, at.deepestDirectory());
       }
     }
   }
@@ -331,6 +352,11 @@ public final class FileStorage extends ExternalStorage {
    */
   @Override
   protected OpenObject openWithMetadata(Location location) throws IOException {
+    // The metadata last computed from the file, and the version of the file it describes: used
+    // when that very version is still there, whether or not its record could be written (a full
+    // disk leaves the object without a record).
+    Metadata[] computed = new Metadata[1];
+    FileVersion[] computedFor = new FileVersion[1];
     for (int attempt = 0; attempt < RACE_RETRIES; attempt++) {
       Lookup[] unrecorded = new Lookup[1];
       OpenObject opened =
@@ -341,11 +367,14 @@ public final class FileStorage extends ExternalStorage {
                 if (found == null) {
                   return null;
                 }
-                if (found.metadata() == null) {
-                  unrecorded[0] = found;
-                  return null;
+                if (found.metadata() != null) {
+                  return new OpenObject(Files.newInputStream(found.path()), found.metadata());
                 }
-                return new OpenObject(Files.newInputStream(found.path()), found.metadata());
+                if (computed[0] != null && found.version().equals(computedFor[0])) {
+                  return new OpenObject(Files.newInputStream(found.path()), computed[0]);
+                }
+                unrecorded[0] = found;
+                return null;
               });
       if (opened != null) {
         return opened;
@@ -353,7 +382,11 @@ public final class FileStorage extends ExternalStorage {
       if (unrecorded[0] == null) {
         return null;
       }
-      hashAndRecord(location, unrecorded[0].path(), unrecorded[0].version());
+      Metadata hashed = hashAndRecord(location, unrecorded[0].path(), unrecorded[0].version());
+      if (hashed != null) {
+        computed[0] = hashed;
+        computedFor[0] = unrecorded[0].version();
+      }
     }
     throw keptChanging(location, "verify");
   }
@@ -431,7 +464,7 @@ public final class FileStorage extends ExternalStorage {
     }
     if (problem != null) {
       throw new ExternalResourceException(
-          name + ": store of " + quote(location.value()) + " failed: " + problem,
+          name + ": store of " + quote(location.value()) + " failed: " + problem + " (rule L1.2)",
           location.value(),
           null);
     }
@@ -462,9 +495,19 @@ public final class FileStorage extends ExternalStorage {
         if (temp.toString().equals(e.getFile()) && attempt < RACE_RETRIES) {
           return null; // a one-in-2^64 clash of random names
         }
+        if (e.getFile() != null && pruned < RACE_RETRIES) {
+          // Files.createDirectories reports a directory that a concurrent delete pruned between
+          // its mkdir (EEXIST) and its check as "exists and is not a directory". Only a file there
+          // is an object in the way. Found by FileStorageHammerTest.
+          BasicFileAttributes there =
+              Resolver.attributesOrNull(Path.of(e.getFile()), LinkOption.NOFOLLOW_LINKS);
+          if (there == null || there.isDirectory()) {
+            continue;
+          }
+        }
         throw new ExternalResourceException(
             name + ": store of " + quote(location.value()) + " failed: a parent of it became an"
-                + " object, so it cannot also be a directory (" + e.getFile() + ")",
+                + " object, so it cannot also be a directory (" + e.getFile() + "; rule L1.2)",
             location.value(),
             e);
       } catch (NoSuchFileException e) {

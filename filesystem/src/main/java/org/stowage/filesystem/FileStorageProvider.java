@@ -57,6 +57,7 @@ public final class FileStorageProvider implements StorageProvider {
   }
 
   private static IllegalArgumentException refused(URI uri, String why) {
-    return new IllegalArgumentException("not a file storage URI: " + uri + ": " + why);
+    return new IllegalArgumentException(
+        "not a file storage URI: " + StorageProvider.redact(uri.toString()) + ": " + why);
   }
 }

@@ -38,6 +38,8 @@ final class LocationLocks {
   private static final int SLOTS = 1 << 16;
   private static final ReentrantLock[] STRIPES = new ReentrantLock[64];
   private static final Map<Path, FileChannel> CHANNELS = new HashMap<>();
+  /** How long a lock refused as a deadlock is polled for before the refusal is thrown. */
+  private static final long POLL_LIMIT_NANOS = 60_000_000_000L;
 
   static {
     for (int i = 0; i < STRIPES.length; i++) {
@@ -92,7 +94,44 @@ final class LocationLocks {
           if (attempt > 0 || Thread.currentThread().isInterrupted()) {
             throw e;
           }
+        } catch (IOException e) {
+          // EDEADLK ("Resource deadlock avoided"): the kernel's deadlock detection sees processes,
+          // not threads, so a thread of this process waiting for a slot that a thread of another
+          // process holds, while the other process waits for a slot a second thread here holds,
+          // looks like a cycle. It is not one (each thread holds one slot at most, and lets it go
+          // after a short step), but the blocking call refuses. Poll without blocking instead,
+          // which the detection does not concern. Found by FileStorageHammerTest.
+          return poll(channel, slot, e);
         }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /**
+   * Takes the slot with non-blocking attempts, parking between them (50 microseconds, doubling up
+   * to 5 milliseconds), for up to {@link #POLL_LIMIT_NANOS}; interrupts are kept for the caller.
+   */
+  private static FileLock poll(FileChannel channel, int slot, IOException refusal)
+      throws IOException {
+    long deadline = System.nanoTime() + POLL_LIMIT_NANOS;
+    long pause = 50_000;
+    boolean interrupted = false;
+    try {
+      while (true) {
+        FileLock lock = channel.tryLock(slot, 1, false);
+        if (lock != null) {
+          return lock;
+        }
+        if (System.nanoTime() - deadline > 0) {
+          throw refusal;
+        }
+        java.util.concurrent.locks.LockSupport.parkNanos(pause);
+        pause = Math.min(pause * 2, 5_000_000);
+        interrupted |= Thread.interrupted();
       }
     } finally {
       if (interrupted) {

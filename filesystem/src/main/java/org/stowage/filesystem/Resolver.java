@@ -247,7 +247,7 @@ final class Resolver {
     return new ExternalResourceException(
         storage + ": " + FileStorage.quote(location.value()) + " cannot be stored on this"
             + " filesystem: its segment " + FileStorage.quote(name) + " is not a file name here"
-            + (cause == null ? "" : " (" + cause.getMessage() + ")"),
+            + (cause == null ? "" : " (" + cause.getMessage() + ")") + " (rule L1.1)",
         location.value(),
         cause);
   }

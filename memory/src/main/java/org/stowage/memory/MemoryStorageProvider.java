@@ -29,10 +29,13 @@ public final class MemoryStorageProvider implements StorageProvider {
         return new MemoryStorage(Long.parseLong(value));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException(
-            "memory: maxBytes must be a number of bytes, zero or more, got \"" + value + "\" in " + uri, e);
+            "memory: maxBytes must be a number of bytes, zero or more, got \"" + value + "\" in "
+                + StorageProvider.redact(uri.toString()),
+            e);
       }
     }
     throw new IllegalArgumentException(
-        "a memory storage URI is \"memory:\" or \"memory:?maxBytes=N\", got " + uri);
+        "a memory storage URI is \"memory:\" or \"memory:?maxBytes=N\", got "
+            + StorageProvider.redact(uri.toString()));
   }
 }

@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.PushbackInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -22,10 +24,17 @@ import org.stowage.Location;
 import org.stowage.Metadata;
 import org.stowage.ObjectSource;
 import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.metrics.CoreMetric;
+import software.amazon.awssdk.metrics.MetricCollection;
+import software.amazon.awssdk.metrics.MetricPublisher;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
+import software.amazon.awssdk.services.s3.model.CompleteMultipartUploadResponse;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.CopyPartResult;
+import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.NoSuchUploadException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.UploadPartResponse;
@@ -82,20 +91,19 @@ final class PartUpload {
       throws IOException {
     String tempKey = storage.tempKey();
     String uploadId =
-        call(
+        createUpload(
             "CreateMultipartUpload (temporary object)",
-            () ->
-                s3.createMultipartUpload(
-                        r -> {
-                          r.bucket(bucket).key(tempKey).contentType(CONTENT_TYPE);
-                          if (partChecksums) {
-                            // The SDK adds a CRC to every part unless checksums are WHEN_REQUIRED;
-                            // S3 then wants the upload to declare the algorithm and the complete
-                            // request to list each part's CRC.
-                            r.checksumAlgorithm(ChecksumAlgorithm.CRC32);
-                          }
-                        })
-                    .uploadId());
+            tempKey,
+            true,
+            r -> {
+              r.contentType(CONTENT_TYPE);
+              if (partChecksums) {
+                // The SDK adds a CRC to every part unless checksums are WHEN_REQUIRED; S3 then
+                // wants the upload to declare the algorithm and the complete request to list each
+                // part's CRC.
+                r.checksumAlgorithm(ChecksumAlgorithm.CRC32);
+              }
+            });
     boolean tempCompleted = false;
     try {
       List<CompletedPart> parts = uploadParts(tempKey, uploadId, in, first);
@@ -222,6 +230,9 @@ final class PartUpload {
                     },
                     RequestBody.fromContentProvider(
                         () -> new ByteArrayInputStream(buffer, 0, length), length, CONTENT_TYPE));
+            if (response.eTag() == null) {
+              throw incompleteAnswer("UploadPart " + partNumber, "it has no ETag");
+            }
             done.set(
                 partNumber,
                 CompletedPart.builder()
@@ -270,13 +281,11 @@ final class PartUpload {
       throws IOException {
     long size = metadata.size();
     String uploadId =
-        call(
+        createUpload(
             "CreateMultipartUpload",
-            () ->
-                s3.createMultipartUpload(
-                        r -> r.bucket(bucket).key(key).contentType(CONTENT_TYPE)
-                            .metadata(storage.userMetadata(metadata, writeId)))
-                    .uploadId());
+            key,
+            false,
+            r -> r.contentType(CONTENT_TYPE).metadata(storage.userMetadata(metadata, writeId)));
     boolean completed = false;
     try {
       long copyPart = copyPartSize(size);
@@ -296,14 +305,18 @@ final class PartUpload {
                       if (failure.get() != null) {
                         return;
                       }
-                      String eTag =
+                      CopyPartResult copied =
                           s3.uploadPartCopy(
                                   r -> r.sourceBucket(bucket).sourceKey(tempKey)
                                       .destinationBucket(bucket).destinationKey(key)
                                       .uploadId(uploadId).partNumber(partNumber)
                                       .copySourceRange("bytes=" + start + "-" + end))
-                              .copyPartResult()
-                              .eTag();
+                              .copyPartResult();
+                      String eTag = copied == null ? null : copied.eTag();
+                      if (eTag == null) {
+                        throw incompleteAnswer(
+                            "UploadPartCopy " + partNumber, "it has no CopyPartResult ETag");
+                      }
                       done.set(
                           partNumber,
                           CompletedPart.builder().partNumber(partNumber).eTag(eTag).build());
@@ -332,13 +345,21 @@ final class PartUpload {
       }
       for (int attempt = 1; ; attempt++) {
         try {
-          s3.completeMultipartUpload(
-              r -> {
-                r.bucket(bucket).key(key).uploadId(uploadId).multipartUpload(u -> u.parts(parts));
-                if (!replaceExisting) {
-                  r.ifNoneMatch("*");
-                }
-              });
+          CompleteMultipartUploadResponse answer =
+              s3.completeMultipartUpload(
+                  r -> {
+                    r.bucket(bucket).key(key).uploadId(uploadId)
+                        .multipartUpload(u -> u.parts(parts));
+                    if (!replaceExisting) {
+                      r.ifNoneMatch("*");
+                    }
+                  });
+          if (answer.eTag() == null && !storage.wroteItOurselves(location, key, writeId)) {
+            // S3 answers 200 at once and tells the outcome in the body, which can be an error;
+            // an answer whose body was cut off says nothing, and our object is not there.
+            throw incompleteAnswer(
+                "CompleteMultipartUpload", "it has no ETag, and the object is not there");
+          }
           completed = true;
           return true;
         } catch (S3Exception e) {
@@ -366,12 +387,135 @@ final class PartUpload {
     }
   }
 
+  /** A failure for an answer that arrived without what every answer of its kind carries. */
+  private ExternalResourceException incompleteAnswer(String operation, String what) {
+    return new ExternalResourceException(
+        storage + ": " + operation + " of " + S3Storage.quote(location.value()) + " failed: the"
+            + " server's answer was incomplete (" + what + "): the connection was cut short, or the"
+            + " server is not S3-compatible",
+        location.value(),
+        null);
+  }
+
   /** Copy parts of at least 512 MiB, and few enough for S3's limit, at most 5 GiB. */
   static long copyPartSize(long size) {
     long mib = 1L << 20;
     long needed = (size + S3Storage.MAX_PARTS - 1) / S3Storage.MAX_PARTS;
     needed = (needed + mib - 1) / mib * mib;
     return Math.min(S3Storage.S3_MAX_PART_SIZE, Math.max(MIN_COPY_PART, needed));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Creating uploads without leaving strays
+
+  /**
+   * CreateMultipartUpload on {@code k}, leaving no other upload behind. If an attempt's answer is
+   * lost (a connection dropped after the server created the upload) and the SDK retries, the server
+   * holds an upload this store never learns the id of: empty, but listed and kept until a lifecycle
+   * rule removes it. So when the SDK had to retry, this looks for such strays and aborts them:
+   *
+   * <ul>
+   *   <li>on the temporary key, whose name is random and this store's alone, every upload but the
+   *       one returned, also when the request failed in the end;
+   *   <li>on the final key, which concurrent writers may share, only uploads initiated between the
+   *       start of this request and the upload it returned (by the server's clock, with a second
+   *       of slack), the window in which a lost attempt of this request created one.
+   * </ul>
+   */
+  private String createUpload(
+      String operation,
+      String k,
+      boolean uniqueKey,
+      java.util.function.Consumer<CreateMultipartUploadRequest.Builder> details) {
+    RetryCount retries = new RetryCount();
+    long started = System.nanoTime();
+    String uploadId;
+    try {
+      uploadId =
+          s3.createMultipartUpload(
+                  r -> {
+                    r.bucket(bucket).key(k);
+                    details.accept(r);
+                    r.overrideConfiguration(o -> o.addMetricPublisher(retries));
+                  })
+              .uploadId();
+    } catch (SdkException e) {
+      if (uniqueKey) {
+        abortStrays(k, null, null);
+      }
+      throw storage.failure(operation, location, e);
+    }
+    if (retries.retried()) {
+      abortStrays(k, uploadId, uniqueKey ? null : Duration.ofNanos(System.nanoTime() - started));
+    }
+    return uploadId;
+  }
+
+  /**
+   * Aborts the uploads on exactly {@code k} other than {@code ours}: all of them if {@code window}
+   * is null, otherwise those initiated at most {@code window} (plus a second) before {@code ours}
+   * and not after it. Failures are logged: the strays are empty, and a lifecycle rule removes
+   * them.
+   */
+  private void abortStrays(String k, String ours, Duration window) {
+    try {
+      List<MultipartUpload> uploads = new ArrayList<>();
+      s3.listMultipartUploadsPaginator(r -> r.bucket(bucket).prefix(k)).uploads().forEach(uploads::add);
+      Instant oursInitiated = null;
+      for (MultipartUpload u : uploads) {
+        if (u.uploadId().equals(ours)) {
+          oursInitiated = u.initiated();
+        }
+      }
+      for (MultipartUpload u : uploads) {
+        if (!u.key().equals(k) || u.uploadId().equals(ours)) {
+          continue;
+        }
+        if (window != null) {
+          if (oursInitiated == null || u.initiated() == null) {
+            continue;
+          }
+          Instant earliest = oursInitiated.minus(window).minusSeconds(1);
+          if (u.initiated().isBefore(earliest) || u.initiated().isAfter(oursInitiated)) {
+            continue;
+          }
+        }
+        LOG.debug(
+            "{}: aborting the multipart upload {} of key {}, created by an attempt whose answer"
+                + " was lost",
+            storage, u.uploadId(), S3Storage.quote(k));
+        abortQuietly(k, u.uploadId());
+      }
+    } catch (SdkException e) {
+      LOG.warn(
+          "{}: could not look for multipart uploads of key {} left by a retried request while"
+              + " storing {}; an empty one may stay until a lifecycle rule"
+              + " (AbortIncompleteMultipartUpload) removes it: {}",
+          storage, S3Storage.quote(k), S3Storage.quote(location.value()), e.toString());
+    }
+  }
+
+  /** Receives a request's metrics, synchronously at its end, and keeps whether it was retried. */
+  private static final class RetryCount implements MetricPublisher {
+    private volatile boolean retried;
+
+    @Override
+    public void publish(MetricCollection metrics) {
+      for (Integer n : metrics.metricValues(CoreMetric.RETRY_COUNT)) {
+        if (n != null && n > 0) {
+          retried = true;
+        }
+      }
+    }
+
+    boolean retried() {
+      return retried;
+    }
+
+    @Override
+    public void close() {
+      // nothing held
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -398,6 +542,8 @@ final class PartUpload {
   private void deleteQuietly(String tempKey) {
     try {
       s3.deleteObject(r -> r.bucket(bucket).key(tempKey));
+    } catch (software.amazon.awssdk.services.s3.model.NoSuchKeyException gone) {
+      // Already gone (servers that answer 404 to deleting a missing key): nothing to clean.
     } catch (SdkException e) {
       LOG.warn(
           "{}: could not delete the temporary object {} after storing {}; it is never listed, and"

@@ -76,6 +76,13 @@ final class S3Listing extends Spliterators.AbstractSpliterator<String> {
       page = response.contents().iterator();
       nextToken =
           Boolean.TRUE.equals(response.isTruncated()) ? response.nextContinuationToken() : null;
+      if (Boolean.TRUE.equals(response.isTruncated()) && nextToken == null) {
+        // Never end a listing the server says goes on.
+        throw new ExternalResourceException(
+            storageName + ": the server said the listing of " + S3Storage.quote(fullPrefix)
+                + " goes on, but gave no continuation token (rule I1)",
+            null);
+      }
     }
   }
 }

@@ -158,8 +158,23 @@ public final class S3Storage extends ExternalStorage {
   static final String META_WRITE_ID = "stowage-write-id";
 
   private static final Pattern MD5_HEX = Pattern.compile("[0-9a-f]{32}");
+
+  /**
+   * The loggers of the HTTP clients and the SDK that write request headers (credentials in them)
+   * when enabled at DEBUG.
+   */
+  static final java.util.List<String> HEADER_LOGGERS =
+      java.util.List.of(
+          "org.apache.hc.client5.http.headers",
+          "org.apache.hc.client5.http.wire",
+          "org.apache.http.headers",
+          "org.apache.http.wire",
+          "software.amazon.awssdk.http.auth.aws.internal.signer.DefaultV4RequestSigner",
+          "software.amazon.awssdk.auth.signer.Aws4Signer");
   private static final String CONTENT_TYPE = "application/octet-stream";
   private static final int CONDITIONAL_RETRIES = 5;
+  /** Requests made for one answer that keeps arriving incomplete, or contradicting its record. */
+  private static final int INCOMPLETE_ATTEMPTS = 3;
 
   private final S3Client s3;
   private final boolean ownsClient;
@@ -362,28 +377,85 @@ public final class S3Storage extends ExternalStorage {
 
   @Override
   protected OpenObject openWithMetadata(Location location) throws IOException {
-    ResponseInputStream<GetObjectResponse> in = get(location);
-    if (in == null) {
-      return null;
-    }
-    try {
-      GetObjectResponse r = in.response();
-      Metadata m =
-          metadataOf(
-              location,
-              r.metadata(),
-              r.contentLength(),
-              r.eTag(),
-              r.serverSideEncryptionAsString(),
-              r.sseCustomerAlgorithm());
-      return new OpenObject(new S3ObjectStream(in), m);
-    } catch (RuntimeException e) {
-      in.abort();
-      throw e;
+    ChangedExternalResourceException previous = null;
+    for (int attempt = 1; ; attempt++) {
+      ResponseInputStream<GetObjectResponse> in = get(location);
+      if (in == null) {
+        return null;
+      }
+      try {
+        GetObjectResponse r = in.response();
+        Metadata m =
+            metadataOf(
+                location,
+                r.metadata(),
+                r.contentLength(),
+                r.eTag(),
+                r.serverSideEncryptionAsString(),
+                r.sseCustomerAlgorithm());
+        return new OpenObject(new S3ObjectStream(in), m);
+      } catch (ChangedExternalResourceException e) {
+        in.abort();
+        previous = confirmChanged(e, previous, attempt);
+      } catch (RuntimeException e) {
+        in.abort();
+        throw e;
+      }
     }
   }
 
+  /**
+   * GET of the object, or null if there is none. An answer without {@code Content-Length} is
+   * asked again: S3 always sends one for an object, so its absence means that the header block
+   * was cut short (the HTTP client takes a connection closed inside the headers for their end, and
+   * would then read the body "until the connection closes": nothing). Such an answer is never
+   * handed out as an empty object.
+   */
   private ResponseInputStream<GetObjectResponse> get(Location location) {
+    for (int attempt = 1; ; attempt++) {
+      ResponseInputStream<GetObjectResponse> in = getOnce(location);
+      if (in == null || in.response().contentLength() != null) {
+        return in;
+      }
+      in.abort();
+      if (attempt >= INCOMPLETE_ATTEMPTS) {
+        throw incomplete("GetObject", location, "it has no Content-Length header");
+      }
+    }
+  }
+
+  /**
+   * A {@link ChangedExternalResourceException} drawn from a response's headers is confirmed by
+   * another request before it is believed: a header block cut short (see {@link #get}) can lack
+   * the Stowage record or end inside one of its values, and must not pass for an object changed
+   * behind the store's back (R3). Two answers in a row that say the same, or a third, decide.
+   *
+   * @return {@code changed}, to compare the next answer with
+   * @throws ChangedExternalResourceException {@code changed}, if confirmed
+   */
+  private static ChangedExternalResourceException confirmChanged(
+      ChangedExternalResourceException changed,
+      ChangedExternalResourceException previous,
+      int attempt) {
+    if (attempt >= INCOMPLETE_ATTEMPTS
+        || (previous != null && previous.getMessage().equals(changed.getMessage()))) {
+      throw changed;
+    }
+    return changed;
+  }
+
+  /** An answer that stayed incomplete over {@link #INCOMPLETE_ATTEMPTS} requests. */
+  private ExternalResourceException incomplete(String operation, Location location, String what) {
+    String where = location == null ? "" : " of " + quote(location.value());
+    return new ExternalResourceException(
+        this + ": " + operation + where + " failed: the server's answer was incomplete in "
+            + INCOMPLETE_ATTEMPTS + " attempts (" + what + "): the connection was cut short,"
+            + " or the server is not S3-compatible",
+        location == null ? null : location.value(),
+        null);
+  }
+
+  private ResponseInputStream<GetObjectResponse> getOnce(Location location) {
     String key = keyForRead(location);
     if (key == null) {
       return null;
@@ -414,21 +486,91 @@ public final class S3Storage extends ExternalStorage {
     if (key == null) {
       return null;
     }
-    HeadObjectResponse r = head(location, key);
-    if (r == null) {
-      return null;
+    ChangedExternalResourceException previous = null;
+    for (int attempt = 1; ; attempt++) {
+      HeadObjectResponse r = head(location, key);
+      if (r == null) {
+        return null;
+      }
+      try {
+        return metadataOf(
+            location,
+            r.metadata(),
+            r.contentLength(),
+            r.eTag(),
+            r.serverSideEncryptionAsString(),
+            r.sseCustomerAlgorithm());
+      } catch (ChangedExternalResourceException e) {
+        previous = confirmChanged(e, previous, attempt);
+      }
     }
-    return metadataOf(
-        location,
-        r.metadata(),
-        r.contentLength(),
-        r.eTag(),
-        r.serverSideEncryptionAsString(),
-        r.sseCustomerAlgorithm());
   }
 
-  /** HEAD of {@code key}, or null if there is no object; a missing bucket is an error. */
+  /**
+   * A server-side copy for {@code copy} and {@code move} under {@code OVERWRITE}: one CopyObject,
+   * the bytes never leave the server, and the Stowage record travels with them (metadata directive
+   * COPY). It is conditional on the source's ETag ({@code x-amz-copy-source-if-match}), so the copy
+   * is exactly the version whose metadata was read. It is taken only when the server vouches for
+   * the source's bytes: its ETag is a plain MD5 and equals the record, so the copy is verified
+   * without reading it. Otherwise (an object uploaded in parts, SSE-KMS, over 5 GiB, a source
+   * replaced meanwhile), and always for {@code CREATE} (not every server honours {@code
+   * If-None-Match} on CopyObject; s3proxy 4.1.0 ignores it), the core's streamed, verified copy
+   * runs instead.
+   */
+  @Override
+  protected Metadata copyObject(Location from, Location to, boolean replaceExisting)
+      throws IOException {
+    String source = keyForRead(from);
+    if (!replaceExisting || readOnlyForeignBucket || source == null) {
+      return super.copyObject(from, to, replaceExisting);
+    }
+    HeadObjectResponse head = head(from, source);
+    if (head == null) {
+      throw new java.nio.file.NoSuchFileException(from.value());
+    }
+    Metadata metadata = metadataOf(from, head.metadata(), head.contentLength(), head.eTag(),
+        head.serverSideEncryptionAsString(), head.sseCustomerAlgorithm());
+    String vouched = md5OfETag(head.eTag(), head.serverSideEncryptionAsString(), head.sseCustomerAlgorithm());
+    if (!metadata.md5().equals(vouched) || metadata.size() > S3_MAX_PART_SIZE) {
+      return super.copyObject(from, to, replaceExisting);
+    }
+    String target = keyForWrite(to);
+    try {
+      s3.copyObject(r -> r.sourceBucket(bucket).sourceKey(source)
+          .destinationBucket(bucket).destinationKey(target)
+          .copySourceIfMatch(head.eTag())
+          .metadataDirective(software.amazon.awssdk.services.s3.model.MetadataDirective.COPY));
+      return metadata;
+    } catch (S3Exception e) {
+      if (isPreconditionFailed(e)) {
+        return super.copyObject(from, to, replaceExisting); // replaced meanwhile: stream the new one
+      }
+      if (e.statusCode() == 404 && !"NoSuchBucket".equals(errorCode(e))) {
+        throw new java.nio.file.NoSuchFileException(from.value());
+      }
+      throw failure("CopyObject", to, e);
+    } catch (SdkException e) {
+      throw failure("CopyObject", to, e);
+    }
+  }
+
+  /**
+   * HEAD of {@code key}, or null if there is no object; a missing bucket is an error. An answer
+   * without {@code Content-Length} was cut short (see {@link #get}) and is asked again.
+   */
   HeadObjectResponse head(Location location, String key) {
+    for (int attempt = 1; ; attempt++) {
+      HeadObjectResponse r = headOnce(location, key);
+      if (r == null || r.contentLength() != null) {
+        return r;
+      }
+      if (attempt >= INCOMPLETE_ATTEMPTS) {
+        throw incomplete("HeadObject", location, "it has no Content-Length header");
+      }
+    }
+  }
+
+  private HeadObjectResponse headOnce(Location location, String key) {
     try {
       return s3.headObject(r -> r.bucket(bucket).key(key));
     } catch (NoSuchKeyException e) {
@@ -637,7 +779,25 @@ public final class S3Storage extends ExternalStorage {
     return StreamSupport.stream(listing, false);
   }
 
+  /**
+   * One page of a listing. An answer without {@code IsTruncated}, which S3 always sends, lost its
+   * body (see {@link #get}: a header block cut short leaves an empty body, which the SDK reads as
+   * an empty page) and is asked again; it is never taken for the end of the listing.
+   */
   private ListObjectsV2Response fetchPage(String fullPrefix, String continuationToken) {
+    for (int attempt = 1; ; attempt++) {
+      ListObjectsV2Response page = fetchPageOnce(fullPrefix, continuationToken);
+      if (page.isTruncated() != null) {
+        return page;
+      }
+      if (attempt >= INCOMPLETE_ATTEMPTS) {
+        throw incomplete(
+            "ListObjectsV2 of prefix " + quote(fullPrefix), null, "it has no IsTruncated element");
+      }
+    }
+  }
+
+  private ListObjectsV2Response fetchPageOnce(String fullPrefix, String continuationToken) {
     try {
       return s3.listObjectsV2(
           r -> {
@@ -731,7 +891,7 @@ public final class S3Storage extends ExternalStorage {
     if (utf8Length(key) > MAX_KEY_BYTES) {
       throw new ExternalResourceException(
           this + ": cannot store " + quote(location.value()) + ": with the root prefix its key is "
-              + utf8Length(key) + " UTF-8 bytes, over S3's limit of " + MAX_KEY_BYTES,
+              + utf8Length(key) + " UTF-8 bytes, over S3's limit of " + MAX_KEY_BYTES + " (rule L1)",
           location.value(),
           null);
     }
@@ -996,7 +1156,9 @@ public final class S3Storage extends ExternalStorage {
     public Builder endpointOverride(URI endpoint) {
       Objects.requireNonNull(endpoint, "endpoint");
       if (endpoint.getScheme() == null || endpoint.getHost() == null) {
-        throw new IllegalArgumentException("the endpoint needs a scheme and a host: " + endpoint);
+        throw new IllegalArgumentException(
+            "the endpoint needs a scheme and a host: "
+                + org.stowage.spi.StorageProvider.redact(endpoint.toString()));
       }
       if (endpoint.getUserInfo() != null) {
         throw new IllegalArgumentException(
@@ -1083,6 +1245,7 @@ public final class S3Storage extends ExternalStorage {
       if (bucket == null) {
         throw new IllegalStateException("bucket is required");
       }
+      warnIfHeadersAreLogged();
       if (retryStrategy != null && maxAttempts != null) {
         throw new IllegalStateException(
             "give either retryStrategy or maxAttempts, not both: set the attempts on the strategy");
@@ -1111,6 +1274,30 @@ public final class S3Storage extends ExternalStorage {
       } catch (RuntimeException e) {
         built.close();
         throw e;
+      }
+    }
+
+    /**
+     * Logs a WARN if a logger that writes request headers is enabled at DEBUG: the HTTP client's
+     * header and wire loggers write the {@code Authorization} header (the access key id and the
+     * request's signature) and {@code X-Amz-Security-Token}, and the SDK's request signer writes
+     * the canonical request, session token included. Never the secret key, which is not sent.
+     * Stowage cannot set other libraries' log levels; it says so, every time a storage is built in
+     * that state. See {@code docs/s3.md}, "Credentials and logs".
+     */
+    private static void warnIfHeadersAreLogged() {
+      java.util.List<String> logging = new java.util.ArrayList<>();
+      for (String name : HEADER_LOGGERS) {
+        if (LoggerFactory.getLogger(name).isDebugEnabled()) {
+          logging.add(name);
+        }
+      }
+      if (!logging.isEmpty()) {
+        LOG.warn(
+            "the loggers {} are enabled at DEBUG: they write every S3 request's headers, with the"
+                + " access key id, the request signatures and any session token (never the secret"
+                + " key); set them to INFO or above wherever logs are kept",
+            logging);
       }
     }
 

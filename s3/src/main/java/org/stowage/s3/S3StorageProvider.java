@@ -1,6 +1,7 @@
 package org.stowage.s3;
 
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -64,7 +65,7 @@ public final class S3StorageProvider implements StorageProvider {
     for (Map.Entry<String, String> p : params.entrySet()) {
       String value = p.getValue();
       switch (p.getKey()) {
-        case "endpoint" -> builder.endpointOverride(URI.create(value));
+        case "endpoint" -> builder.endpointOverride(endpoint(uri, value));
         case "region" -> builder.region(value);
         case "pathStyle" -> builder.pathStyleAccess(bool(uri, p.getKey(), value));
         case "readOnly" -> builder.readOnlyForeignBucket(bool(uri, p.getKey(), value));
@@ -131,7 +132,18 @@ public final class S3StorageProvider implements StorageProvider {
     }
   }
 
+  private static URI endpoint(URI uri, String value) {
+    try {
+      return new URI(value);
+    } catch (URISyntaxException e) {
+      // Not chained: its message repeats the value, which may carry a credential.
+      throw refused(uri, "the endpoint is not a URI: " + e.getReason() + " at index " + e.getIndex());
+    }
+  }
+
+  /** A refusal that shows the URI redacted ({@link StorageProvider#redact}). */
   private static IllegalArgumentException refused(URI uri, String why) {
-    return new IllegalArgumentException("not an s3 storage URI: " + uri + ": " + why);
+    return new IllegalArgumentException(
+        "not an s3 storage URI: " + StorageProvider.redact(uri.toString()) + ": " + why);
   }
 }

@@ -28,18 +28,22 @@ final class S3ProxyServer implements AutoCloseable {
 
   /**
    * A server over blobs kept in memory (jimfs), made to behave as S3 where s3proxy does not: keys
-   * are stored flat ({@link FlatKeyBlobStore}) and listed in UTF-8 order ({@link
-   * Utf8OrderedBlobStore}).
+   * are stored flat ({@link FlatKeyBlobStore}), listed in UTF-8 order ({@link
+   * Utf8OrderedBlobStore}), and conditional deletes of missing keys fail ({@link
+   * ConditionalDeleteBlobStore}).
    */
   static S3ProxyServer startTransient() throws Exception {
-    return start(new Utf8OrderedBlobStore(new FlatKeyBlobStore(new TransientNio2BlobStore())));
+    return start(
+        new ConditionalDeleteBlobStore(
+            new Utf8OrderedBlobStore(new FlatKeyBlobStore(new TransientNio2BlobStore()))));
   }
 
   /** As {@link #startTransient()}, over blobs kept in files under {@code dir}, off the heap. */
   static S3ProxyServer startFilesystem(Path dir) throws Exception {
     return start(
-        new Utf8OrderedBlobStore(
-            new FlatKeyBlobStore(new FilesystemNio2BlobStore(dir.toString()))));
+        new ConditionalDeleteBlobStore(
+            new Utf8OrderedBlobStore(
+                new FlatKeyBlobStore(new FilesystemNio2BlobStore(dir.toString())))));
   }
 
   /** A server over {@code blobStore} as it is. */

@@ -71,6 +71,38 @@ class S3StorageRequestsTest {
   }
 
   @Test
+  @DisplayName("copy and move under OVERWRITE are server-side: no byte is uploaded again, and the record travels")
+  void serverSideCopy(S3Endpoint endpoint) {
+    ContentMd5Recorder recorder = new ContentMd5Recorder();
+    try (S3Client client =
+        S3Client.builder()
+            .endpointOverride(endpoint.uri())
+            .region(Region.of(endpoint.region()))
+            .forcePathStyle(true)
+            .credentialsProvider(
+                StaticCredentialsProvider.create(
+                    AwsBasicCredentials.create(endpoint.accessKey(), endpoint.secretKey())))
+            .httpClientBuilder(Apache5HttpClient.builder())
+            .overrideConfiguration(o -> o.addExecutionInterceptor(recorder))
+            .build();
+        S3Storage storage =
+            S3Storage.builder().client(client).bucket(endpoint.bucket()).prefix(S3Endpoint.freshPrefix()).build()) {
+      byte[] data = TestData.bytes(5, 100_000);
+      Metadata m = storage.storeBytes("src", data);
+      int uploads = recorder.seen.size();
+      assertEquals(m, storage.copy("src", "dst"));
+      assertEquals(m, storage.move("dst", "moved"));
+      assertEquals(uploads, recorder.seen.size(), "no PutObject or UploadPart for a server-side copy");
+      assertEquals(m, storage.getMetadata("moved"));
+      assertEquals(m, storage.verify("moved"));
+      org.junit.jupiter.api.Assertions.assertFalse(storage.exists("dst"));
+      // CREATE takes the streamed, verified path: one upload.
+      assertEquals(m, storage.copy("src", "created", org.stowage.WritePolicy.CREATE));
+      assertEquals(uploads + 1, recorder.seen.size());
+    }
+  }
+
+  @Test
   @DisplayName("S2 every PUT and part carries Content-MD5, the base64 MD5 of exactly its body")
   void sendsContentMd5(S3Endpoint endpoint) {
     ContentMd5Recorder recorder = new ContentMd5Recorder();

@@ -50,6 +50,14 @@ sealed interface Op {
      * content afterwards and the results the contract allows.
      */
     Transition step(Content present);
+
+    /**
+     * Whether this operation may, in a race, fail with a plain {@link ExternalResourceException}
+     * and change nothing, at any point (rule S5.2). False unless an operation says otherwise.
+     */
+    default boolean mayGiveUp() {
+      return false;
+    }
   }
 
   /** Where a store's bytes come from. */
@@ -113,6 +121,18 @@ sealed interface Op {
         default:
           throw new AssertionError(policy);
       }
+    }
+
+    /**
+     * Rule S5.2: a store from a stream (read once) under SKIP_IF_EXISTS or FAIL_IF_DIFFERENT whose
+     * location is created and deleted again by others while it runs may give up with an
+     * ExternalResourceException, changing nothing: the stream cannot be read twice, and the object
+     * it met is gone. Bytes and files are read again instead, so they never give up.
+     */
+    @Override
+    public boolean mayGiveUp() {
+      return source == Source.STREAM
+          && (policy == WritePolicy.SKIP_IF_EXISTS || policy == WritePolicy.FAIL_IF_DIFFERENT);
     }
 
     @Override

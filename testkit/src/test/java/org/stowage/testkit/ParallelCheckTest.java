@@ -30,6 +30,28 @@ class ParallelCheckTest {
   }
 
   @Test
+  @DisplayName("S5.2 a stream store under SKIP_IF_EXISTS or FAIL_IF_DIFFERENT may give up, changing nothing; a bytes store may not")
+  void giveUp() {
+    Outcome gaveUp = Outcome.thrown(org.stowage.ExternalResourceException.class);
+    for (WritePolicy policy : List.of(WritePolicy.SKIP_IF_EXISTS, WritePolicy.FAIL_IF_DIFFERENT)) {
+      // Another writer creates and deletes "p" while the stream store runs, and it gives up.
+      List<ParallelCheck.Event> history = List.of(
+          new ParallelCheck.Event(0, new Op.Store("p", A, policy, Op.Source.STREAM), 0, 10, gaveUp),
+          store(1, 1, 2, B, WritePolicy.OVERWRITE, stored(B)),
+          new ParallelCheck.Event(1, new Op.Delete("p"), 3, 4, Outcome.done()),
+          load(-1, 11, 12, Outcome.thrown(MissingExternalResourceException.class)));
+      assertNull(ParallelCheck.explain(history), policy.toString());
+      // The give-up changes nothing: "p" cannot hold A afterwards.
+      assertNotNull(ParallelCheck.explain(List.of(history.get(0), history.get(1), history.get(2),
+          load(-1, 11, 12, Outcome.bytes(A)))), policy.toString());
+      // A bytes store can be read again, so it never gives up.
+      assertNotNull(ParallelCheck.explain(List.of(
+          store(0, 0, 10, A, policy, gaveUp), history.get(1), history.get(2), history.get(3))),
+          policy.toString());
+    }
+  }
+
+  @Test
   @DisplayName("T1 overlapping writes may take effect in either order")
   void overlappingWrites() {
     for (Content last : List.of(A, B)) {

@@ -1,0 +1,38 @@
+package org.stowage.s3;
+
+import java.util.UUID;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.stowage.ExternalStorage;
+import org.stowage.compose.CachingStorage;
+import org.stowage.testkit.Capabilities;
+import org.stowage.testkit.ExternalStorageContract;
+
+/**
+ * The contract suite, the parallel linearizability check among it, against a {@link
+ * CachingStorage} on S3 tiers: a bucket of its own per test cached in another bucket, both on the
+ * shared test endpoint. The bound is small enough that the suite's objects are evicted and some
+ * bypass the cache; objects go up to just over one part, so the backing store's uploads in parts
+ * run too.
+ */
+@ExtendWith(S3TestEnvironment.class)
+class S3CachingStorageContractTest extends ExternalStorageContract {
+  private static final long PART = S3Storage.MIN_PART_SIZE;
+
+  @Override
+  protected ExternalStorage newStorage() {
+    S3Endpoint shared = S3TestEnvironment.shared();
+    S3Endpoint backing = shared.withBucket("cache-backing-" + UUID.randomUUID());
+    S3Endpoint tier = shared.withBucket("cache-tier-" + UUID.randomUUID());
+    return CachingStorage.builder(
+            backing.storage("").partSize(PART).uploadConcurrency(2).build(),
+            tier.storage("").partSize(PART).uploadConcurrency(2).build(),
+            2L << 20)
+        .maxObjectSize(256L << 10)
+        .build();
+  }
+
+  @Override
+  protected Capabilities capabilities() {
+    return Capabilities.none().withMaxObjectSize(PART + (64 << 10));
+  }
+}
