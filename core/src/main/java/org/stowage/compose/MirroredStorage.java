@@ -166,6 +166,8 @@ public final class MirroredStorage extends ExternalStorage {
   private final Striped<ReadWriteLock> locationLocks = Striped.lazyWeakReadWriteLock(STRIPES);
   /** Serialises the replications of one location to one secondary. */
   private final Striped<Lock> replicationLocks = Striped.lazyWeakLock(STRIPES);
+  /** Deletes of one location, one at a time (see {@link #deleteObject}). */
+  private final Striped<Lock> deleteLocks = Striped.lazyWeakLock(STRIPES);
   /** Notified whenever a replication completes or a secondary gets back in sync. */
   private final Object progress = new Object();
 
@@ -308,11 +310,20 @@ public final class MirroredStorage extends ExternalStorage {
     return stored;
   }
 
+  /**
+   * Deletes on the primary and, if the primary missed, reports what an up-to-date secondary holds.
+   * Deletes of one location take turns: otherwise a delete that missed on the primary, because a
+   * concurrent delete had just removed the object there, could find the secondaries not yet marked
+   * behind and report the object deleted a second time (rule D1, and T1; found by the contract
+   * suite's parallel check on FileStorage tiers, FileMirroredStorageContractTest).
+   */
   @Override
   protected boolean deleteObject(Location location) {
     String loc = location.value();
     boolean deleted;
+    Lock turn = deleteLocks.get(loc);
     Lock shared = locationLocks.get(loc).readLock();
+    turn.lock();
     shared.lock();
     try {
       deleted = primary.deleteIfExists(loc);
@@ -325,6 +336,7 @@ public final class MirroredStorage extends ExternalStorage {
       throw Tiers.renamed(this, e);
     } finally {
       shared.unlock();
+      turn.unlock();
     }
     replicateNow(loc);
     return deleted;

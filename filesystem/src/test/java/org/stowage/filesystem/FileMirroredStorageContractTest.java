@@ -11,7 +11,7 @@ import org.stowage.testkit.ExternalStorageContract;
 
 /**
  * The contract suite, the parallel linearizability check among it, against a {@link
- * MirroredStorage} on FileStorage tiers: a FileStorage mirrored synchronously to two others.
+ * MirroredStorage} on FileStorage tiers: a FileStorage mirrored synchronously to another.
  * {@code uri} is the primary's, so the L4 and D1 checks on files run; the corrupter flips a byte
  * of the primary's file, which the mirror's reads must report (R2, R4), not paper over from a
  * secondary.
@@ -23,7 +23,7 @@ class FileMirroredStorageContractTest extends ExternalStorageContract {
   protected ExternalStorage newStorage() {
     return MirroredStorage.builder(
             new FileStorage(dir.resolve("primary")),
-            List.of(new FileStorage(dir.resolve("secondary-1")), new FileStorage(dir.resolve("secondary-2"))))
+            List.of(new FileStorage(dir.resolve("secondary"))))
         .replication(MirroredStorage.Replication.SYNCHRONOUS)
         .build();
   }

@@ -64,8 +64,8 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * root) is compared byte for byte, with its listing, before and after.
  *
  * <p>QuickTheories with a fixed seed (printed; {@code -Dstowage.fuzz.seed=N} to change it).
- * {@code -Dstowage.fuzz.examples=N} sets the examples per backend (default: 6,000 for memory, 2,500 for
- * the filesystem, 400 for S3 (a quarter of N when set), 3,000 strings for the URI parser, each opened as 7 URIs).
+ * {@code -Dstowage.fuzz.examples=N} sets the examples per backend (default: 6,500 for memory, 2,000 for
+ * the filesystem, 300 for S3 (a quarter of N when set), 3,000 strings for the URI parser, each opened as 7 URIs).
  */
 class HostileInputFuzzTest {
   private static final long SEED = Long.getLong("stowage.fuzz.seed", 20_250_611L);
@@ -180,7 +180,7 @@ class HostileInputFuzzTest {
   @DisplayName("L2 L3 L5 hostile locations and prefixes on MemoryStorage")
   void memory() {
     try (MemoryStorage storage = new MemoryStorage()) {
-      fuzz(storage, EXAMPLES == null ? 6000 : EXAMPLES);
+      fuzz(storage, EXAMPLES == null ? 6500 : EXAMPLES);
     }
   }
 
@@ -188,7 +188,7 @@ class HostileInputFuzzTest {
   @DisplayName("L2 L4 L5 hostile locations and prefixes on FileStorage, with links out of the root planted in it")
   void filesystem() throws IOException {
     try (FileStorage storage = new FileStorage(root)) {
-      fuzz(storage, EXAMPLES == null ? 2500 : EXAMPLES);
+      fuzz(storage, EXAMPLES == null ? 2000 : EXAMPLES);
       // Every operation through the planted links is refused, naming rule L4.
       for (String location : List.of("a/b/up/secret.txt", "escape-dir/secret.txt", "escape-file", "dangling/x")) {
         for (java.util.function.Consumer<String> op : List.<java.util.function.Consumer<String>>of(
@@ -240,7 +240,7 @@ class HostileInputFuzzTest {
   @DisplayName("L1 L2 L5 hostile locations and prefixes on S3Storage, nothing outside its root prefix touched")
   void s3() {
     try (S3Storage storage = endpoint.storage("root").partSize(S3Storage.MIN_PART_SIZE).build()) {
-      fuzz(storage, EXAMPLES == null ? 400 : Math.max(1, EXAMPLES / 4));
+      fuzz(storage, EXAMPLES == null ? 300 : Math.max(1, EXAMPLES / 4));
       try (Stream<String> left = storage.iterContents()) {
         assertEquals(List.of(), left.collect(Collectors.toList()));
       }

@@ -12,8 +12,8 @@ import software.amazon.awssdk.services.s3.S3Client;
 /**
  * The contract suite, the parallel linearizability check among it, against a {@link
  * MirroredStorage} on S3 tiers: a bucket of its own per test mirrored synchronously to another,
- * on the shared test endpoint. Objects go up to just over one part, so uploads in parts and their
- * server-side copy run on both sides. The corrupter changes the primary's bytes behind its back,
+ * on the shared test endpoint. Objects stay within 1 MiB, one request each (S3StorageContractTest
+ * covers uploads in parts). The corrupter changes the primary's bytes behind its back,
  * which the mirror's reads must report (R2, R3, R4), not paper over from the secondary.
  */
 @ExtendWith(S3TestEnvironment.class)
@@ -21,15 +21,20 @@ class S3MirroredStorageContractTest extends ExternalStorageContract {
   private static final long PART = S3Storage.MIN_PART_SIZE;
 
   private S3Endpoint primary;
+  private S3Storage primaryStorage;
 
   @Override
   protected ExternalStorage newStorage() {
     S3Endpoint shared = S3TestEnvironment.shared();
-    primary = shared.withBucket("mirror-primary-" + UUID.randomUUID());
-    S3Endpoint secondary = shared.withBucket("mirror-secondary-" + UUID.randomUUID());
+    // A bucket per store on the test servers; prefixes of the shared bucket on an external one.
+    boolean external = shared.kind().equals("external");
+    primary = external ? shared : shared.withBucket("mirror-primary-" + UUID.randomUUID());
+    S3Endpoint secondary = external ? shared : shared.withBucket("mirror-secondary-" + UUID.randomUUID());
+    primaryStorage =
+        primary.storage(external ? S3Endpoint.freshPrefix() : "").partSize(PART).uploadConcurrency(2).build();
     return MirroredStorage.builder(
-            primary.storage("").partSize(PART).uploadConcurrency(2).build(),
-            List.of(secondary.storage("").partSize(PART).uploadConcurrency(2).build()))
+            primaryStorage,
+            List.of(secondary.storage(external ? S3Endpoint.freshPrefix() : "").partSize(PART).uploadConcurrency(2).build()))
         .replication(MirroredStorage.Replication.SYNCHRONOUS)
         .build();
   }
@@ -37,11 +42,11 @@ class S3MirroredStorageContractTest extends ExternalStorageContract {
   @Override
   protected Capabilities capabilities() {
     return Capabilities.none()
-        .withMaxObjectSize(PART + (64 << 10))
+        .withMaxObjectSize(1L << 20)
         .withCorrupter(
             (storage, location) -> {
               try (S3Client raw = primary.client()) {
-                S3StorageTest.corrupt(raw, primary.bucket(), location);
+                S3StorageTest.corrupt(raw, primary.bucket(), primaryStorage.rootPrefix() + location);
               }
             });
   }
