@@ -1,5 +1,6 @@
 package org.stowage.filesystem;
 
+import org.stowage.testkit.Hammer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

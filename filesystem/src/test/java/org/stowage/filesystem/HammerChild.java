@@ -1,5 +1,6 @@
 package org.stowage.filesystem;
 
+import org.stowage.testkit.Hammer;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;

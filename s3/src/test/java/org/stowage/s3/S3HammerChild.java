@@ -1,5 +1,6 @@
 package org.stowage.s3;
 
+import org.stowage.testkit.Hammer;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;

@@ -1,5 +1,6 @@
 package org.stowage.s3;
 
+import org.stowage.testkit.Hammer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

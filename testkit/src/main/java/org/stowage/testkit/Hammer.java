@@ -1,4 +1,4 @@
-package org.stowage.filesystem;
+package org.stowage.testkit;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,12 +31,15 @@ import org.stowage.WritePolicy;
  * and the rest is generated from the id, so a reader can tell a whole content from a torn one
  * without knowing who wrote it. The workload reports one line per CREATE ({@code WON c/<r> <id>}
  * or {@code LOST c/<r>}) and one per unexpected outcome ({@code ERROR ...}); {@link #check} then
- * checks the store against the lines of every process. Used by {@link FileStorageHammerTest} in
- * this JVM and by {@link HammerChild} in another.
+ * checks the store against the lines of every process.
+ *
+ * <p>For backend authors: run {@link #run} in this JVM and in a child JVM (pass {@link
+ * Config#toArgs()} to it and read its lines back), then {@link #check} the store against all the
+ * lines. Stowage's own use: {@code FileStorageHammerTest} and {@code S3HammerTest}.
  */
-final class Hammer {
+public final class Hammer {
   /** Keys the threads share besides the CREATE rounds. */
-  static final List<String> KEYS = List.of("k/0", "k/1", "k/2", "k/d/3", "k/d/4", "k/5");
+  public static final List<String> KEYS = List.of("k/0", "k/1", "k/2", "k/d/3", "k/d/4", "k/5");
 
   private Hammer() {}
 
@@ -49,13 +52,15 @@ final class Hammer {
    * @param maxSize largest content, in bytes
    * @param seed the randomness; each process and thread derives its own
    */
-  record Config(int threads, int rounds, int opsPerRound, int maxSize, long seed) {
-    List<String> toArgs() {
+  public record Config(int threads, int rounds, int opsPerRound, int maxSize, long seed) {
+    /** The config as command-line arguments, for a child process. */
+    public List<String> toArgs() {
       return List.of(Integer.toString(threads), Integer.toString(rounds),
           Integer.toString(opsPerRound), Integer.toString(maxSize), Long.toString(seed));
     }
 
-    static Config fromArgs(String[] a, int from) {
+    /** Reads the config back from {@code a[from]} on, as {@link #toArgs()} wrote it. */
+    public static Config fromArgs(String[] a, int from) {
       return new Config(Integer.parseInt(a[from]), Integer.parseInt(a[from + 1]),
           Integer.parseInt(a[from + 2]), Integer.parseInt(a[from + 3]), Long.parseLong(a[from + 4]));
     }
@@ -96,7 +101,7 @@ final class Hammer {
    * Runs every kind of operation a few times on a key of its own, then deletes it, so that a
    * freshly started process is as quick as a warm one when the race begins.
    */
-  static void warmUp(ExternalStorage storage, int process) throws IOException {
+  public static void warmUp(ExternalStorage storage, int process) throws IOException {
     String key = "w/" + process;
     for (int i = 0; i < 12; i++) {
       byte[] data = content(id(process, 255, i), 16 + 100 * i);
@@ -116,7 +121,7 @@ final class Hammer {
   }
 
   /** Runs the workload in {@code config.threads()} threads of this process, as process number {@code process}. */
-  static List<String> run(ExternalStorage storage, int process, Config config) throws Exception {
+  public static List<String> run(ExternalStorage storage, int process, Config config) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(config.threads());
     try {
       List<Future<List<String>>> futures = new ArrayList<>();
@@ -231,7 +236,7 @@ final class Hammer {
    * there verifies and holds one writer's whole content; the store lists nothing else. Returns
    * the problems, empty if none.
    */
-  static List<String> check(ExternalStorage storage, List<String> lines, Config c) {
+  public static List<String> check(ExternalStorage storage, List<String> lines, Config c) {
     List<String> problems = new ArrayList<>();
     Map<String, List<Long>> winners = new HashMap<>();
     Map<String, Integer> outcomes = new HashMap<>();
