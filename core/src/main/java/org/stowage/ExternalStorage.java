@@ -463,13 +463,30 @@ public abstract class ExternalStorage implements AutoCloseable {
   }
 
   /**
-   * Moves the object at {@code from} to {@code to} within this storage: a verified copy (see
-   * {@link #copy}), then the source is deleted, only after the copy succeeded. Backends may do it
-   * in one step (a rename on a filesystem). If the move fails, the source is still there; a
-   * failure after the copy may leave both.
+   * Moves the object at {@code from} to {@code to} within this storage, under {@code policy}
+   * (rule M2). By default a verified copy (see {@link #copy}) and then a delete of the source,
+   * only after the copy succeeded; backends may do it in one step (a rename on a filesystem, which
+   * moves the object with its metadata and reads nothing). The source is deleted only when the
+   * object ends up at {@code to}; nothing is ever lost:
    *
-   * @return the moved object's metadata
-   * @throws MissingExternalResourceException if nothing is at {@code from}
+   * <ul>
+   *   <li>{@code OVERWRITE}: the object replaces whatever is at {@code to};
+   *   <li>{@code CREATE}: if an object is at {@code to}, throws {@link
+   *       ExistingExternalResourceException} and changes nothing;
+   *   <li>{@code SKIP_IF_EXISTS}: if an object is at {@code to}, changes nothing (both objects stay
+   *       where they are) and returns the present object's metadata;
+   *   <li>{@code FAIL_IF_DIFFERENT}: if an object is at {@code to}, then with the same MD5 and size
+   *       the source is deleted (the object is at {@code to} already) and the present object's
+   *       metadata returned; otherwise throws {@link ExistingExternalResourceException} and changes
+   *       nothing.
+   * </ul>
+   *
+   * <p>If the move fails, the source is still there; a failure between the copy and the delete may
+   * leave the object at both locations.
+   *
+   * @return the moved object's metadata, or the present one's where the policy kept it
+   * @throws MissingExternalResourceException if nothing is at {@code from} (checked first, whatever
+   *     is at {@code to})
    * @throws ExistingExternalResourceException if {@code policy} refuses to replace {@code to}
    * @throws IllegalArgumentException if {@code from} and {@code to} are the same location
    */
@@ -481,19 +498,44 @@ public abstract class ExternalStorage implements AutoCloseable {
       throw new IllegalArgumentException("cannot move " + Location.quote(from) + " onto itself");
     }
     checkOpen();
-    if (policy == WritePolicy.OVERWRITE || policy == WritePolicy.CREATE) {
-      boolean replace = policy == WritePolicy.OVERWRITE;
+    boolean replace = policy == WritePolicy.OVERWRITE;
+    for (int attempt = 0; ; attempt++) {
       Metadata moved = call("move to " + Location.quote(to), source, () -> moveObject(source, target, replace));
-      if (moved == null) {
+      if (moved != null) {
+        return moved;
+      }
+      if (policy == WritePolicy.CREATE || policy == WritePolicy.OVERWRITE) {
         throw new ExistingExternalResourceException(
             this + ": move of " + Location.quote(from) + " to " + Location.quote(to)
                 + " with policy CREATE refused: an object is already there (rule S5)", to);
       }
-      return moved;
+      // SKIP_IF_EXISTS or FAIL_IF_DIFFERENT, and an object was present at the target.
+      Metadata present = call("move to " + Location.quote(to), target, () -> objectMetadata(target));
+      if (present == null) {
+        if (attempt >= RACE_RETRIES) {
+          throw new ExternalResourceException(
+              this + ": move of " + Location.quote(from) + " to " + Location.quote(to) + " with policy "
+                  + policy + " gave up: objects kept appearing and vanishing at the target; nothing"
+                  + " was changed, try again", to, null);
+        }
+        continue; // deleted meanwhile: move again
+      }
+      if (policy == WritePolicy.SKIP_IF_EXISTS) {
+        return present;
+      }
+      Metadata mine = call("move", source, () -> objectMetadata(source));
+      if (mine == null) {
+        throw missing("move", source);
+      }
+      if (!mine.equals(present)) {
+        throw new ExistingExternalResourceException(
+            this + ": move of " + Location.quote(from) + " to " + Location.quote(to) + " with policy"
+                + " FAIL_IF_DIFFERENT refused: the object there has " + present + ", the source has "
+                + mine + " (rule S5.1); nothing was changed", to);
+      }
+      call("move", source, () -> deleteObject(source));
+      return present;
     }
-    Metadata moved = copyTo(from, this, to, policy);
-    call("move", source, () -> deleteObject(source));
-    return moved;
   }
 
   /** Same as {@code move(from, to, WritePolicy.OVERWRITE)}. */
@@ -649,9 +691,13 @@ public abstract class ExternalStorage implements AutoCloseable {
   }
 
   /**
-   * Moves an object within this storage, for {@link #move} under {@code OVERWRITE} or {@code
-   * CREATE}. The default is {@link #copyObject} then {@link #deleteObject} of the source; backends
-   * override it with a rename where they have one.
+   * Moves an object within this storage, for {@link #move}: {@code replaceExisting} is true under
+   * {@code OVERWRITE}, false under the other policies (which the caller completes when an object
+   * is present at {@code to}). The default is {@link #copyObject} then {@link #deleteObject} of the
+   * source; backends override it with a rename where they have one. An override must check the
+   * source first (nothing there: {@link NoSuchFileException}, whatever is at {@code to}), leave
+   * both locations unchanged when it returns {@code null}, and delete the source only once the
+   * object is in place at {@code to}.
    *
    * @return the moved object's metadata; {@code null} if {@code replaceExisting} is false and an
    *     object is present at {@code to} (nothing changed)

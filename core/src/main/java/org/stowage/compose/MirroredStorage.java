@@ -112,6 +112,8 @@ import org.stowage.WritePolicy;
 public final class MirroredStorage extends ExternalStorage {
   private static final Logger LOG = LoggerFactory.getLogger(MirroredStorage.class);
   private static final int STRIPES = 1024;
+  /** How often a delete that races stores deletes again on the primary before it gives up. */
+  private static final int DELETE_ATTEMPTS = 8;
   private static final AtomicInteger MIRRORS = new AtomicInteger();
 
   /** When writes are replicated. */
@@ -326,11 +328,7 @@ public final class MirroredStorage extends ExternalStorage {
     turn.lock();
     shared.lock();
     try {
-      deleted = primary.deleteIfExists(loc);
-      if (!deleted) {
-        // What a read would have shown: an up-to-date secondary's object.
-        deleted = Boolean.TRUE.equals(fromSecondaries(loc, s -> s.exists(loc) ? Boolean.TRUE : null, null));
-      }
+      deleted = deleteOnPrimary(loc);
       changed(loc);
     } catch (ExternalResourceException e) {
       throw Tiers.renamed(this, e);
@@ -340,6 +338,37 @@ public final class MirroredStorage extends ExternalStorage {
     }
     replicateNow(loc);
     return deleted;
+  }
+
+  /**
+   * Under the location's delete turn: deletes {@code loc} on the primary and returns whether an
+   * object was deleted, as a read would have seen it. When the primary has nothing but an
+   * up-to-date secondary has the object, that is what reads show (the primary lost it), so it
+   * counts as deleted once the secondaries are brought level, unless the primary has it again
+   * by then: a store that ran between the two looks put it on the primary and replicated it, and
+   * that object must be deleted for real, or two deletes would both report it (rule D1, T1; found
+   * by the parallel check on FileStorage tiers).
+   */
+  private boolean deleteOnPrimary(String loc) {
+    for (int attempt = 0; attempt < DELETE_ATTEMPTS; attempt++) {
+      if (primary.deleteIfExists(loc)) {
+        return true;
+      }
+      boolean onSecondary =
+          Boolean.TRUE.equals(fromSecondaries(loc, s -> s.exists(loc) ? Boolean.TRUE : null, null));
+      if (!onSecondary) {
+        return false;
+      }
+      if (!primary.exists(loc)) {
+        return true;
+      }
+      // A store landed on the primary meanwhile: delete it there.
+    }
+    throw new ExternalResourceException(
+        this + ": delete of " + quote(loc) + " gave up: stores kept replacing the object while it"
+            + " was deleted (" + DELETE_ATTEMPTS + " attempts); try again",
+        loc,
+        null);
   }
 
   /** Records that {@code loc} changed on the primary: each secondary is now behind for it. */

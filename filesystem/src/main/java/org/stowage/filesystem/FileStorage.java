@@ -6,6 +6,7 @@ import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
@@ -294,18 +295,27 @@ public final class FileStorage extends ExternalStorage {
       if (temp != null) {
         deleteQuietly(temp, name); // still there if it failed, lost, or was published by a link
       }
-      if (!published && at.missingDirectories() > 0) {
-        // A failed store leaves the tree as it found it: no empty directories of its own either,
-        // from the deepest it managed to create.
-        Path created = dir;
-        while (!created.equals(at.deepestDirectory())
-            && created.startsWith(at.deepestDirectory())
-            && !Files.isDirectory(created, LinkOption.NOFOLLOW_LINKS)) {
-          created = created.getParent();
-        }
-        prune(created, at.deepestDirectory());
+      if (!published) {
+        pruneCreated(at);
       }
     }
+  }
+
+  /**
+   * After a store or move that did not publish at {@code at}: removes the directories it created
+   * for it, if they are still empty, so that the tree is as it was found.
+   */
+  private void pruneCreated(Resolver.Located at) {
+    if (at.missingDirectories() == 0) {
+      return;
+    }
+    Path created = at.path().getParent();
+    while (!created.equals(at.deepestDirectory())
+        && created.startsWith(at.deepestDirectory())
+        && !Files.isDirectory(created, LinkOption.NOFOLLOW_LINKS)) {
+      created = created.getParent();
+    }
+    prune(created, at.deepestDirectory());
   }
 
   @Override
@@ -422,6 +432,195 @@ public final class FileStorage extends ExternalStorage {
       syncDirectories(remaining, remaining);
     }
     return true;
+  }
+
+  /**
+   * Moves by renaming the file ({@code rename(2)}), together with its metadata record, without
+   * reading or copying the content; on the same filesystem it takes the same time whatever the
+   * object's size. Under the locks of both locations (taken in a global order, see {@link
+   * LocationLocks#withLocks}, so that two processes moving in opposite directions cannot deadlock)
+   * it checks the source's record (rule R3: a file changed in place fails with {@link
+   * ChangedExternalResourceException}, as a copy would), then:
+   *
+   * <ul>
+   *   <li>{@code OVERWRITE}: renames the source over the target, which replaces any object there
+   *       atomically;
+   *   <li>{@code CREATE}: links the target name to the source file ({@code link(2)} refuses if the
+   *       name is taken, even by a tool that takes no lock), then removes the source name; where
+   *       hard links are unavailable, renames under the locks instead;
+   * </ul>
+   *
+   * <p>then records the moved file's metadata under the target location (the file keeps its
+   * identity, size and last-modified time, so the record stays exact) and deletes the source's
+   * record. Readers of the target see the previous object or the moved one (S2); readers of the
+   * source see it until the rename, then nothing. Concurrent moves of one source: exactly one
+   * succeeds, the others find nothing there. A process killed during a {@code CREATE} move may
+   * leave the object at both locations (the same file under two names, each valid); one killed
+   * before the target's record is written leaves the target unrecorded, so its MD5 is computed
+   * again when next needed, never wrong.
+   *
+   * <p>The content is not re-read, so a byte damaged in place behind the store's back, without a
+   * change of size or last-modified time, moves with the file and stays detectable at the target
+   * by {@link #verify} and verified loads, exactly as it was at the source. Where a rename is
+   * impossible (the source is itself a symbolic link, or the two locations are on different
+   * filesystems below the root) the move falls back to the verified copy and delete of {@link
+   * ExternalStorage}.
+   */
+  @Override
+  protected Metadata moveObject(Location from, Location to, boolean replaceExisting)
+      throws IOException {
+    for (int attempt = 0; attempt < RACE_RETRIES; attempt++) {
+      Resolver.Located source = resolver.locate(from, "move");
+      if (!source.isObject()) {
+        throw new NoSuchFileException(from.value());
+      }
+      Resolver.Located target = resolver.locate(to, "move");
+      checkStorable(to, target);
+      if (!replaceExisting && target.attributes() != null) {
+        return null; // present: nothing to do
+      }
+      Path targetDir = target.path().getParent();
+      Renamed renamed = null;
+      try {
+        if (target.missingDirectories() > 0) {
+          Files.createDirectories(targetDir);
+        }
+        renamed = locks.withLocks(from, to, () -> rename(from, to, replaceExisting));
+      } catch (FileAlreadyExistsException e) {
+        continue; // an object took the place of a directory: the next look names it (L1.2)
+      } finally {
+        if (renamed == null || renamed.outcome() != RenameOutcome.MOVED) {
+          pruneCreated(target);
+        }
+      }
+      switch (renamed.outcome()) {
+        case MOVED:
+          Path remaining = prune(source.path().getParent(), source.pruneLimit());
+          if (durable) {
+            syncDirectories(
+                targetDir,
+                target.missingDirectories() > 0 ? target.deepestDirectory() : targetDir);
+            syncDirectories(remaining, remaining);
+          }
+          return renamed.metadata();
+        case REFUSED:
+          return null;
+        case MISSING:
+          throw new NoSuchFileException(from.value());
+        case UNRECORDED:
+          hashAndRecord(from, renamed.unrecorded().path(), renamed.unrecorded().version());
+          break;
+        case CANNOT_RENAME:
+          return super.moveObject(from, to, replaceExisting);
+        case RETRY:
+        default:
+          break;
+      }
+    }
+    throw keptChanging(from, "move");
+  }
+
+  /** How {@link #rename} ended. */
+  private enum RenameOutcome {
+    /** The object is at the target now, with its record. */
+    MOVED,
+    /** {@code CREATE} found the target taken; nothing changed. */
+    REFUSED,
+    /** Nothing is at the source. */
+    MISSING,
+    /** The source has no valid record: hash it, then try again. */
+    UNRECORDED,
+    /** A rename cannot do it (a link at the source, another filesystem): copy instead. */
+    CANNOT_RENAME,
+    /** The tree changed between the look outside the locks and the rename: look again. */
+    RETRY
+  }
+
+  /**
+   * What {@link #rename} did.
+   *
+   * @param metadata the moved object's metadata, for {@link RenameOutcome#MOVED}
+   * @param unrecorded the source found without a record, for {@link RenameOutcome#UNRECORDED}
+   */
+  private record Renamed(RenameOutcome outcome, Metadata metadata, Lookup unrecorded) {
+    Renamed(RenameOutcome outcome) {
+      this(outcome, null, null);
+    }
+  }
+
+  /** Under the locks of {@code from} and {@code to}: the rename step of {@link #moveObject}. */
+  private Renamed rename(Location from, Location to, boolean replace) throws IOException {
+    Lookup found = lookUp(from, "move"); // R3: a file changed in place throws
+    if (found == null) {
+      return new Renamed(RenameOutcome.MISSING);
+    }
+    if (found.metadata() == null) {
+      return new Renamed(RenameOutcome.UNRECORDED, null, found);
+    }
+    if (Files.isSymbolicLink(found.path())) {
+      return new Renamed(RenameOutcome.CANNOT_RENAME);
+    }
+    Resolver.Located target = resolver.locate(to, "move");
+    checkStorable(to, target);
+    if (!replace && target.attributes() != null) {
+      return new Renamed(RenameOutcome.REFUSED);
+    }
+    if (target.missingDirectories() > 0) {
+      return new Renamed(RenameOutcome.RETRY); // a concurrent delete pruned the directory
+    }
+    Path source = found.path();
+    FileChannel emptied = records.openEmptied(to);
+    try {
+      try {
+        if (replace || !hardLinks) {
+          Files.move(source, target.path(), StandardCopyOption.ATOMIC_MOVE);
+          removeIfSameFile(source, found.version());
+        } else {
+          Files.createLink(target.path(), source);
+          Files.delete(source);
+        }
+      } catch (FileAlreadyExistsException e) {
+        return new Renamed(RenameOutcome.REFUSED); // taken by a tool that takes no lock
+      } catch (NoSuchFileException e) {
+        return new Renamed(RenameOutcome.RETRY);
+      } catch (AtomicMoveNotSupportedException e) {
+        return new Renamed(RenameOutcome.CANNOT_RENAME);
+      } catch (AccessDeniedException e) {
+        throw e;
+      } catch (FileSystemException e) {
+        if (replace || !hardLinks) {
+          throw e;
+        }
+        // No hard links here, or the target is on another filesystem (EXDEV): copy instead.
+        LOG.debug("{}: cannot link {} to {}: {}", name, source, target.path(), e.toString());
+        return new Renamed(RenameOutcome.CANNOT_RENAME);
+      }
+      record(to, emptied, found.metadata(), found.version());
+    } finally {
+      if (emptied != null) {
+        emptied.close();
+      }
+    }
+    try {
+      records.delete(from);
+    } catch (IOException e) {
+      LOG.warn("{}: moved {} but could not delete its old metadata record", name,
+          quote(from.value()), e);
+    }
+    return new Renamed(RenameOutcome.MOVED, found.metadata(), null);
+  }
+
+  /**
+   * After renaming {@code source}: {@code rename(2)} does nothing when both names are links to the
+   * same file (left by a move killed between its link and its unlink, or made by another tool), so
+   * the source name is removed here if it still names the moved file.
+   */
+  private static void removeIfSameFile(Path source, FileVersion moved) throws IOException {
+    BasicFileAttributes left = Resolver.attributesOrNull(source, LinkOption.NOFOLLOW_LINKS);
+    if (left != null && left.isRegularFile() && !FileVersion.of(left).isOtherFile(moved)
+        && moved.fileKey() != null) {
+      Files.deleteIfExists(source);
+    }
   }
 
   @Override
@@ -594,23 +793,33 @@ public final class FileStorage extends ExternalStorage {
           return outcome;
         }
       }
-      MetadataRecords.Entry entry = new MetadataRecords.Entry(location.value(), metadata, version);
-      try {
-        if (emptied != null) {
-          records.rewrite(emptied, entry);
-        } else {
-          records.write(entry);
-        }
-      } catch (IOException e) {
-        LOG.warn(
-            "{}: cannot write the metadata record of {}; it will be computed again when needed",
-            name, quote(location.value()), e);
-      }
+      record(location, emptied, metadata, version);
       return outcome;
     } finally {
       if (emptied != null) {
         emptied.close();
       }
+    }
+  }
+
+  /**
+   * Under the location's lock, once its new file is in place: writes its record, into the record
+   * file {@code emptied} if there was one, else into a new one. A record that cannot be written is
+   * logged, not thrown: the object is in place, and a missing record only costs a re-hash.
+   */
+  private void record(
+      Location location, FileChannel emptied, Metadata metadata, FileVersion version) {
+    MetadataRecords.Entry entry = new MetadataRecords.Entry(location.value(), metadata, version);
+    try {
+      if (emptied != null) {
+        records.rewrite(emptied, entry);
+      } else {
+        records.write(entry);
+      }
+    } catch (IOException e) {
+      LOG.warn(
+          "{}: cannot write the metadata record of {}; it will be computed again when needed",
+          name, quote(location.value()), e);
     }
   }
 

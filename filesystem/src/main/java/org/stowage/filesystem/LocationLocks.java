@@ -32,7 +32,8 @@ import org.stowage.Location;
  * fails, and the next lock opens the channel again.
  *
  * <p>Locks are held only around short steps: publishing a file and writing its record, reading a
- * record, deleting. Never while content is written or hashed.
+ * record, deleting, renaming one object to another location (which holds both locations' locks,
+ * see {@link #withLocks}). Never while content is written or hashed.
  */
 final class LocationLocks {
   private static final int SLOTS = 1 << 16;
@@ -70,14 +71,59 @@ final class LocationLocks {
       try {
         return step.run();
       } finally {
-        try {
-          lock.release();
-        } catch (ClosedChannelException e) {
-          // An interrupt closed the shared channel meanwhile, which released the lock already.
-        }
+        release(lock);
       }
     } finally {
       stripe.unlock();
+    }
+  }
+
+  /**
+   * Runs {@code step} while holding the locks of both {@code first} and {@code second}, for steps
+   * that change two locations together (a rename). Every lock is taken in one global order, the
+   * same in every thread and every process: first the JVM stripes, by ascending index, then the
+   * file slots, by ascending offset. A thread that holds a slot never waits for a stripe, and each
+   * process asks for slots in ascending order, so two such steps can never wait for each other in
+   * a cycle, in one process or across several. When both locations share a slot, it is taken once.
+   */
+  <T> T withLocks(Location first, Location second, Step<T> step) throws IOException {
+    int a = slotOf(first.value());
+    int b = slotOf(second.value());
+    int low = Math.min(a, b);
+    int high = Math.max(a, b);
+    ReentrantLock lowStripe = STRIPES[Math.min(low % STRIPES.length, high % STRIPES.length)];
+    ReentrantLock highStripe = STRIPES[Math.max(low % STRIPES.length, high % STRIPES.length)];
+    lowStripe.lock();
+    try {
+      highStripe.lock(); // reentrant: the same stripe twice is fine
+      try {
+        FileLock lowLock = acquire(low);
+        try {
+          FileLock highLock = low == high ? null : acquire(high);
+          try {
+            return step.run();
+          } finally {
+            release(highLock);
+          }
+        } finally {
+          release(lowLock);
+        }
+      } finally {
+        highStripe.unlock();
+      }
+    } finally {
+      lowStripe.unlock();
+    }
+  }
+
+  private static void release(FileLock lock) throws IOException {
+    if (lock == null) {
+      return;
+    }
+    try {
+      lock.release();
+    } catch (ClosedChannelException e) {
+      // An interrupt closed the shared channel meanwhile, which released the lock already.
     }
   }
 
@@ -98,9 +144,10 @@ final class LocationLocks {
           // EDEADLK ("Resource deadlock avoided"): the kernel's deadlock detection sees processes,
           // not threads, so a thread of this process waiting for a slot that a thread of another
           // process holds, while the other process waits for a slot a second thread here holds,
-          // looks like a cycle. It is not one (each thread holds one slot at most, and lets it go
-          // after a short step), but the blocking call refuses. Poll without blocking instead,
-          // which the detection does not concern. Found by FileStorageHammerTest.
+          // looks like a cycle. It is not one (a thread holds one slot, or two taken in ascending
+          // order, and lets them go after a short step), but the blocking call refuses. Poll
+          // without blocking instead, which the detection does not concern. Found by
+          // FileStorageHammerTest.
           return poll(channel, slot, e);
         }
       }
@@ -157,7 +204,7 @@ final class LocationLocks {
     }
   }
 
-  private static int slotOf(String location) {
+  static int slotOf(String location) {
     // FNV-1a over the UTF-8 bytes: every process must pick the same slot for a location.
     int hash = 0x811c9dc5;
     for (byte b : location.getBytes(StandardCharsets.UTF_8)) {

@@ -5,6 +5,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.stowage.ExistingExternalResourceException;
+import org.stowage.MissingExternalResourceException;
 import org.stowage.WritePolicy;
 
 /**
@@ -14,10 +15,14 @@ import org.stowage.WritePolicy;
  * <p>Arguments: {@code root mode rounds seed hardLinks}. Modes: {@code overwrite} stores {@link
  * #content(long)} of {@code seed} at {@code shared} {@code rounds} times; {@code create} reads a
  * line {@code <i>} per round from stdin (until {@code END}), tries to CREATE {@code race/<i>} with
- * 100 bytes of {@code seed}'s content, and prints {@code WON <i>} or {@code LOST <i>}. Both end
- * with {@code DONE}.
+ * 100 bytes of {@code seed}'s content, and prints {@code WON <i>} or {@code LOST <i>}; {@code move}
+ * moves {@code y/<k>} to {@code x/<k>} for every k below {@link #MOVE_KEYS}, {@code rounds} times.
+ * All end with {@code DONE}.
  */
 public final class ChildWriter {
+  /** How many objects the {@code move} mode moves back and forth. */
+  static final int MOVE_KEYS = 16;
+
   private ChildWriter() {}
 
   /** The content a writer with {@code seed} stores. */
@@ -43,6 +48,17 @@ public final class ChildWriter {
       if (mode.equals("overwrite")) {
         for (int i = 0; i < rounds; i++) {
           storage.storeBytes("shared", data);
+        }
+      } else if (mode.equals("move")) {
+        // The other process moves x/<k> to y/<k>; this one moves them back, as fast as it can.
+        for (int i = 0; i < rounds; i++) {
+          for (int k = 0; k < MOVE_KEYS; k++) {
+            try {
+              storage.move("y/" + k, "x/" + k, WritePolicy.CREATE);
+            } catch (MissingExternalResourceException | ExistingExternalResourceException e) {
+              // not there now, or the other process moved it back meanwhile
+            }
+          }
         }
       } else {
         // One round per line, so that both processes start each round together.

@@ -22,6 +22,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.stowage.ExistingExternalResourceException;
 import org.stowage.Metadata;
+import org.stowage.MissingExternalResourceException;
 import org.stowage.WritePolicy;
 
 /** Two processes sharing one root (rule T1): a child JVM runs {@link ChildWriter}. */
@@ -103,6 +104,48 @@ class FileStorageProcessesTest {
       Metadata verified = storage.verify("shared");
       assertEquals(Metadata.of(survivor), verified);
       assertEquals(verified, storage.getMetadata("shared"));
+      assertEquals(List.of(), Disk.tempFiles(root));
+    }
+  }
+
+  @ParameterizedTest(name = "T1 M2 two processes move objects in opposite directions, hard links {0}")
+  @ValueSource(booleans = {true, false})
+  @DisplayName("T1 M2 two processes moving objects back and forth: no deadlock, no object lost")
+  @Timeout(value = 5, unit = TimeUnit.MINUTES)
+  void oppositeMoves(boolean links) throws Exception {
+    // Each move holds the locks of both locations; one process takes x/k then y/k, the other
+    // y/k then x/k, unless the locks are taken in a global order. A deadlock hangs the test
+    // until the timeout.
+    Path root = dir.resolve("store");
+    int rounds = 60;
+    try (FileStorage storage = FileStorage.builder(root).hardLinks(links).build()) {
+      for (int k = 0; k < ChildWriter.MOVE_KEYS; k++) {
+        storage.storeBytes("x/" + k, Disk.content(k, 1000 + k));
+      }
+      BufferedReader out = startChild(root, "move", rounds, 2, links);
+      go();
+      int moved = 0;
+      for (int i = 0; i < rounds; i++) {
+        for (int k = 0; k < ChildWriter.MOVE_KEYS; k++) {
+          try {
+            storage.move("x/" + k, "y/" + k, WritePolicy.CREATE);
+            moved++;
+          } catch (MissingExternalResourceException | ExistingExternalResourceException e) {
+            // the child has it at the other place, or moved it back meanwhile
+          }
+        }
+      }
+      finish(out);
+      assertTrue(moved > 0, "this process moved nothing: the test did not race");
+      for (int k = 0; k < ChildWriter.MOVE_KEYS; k++) {
+        boolean atX = storage.exists("x/" + k);
+        boolean atY = storage.exists("y/" + k);
+        assertTrue(atX ^ atY, "object " + k + " must be at exactly one of x/" + k + ", y/" + k);
+        String at = (atX ? "x/" : "y/") + k;
+        Metadata expected = Metadata.of(Disk.content(k, 1000 + k));
+        assertEquals(expected, storage.getMetadata(at), at + ": the record moved with the file");
+        assertEquals(expected, storage.verify(at), at + ": the bytes moved whole");
+      }
       assertEquals(List.of(), Disk.tempFiles(root));
     }
   }

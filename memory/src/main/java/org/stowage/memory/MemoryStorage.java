@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.NoSuchFileException;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -34,6 +35,8 @@ import org.stowage.ObjectSource;
  *       pass the bound fails with an {@link ExternalResourceException} that names the location,
  *       the sizes and the bound, and changes nothing; it stops reading its source as soon as the
  *       bound is passed, so an endless stream cannot exhaust the heap.
+ *   <li><b>Moves.</b> {@code move} within the store re-keys the object in one atomic step,
+ *       without copying it; {@code copy} copies and verifies, as for any store.
  *   <li><b>URIs.</b> {@link #uri} returns {@code memory://store-N/<location>}, where {@code N}
  *       tells instances in one JVM apart; such a URI means nothing outside this process.
  * </ul>
@@ -185,6 +188,34 @@ public final class MemoryStorage extends ExternalStorage {
       }
       usedBytes -= removed.data.length;
       return true;
+    }
+  }
+
+  /**
+   * Moves in one step under the write lock: the stored bytes and their metadata are re-keyed, not
+   * copied or re-hashed, so a move costs the same whatever the size and cannot pass the bound
+   * (unless it replaces nothing, the total is unchanged; replacing frees the target's bytes).
+   * Readers of the source see the object until the move, then nothing; readers of the target see
+   * the previous object or the moved one. Of concurrent moves of one source, exactly one succeeds.
+   */
+  @Override
+  protected Metadata moveObject(Location from, Location to, boolean replaceExisting)
+      throws IOException {
+    synchronized (writeLock) {
+      Stored moved = objects.get(from.value());
+      if (moved == null) {
+        throw new NoSuchFileException(from.value());
+      }
+      Stored previous = objects.get(to.value());
+      if (previous != null && !replaceExisting) {
+        return null;
+      }
+      objects.put(to.value(), moved);
+      objects.remove(from.value());
+      if (previous != null) {
+        usedBytes -= previous.data.length;
+      }
+      return moved.metadata;
     }
   }
 

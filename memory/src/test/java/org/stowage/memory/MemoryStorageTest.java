@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.stowage.ExistingExternalResourceException;
 import org.stowage.ExternalResourceException;
 import org.stowage.Metadata;
+import org.stowage.MissingExternalResourceException;
 import org.stowage.WritePolicy;
 
 /** What only the memory backend promises; the contract suite covers the rest. */
@@ -148,6 +149,61 @@ class MemoryStorageTest {
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  @Test
+  @DisplayName("M2 move re-keys the object in one step: exactly one of 8 concurrent moves wins")
+  void moveRace() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      for (int round = 0; round < 50; round++) {
+        String from = "src/" + round;
+        Metadata stored = storage.storeBytes(from, new byte[] {(byte) round, 1, 2});
+        long used = storage.usedBytes();
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<Boolean>> results = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+          String to = "dst/" + round + "/" + t;
+          Callable<Boolean> mover = () -> {
+            start.await();
+            try {
+              return stored.equals(storage.move(from, to, WritePolicy.CREATE));
+            } catch (MissingExternalResourceException e) {
+              return false;
+            }
+          };
+          results.add(pool.submit(mover));
+        }
+        start.countDown();
+        int winners = 0;
+        for (Future<Boolean> f : results) {
+          winners += f.get() ? 1 : 0;
+        }
+        assertEquals(1, winners, "exactly one move wins for " + from);
+        assertFalse(storage.exists(from));
+        assertEquals(used, storage.usedBytes(), "a move neither adds nor loses bytes");
+        try (Stream<String> at = storage.iterContents("dst/" + round + "/")) {
+          assertEquals(1, at.count(), "the object is at one target only");
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  @DisplayName("M2 an OVERWRITE move frees the replaced object's bytes from the bound")
+  void moveAccounting() {
+    MemoryStorage bounded = new MemoryStorage(10);
+    bounded.storeBytes("a", new byte[6]);
+    bounded.storeBytes("b", new byte[4]);
+    assertEquals(Metadata.of(new byte[6]), bounded.move("a", "b"));
+    assertEquals(6, bounded.usedBytes());
+    bounded.storeBytes("c", new byte[4]); // fits again: b's old 4 bytes were freed
+    assertEquals(10, bounded.usedBytes());
+    assertThrows(ExistingExternalResourceException.class,
+        () -> bounded.move("c", "b", WritePolicy.CREATE));
+    assertEquals(10, bounded.usedBytes());
   }
 
   @Test

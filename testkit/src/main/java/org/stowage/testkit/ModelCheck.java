@@ -84,7 +84,24 @@ final class ModelCheck {
         Pair.of(6, location.map(Op.DeleteIfExists::new)),
         Pair.of(6, location.map(Op.GetMetadata::new)),
         Pair.of(5, location.map(Op.Verify::new)),
-        Pair.of(8, Generate.pick(PREFIXES).map(Op.ListPrefix::new))));
+        Pair.of(8, Generate.pick(PREFIXES).map(Op.ListPrefix::new)),
+        Pair.of(10, transfer(location))));
+  }
+
+  /** Copies and moves between two distinct model locations, under every policy. */
+  private static Gen<Op> transfer(Gen<String> location) {
+    return in -> {
+      String from = location.generate(in);
+      String to = location.generate(in);
+      if (to.equals(from)) {
+        to = LOCATIONS.get((LOCATIONS.indexOf(from) + 1) % LOCATIONS.size());
+      }
+      return new Op.Transfer(
+          from,
+          to,
+          Generate.enumValues(WritePolicy.class).generate(in),
+          Generate.booleans().generate(in));
+    };
   }
 
   /** Sequences of 1 to {@code maxLength} operations. */
@@ -146,6 +163,14 @@ final class ModelCheck {
           } else {
             model.put(o.location(), t.next());
           }
+        } else if (op instanceof Op.Transfer t) {
+          Op.Transfer.Step expected = t.step(model.get(t.from()), model.get(t.to()));
+          if (!expected.allowed().equals(actual)) {
+            return failed(transcript, i, "rule " + op.rule() + ": " + step + " gave "
+                + actual.detailed() + ", but the contract says " + expected.allowed().detailed());
+          }
+          put(model, t.from(), expected.nextFrom());
+          put(model, t.to(), expected.nextTo());
         } else {
           Outcome expected = ((Op.ListPrefix) op).expected(model);
           if (!expected.equals(actual)) {
@@ -191,9 +216,23 @@ final class ModelCheck {
     return null;
   }
 
-  /** The location an operation works on, or "" for a listing. */
+  /**
+   * The location whose metadata to check after an operation: its location, "" (none) for a
+   * listing, null (all) for a copy or move, which touches two.
+   */
   private static String touched(Op op) {
+    if (op instanceof Op.Transfer) {
+      return null;
+    }
     return op instanceof Op.OnLocation o ? o.location() : "";
+  }
+
+  private static void put(Map<String, Content> model, String location, Content content) {
+    if (content == null) {
+      model.remove(location);
+    } else {
+      model.put(location, content);
+    }
   }
 
   private static Run failed(List<String> transcript, int index, String message) {

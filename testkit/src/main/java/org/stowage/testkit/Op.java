@@ -405,6 +405,64 @@ sealed interface Op {
     }
   }
 
+  /**
+   * {@code copy(from, to, policy)} or {@code move(from, to, policy)} within one store (rule M1 or
+   * M2), with {@code from} and {@code to} distinct.
+   */
+  record Transfer(String from, String to, WritePolicy policy, boolean move) implements Op {
+    /** What a sequential store does: the contents at both locations afterwards, and the result. */
+    record Step(Content nextFrom, Content nextTo, Outcome allowed) {}
+
+    @Override
+    public String rule() {
+      return move ? "M2" : "M1";
+    }
+
+    /** The step from {@code atFrom} and {@code atTo} (either null if nothing is there). */
+    Step step(Content atFrom, Content atTo) {
+      if (atFrom == null) {
+        return new Step(null, atTo, Outcome.thrown(MissingExternalResourceException.class));
+      }
+      Content moved = move ? null : atFrom;
+      Outcome done = Outcome.of(atFrom.metadata());
+      Outcome existing = Outcome.thrown(ExistingExternalResourceException.class);
+      if (atTo == null || policy == WritePolicy.OVERWRITE) {
+        return new Step(moved, atFrom, done);
+      }
+      switch (policy) {
+        case CREATE:
+          return new Step(atFrom, atTo, existing);
+        case SKIP_IF_EXISTS:
+          return new Step(atFrom, atTo, Outcome.of(atTo.metadata()));
+        case FAIL_IF_DIFFERENT:
+          return atTo.metadata().equals(atFrom.metadata())
+              ? new Step(moved, atTo, Outcome.of(atTo.metadata()))
+              : new Step(atFrom, atTo, existing);
+        default:
+          throw new AssertionError(policy);
+      }
+    }
+
+    @Override
+    public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
+      String source = at(namespace, from);
+      String target = at(namespace, to);
+      try {
+        return Outcome.of(move
+            ? storage.move(source, target, policy)
+            : storage.copy(source, target, policy));
+      } catch (Exception | AssertionError e) {
+        return Outcome.thrown(e);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return (move ? "move " : "copy ") + Generators.quote(from) + " -> " + Generators.quote(to)
+          + ", " + policy;
+    }
+  }
+
   /** {@code iterContents(prefix)}, read to its end. */
   record ListPrefix(String prefix) implements Op {
     @Override

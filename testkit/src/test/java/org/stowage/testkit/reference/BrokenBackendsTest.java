@@ -85,6 +85,14 @@ class BrokenBackendsTest {
   }
 
   @Test
+  @DisplayName("M2 a backend whose refused move has already deleted the source")
+  void moveLosesSource() {
+    EngineExecutionResults results = run(MoveLosesSource.class);
+    assertMessage(failure(results, "M1 M2 honour every write policy"), "rule M2: the source after move");
+    assertModelCounterexample(results, "rule M2");
+  }
+
+  @Test
   @DisplayName("L4 a filesystem backend that follows a symbolic link out of its root")
   void followsSymlinks() {
     EngineExecutionResults results = run(FollowsSymlinks.class, 20);
@@ -132,7 +140,7 @@ class BrokenBackendsTest {
    * replay it, and a shrunk transcript of at most three numbered operations. Returns the message.
    */
   private static String assertModelCounterexample(EngineExecutionResults results, String rule) {
-    String message = failure(results, "S1-S5 R1-R5 D1 I1 I2 model check").getMessage();
+    String message = failure(results, "S1-S5 R1-R5 D1 I1 I2 M1 M2 model check").getMessage();
     assertTrue(Pattern.compile(rule).matcher(message).find(),
         () -> "the model check's failure should name " + rule + ": " + message);
     assertTrue(message.contains("Seed " + SEED) && message.contains("-Dstowage.seed=" + SEED),
@@ -197,6 +205,13 @@ class BrokenBackendsTest {
     @Override
     BrokenStorage.Flaw flaw() {
       return BrokenStorage.Flaw.IGNORES_CREATE;
+    }
+  }
+
+  static class MoveLosesSource extends Broken {
+    @Override
+    BrokenStorage.Flaw flaw() {
+      return BrokenStorage.Flaw.MOVE_LOSES_SOURCE;
     }
   }
 

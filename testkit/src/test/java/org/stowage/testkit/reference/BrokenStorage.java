@@ -38,7 +38,12 @@ public final class BrokenStorage extends ExternalStorage {
     /** Reads give all bytes but the last, without an error (R1; verified loads catch it, R2). */
     TRUNCATES_READS,
     /** Stores as if every policy were OVERWRITE: CREATE never refuses (S5). */
-    IGNORES_CREATE
+    IGNORES_CREATE,
+    /**
+     * A move deletes the source first, then stores at the target: a move that the target's policy
+     * refuses has lost the object (M2).
+     */
+    MOVE_LOSES_SOURCE
   }
 
   private final ReferenceStorage inner = new ReferenceStorage(new ReferenceStorage.Root(), "inner");
@@ -94,6 +99,24 @@ public final class BrokenStorage extends ExternalStorage {
       return inner.objectExists(rewrite(location));
     }
     return inner.deleteObject(rewrite(location));
+  }
+
+  @Override
+  protected Metadata moveObject(Location from, Location to, boolean replaceExisting)
+      throws IOException {
+    if (flaw != Flaw.MOVE_LOSES_SOURCE) {
+      return super.moveObject(from, to, replaceExisting);
+    }
+    InputStream in = inner.openObject(from);
+    if (in == null) {
+      throw new java.nio.file.NoSuchFileException(from.value());
+    }
+    byte[] data;
+    try (in) {
+      data = in.readAllBytes();
+    }
+    inner.deleteObject(from);
+    return inner.putDirectly(to.value(), data, replaceExisting) ? Metadata.of(data) : null;
   }
 
   @Override
