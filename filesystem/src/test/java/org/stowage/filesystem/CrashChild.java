@@ -20,10 +20,13 @@ import org.stowage.WritePolicy;
  *
  * <p>Arguments: {@code root seed}. Operations, at random: overwrites of a small set of locations
  * (small and large, from bytes, a stream of unknown length, or a file), CREATE of fresh
- * locations, and deletes.
+ * locations, deletes, and moves of a freshly created object to {@code moved/<same name>} (whose
+ * content still names the {@code created/} location it was made at).
  */
 public final class CrashChild {
   static final String[] LOCATIONS = {"a", "b", "dir/c", "dir/d", "dir/sub/e", "f", "g/h/i/j"};
+  static final String CREATED = "created/";
+  static final String MOVED = "moved/";
 
   private CrashChild() {}
 
@@ -54,10 +57,12 @@ public final class CrashChild {
       return "no header in " + data.length + " bytes";
     }
     String[] header = new String(data, 0, newline, StandardCharsets.UTF_8).split("\\|");
-    if (header.length != 3 || !header[0].equals(location)) {
+    // A moved object keeps the content it was created with, whose header names where it was made.
+    String madeAt = location.startsWith(MOVED) ? CREATED + location.substring(MOVED.length()) : location;
+    if (header.length != 3 || !header[0].equals(madeAt)) {
       return "a header for another location: " + String.join("|", header);
     }
-    byte[] expected = content(location, Long.parseLong(header[1]), Integer.parseInt(header[2]));
+    byte[] expected = content(madeAt, Long.parseLong(header[1]), Integer.parseInt(header[2]));
     return Arrays.equals(expected, data) ? null
         : "not whole: " + data.length + " bytes, version " + header[1] + " has " + expected.length;
   }
@@ -69,9 +74,10 @@ public final class CrashChild {
     Path scratch = Files.createTempDirectory("stowage-crash-child");
     long version = seed * 1_000_000L;
     try (FileStorage storage = new FileStorage(root)) {
+      String lastCreated = null;
       for (long op = 0; ; op++) {
         version++;
-        int kind = random.nextInt(10);
+        int kind = random.nextInt(11);
         String location = LOCATIONS[random.nextInt(LOCATIONS.length)];
         int size = random.nextInt(8) == 0 ? (4 << 20) + random.nextInt(3 << 20) : random.nextInt(70_000);
         byte[] data = content(location, version, size);
@@ -90,15 +96,22 @@ public final class CrashChild {
           storage.storePath(location, file);
           Files.delete(file);
         } else if (kind < 9) {
-          String fresh = "created/" + seed + "-" + op;
+          String fresh = CREATED + seed + "-" + op;
           byte[] created = content(fresh, version, size);
           try {
             storage.storeBytes(fresh, created, WritePolicy.CREATE);
           } catch (ExistingExternalResourceException impossible) {
             throw new AssertionError("a fresh location was present: " + fresh);
           }
-        } else {
+          lastCreated = fresh;
+        } else if (kind < 10) {
           storage.deleteIfExists(location);
+        } else if (lastCreated != null) {
+          // A rename with its record, under both locations' locks (rule M2).
+          String name = lastCreated.substring(CREATED.length());
+          storage.move(lastCreated, MOVED + name, random.nextBoolean()
+              ? WritePolicy.CREATE : WritePolicy.OVERWRITE);
+          lastCreated = null;
         }
         System.out.println("op " + op);
         System.out.flush();

@@ -61,6 +61,13 @@ class FileStorageCrashTest {
       objectsChecked += checkEveryObject(root, seed, kill);
     }
     System.out.println("FileStorageCrashTest: " + kills + " kills, " + objectsChecked + " objects checked");
+    if (kills >= 50) {
+      try (FileStorage storage = new FileStorage(root);
+          Stream<String> moved = storage.iterContents(CrashChild.MOVED)) {
+        assertTrue(moved.findAny().isPresent(),
+            "the children moved nothing, so moves were not tested (seed " + seed + ")");
+      }
+    }
     // A new storage on the same root cleans the leftovers of killed writers when asked to.
     try (FileStorage cleaning = FileStorage.builder(root).cleanTempFilesOlderThan(Duration.ofNanos(1)).build()) {
       assertTrue(cleaning.root().endsWith("store"));
