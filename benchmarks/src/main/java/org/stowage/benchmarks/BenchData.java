@@ -122,6 +122,26 @@ final class BenchData {
   }
 
   /** Deletes {@code root} and everything under it, if it exists. */
+  /**
+   * Writes every dirty page of the system's page cache to disk (the {@code sync} command) and waits
+   * for it, so that a benchmark iteration that writes a gigabyte does not pay for the writeback of
+   * the gigabytes written before it: once the page cache holds more dirty data than the kernel's
+   * limit ({@code vm.dirty_ratio}), every writer is throttled to the disk's speed, and the iteration
+   * would measure the disk, not the code. Called only outside the timing. Where the command is
+   * missing, it does nothing (the numbers are then noisier).
+   */
+  static void flushPageCache() {
+    try {
+      Process sync = new ProcessBuilder("sync").redirectErrorStream(true).start();
+      sync.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+      sync.waitFor();
+    } catch (IOException e) {
+      // no sync command: nothing to do
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   static void deleteTree(Path root) {
     if (root == null || !Files.exists(root)) {
       return;

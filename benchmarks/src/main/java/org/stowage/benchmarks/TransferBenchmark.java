@@ -84,6 +84,7 @@ public class TransferBenchmark {
     storeRoot = dir.resolve("store-" + round);
     storage = new FileStorage(storeRoot);
     copyTarget = Files.createDirectories(dir.resolve("copies-" + round));
+    BenchData.flushPageCache(); // no iteration pays for the writeback of earlier ones
   }
 
   /** Stowage: register every file and transfer them all, verified. */
