@@ -449,28 +449,29 @@ public final class CachingStorage extends ExternalStorage {
   /** Copies within the backing store, with its fast copy where it has one. */
   @Override
   protected Metadata copyObject(Location from, Location to, boolean replaceExisting) {
-    beginWrite(to.value());
-    try {
-      return backing.copy(from.value(), to.value(), replaceExisting ? WritePolicy.OVERWRITE : WritePolicy.CREATE);
-    } catch (ExistingExternalResourceException e) {
-      if (!replaceExisting) {
-        return null;
-      }
-      throw Tiers.renamed(this, e);
-    } catch (ExternalResourceException e) {
-      throw Tiers.renamed(this, e);
-    } finally {
-      endWrite(to.value());
-    }
+    return inBacking(replaceExisting, policy -> backing.copy(from.value(), to.value(), policy), to.value());
   }
 
   /** Moves within the backing store, with its rename where it has one. */
   @Override
   protected Metadata moveObject(Location from, Location to, boolean replaceExisting) {
-    beginWrite(from.value());
-    beginWrite(to.value());
+    return inBacking(replaceExisting, policy -> backing.move(from.value(), to.value(), policy),
+        from.value(), to.value());
+  }
+
+  /**
+   * Runs a copy or move in the backing store under {@code OVERWRITE} ({@code replaceExisting}) or
+   * {@code CREATE}, with every location in {@code written} marked as being written (their cached
+   * copies dropped, fills spoiled) while it runs. Returns {@code null} for a refused {@code
+   * CREATE}, as the hooks must.
+   */
+  private Metadata inBacking(
+      boolean replaceExisting, java.util.function.Function<WritePolicy, Metadata> call, String... written) {
+    for (String loc : written) {
+      beginWrite(loc);
+    }
     try {
-      return backing.move(from.value(), to.value(), replaceExisting ? WritePolicy.OVERWRITE : WritePolicy.CREATE);
+      return call.apply(replaceExisting ? WritePolicy.OVERWRITE : WritePolicy.CREATE);
     } catch (ExistingExternalResourceException e) {
       if (!replaceExisting) {
         return null;
@@ -479,8 +480,9 @@ public final class CachingStorage extends ExternalStorage {
     } catch (ExternalResourceException e) {
       throw Tiers.renamed(this, e);
     } finally {
-      endWrite(to.value());
-      endWrite(from.value());
+      for (int i = written.length - 1; i >= 0; i--) {
+        endWrite(written[i]);
+      }
     }
   }
 
