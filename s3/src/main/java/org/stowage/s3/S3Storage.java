@@ -22,6 +22,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
@@ -56,6 +57,7 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.PutObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
@@ -249,6 +251,9 @@ public final class S3Storage extends ExternalStorage {
           null);
     }
     String key = keyForWrite(location);
+    if (source.isRereadable()) {
+      return writeDirect(location, key, source, replaceExisting);
+    }
     long effectivePartSize = effectivePartSize(source);
     PushbackInputStream in = new PushbackInputStream(source.stream(), 1);
     int initial =
@@ -286,7 +291,18 @@ public final class S3Storage extends ExternalStorage {
     String writeId = UUID.randomUUID().toString();
     try {
       if (ended) {
-        return putSingle(location, key, first, n, source.metadata(), replaceExisting, writeId);
+        byte[] data = first;
+        int length = n;
+        return put(
+            location,
+            key,
+            source.metadata(),
+            RequestBody.fromContentProvider(
+                () -> new java.io.ByteArrayInputStream(data, 0, length), length, CONTENT_TYPE),
+            replaceExisting,
+            writeId,
+            null,
+            null);
       }
       if (!replaceExisting && head(location, key) != null) {
         return false; // the conditional complete would refuse it: spare the upload
@@ -307,35 +323,117 @@ public final class S3Storage extends ExternalStorage {
     return Math.min(MAX_PART_SIZE, Math.max(partSize, (needed + mib - 1) / mib * mib));
   }
 
-  private boolean putSingle(
+  /**
+   * Stores a re-readable source (the content of {@code storeBytes} or {@code storePath}) straight
+   * to its final key. The core hashes the source first ({@link ObjectSource#precomputeMetadata}),
+   * so the MD5 is known before the first byte is sent; then:
+   *
+   * <ul>
+   *   <li>up to one part: one {@code PutObject} whose body is read from the source as it is sent,
+   *       with {@code Content-MD5} the precomputed MD5, which the server checks;
+   *   <li>larger: a multipart upload on the final key, created with the MD5 in its metadata, whose
+   *       parts are read from the source's ranges as they are sent, in parallel, each with the MD5
+   *       of that range from the same first pass as its {@code Content-MD5} ({@link
+   *       PartUpload#runDirect}).
+   * </ul>
+   *
+   * The server refuses every piece whose bytes are not the ones hashed, so a source changed
+   * between the two passes is never committed: the store fails with a {@link
+   * ChangedExternalResourceException} and the previous object stays as it was.
+   */
+  private boolean writeDirect(
+      Location location, String key, ObjectSource source, boolean replaceExisting)
+      throws IOException {
+    long effectivePartSize = effectivePartSize(source);
+    boolean inParts = source.knownSize().orElse(0) > effectivePartSize;
+    String writeId = UUID.randomUUID().toString();
+    try {
+      if (!inParts) {
+        Metadata metadata = source.precomputeMetadata();
+        if (metadata.size() > S3_MAX_PART_SIZE) {
+          throw grew(location, source, metadata.size());
+        }
+        return putDirect(location, key, source, metadata, replaceExisting, writeId);
+      }
+      if (!replaceExisting && head(location, key) != null) {
+        return false; // the conditional complete would refuse it: spare the hashing and the upload
+      }
+      ObjectSource.RangedMetadata ranged = source.precomputeRangedMetadata(effectivePartSize);
+      if (ranged.ranges() <= 1) {
+        // The file shrank to one part or less since it was opened.
+        return putDirect(location, key, source, ranged.metadata(), replaceExisting, writeId);
+      }
+      if (ranged.ranges() > MAX_PARTS) {
+        throw grew(location, source, ranged.metadata().size());
+      }
+      return new PartUpload(this, location, key, writeId, effectivePartSize)
+          .runDirect(source, ranged, replaceExisting);
+    } catch (SdkException e) {
+      throw failure("store", location, e);
+    }
+  }
+
+  /** A file that grew, between its opening and its hashing, past what its upload can hold. */
+  private ChangedExternalResourceException grew(Location location, ObjectSource source, long size) {
+    return new ChangedExternalResourceException(
+        this + ": cannot store " + quote(location.value()) + ": the source changed while it was"
+            + " stored: it had " + source.knownSize().orElse(0) + " bytes when it was opened and "
+            + size + " when it was hashed, more than the upload planned for its size can hold;"
+            + " nothing was stored (rules S2, S3)",
+        location.value());
+  }
+
+  private boolean putDirect(
       Location location,
       String key,
-      byte[] data,
-      int length,
+      ObjectSource source,
       Metadata metadata,
       boolean replaceExisting,
       String writeId) {
-    // The body is the whole object, so its Content-MD5 is the object's MD5, which the core
-    // computed from exactly these bytes as they were read into the buffer.
+    AtomicReference<IOException> sourceFailure = new AtomicReference<>();
+    RequestBody body =
+        RequestBody.fromContentProvider(
+            new RangeBody(source, 0, metadata.size(), sourceFailure), metadata.size(), CONTENT_TYPE);
+    return put(location, key, metadata, body, replaceExisting, writeId, source, sourceFailure);
+  }
+
+  /**
+   * One {@code PutObject} of the whole object, with {@code Content-MD5} its MD5: the server itself
+   * refuses a body whose bytes are not the ones hashed ({@code 400 BadDigest}), whether they were
+   * damaged in transit or, for a re-readable source, changed since they were hashed.
+   *
+   * @param rereadable the re-readable source the body is read from, or null for a body in memory
+   *     (whose bytes are the very bytes the core hashed)
+   * @param sourceFailure where the body keeps the source's read failures, or null
+   */
+  private boolean put(
+      Location location,
+      String key,
+      Metadata metadata,
+      RequestBody body,
+      boolean replaceExisting,
+      String writeId,
+      ObjectSource rereadable,
+      AtomicReference<IOException> sourceFailure) {
     String contentMd5 = base64OfHex(metadata.md5());
     Map<String, String> userMetadata = userMetadata(metadata, writeId);
     for (int attempt = 1; ; attempt++) {
+      PutObjectResponse response;
       try {
-        s3.putObject(
-            r -> {
-              r.bucket(bucket)
-                  .key(key)
-                  .contentLength((long) length)
-                  .contentMD5(contentMd5)
-                  .contentType(CONTENT_TYPE)
-                  .metadata(userMetadata);
-              if (!replaceExisting) {
-                r.ifNoneMatch("*");
-              }
-            },
-            RequestBody.fromContentProvider(
-                () -> new java.io.ByteArrayInputStream(data, 0, length), length, CONTENT_TYPE));
-        return true;
+        response =
+            s3.putObject(
+                r -> {
+                  r.bucket(bucket)
+                      .key(key)
+                      .contentLength(metadata.size())
+                      .contentMD5(contentMd5)
+                      .contentType(CONTENT_TYPE)
+                      .metadata(userMetadata);
+                  if (!replaceExisting) {
+                    r.ifNoneMatch("*");
+                  }
+                },
+                body);
       } catch (S3Exception e) {
         if (!replaceExisting && isPreconditionFailed(e)) {
           return wroteItOurselves(location, key, writeId);
@@ -343,9 +441,133 @@ public final class S3Storage extends ExternalStorage {
         if (!replaceExisting && isConditionalConflict(e) && attempt < CONDITIONAL_RETRIES) {
           continue; // a concurrent conditional write was in flight: ask again
         }
+        if (sourceFailure != null && sourceFailure.get() != null) {
+          throw sourceFailed(location, sourceFailure.get(), e);
+        }
+        if (rereadable != null && isBadDigest(e)) {
+          throw sourceMismatch(
+              location, rereadable, 0, metadata.size(), metadata.md5(),
+              "the server refused the object's bytes, which do not match the MD5 computed when"
+                  + " the source was hashed (400 BadDigest)",
+              e);
+        }
+        throw e;
+      } catch (SdkException e) {
+        if (sourceFailure != null && sourceFailure.get() != null) {
+          throw sourceFailed(location, sourceFailure.get(), e);
+        }
         throw e;
       }
+      if (rereadable != null) {
+        checkReceived(
+            location,
+            "PutObject",
+            metadata.md5(),
+            md5OfETag(
+                response.eTag(),
+                response.serverSideEncryptionAsString(),
+                response.sseCustomerAlgorithm()));
+      }
+      return true;
     }
+  }
+
+  /**
+   * After a direct upload the server accepted: if its ETag is an MD5 of the bytes it received, that
+   * MD5 must be the one sent as {@code Content-MD5}. It differs only on a server that does not
+   * check {@code Content-MD5}; the object it now holds has a record its bytes contradict, which
+   * every read reports as changed (R3); the store says so at once. (Bodies in memory are the very
+   * bytes hashed, and are not checked again.)
+   *
+   * @param received the MD5 of the ETag, or null if the ETag is not an MD5
+   */
+  private void checkReceived(Location location, String operation, String sent, String received) {
+    if (received != null && !received.equals(sent)) {
+      throw new ChangedExternalResourceException(
+          this + ": store of " + quote(location.value()) + ": the server's MD5 of the bytes it"
+              + " received for " + operation + " (its ETag) is " + received + ", but the bytes"
+              + " hashed have MD5 " + sent + ": the server did not check Content-MD5, and the"
+              + " bytes changed at the source or in transit; the object stored at "
+              + quote(location.value()) + " does not match its record, and reads report it as"
+              + " changed (rule R3): store it again",
+          location.value());
+    }
+  }
+
+  /**
+   * The server received, for bytes {@code [offset, offset + length)} of a re-readable source,
+   * other bytes than the first pass hashed ({@code expectedMd5}). Reads that range once more to
+   * tell why: if the source now holds other bytes (or fewer), it changed while it was stored (a
+   * {@link ChangedExternalResourceException}, rules S2 and S3); if it still holds the bytes
+   * hashed, they were damaged on the way. Either way nothing was committed.
+   */
+  ExternalResourceException sourceMismatch(
+      Location location,
+      ObjectSource source,
+      long offset,
+      long length,
+      String expectedMd5,
+      String what,
+      Exception cause) {
+    String now;
+    try (InputStream in = source.openRange(offset, length)) {
+      java.security.MessageDigest md5 = java.security.MessageDigest.getInstance("MD5");
+      byte[] buffer = new byte[64 * 1024];
+      int n;
+      while ((n = in.read(buffer)) >= 0) {
+        md5.update(buffer, 0, n);
+      }
+      now = Hex.encodeHexString(md5.digest());
+    } catch (IOException e) {
+      now = null; // shorter now, or unreadable
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new AssertionError("every Java platform provides MD5", e);
+    }
+    if (now == null || !now.equals(expectedMd5)) {
+      return new ChangedExternalResourceException(
+          this + ": cannot store " + quote(location.value()) + ": the source changed while it"
+              + " was stored: " + what + "; bytes " + offset + " to " + (offset + length)
+              + " of the source now " + (now == null ? "cannot be read in full" : "have MD5 " + now)
+              + ", they had " + expectedMd5 + " when hashed; nothing was stored, and the previous"
+              + " object, if any, is as it was (rules S2, S3)",
+          location.value(),
+          cause);
+    }
+    return new ExternalResourceException(
+        this + ": store of " + quote(location.value()) + " failed: " + what + ", but the source"
+            + " still holds the bytes hashed: they were damaged on the way to the server; nothing"
+            + " was stored (rule S2)",
+        location.value(),
+        cause);
+  }
+
+  /**
+   * A request failed after reading its body from a re-readable source failed: the source's
+   * failure is the one to report. A source shorter than when it was hashed changed while it was
+   * stored.
+   */
+  ExternalResourceException sourceFailed(Location location, IOException sourceError, Exception requestError) {
+    ExternalResourceException x;
+    if (RangeBody.isShorter(sourceError)) {
+      x = new ChangedExternalResourceException(
+          this + ": cannot store " + quote(location.value()) + ": the source changed while it was"
+              + " stored: " + sourceError.getMessage() + "; nothing was stored, and the previous"
+              + " object, if any, is as it was (rules S2, S3)",
+          location.value(),
+          sourceError);
+    } else {
+      x = new ExternalResourceException(
+          this + ": cannot store " + quote(location.value()) + ": reading the source again to"
+              + " upload it failed: " + sourceError + "; nothing was stored",
+          location.value(),
+          sourceError);
+    }
+    x.addSuppressed(requestError);
+    return x;
+  }
+
+  static boolean isBadDigest(S3Exception e) {
+    return e.statusCode() == 400 && "BadDigest".equals(errorCode(e));
   }
 
   /**
