@@ -73,17 +73,28 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * <h2>How it works</h2>
  *
  * <ul>
- *   <li><b>Storing</b> an object of up to one {@linkplain Builder#partSize part} is a single {@code
+ *   <li><b>Storing a file or a byte array</b> ({@code storePath}, {@code storeBytes}), whose
+ *       content can be read twice: the core hashes it first, so its MD5 is known before anything
+ *       is sent, and it goes straight to its final key: up to one {@linkplain Builder#partSize
+ *       part}, one {@code PutObject} whose body is read from the source as it is sent, with {@code
+ *       Content-MD5}; larger, one multipart upload on the final key, created with the MD5 in its
+ *       metadata, whose parts are read from the source's ranges as they are sent, in parallel,
+ *       without buffers, each with the MD5 of its range (from the same first pass) as {@code
+ *       Content-MD5}. The server refuses any piece whose bytes are not the ones hashed, so a
+ *       source changed while it is stored is never committed: the store fails with a {@link
+ *       ChangedExternalResourceException} and the previous object stays.
+ *   <li><b>Storing a stream</b> ({@code storeStream}) of up to one part is a single {@code
  *       PutObject} of a buffer in memory, with {@code Content-MD5}, so the server itself refuses a
- *       body damaged in transit. A larger object, or a stream that turns out larger, is uploaded in
- *       parts to a temporary key under the reserved {@code .stowage-tmp/} folder of the root
- *       (parts read in turn from the source, uploaded in parallel, each with its own {@code
- *       Content-MD5}, in memory bounded by part size times {@linkplain Builder#uploadConcurrency
- *       concurrency}); once the source has ended and its MD5 is known, the object is copied on the
- *       server to its final key by a second multipart upload whose parts are {@code
- *       UploadPartCopy}s of the temporary object and which carries the MD5 in its metadata. The
- *       final key therefore only ever holds a complete object with the right metadata (rule S2).
- *       Failed uploads are aborted and the temporary object deleted. See {@code docs/s3.md}.
+ *       body damaged in transit. A larger stream is uploaded in parts to a temporary key under the
+ *       reserved {@code .stowage-tmp/} folder of the root (parts read in turn from the source,
+ *       uploaded in parallel, each with its own {@code Content-MD5}, in memory bounded by part
+ *       size times {@linkplain Builder#uploadConcurrency concurrency}); once the source has ended
+ *       and its MD5 is known, the object is copied on the server to its final key by a second
+ *       multipart upload whose parts are {@code UploadPartCopy}s of the temporary object and which
+ *       carries the MD5 in its metadata. Failed uploads are aborted and the temporary object
+ *       deleted.
+ *   <li>Either way the final key only ever holds a complete object with the right metadata (rule
+ *       S2). See {@code docs/s3.md}.
  *   <li><b>Create-if-absent</b> ({@link org.stowage.WritePolicy#CREATE}) is a conditional write,
  *       {@code If-None-Match: *} on the {@code PutObject} or on the final {@code
  *       CompleteMultipartUpload}: the server decides, so of concurrent writers exactly one wins.
@@ -142,8 +153,9 @@ public final class S3Storage extends ExternalStorage {
   static final int MAX_KEY_BYTES = 1024;
 
   /**
-   * The folder, inside the root, where uploads in parts are assembled before they are copied to
-   * their final key. A location can never start with it (rule L2 reserves {@code .stowage}).
+   * The folder, inside the root, where the uploads in parts of streams are assembled before they
+   * are copied to their final key. A location can never start with it (rule L2 reserves {@code
+   * .stowage}). Files and byte arrays never use it.
    */
   static final String TEMP_FOLDER = Location.RESERVED_PREFIX + "-tmp/";
 
@@ -1309,9 +1321,10 @@ public final class S3Storage extends ExternalStorage {
     /**
      * The size of the parts of uploads in parts, from {@link #MIN_PART_SIZE} (5 MiB) to {@link
      * #MAX_PART_SIZE} (1 GiB); default {@link #DEFAULT_PART_SIZE} (8 MiB). Objects up to this size
-     * are stored with one request; an upload holds at most {@code partSize * uploadConcurrency}
-     * bytes in memory. A stream of unknown length can be at most 10,000 parts long; for a file, the
-     * part size is raised as needed to fit its known size in 10,000 parts.
+     * are stored with one request; an upload of a stream holds at most {@code partSize *
+     * uploadConcurrency} bytes in memory (files and byte arrays are sent from where they are, with
+     * no buffer). A stream of unknown length can be at most 10,000 parts long; for a file or an
+     * array, the part size is raised as needed to fit its known size in 10,000 parts.
      */
     public Builder partSize(long bytes) {
       if (bytes < MIN_PART_SIZE || bytes > MAX_PART_SIZE) {
@@ -1413,8 +1426,8 @@ public final class S3Storage extends ExternalStorage {
 
     /**
      * The longest one attempt of an operation may take. Default: no limit. It must allow one part
-     * ({@link #partSize}) to upload, and the server to copy up to 512 MiB when an upload in parts
-     * is moved to its final key.
+     * ({@link #partSize}) to upload, and the server to copy up to 512 MiB when a stream's upload in
+     * parts is moved to its final key.
      */
     public Builder apiCallAttemptTimeout(Duration timeout) {
       this.apiCallAttemptTimeout = positive(timeout, "apiCallAttemptTimeout");
