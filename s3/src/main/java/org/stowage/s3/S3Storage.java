@@ -362,6 +362,8 @@ public final class S3Storage extends ExternalStorage {
     try {
       if (!inParts) {
         Metadata metadata = source.precomputeMetadata();
+        // A file that grew since it was opened still goes in one PutObject, up to S3's limit for
+        // one, which is also its largest part: 5 GiB.
         if (metadata.size() > S3_MAX_PART_SIZE) {
           throw grew(location, source, metadata.size());
         }
