@@ -28,14 +28,16 @@ import java.util.OptionalLong;
  * <p>A backend reads the content exactly once, to its end, through {@link #stream()} or {@link
  * #transferTo(OutputStream)}, and only then asks for {@link #metadata()}, the MD5 and size of the
  * bytes it read (rule S1). So the digest is computed from the very bytes the backend wrote, in the
- * same pass, and the backend never hashes anything itself.
+ * same pass, and the backend never hashes anything itself. (A re-readable source may instead be
+ * hashed first and sent afterwards, under the rule given below.)
  *
  * <p>Ownership: the core opens and closes the underlying source (a caller's stream is never closed;
  * a file it opened itself is closed after the hook returns). The backend must not close {@link
  * #stream()}; closing it is harmless but does not end the read.
  *
  * <p>Not thread-safe: one backend thread reads it. A backend that uploads parts in parallel reads
- * the parts sequentially from here and hands the buffers to its workers.
+ * the parts sequentially from here and hands the buffers to its workers. The one exception is
+ * {@link #openRange}, which any thread may call, for the second pass over a re-readable source.
  *
  * <h2>Re-readable sources: hash first, then upload</h2>
  *
