@@ -15,6 +15,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.slf4j.Logger;
@@ -40,10 +41,21 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.UploadPartResponse;
 
 /**
- * One store of an object larger than a part: the multipart upload to a temporary key, then the
- * server-side copy to the final key with the object's metadata. Used once.
+ * One store of an object larger than a part, used once, in one of two ways.
  *
- * <p>Why two steps: S3 takes an object's user metadata when a multipart upload is created, but the
+ * <p><b>A re-readable source</b> (the content of {@code storeBytes} or {@code storePath}), {@link
+ * #runDirect}: the core has already hashed it, and the MD5 of each part's range was computed in
+ * the same pass. One multipart upload on the final key, created with the MD5 and size in its
+ * metadata; its parts are read from the source's ranges as they are sent, at most {@code
+ * uploadConcurrency} at once, without buffers, each with its range's MD5 from the first pass as
+ * {@code Content-MD5}, so the server refuses a part whose bytes changed since they were hashed;
+ * each part's ETag, where it is an MD5, is checked against it too. Only when every part matched is
+ * the upload completed ({@code If-None-Match: *} for create-if-absent).
+ *
+ * <p><b>A stream</b>, {@link #run}: the multipart upload to a temporary key, then the
+ * server-side copy to the final key with the object's metadata.
+ *
+ * <p>Why two steps for a stream: S3 takes an object's user metadata when a multipart upload is created, but the
  * MD5 of a stream is known only when the stream has ended, after the last part. So the bytes go to
  * {@code <root>.stowage-tmp/<uuid>} first; then a second multipart upload, created on the final key
  * with the MD5 and size in its metadata, copies the temporary object on the server ({@code
@@ -124,8 +136,172 @@ final class PartUpload {
     }
   }
 
+  /**
+   * Uploads a re-readable source, already hashed ({@code ranged}: the whole content's metadata and
+   * the MD5 of each range of the part size, from the same pass), in parts straight to the final
+   * key, and completes the upload only if the server received, for every part, the bytes that were
+   * hashed.
+   *
+   * @return false if {@code replaceExisting} is false and an object was there (nothing changed)
+   * @throws org.stowage.ChangedExternalResourceException if the source changed since it was
+   *     hashed (nothing committed, the previous object as it was)
+   */
+  boolean runDirect(ObjectSource source, ObjectSource.RangedMetadata ranged, boolean replaceExisting)
+      throws IOException {
+    String uploadId =
+        createUpload(
+            "CreateMultipartUpload",
+            key,
+            false,
+            r -> {
+              r.contentType(CONTENT_TYPE)
+                  .metadata(storage.userMetadata(ranged.metadata(), writeId));
+              if (partChecksums) {
+                r.checksumAlgorithm(ChecksumAlgorithm.CRC32);
+              }
+            });
+    boolean completed = false;
+    try {
+      List<CompletedPart> parts = uploadRanges(uploadId, source, ranged);
+      completed = complete(uploadId, parts, replaceExisting);
+      return completed;
+    } finally {
+      if (!completed) {
+        abortQuietly(key, uploadId);
+      }
+    }
+  }
+
+  /**
+   * Uploads every range of {@code ranged} as a part, read from {@code source} as it is sent, at
+   * most {@code uploadConcurrency} at once on the storage's workers; returns when all are done.
+   */
+  private List<CompletedPart> uploadRanges(
+      String uploadId, ObjectSource source, ObjectSource.RangedMetadata ranged) throws IOException {
+    int count = ranged.ranges();
+    Semaphore slots = new Semaphore(storage.uploadConcurrency());
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    AtomicReference<IOException> sourceFailure = new AtomicReference<>();
+    AtomicReferenceArray<CompletedPart> done = new AtomicReferenceArray<>(count + 1);
+    List<Future<?>> inFlight = new ArrayList<>();
+    try {
+      for (int i = 0; i < count && failure.get() == null; i++) {
+        slots.acquire();
+        int partNumber = i + 1;
+        long offset = ranged.rangeOffset(i);
+        long length = ranged.rangeLength(i);
+        String md5 = ranged.rangeMd5s().get(i);
+        Runnable task =
+            () -> {
+              try {
+                if (failure.get() == null) {
+                  uploadRange(
+                      uploadId, source, partNumber, offset, length, md5, sourceFailure, failure, done);
+                }
+              } finally {
+                slots.release();
+              }
+            };
+        try {
+          inFlight.add(storage.workers().submit(task));
+        } catch (RejectedExecutionException e) {
+          slots.release();
+          throw new ExternalResourceException(
+              storage + ": cannot store " + S3Storage.quote(location.value())
+                  + ": the storage was closed during the upload",
+              location.value(),
+              e);
+        }
+        inFlight.removeIf(Future::isDone);
+      }
+      awaitAll(inFlight);
+    } catch (InterruptedException e) {
+      failure.compareAndSet(null, e);
+      awaitAll(inFlight);
+      throw S3Storage.interrupted(e);
+    } catch (RuntimeException | Error e) {
+      failure.compareAndSet(null, e);
+      awaitAll(inFlight);
+      throw e;
+    }
+    rethrow(failure.get());
+    List<CompletedPart> parts = new ArrayList<>(count);
+    for (int i = 1; i <= count; i++) {
+      parts.add(done.get(i));
+    }
+    return parts;
+  }
+
+  /** One part of a direct upload: bytes {@code [offset, offset + length)} of the source. */
+  private void uploadRange(
+      String uploadId,
+      ObjectSource source,
+      int partNumber,
+      long offset,
+      long length,
+      String md5,
+      AtomicReference<IOException> sourceFailure,
+      AtomicReference<Throwable> failure,
+      AtomicReferenceArray<CompletedPart> done) {
+    try {
+      UploadPartResponse response =
+          s3.uploadPart(
+              r -> {
+                r.bucket(bucket).key(key).uploadId(uploadId)
+                    .partNumber(partNumber)
+                    .contentLength(length)
+                    .contentMD5(S3Storage.base64OfHex(md5));
+                if (partChecksums) {
+                  r.checksumAlgorithm(ChecksumAlgorithm.CRC32);
+                }
+              },
+              RequestBody.fromContentProvider(
+                  new RangeBody(source, offset, length, sourceFailure), length, CONTENT_TYPE));
+      if (response.eTag() == null) {
+        throw incompleteAnswer("UploadPart " + partNumber, "it has no ETag");
+      }
+      String received =
+          S3Storage.md5OfETag(
+              response.eTag(), response.serverSideEncryptionAsString(), response.sseCustomerAlgorithm());
+      if (received != null && !received.equals(md5)) {
+        // Only a server that does not check Content-MD5 gets here.
+        failure.compareAndSet(
+            null,
+            storage.sourceMismatch(
+                location, source, offset, length, md5,
+                "the server's MD5 of the bytes it received for part " + partNumber + " (its ETag)"
+                    + " is " + received + ", not the MD5 hashed before the upload",
+                null));
+        return;
+      }
+      done.set(
+          partNumber,
+          CompletedPart.builder()
+              .partNumber(partNumber)
+              .eTag(response.eTag())
+              .checksumCRC32(partChecksums ? response.checksumCRC32() : null)
+              .build());
+    } catch (SdkException e) {
+      ExternalResourceException x;
+      if (sourceFailure.get() != null) {
+        x = storage.sourceFailed(location, sourceFailure.get(), e);
+      } else if (e instanceof S3Exception && S3Storage.isBadDigest((S3Exception) e)) {
+        x = storage.sourceMismatch(
+            location, source, offset, length, md5,
+            "the server refused part " + partNumber + ", whose bytes do not match the MD5 computed"
+                + " when the source was hashed (400 BadDigest)",
+            e);
+      } else {
+        x = storage.failure("UploadPart " + partNumber, location, e);
+      }
+      failure.compareAndSet(null, x);
+    } catch (RuntimeException | Error e) {
+      failure.compareAndSet(null, e);
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------
-  // Step 1: the parts
+  // Step 1 (streams): the parts
 
   private List<CompletedPart> uploadParts(
       String tempKey, String uploadId, PushbackInputStream in, byte[] first) throws IOException {
@@ -275,7 +451,7 @@ final class PartUpload {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Step 2: the copy to the final key, with the metadata
+  // Step 2 (streams): the copy to the final key, with the metadata
 
   private boolean copyToFinal(String tempKey, Metadata metadata, boolean replaceExisting)
       throws IOException {
@@ -343,46 +519,56 @@ final class PartUpload {
       for (int i = 1; i <= count; i++) {
         parts.add(done.get(i));
       }
-      for (int attempt = 1; ; attempt++) {
-        try {
-          CompleteMultipartUploadResponse answer =
-              s3.completeMultipartUpload(
-                  r -> {
-                    r.bucket(bucket).key(key).uploadId(uploadId)
-                        .multipartUpload(u -> u.parts(parts));
-                    if (!replaceExisting) {
-                      r.ifNoneMatch("*");
-                    }
-                  });
-          if (answer.eTag() == null && !storage.wroteItOurselves(location, key, writeId)) {
-            // S3 answers 200 at once and tells the outcome in the body, which can be an error;
-            // an answer whose body was cut off says nothing, and our object is not there.
-            throw incompleteAnswer(
-                "CompleteMultipartUpload", "it has no ETag, and the object is not there");
-          }
-          completed = true;
-          return true;
-        } catch (S3Exception e) {
-          if (!replaceExisting && S3Storage.isPreconditionFailed(e)) {
-            return storage.wroteItOurselves(location, key, writeId);
-          }
-          if (S3Storage.isConditionalConflict(e) && attempt < 5) {
-            continue;
-          }
-          if (e instanceof NoSuchUploadException
-              && storage.wroteItOurselves(location, key, writeId)) {
-            // An earlier attempt, retried by the SDK, completed it and its answer was lost.
-            completed = true;
-            return true;
-          }
-          throw storage.failure("CompleteMultipartUpload", location, e);
-        } catch (SdkException e) {
-          throw storage.failure("CompleteMultipartUpload", location, e);
-        }
-      }
+      completed = complete(uploadId, parts, replaceExisting);
+      return completed;
     } finally {
       if (!completed) {
         abortQuietly(key, uploadId);
+      }
+    }
+  }
+
+  /**
+   * CompleteMultipartUpload of {@code uploadId} on the final key, with {@code If-None-Match: *}
+   * unless {@code replaceExisting}: the step that makes the object visible, whole, in one go.
+   *
+   * @return true if the object is now the one of this upload; false if {@code replaceExisting} is
+   *     false and another object was there (the upload is then still open: the caller aborts it)
+   */
+  private boolean complete(String uploadId, List<CompletedPart> parts, boolean replaceExisting) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        CompleteMultipartUploadResponse answer =
+            s3.completeMultipartUpload(
+                r -> {
+                  r.bucket(bucket).key(key).uploadId(uploadId)
+                      .multipartUpload(u -> u.parts(parts));
+                  if (!replaceExisting) {
+                    r.ifNoneMatch("*");
+                  }
+                });
+        if (answer.eTag() == null && !storage.wroteItOurselves(location, key, writeId)) {
+          // S3 answers 200 at once and tells the outcome in the body, which can be an error;
+          // an answer whose body was cut off says nothing, and our object is not there.
+          throw incompleteAnswer(
+              "CompleteMultipartUpload", "it has no ETag, and the object is not there");
+        }
+        return true;
+      } catch (S3Exception e) {
+        if (!replaceExisting && S3Storage.isPreconditionFailed(e)) {
+          return storage.wroteItOurselves(location, key, writeId);
+        }
+        if (S3Storage.isConditionalConflict(e) && attempt < 5) {
+          continue;
+        }
+        if (e instanceof NoSuchUploadException
+            && storage.wroteItOurselves(location, key, writeId)) {
+          // An earlier attempt, retried by the SDK, completed it and its answer was lost.
+          return true;
+        }
+        throw storage.failure("CompleteMultipartUpload", location, e);
+      } catch (SdkException e) {
+        throw storage.failure("CompleteMultipartUpload", location, e);
       }
     }
   }

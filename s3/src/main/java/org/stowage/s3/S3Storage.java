@@ -22,6 +22,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
@@ -56,6 +57,7 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.PutObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
@@ -71,17 +73,28 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * <h2>How it works</h2>
  *
  * <ul>
- *   <li><b>Storing</b> an object of up to one {@linkplain Builder#partSize part} is a single {@code
+ *   <li><b>Storing a file or a byte array</b> ({@code storePath}, {@code storeBytes}), whose
+ *       content can be read twice: the core hashes it first, so its MD5 is known before anything
+ *       is sent, and it goes straight to its final key: up to one {@linkplain Builder#partSize
+ *       part}, one {@code PutObject} whose body is read from the source as it is sent, with {@code
+ *       Content-MD5}; larger, one multipart upload on the final key, created with the MD5 in its
+ *       metadata, whose parts are read from the source's ranges as they are sent, in parallel,
+ *       without buffers, each with the MD5 of its range (from the same first pass) as {@code
+ *       Content-MD5}. The server refuses any piece whose bytes are not the ones hashed, so a
+ *       source changed while it is stored is never committed: the store fails with a {@link
+ *       ChangedExternalResourceException} and the previous object stays.
+ *   <li><b>Storing a stream</b> ({@code storeStream}) of up to one part is a single {@code
  *       PutObject} of a buffer in memory, with {@code Content-MD5}, so the server itself refuses a
- *       body damaged in transit. A larger object, or a stream that turns out larger, is uploaded in
- *       parts to a temporary key under the reserved {@code .stowage-tmp/} folder of the root
- *       (parts read in turn from the source, uploaded in parallel, each with its own {@code
- *       Content-MD5}, in memory bounded by part size times {@linkplain Builder#uploadConcurrency
- *       concurrency}); once the source has ended and its MD5 is known, the object is copied on the
- *       server to its final key by a second multipart upload whose parts are {@code
- *       UploadPartCopy}s of the temporary object and which carries the MD5 in its metadata. The
- *       final key therefore only ever holds a complete object with the right metadata (rule S2).
- *       Failed uploads are aborted and the temporary object deleted. See {@code docs/s3.md}.
+ *       body damaged in transit. A larger stream is uploaded in parts to a temporary key under the
+ *       reserved {@code .stowage-tmp/} folder of the root (parts read in turn from the source,
+ *       uploaded in parallel, each with its own {@code Content-MD5}, in memory bounded by part
+ *       size times {@linkplain Builder#uploadConcurrency concurrency}); once the source has ended
+ *       and its MD5 is known, the object is copied on the server to its final key by a second
+ *       multipart upload whose parts are {@code UploadPartCopy}s of the temporary object and which
+ *       carries the MD5 in its metadata. Failed uploads are aborted and the temporary object
+ *       deleted.
+ *   <li>Either way the final key only ever holds a complete object with the right metadata (rule
+ *       S2). See {@code docs/s3.md}.
  *   <li><b>Create-if-absent</b> ({@link org.stowage.WritePolicy#CREATE}) is a conditional write,
  *       {@code If-None-Match: *} on the {@code PutObject} or on the final {@code
  *       CompleteMultipartUpload}: the server decides, so of concurrent writers exactly one wins.
@@ -140,8 +153,9 @@ public final class S3Storage extends ExternalStorage {
   static final int MAX_KEY_BYTES = 1024;
 
   /**
-   * The folder, inside the root, where uploads in parts are assembled before they are copied to
-   * their final key. A location can never start with it (rule L2 reserves {@code .stowage}).
+   * The folder, inside the root, where the uploads in parts of streams are assembled before they
+   * are copied to their final key. A location can never start with it (rule L2 reserves {@code
+   * .stowage}). Files and byte arrays never use it.
    */
   static final String TEMP_FOLDER = Location.RESERVED_PREFIX + "-tmp/";
 
@@ -249,6 +263,9 @@ public final class S3Storage extends ExternalStorage {
           null);
     }
     String key = keyForWrite(location);
+    if (source.isRereadable()) {
+      return writeDirect(location, key, source, replaceExisting);
+    }
     long effectivePartSize = effectivePartSize(source);
     PushbackInputStream in = new PushbackInputStream(source.stream(), 1);
     int initial =
@@ -286,7 +303,18 @@ public final class S3Storage extends ExternalStorage {
     String writeId = UUID.randomUUID().toString();
     try {
       if (ended) {
-        return putSingle(location, key, first, n, source.metadata(), replaceExisting, writeId);
+        byte[] data = first;
+        int length = n;
+        return put(
+            location,
+            key,
+            source.metadata(),
+            RequestBody.fromContentProvider(
+                () -> new java.io.ByteArrayInputStream(data, 0, length), length, CONTENT_TYPE),
+            replaceExisting,
+            writeId,
+            null,
+            null);
       }
       if (!replaceExisting && head(location, key) != null) {
         return false; // the conditional complete would refuse it: spare the upload
@@ -307,35 +335,119 @@ public final class S3Storage extends ExternalStorage {
     return Math.min(MAX_PART_SIZE, Math.max(partSize, (needed + mib - 1) / mib * mib));
   }
 
-  private boolean putSingle(
+  /**
+   * Stores a re-readable source (the content of {@code storeBytes} or {@code storePath}) straight
+   * to its final key. The core hashes the source first ({@link ObjectSource#precomputeMetadata}),
+   * so the MD5 is known before the first byte is sent; then:
+   *
+   * <ul>
+   *   <li>up to one part: one {@code PutObject} whose body is read from the source as it is sent,
+   *       with {@code Content-MD5} the precomputed MD5, which the server checks;
+   *   <li>larger: a multipart upload on the final key, created with the MD5 in its metadata, whose
+   *       parts are read from the source's ranges as they are sent, in parallel, each with the MD5
+   *       of that range from the same first pass as its {@code Content-MD5} ({@link
+   *       PartUpload#runDirect}).
+   * </ul>
+   *
+   * The server refuses every piece whose bytes are not the ones hashed, so a source changed
+   * between the two passes is never committed: the store fails with a {@link
+   * ChangedExternalResourceException} and the previous object stays as it was.
+   */
+  private boolean writeDirect(
+      Location location, String key, ObjectSource source, boolean replaceExisting)
+      throws IOException {
+    long effectivePartSize = effectivePartSize(source);
+    boolean inParts = source.knownSize().orElse(0) > effectivePartSize;
+    String writeId = UUID.randomUUID().toString();
+    try {
+      if (!inParts) {
+        Metadata metadata = source.precomputeMetadata();
+        // A file that grew since it was opened still goes in one PutObject, up to S3's limit for
+        // one, which is also its largest part: 5 GiB.
+        if (metadata.size() > S3_MAX_PART_SIZE) {
+          throw grew(location, source, metadata.size());
+        }
+        return putDirect(location, key, source, metadata, replaceExisting, writeId);
+      }
+      if (!replaceExisting && head(location, key) != null) {
+        return false; // the conditional complete would refuse it: spare the hashing and the upload
+      }
+      ObjectSource.RangedMetadata ranged = source.precomputeRangedMetadata(effectivePartSize);
+      if (ranged.ranges() <= 1) {
+        // The file shrank to one part or less since it was opened.
+        return putDirect(location, key, source, ranged.metadata(), replaceExisting, writeId);
+      }
+      if (ranged.ranges() > MAX_PARTS) {
+        throw grew(location, source, ranged.metadata().size());
+      }
+      return new PartUpload(this, location, key, writeId, effectivePartSize)
+          .runDirect(source, ranged, replaceExisting);
+    } catch (SdkException e) {
+      throw failure("store", location, e);
+    }
+  }
+
+  /** A file that grew, between its opening and its hashing, past what its upload can hold. */
+  private ChangedExternalResourceException grew(Location location, ObjectSource source, long size) {
+    return new ChangedExternalResourceException(
+        this + ": cannot store " + quote(location.value()) + ": the source changed while it was"
+            + " stored: it had " + source.knownSize().orElse(0) + " bytes when it was opened and "
+            + size + " when it was hashed, more than the upload planned for its size can hold;"
+            + " nothing was stored (rules S2, S3)",
+        location.value());
+  }
+
+  private boolean putDirect(
       Location location,
       String key,
-      byte[] data,
-      int length,
+      ObjectSource source,
       Metadata metadata,
       boolean replaceExisting,
       String writeId) {
-    // The body is the whole object, so its Content-MD5 is the object's MD5, which the core
-    // computed from exactly these bytes as they were read into the buffer.
+    AtomicReference<IOException> sourceFailure = new AtomicReference<>();
+    RequestBody body =
+        RequestBody.fromContentProvider(
+            new RangeBody(source, 0, metadata.size(), sourceFailure), metadata.size(), CONTENT_TYPE);
+    return put(location, key, metadata, body, replaceExisting, writeId, source, sourceFailure);
+  }
+
+  /**
+   * One {@code PutObject} of the whole object, with {@code Content-MD5} its MD5: the server itself
+   * refuses a body whose bytes are not the ones hashed ({@code 400 BadDigest}), whether they were
+   * damaged in transit or, for a re-readable source, changed since they were hashed.
+   *
+   * @param rereadable the re-readable source the body is read from, or null for a body in memory
+   *     (whose bytes are the very bytes the core hashed)
+   * @param sourceFailure where the body keeps the source's read failures, or null
+   */
+  private boolean put(
+      Location location,
+      String key,
+      Metadata metadata,
+      RequestBody body,
+      boolean replaceExisting,
+      String writeId,
+      ObjectSource rereadable,
+      AtomicReference<IOException> sourceFailure) {
     String contentMd5 = base64OfHex(metadata.md5());
     Map<String, String> userMetadata = userMetadata(metadata, writeId);
     for (int attempt = 1; ; attempt++) {
+      PutObjectResponse response;
       try {
-        s3.putObject(
-            r -> {
-              r.bucket(bucket)
-                  .key(key)
-                  .contentLength((long) length)
-                  .contentMD5(contentMd5)
-                  .contentType(CONTENT_TYPE)
-                  .metadata(userMetadata);
-              if (!replaceExisting) {
-                r.ifNoneMatch("*");
-              }
-            },
-            RequestBody.fromContentProvider(
-                () -> new java.io.ByteArrayInputStream(data, 0, length), length, CONTENT_TYPE));
-        return true;
+        response =
+            s3.putObject(
+                r -> {
+                  r.bucket(bucket)
+                      .key(key)
+                      .contentLength(metadata.size())
+                      .contentMD5(contentMd5)
+                      .contentType(CONTENT_TYPE)
+                      .metadata(userMetadata);
+                  if (!replaceExisting) {
+                    r.ifNoneMatch("*");
+                  }
+                },
+                body);
       } catch (S3Exception e) {
         if (!replaceExisting && isPreconditionFailed(e)) {
           return wroteItOurselves(location, key, writeId);
@@ -343,9 +455,133 @@ public final class S3Storage extends ExternalStorage {
         if (!replaceExisting && isConditionalConflict(e) && attempt < CONDITIONAL_RETRIES) {
           continue; // a concurrent conditional write was in flight: ask again
         }
+        if (sourceFailure != null && sourceFailure.get() != null) {
+          throw sourceFailed(location, sourceFailure.get(), e);
+        }
+        if (rereadable != null && isBadDigest(e)) {
+          throw sourceMismatch(
+              location, rereadable, 0, metadata.size(), metadata.md5(),
+              "the server refused the object's bytes, which do not match the MD5 computed when"
+                  + " the source was hashed (400 BadDigest)",
+              e);
+        }
+        throw e;
+      } catch (SdkException e) {
+        if (sourceFailure != null && sourceFailure.get() != null) {
+          throw sourceFailed(location, sourceFailure.get(), e);
+        }
         throw e;
       }
+      if (rereadable != null) {
+        checkReceived(
+            location,
+            "PutObject",
+            metadata.md5(),
+            md5OfETag(
+                response.eTag(),
+                response.serverSideEncryptionAsString(),
+                response.sseCustomerAlgorithm()));
+      }
+      return true;
     }
+  }
+
+  /**
+   * After a direct upload the server accepted: if its ETag is an MD5 of the bytes it received, that
+   * MD5 must be the one sent as {@code Content-MD5}. It differs only on a server that does not
+   * check {@code Content-MD5}; the object it now holds has a record its bytes contradict, which
+   * every read reports as changed (R3); the store says so at once. (Bodies in memory are the very
+   * bytes hashed, and are not checked again.)
+   *
+   * @param received the MD5 of the ETag, or null if the ETag is not an MD5
+   */
+  private void checkReceived(Location location, String operation, String sent, String received) {
+    if (received != null && !received.equals(sent)) {
+      throw new ChangedExternalResourceException(
+          this + ": store of " + quote(location.value()) + ": the server's MD5 of the bytes it"
+              + " received for " + operation + " (its ETag) is " + received + ", but the bytes"
+              + " hashed have MD5 " + sent + ": the server did not check Content-MD5, and the"
+              + " bytes changed at the source or in transit; the object stored at "
+              + quote(location.value()) + " does not match its record, and reads report it as"
+              + " changed (rule R3): store it again",
+          location.value());
+    }
+  }
+
+  /**
+   * The server received, for bytes {@code [offset, offset + length)} of a re-readable source,
+   * other bytes than the first pass hashed ({@code expectedMd5}). Reads that range once more to
+   * tell why: if the source now holds other bytes (or fewer), it changed while it was stored (a
+   * {@link ChangedExternalResourceException}, rules S2 and S3); if it still holds the bytes
+   * hashed, they were damaged on the way. Either way nothing was committed.
+   */
+  ExternalResourceException sourceMismatch(
+      Location location,
+      ObjectSource source,
+      long offset,
+      long length,
+      String expectedMd5,
+      String what,
+      Exception cause) {
+    String now;
+    try (InputStream in = source.openRange(offset, length)) {
+      java.security.MessageDigest md5 = java.security.MessageDigest.getInstance("MD5");
+      byte[] buffer = new byte[64 * 1024];
+      int n;
+      while ((n = in.read(buffer)) >= 0) {
+        md5.update(buffer, 0, n);
+      }
+      now = Hex.encodeHexString(md5.digest());
+    } catch (IOException e) {
+      now = null; // shorter now, or unreadable
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new AssertionError("every Java platform provides MD5", e);
+    }
+    if (now == null || !now.equals(expectedMd5)) {
+      return new ChangedExternalResourceException(
+          this + ": cannot store " + quote(location.value()) + ": the source changed while it"
+              + " was stored: " + what + "; bytes " + offset + " to " + (offset + length)
+              + " of the source now " + (now == null ? "cannot be read in full" : "have MD5 " + now)
+              + ", they had " + expectedMd5 + " when hashed; nothing was stored, and the previous"
+              + " object, if any, is as it was (rules S2, S3)",
+          location.value(),
+          cause);
+    }
+    return new ExternalResourceException(
+        this + ": store of " + quote(location.value()) + " failed: " + what + ", but the source"
+            + " still holds the bytes hashed: they were damaged on the way to the server; nothing"
+            + " was stored (rule S2)",
+        location.value(),
+        cause);
+  }
+
+  /**
+   * A request failed after reading its body from a re-readable source failed: the source's
+   * failure is the one to report. A source shorter than when it was hashed changed while it was
+   * stored.
+   */
+  ExternalResourceException sourceFailed(Location location, IOException sourceError, Exception requestError) {
+    ExternalResourceException x;
+    if (RangeBody.isShorter(sourceError)) {
+      x = new ChangedExternalResourceException(
+          this + ": cannot store " + quote(location.value()) + ": the source changed while it was"
+              + " stored: " + sourceError.getMessage() + "; nothing was stored, and the previous"
+              + " object, if any, is as it was (rules S2, S3)",
+          location.value(),
+          sourceError);
+    } else {
+      x = new ExternalResourceException(
+          this + ": cannot store " + quote(location.value()) + ": reading the source again to"
+              + " upload it failed: " + sourceError + "; nothing was stored",
+          location.value(),
+          sourceError);
+    }
+    x.addSuppressed(requestError);
+    return x;
+  }
+
+  static boolean isBadDigest(S3Exception e) {
+    return e.statusCode() == 400 && "BadDigest".equals(errorCode(e));
   }
 
   /**
@@ -1087,9 +1323,10 @@ public final class S3Storage extends ExternalStorage {
     /**
      * The size of the parts of uploads in parts, from {@link #MIN_PART_SIZE} (5 MiB) to {@link
      * #MAX_PART_SIZE} (1 GiB); default {@link #DEFAULT_PART_SIZE} (8 MiB). Objects up to this size
-     * are stored with one request; an upload holds at most {@code partSize * uploadConcurrency}
-     * bytes in memory. A stream of unknown length can be at most 10,000 parts long; for a file, the
-     * part size is raised as needed to fit its known size in 10,000 parts.
+     * are stored with one request; an upload of a stream holds at most {@code partSize *
+     * uploadConcurrency} bytes in memory (files and byte arrays are sent from where they are, with
+     * no buffer). A stream of unknown length can be at most 10,000 parts long; for a file or an
+     * array, the part size is raised as needed to fit its known size in 10,000 parts.
      */
     public Builder partSize(long bytes) {
       if (bytes < MIN_PART_SIZE || bytes > MAX_PART_SIZE) {
@@ -1191,8 +1428,8 @@ public final class S3Storage extends ExternalStorage {
 
     /**
      * The longest one attempt of an operation may take. Default: no limit. It must allow one part
-     * ({@link #partSize}) to upload, and the server to copy up to 512 MiB when an upload in parts
-     * is moved to its final key.
+     * ({@link #partSize}) to upload, and the server to copy up to 512 MiB when a stream's upload in
+     * parts is moved to its final key.
      */
     public Builder apiCallAttemptTimeout(Duration timeout) {
       this.apiCallAttemptTimeout = positive(timeout, "apiCallAttemptTimeout");

@@ -200,6 +200,61 @@ class S3FaultTest {
   }
 
   @Test
+  @DisplayName("S2 S5 direct uploads of files (PUT, parts on the final key): cut parts fail cleanly; lost create and complete answers leave no orphan and count as our own")
+  void directUploadFaults(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    String prefix = S3Endpoint.freshPrefix();
+    byte[] big = TestData.bytes(20, (int) MULTIPART_SIZE);
+    java.nio.file.Path bigFile = java.nio.file.Files.write(dir.resolve("big"), big);
+    Metadata bigMd = new Metadata(TestData.md5(big), big.length);
+    byte[] small = TestData.bytes(21, SMALL_SIZE);
+    java.nio.file.Path smallFile = java.nio.file.Files.write(dir.resolve("small"), small);
+    Metadata smallMd = new Metadata(TestData.md5(small), small.length);
+    try (S3Storage direct = direct(prefix)) {
+      // Every attempt of the first part is cut: the store fails, the old object stays, nothing left.
+      Metadata old = direct.storeBytes("obj", TestData.bytes(22, SMALL_SIZE));
+      proxy.arm(k -> k <= 3 ? new Fault(Kind.DROP, Direction.UP, 2 << 20) : null);
+      try (S3Storage s3 = throughProxy(prefix, Duration.ofSeconds(5))) {
+        ExternalResourceException e =
+            assertThrows(ExternalResourceException.class, () -> s3.storePath("obj", bigFile));
+        assertEquals(ExternalResourceException.class, e.getClass(), e.toString());
+        assertTrue(e.getMessage().contains("UploadPart"), e.getMessage());
+      }
+      assertEquals(3, proxy.faultsFired());
+      proxy.disarm();
+      assertEquals(old, direct.verify("obj"), "the previous object is intact");
+      assertClean(prefix, List.of("obj"));
+
+      // The answer to CreateMultipartUpload on the final key is lost once: the SDK's retry makes a
+      // second upload, and the first is found and aborted.
+      proxy.arm(k -> k == 1 ? new Fault(Kind.DROP, Direction.DOWN, 0, "?uploads", 1) : null);
+      try (S3Storage s3 = throughProxy(prefix, Duration.ofSeconds(5))) {
+        assertEquals(bigMd, s3.storePath("lost-create", bigFile));
+      }
+      assertEquals(1, proxy.faultsFired());
+      proxy.disarm();
+      assertEquals(bigMd, direct.verify("lost-create"));
+      assertClean(prefix, List.of("lost-create", "obj"));
+
+      // Lost answers to conditional writes: the PUT lands, its answer is lost, the retry gets 412;
+      // the CompleteMultipartUpload (the second "POST /": create, complete) likewise.
+      proxy.arm(k -> k == 1 ? new Fault(Kind.RESET, Direction.DOWN, 0, "PUT /", 1) : null);
+      try (S3Storage s3 = throughProxy(prefix, Duration.ofSeconds(5))) {
+        assertEquals(smallMd, s3.storePath("small", smallFile, WritePolicy.CREATE));
+      }
+      assertEquals(1, proxy.faultsFired());
+      proxy.arm(k -> k == 1 ? new Fault(Kind.DROP, Direction.DOWN, 0, "POST /", 2) : null);
+      try (S3Storage s3 = throughProxy(prefix, Duration.ofSeconds(5))) {
+        assertEquals(bigMd, s3.storePath("multi", bigFile, WritePolicy.CREATE));
+      }
+      assertEquals(1, proxy.faultsFired());
+      proxy.disarm();
+      assertEquals(bigMd, direct.verify("multi"));
+      assertEquals(smallMd, direct.verify("small"));
+      assertClean(prefix, List.of("lost-create", "multi", "obj", "small"));
+    }
+  }
+
+  @Test
   @DisplayName("T2 a stalled answer: released, the call succeeds; never released, the call times out, retries and succeeds")
   void stalls() throws Exception {
     String prefix = S3Endpoint.freshPrefix();
