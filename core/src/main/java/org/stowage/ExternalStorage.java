@@ -588,6 +588,12 @@ public abstract class ExternalStorage implements AutoCloseable {
    * then stop reading early. If anything fails (the source throws, the disk fills), leave the
    * previous object as it was and no temporary object visible.
    *
+   * <p>A backend that needs the MD5 before it writes (an object store taking it in a header or in
+   * metadata fixed when an upload starts) may, for a {@linkplain ObjectSource#isRereadable()
+   * re-readable} source (bytes, a file), hash first with {@link ObjectSource#precomputeMetadata()}
+   * and then write from {@link ObjectSource#openRange}; it must then commit only bytes checked
+   * equal to that metadata (see {@link ObjectSource}, "Re-readable sources").
+   *
    * @return true if the object was stored; false only if {@code replaceExisting} is false and an
    *     object was present
    */

@@ -40,10 +40,11 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * multipart upload of the same file with the same client, part size and parallelism: parts read
  * in turn into 4 rotating buffers, uploaded on 4 threads, then completed.
  *
- * <p>S3Storage does more by design: it uploads to a temporary key, then copies the object on the
- * server into its final key with the MD5 in its metadata (known only after the last part), and
- * deletes the temporary object; it also sends a {@code Content-MD5} with every part. With s3proxy
- * in this JVM, the server's copy runs on the same two cores.
+ * <p>S3Storage does more by design: it hashes the file first (the whole MD5, which goes into the
+ * metadata given when the upload starts, and each part's), then uploads the parts straight to the
+ * final key, each with its {@code Content-MD5}, which the server checks. With s3proxy in this JVM,
+ * the server's work (checking, and assembling the parts on completion) runs on the same two
+ * cores.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)

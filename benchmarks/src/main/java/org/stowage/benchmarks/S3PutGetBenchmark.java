@@ -28,11 +28,13 @@ import software.amazon.awssdk.core.sync.RequestBody;
  * ({@link S3Server}), on the same 64 MiB file (full profile).
  *
  * <ul>
- *   <li>{@code put}: {@code storePath} with the default part size (8 MiB): the object is larger
- *       than a part, so it goes up in parts to a temporary key and is then copied on the server to
- *       its final key with its MD5 in its metadata (S3Storage's design: S2 with a streamed MD5).
+ *   <li>{@code put}: {@code storePath} with the default part size (8 MiB): the file is hashed
+ *       first (the whole MD5 and each part's), then uploaded in parts straight to its final key,
+ *       with the MD5 in the metadata given when the upload starts and each part's {@code
+ *       Content-MD5} checked by the server.
  *   <li>{@code putOnePart}: {@code storePath} on a storage whose part size holds the whole object:
- *       one {@code PutObject} from a buffer, with {@code Content-MD5}.
+ *       the file is hashed, then sent in one {@code PutObject} streamed from the file, with {@code
+ *       Content-MD5}.
  *   <li>Baseline {@code putBaseline}: {@code putObject(RequestBody.fromFile(file))}.
  *   <li>{@code get}: a verified {@code loadStream}, read to its end. Baseline {@code getBaseline}:
  *       {@code getObject}, read to its end. Both with the same {@value BenchData#BUFFER}-byte
@@ -73,7 +75,7 @@ public class S3PutGetBenchmark {
     buffer = new byte[BenchData.BUFFER];
   }
 
-  /** Stowage, default part size: parts to a temporary key, then a server-side copy. */
+  /** Stowage, default part size: hashed first, then parts straight to the final key. */
   @Benchmark
   public Metadata put() {
     return checked(storage.storePath("put/object.bin", source));
