@@ -1,5 +1,7 @@
 package org.stowage.benchmarks;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -23,11 +25,10 @@ import org.stowage.filesystem.FileStorage;
  * copies it into the store atomically and computes its MD5 in the same pass, against the raw MD5
  * of the same file's bytes read from the page cache.
  *
- * <p>Each measured call stores into an empty location (the previous copy is deleted before the
- * iteration, outside the timing), so the rename never has to free a gigabyte of the old object,
- * and starts with no dirty pages in the page cache (a {@code sync} outside the timing): a store
- * writes its gigabyte into the page cache, and without the sync the kernel's writeback throttling
- * of the previous iterations' gigabytes made iterations alternate between 1.4 s and 3.4 s.
+ * <p>Each measured call stores into a new, empty location (so the publishing step never has to
+ * free a gigabyte of an old object), and starts with no dirty pages in the page cache (a {@code
+ * sync} outside the timing), and with no gigabyte being deleted: see {@link #emptyLocation()}. The
+ * trial needs room for all its copies (8 GiB in the full profile); they are deleted at its end.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -47,6 +48,9 @@ public class StorePathBenchmark {
   private FileStorage storage;
   private byte[] buffer;
   private String expectedMd5;
+  private String location;
+  private Path copies;
+  private int round;
 
   /** Writes the source file once (it stays in the page cache) and opens an empty store. */
   @Setup(Level.Trial)
@@ -57,27 +61,51 @@ public class StorePathBenchmark {
     buffer = new byte[BenchData.BUFFER];
     expectedMd5 = BenchData.md5Hex(source, buffer);
     storage = new FileStorage(dir.resolve("store"));
+    try {
+      copies = Files.createDirectories(dir.resolve("copies"));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /**
-   * Removes the previous copy, so that every measured store starts from an empty location, and
-   * lets the kernel write back what earlier iterations wrote (see {@link
-   * BenchData#flushPageCache()}), so that no iteration is throttled for its predecessors' data.
+   * Picks a new, empty location for the next measured store, and lets the kernel write back what
+   * earlier iterations wrote (see {@link BenchData#flushPageCache()}), so that no iteration is
+   * throttled for its predecessors' data. Earlier copies are kept until the trial ends: deleting a
+   * gigabyte just before a timed store made the disk (mounted with {@code discard}) trim it while
+   * the store ran, and every other iteration took twice as long.
    */
   @Setup(Level.Iteration)
   public void emptyLocation() {
-    storage.deleteIfExists(LOCATION);
+    location = LOCATION + "." + (++round);
     BenchData.flushPageCache();
   }
 
   /** Stowage: an atomic store of the file with its MD5. */
   @Benchmark
   public Metadata storePath() {
-    Metadata stored = storage.storePath(LOCATION, source);
+    Metadata stored = storage.storePath(location, source);
     if (!stored.md5().equals(expectedMd5) || stored.size() != fileBytes) {
       throw new IllegalStateException("storePath returned " + stored + ", expected MD5 " + expectedMd5);
     }
     return stored;
+  }
+
+  /**
+   * Second baseline, for information: the kernel's copy of the same file to a new name in the same
+   * directory layout ({@code Files.copy}), with no hash and no atomic publish. It writes the same
+   * gigabyte a store writes, so it shows what writing costs on this machine, which the MD5 baseline
+   * (which writes nothing) does not.
+   */
+  @Benchmark
+  public long copyBaseline() throws IOException {
+    Path target = copies.resolve("large.bin." + round);
+    Files.copy(source, target);
+    long size = Files.size(target);
+    if (size != fileBytes) {
+      throw new IllegalStateException("copied " + size + " bytes, expected " + fileBytes);
+    }
+    return size;
   }
 
   /** Baseline: MD5 of the same bytes, read from the page cache with a plain loop. */
