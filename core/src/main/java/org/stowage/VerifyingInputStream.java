@@ -1,6 +1,5 @@
 package org.stowage;
 
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
@@ -14,10 +13,12 @@ import java.util.Objects;
  * expected size throws at once. So a reader that reads to the end never takes damaged or truncated
  * data for good; a reader that stops early gets no verdict.
  *
- * <p>{@link #skip} reads and hashes what it skips. Mark and reset are not supported. Closing it
+ * <p>{@link #skip} reads and hashes what it skips (it is {@link InputStream}'s, which reads). Mark
+ * and reset are not supported. Closing it
  * closes the wrapped stream. Not thread-safe, like most streams.
  */
-public final class VerifyingInputStream extends FilterInputStream {
+public final class VerifyingInputStream extends InputStream {
+  private final InputStream in;
   private final PipelinedDigest digest;
   private final String expectedHex;
   private final long expectedSize;
@@ -35,7 +36,7 @@ public final class VerifyingInputStream extends FilterInputStream {
       String location,
       String operation,
       String rule) {
-    super(Objects.requireNonNull(in, "in"));
+    this.in = Objects.requireNonNull(in, "in");
     this.digest = new PipelinedDigest(digest);
     this.expectedHex = expectedHex;
     this.expectedSize = expectedSize;
@@ -107,40 +108,16 @@ public final class VerifyingInputStream extends FilterInputStream {
     return n;
   }
 
-  @Override
-  public long skip(long n) throws IOException {
-    byte[] buffer = new byte[(int) Math.min(ObjectSource.BUFFER_SIZE, Math.max(n, 1))];
-    long skipped = 0;
-    while (skipped < n) {
-      int r = read(buffer, 0, (int) Math.min(buffer.length, n - skipped));
-      if (r < 0) {
-        break;
-      }
-      skipped += r;
-    }
-    return skipped;
-  }
-
   /** Closes the wrapped stream; an unfinished verification is abandoned, with no verdict. */
   @Override
   public void close() throws IOException {
     digest.close();
-    super.close();
+    in.close();
   }
 
   @Override
-  public boolean markSupported() {
-    return false;
-  }
-
-  @Override
-  public synchronized void mark(int readlimit) {
-    // not supported
-  }
-
-  @Override
-  public synchronized void reset() throws IOException {
-    throw new IOException("mark/reset is not supported by a verifying stream");
+  public int available() throws IOException {
+    return verified ? 0 : in.available();
   }
 
   private void checkAtEnd() {

@@ -3,7 +3,6 @@ package org.stowage.compose;
 import com.google.common.cache.Cache;
 import com.google.common.cache.CacheBuilder;
 import com.google.common.cache.RemovalNotification;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -664,13 +663,14 @@ public final class CachingStorage extends ExternalStorage {
    * Serves a cached copy, verified against the metadata it was filled with; drops the copy if the
    * cache tier fails or the bytes turn out damaged.
    */
-  private final class CachedCopyStream extends FilterInputStream {
+  private final class CachedCopyStream extends InputStream {
+    private final InputStream in;
     private final String loc;
     private final Entry entry;
 
     CachedCopyStream(InputStream raw, String loc, Entry entry) {
-      super(VerifyingInputStream.ofMetadata(
-          raw, entry.metadata(), loc, CachingStorage.this + ": load of the cached copy " + entry.key(), "R2"));
+      this.in = VerifyingInputStream.ofMetadata(
+          raw, entry.metadata(), loc, CachingStorage.this + ": load of the cached copy " + entry.key(), "R2");
       this.loc = loc;
       this.entry = entry;
     }
@@ -700,32 +700,13 @@ public final class CachingStorage extends ExternalStorage {
     }
 
     @Override
-    public long skip(long n) throws IOException {
-      byte[] buffer = new byte[(int) Math.min(8192, Math.max(n, 1))];
-      long skipped = 0;
-      while (skipped < n) {
-        int r = read(buffer, 0, (int) Math.min(buffer.length, n - skipped));
-        if (r < 0) {
-          break;
-        }
-        skipped += r;
-      }
-      return skipped;
+    public int available() throws IOException {
+      return in.available();
     }
 
     @Override
-    public boolean markSupported() {
-      return false;
-    }
-
-    @Override
-    public synchronized void mark(int readlimit) {
-      // not supported
-    }
-
-    @Override
-    public synchronized void reset() throws IOException {
-      throw new IOException("mark/reset is not supported");
+    public void close() throws IOException {
+      in.close();
     }
   }
 

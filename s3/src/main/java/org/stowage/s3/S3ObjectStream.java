@@ -1,7 +1,7 @@
 package org.stowage.s3;
 
-import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
@@ -10,9 +10,10 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
  * The body of a GET, as handed to a caller. Closing it before the end aborts the HTTP connection
  * rather than reading the rest of the object to reuse the connection: a caller who stops after a
  * few bytes of a large object does not pay for downloading it. Errors of the SDK while reading come
- * out as {@link IOException}s.
+ * out as {@link IOException}s. {@code skip} reads (and counts) what it skips; mark and reset are not
+ * supported.
  */
-final class S3ObjectStream extends FilterInputStream {
+final class S3ObjectStream extends InputStream {
   private final ResponseInputStream<GetObjectResponse> response;
   private final long length;
   private long count;
@@ -20,7 +21,6 @@ final class S3ObjectStream extends FilterInputStream {
   private boolean closed;
 
   S3ObjectStream(ResponseInputStream<GetObjectResponse> response) {
-    super(response);
     this.response = response;
     Long contentLength = response.response().contentLength();
     this.length = contentLength == null ? -1 : contentLength;
@@ -29,7 +29,7 @@ final class S3ObjectStream extends FilterInputStream {
   @Override
   public int read() throws IOException {
     try {
-      int b = in.read();
+      int b = response.read();
       if (b < 0) {
         ended = true;
       } else {
@@ -44,7 +44,7 @@ final class S3ObjectStream extends FilterInputStream {
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
     try {
-      int n = in.read(b, off, len);
+      int n = response.read(b, off, len);
       if (n < 0) {
         ended = true;
       } else {
@@ -57,32 +57,8 @@ final class S3ObjectStream extends FilterInputStream {
   }
 
   @Override
-  public long skip(long n) throws IOException {
-    byte[] buffer = new byte[(int) Math.min(8192, Math.max(n, 1))];
-    long skipped = 0;
-    while (skipped < n) {
-      int r = read(buffer, 0, (int) Math.min(buffer.length, n - skipped));
-      if (r < 0) {
-        break;
-      }
-      skipped += r;
-    }
-    return skipped;
-  }
-
-  @Override
-  public boolean markSupported() {
-    return false;
-  }
-
-  @Override
-  public synchronized void mark(int readlimit) {
-    // not supported
-  }
-
-  @Override
-  public synchronized void reset() throws IOException {
-    throw new IOException("mark/reset not supported");
+  public int available() throws IOException {
+    return response.available();
   }
 
   @Override

@@ -29,6 +29,24 @@ sealed interface Op {
   /** Runs the operation under {@code namespace} and returns what it gave; never throws. */
   Outcome run(ExternalStorage storage, String namespace, Scratch scratch);
 
+  /** An operation's call on the store, which may throw. */
+  @FunctionalInterface
+  interface Call {
+    Outcome run() throws Exception;
+  }
+
+  /**
+   * Runs {@code call} and returns its outcome, or the outcome "threw" with what it threw: an
+   * operation's result is whatever the store answered, an exception included, never a test error.
+   */
+  static Outcome attempt(Call call) {
+    try {
+      return call.run();
+    } catch (Exception | AssertionError e) {
+      return Outcome.thrown(e);
+    }
+  }
+
   /** {@code namespace/location}, or {@code location} if the namespace is empty. */
   static String at(String namespace, String location) {
     return namespace.isEmpty() ? location : namespace + "/" + location;
@@ -137,11 +155,7 @@ sealed interface Op {
 
     @Override
     public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
-      try {
-        return Outcome.of(store(storage, at(namespace, location), scratch));
-      } catch (Exception | AssertionError e) {
-        return Outcome.thrown(e);
-      }
+      return attempt(() -> Outcome.of(store(storage, at(namespace, location), scratch)));
     }
 
     /** Stores at {@code at} as described; errors propagate. */
@@ -192,16 +206,14 @@ sealed interface Op {
     @Override
     public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
       String at = at(namespace, location);
-      try {
+      return attempt(() -> {
         if (!viaStream) {
           return Outcome.bytes(storage.loadBytes(at));
         }
         try (InputStream in = storage.loadStream(at)) {
           return Outcome.bytes(readAll(in));
         }
-      } catch (Exception | AssertionError e) {
-        return Outcome.thrown(e);
-      }
+      });
     }
 
     @Override
@@ -244,16 +256,14 @@ sealed interface Op {
     public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
       String at = at(namespace, location);
       Metadata expected = claimed.metadata();
-      try {
+      return attempt(() -> {
         if (!viaStream) {
           return Outcome.bytes(storage.loadBytes(at, expected));
         }
         try (InputStream in = storage.loadStream(at, expected)) {
           return Outcome.bytes(readAll(in));
         }
-      } catch (Exception | AssertionError e) {
-        return Outcome.thrown(e);
-      }
+      });
     }
 
     @Override
@@ -277,11 +287,7 @@ sealed interface Op {
 
     @Override
     public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
-      try {
-        return Outcome.of(storage.exists(at(namespace, location)));
-      } catch (Exception | AssertionError e) {
-        return Outcome.thrown(e);
-      }
+      return attempt(() -> Outcome.of(storage.exists(at(namespace, location))));
     }
 
     @Override
@@ -306,12 +312,10 @@ sealed interface Op {
 
     @Override
     public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
-      try {
+      return attempt(() -> {
         storage.delete(at(namespace, location));
         return Outcome.done();
-      } catch (Exception | AssertionError e) {
-        return Outcome.thrown(e);
-      }
+      });
     }
 
     @Override
@@ -334,11 +338,7 @@ sealed interface Op {
 
     @Override
     public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
-      try {
-        return Outcome.of(storage.deleteIfExists(at(namespace, location)));
-      } catch (Exception | AssertionError e) {
-        return Outcome.thrown(e);
-      }
+      return attempt(() -> Outcome.of(storage.deleteIfExists(at(namespace, location))));
     }
 
     @Override
@@ -363,11 +363,7 @@ sealed interface Op {
 
     @Override
     public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
-      try {
-        return Outcome.of(storage.getMetadata(at(namespace, location)));
-      } catch (Exception | AssertionError e) {
-        return Outcome.thrown(e);
-      }
+      return attempt(() -> Outcome.of(storage.getMetadata(at(namespace, location))));
     }
 
     @Override
@@ -392,11 +388,7 @@ sealed interface Op {
 
     @Override
     public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
-      try {
-        return Outcome.of(storage.verify(at(namespace, location)));
-      } catch (Exception | AssertionError e) {
-        return Outcome.thrown(e);
-      }
+      return attempt(() -> Outcome.of(storage.verify(at(namespace, location))));
     }
 
     @Override
@@ -447,13 +439,11 @@ sealed interface Op {
     public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
       String source = at(namespace, from);
       String target = at(namespace, to);
-      try {
+      return attempt(() -> {
         return Outcome.of(move
             ? storage.move(source, target, policy)
             : storage.copy(source, target, policy));
-      } catch (Exception | AssertionError e) {
-        return Outcome.thrown(e);
-      }
+      });
     }
 
     @Override
@@ -478,11 +468,7 @@ sealed interface Op {
 
     @Override
     public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
-      try {
-        return Outcome.listing(list(storage, namespace, prefix));
-      } catch (Exception | AssertionError e) {
-        return Outcome.thrown(e);
-      }
+      return attempt(() -> Outcome.listing(list(storage, namespace, prefix)));
     }
 
     @Override
