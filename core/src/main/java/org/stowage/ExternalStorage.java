@@ -424,9 +424,7 @@ public abstract class ExternalStorage implements AutoCloseable {
       boolean replace = policy == WritePolicy.OVERWRITE;
       Metadata copied = call("copy to " + Location.quote(to), source, () -> copyObject(source, target, replace));
       if (copied == null) {
-        throw new ExistingExternalResourceException(
-            this + ": copy of " + Location.quote(from) + " to " + Location.quote(to)
-                + " with policy CREATE refused: an object is already there (rule S5)", to);
+        throw refused("copy", from, to, replace);
       }
       return copied;
     }
@@ -446,10 +444,29 @@ public abstract class ExternalStorage implements AutoCloseable {
    */
   public final Metadata copyTo(String from, ExternalStorage target, String to, WritePolicy policy) {
     Location source = Location.of(from);
-    Location.of(to);
+    Location destination = Location.of(to);
     Objects.requireNonNull(target, "target");
     Objects.requireNonNull(policy, "policy");
     checkOpen();
+    if (policy == WritePolicy.SKIP_IF_EXISTS || policy == WritePolicy.FAIL_IF_DIFFERENT) {
+      // An object at the target decides without reading the source: compare metadata.
+      target.checkOpen();
+      Metadata present = target.call("copy", destination, () -> target.objectMetadata(destination));
+      if (present != null) {
+        Metadata mine = call("copy", source, () -> objectMetadata(source));
+        if (mine == null) {
+          throw missing("copy", source);
+        }
+        if (policy == WritePolicy.SKIP_IF_EXISTS || present.equals(mine)) {
+          return present;
+        }
+        throw new ExistingExternalResourceException(
+            target + ": copy of " + Location.quote(from) + " to " + Location.quote(to) + " with"
+                + " policy FAIL_IF_DIFFERENT refused: the object there has " + present
+                + ", the source has " + mine + " (rule S5.1); nothing was changed", to);
+      }
+      // Nothing there now: stream it; the store's own policy check settles a race.
+    }
     OpenObject opened = call("copy", source, () -> openWithMetadata(source));
     if (opened == null) {
       throw missing("copy", source);
@@ -505,9 +522,7 @@ public abstract class ExternalStorage implements AutoCloseable {
         return moved;
       }
       if (policy == WritePolicy.CREATE || policy == WritePolicy.OVERWRITE) {
-        throw new ExistingExternalResourceException(
-            this + ": move of " + Location.quote(from) + " to " + Location.quote(to)
-                + " with policy CREATE refused: an object is already there (rule S5)", to);
+        throw refused("move", from, to, replace);
       }
       // SKIP_IF_EXISTS or FAIL_IF_DIFFERENT, and an object was present at the target.
       Metadata present = call("move to " + Location.quote(to), target, () -> objectMetadata(target));
@@ -536,6 +551,21 @@ public abstract class ExternalStorage implements AutoCloseable {
       call("move", source, () -> deleteObject(source));
       return present;
     }
+  }
+
+  /**
+   * The error for a copy or move hook that returned {@code null}: a refusal under {@code CREATE},
+   * a backend bug under {@code OVERWRITE} (which never refuses).
+   */
+  private RuntimeException refused(String operation, String from, String to, boolean replace) {
+    if (replace) {
+      return new IllegalStateException(
+          this + " refused to " + operation + " " + Location.quote(from) + " over "
+              + Location.quote(to) + " though asked to replace it: a backend bug");
+    }
+    return new ExistingExternalResourceException(
+        this + ": " + operation + " of " + Location.quote(from) + " to " + Location.quote(to)
+            + " with policy CREATE refused: an object is already there (rule S5)", to);
   }
 
   /** Same as {@code move(from, to, WritePolicy.OVERWRITE)}. */
@@ -648,6 +678,9 @@ public abstract class ExternalStorage implements AutoCloseable {
       }
       InputStream in = openObject(location);
       if (in == null) {
+        if (attempt >= RACE_RETRIES) {
+          return null; // described, but never there when opened: counts as absent
+        }
         continue;
       }
       Metadata after;
