@@ -21,6 +21,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.stowage.ChangedExternalResourceException;
 import org.stowage.ExistingExternalResourceException;
 import org.stowage.ExternalResourceException;
 import org.stowage.MissingExternalResourceException;
@@ -329,11 +330,11 @@ public final class ContentAddressedStore implements AutoCloseable {
     Metadata present = metadataOrNull(location);
     if (present == null) {
       try {
-        return new Insertion(digest, store.store(WritePolicy.CREATE), true);
+        return stored(digest, ours, store.store(WritePolicy.CREATE));
       } catch (ExistingExternalResourceException raced) {
         present = metadataOrNull(location);
         if (present == null) {
-          return new Insertion(digest, store.store(WritePolicy.OVERWRITE), true);
+          return stored(digest, ours, store.store(WritePolicy.OVERWRITE));
         }
       }
     }
@@ -344,7 +345,27 @@ public final class ContentAddressedStore implements AutoCloseable {
         "{}: the object at {} has MD5 {} and {} bytes, but the content named {} has MD5 {} and"
             + " {} bytes: replacing the damaged object",
         this, location, present.md5(), present.size(), digest, ours.md5(), ours.size());
-    return new Insertion(digest, store.store(WritePolicy.OVERWRITE), true);
+    return stored(digest, ours, store.store(WritePolicy.OVERWRITE));
+  }
+
+  /**
+   * Checks what a store returned against the content that was hashed for its digest: the content
+   * is read twice (hashed, then stored), and a file or array changed in between would leave other
+   * bytes under the digest's name (rule C2). Such an object is deleted again, unless something else
+   * replaced it meanwhile, and the put fails.
+   */
+  private Insertion stored(Digest digest, Metadata ours, Metadata stored) {
+    if (stored.equals(ours)) {
+      return new Insertion(digest, stored, true);
+    }
+    String location = location(digest);
+    if (stored.equals(metadataOrNull(location))) {
+      storage.deleteIfExists(location);
+    }
+    throw new ChangedExternalResourceException(
+        this + ": put of " + digest + " failed: the content changed while it was stored (it was"
+            + " hashed as " + ours + ", and " + stored + " was stored; rule C2); nothing was kept",
+        location);
   }
 
   private Metadata metadataOrNull(String location) {

@@ -40,6 +40,29 @@ class ContentAddressedStoreTest {
   }
 
   @Test
+  @DisplayName("C2 a file changed between its hashing and its store is not kept under the digest")
+  void fileChangedWhileInserted(@TempDir Path dir) throws IOException {
+    Path file = Files.write(dir.resolve("out.dat"), "the content hashed".getBytes(UTF_8));
+    TreeMapStorage changing = new TreeMapStorage() {
+      @Override
+      protected boolean writeObject(
+          org.stowage.Location location, org.stowage.ObjectSource source, boolean replaceExisting)
+          throws IOException {
+        // Another process rewrites the file after the store hashed it, before it is copied.
+        Files.write(file, "other bytes, written meanwhile".getBytes(UTF_8));
+        return super.writeObject(location, source, replaceExisting);
+      }
+    };
+    ContentAddressedStore store = new ContentAddressedStore(changing);
+    ChangedExternalResourceException e =
+        assertThrows(ChangedExternalResourceException.class, () -> store.insert(file));
+    assertTrue(e.getMessage().contains("C2"), e.getMessage());
+    try (var listed = changing.iterContents()) {
+      assertEquals(List.of(), listed.toList(), "nothing is kept under the digest");
+    }
+  }
+
+  @Test
   @DisplayName("C1 the digest is SHA-256 by default, with the hex and the size")
   void digestIsSha256() throws Exception {
     byte[] data = "hello".getBytes(UTF_8);
