@@ -118,10 +118,11 @@ public final class MemoryStorage extends ExternalStorage {
       room = maxTotalBytes - usedBytes + (previous == null ? 0 : previous.data.length);
     }
     long limit = Math.min(room, MAX_ARRAY);
-    long hint = source.knownSize().orElse(8192);
-    if (hint > limit) {
-      throw overBound(location, hint);
+    if (source.knownSize().isPresent() && source.knownSize().getAsLong() > limit) {
+      throw overBound(location, source.knownSize().getAsLong());
     }
+    // A stream of unknown length starts small and grows; the loop below enforces the bound.
+    long hint = source.knownSize().orElse(Math.min(8192, limit));
     byte[] buffer = new byte[(int) Math.max(hint, 16)];
     int length = 0;
     InputStream in = source.stream();

@@ -92,6 +92,22 @@ class MemoryStorageTest {
   }
 
   @Test
+  @DisplayName("a small stream of unknown length is stored when less than 8 KiB of room is left")
+  void smallStreamInSmallRoom() {
+    MemoryStorage bounded = new MemoryStorage(10);
+    Metadata stored = bounded.storeStream("s", new java.io.ByteArrayInputStream(new byte[] {1, 2, 3}) {
+      @Override
+      public synchronized int available() {
+        return 0;
+      }
+    });
+    assertEquals(Metadata.of(new byte[] {1, 2, 3}), stored);
+    assertEquals(3, bounded.usedBytes());
+    assertEquals(Metadata.of(new byte[] {1, 2, 3}), bounded.copy("s", "t"), "a copy streams too");
+    assertEquals(6, bounded.usedBytes());
+  }
+
+  @Test
   @DisplayName("an unknown-length stream that fits exactly in the bound is stored")
   void exactFit() {
     storage = new MemoryStorage(100_000);
