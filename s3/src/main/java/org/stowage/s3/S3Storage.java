@@ -764,11 +764,63 @@ public final class S3Storage extends ExternalStorage {
     if (head == null) {
       throw new java.nio.file.NoSuchFileException(from.value());
     }
+    Metadata copied = copyOnServer(from, to, source, head);
+    return copied != null ? copied : super.copyObject(from, to, replaceExisting);
+  }
+
+  /**
+   * Moves with a server-side copy, then deletes the source only if it is still the version copied
+   * ({@code If-Match} on the ETag the copy was conditional on): a version written at {@code from}
+   * between the copy and the delete stays there, as if written after the move, instead of being
+   * deleted without ever having been copied. Where the server cannot vouch for the MD5, the move
+   * is the default verified copy and delete.
+   */
+  @Override
+  protected Metadata moveObject(Location from, Location to, boolean replaceExisting)
+      throws IOException {
+    String source = keyForRead(from);
+    if (!replaceExisting || readOnlyForeignBucket || source == null) {
+      return super.moveObject(from, to, replaceExisting);
+    }
+    HeadObjectResponse head = head(from, source);
+    if (head == null) {
+      throw new java.nio.file.NoSuchFileException(from.value());
+    }
+    Metadata moved = copyOnServer(from, to, source, head);
+    if (moved == null) {
+      return super.moveObject(from, to, replaceExisting);
+    }
+    try {
+      s3.deleteObject(r -> r.bucket(bucket).key(source).ifMatch(head.eTag()));
+    } catch (NoSuchKeyException e) {
+      // deleted meanwhile by someone else: the move is complete
+    } catch (S3Exception e) {
+      boolean replacedOrGone = isPreconditionFailed(e) || isConditionalConflict(e)
+          || (e.statusCode() == 404 && !"NoSuchBucket".equals(errorCode(e)));
+      if (e.statusCode() == 501) {
+        deleteObject(from); // a server without conditional deletes: as a plain move does
+      } else if (!replacedOrGone) {
+        throw failure("DeleteObject", from, e);
+      }
+    } catch (SdkException e) {
+      throw failure("DeleteObject", from, e);
+    }
+    return moved;
+  }
+
+  /**
+   * Copies the version {@code head} describes to {@code to} on the server, conditional on its ETag,
+   * and returns its metadata; {@code null} if the server cannot vouch for the MD5 (its ETag is not
+   * the recorded MD5, or the object is too large for one copy) or the source was replaced
+   * meanwhile: then the caller streams and verifies instead.
+   */
+  private Metadata copyOnServer(Location from, Location to, String source, HeadObjectResponse head)
+      throws IOException {
     Metadata metadata = metadataOf(from, head.metadata(), head.contentLength(), head.eTag(),
         head.serverSideEncryptionAsString(), head.sseCustomerAlgorithm());
     String vouched = md5OfETag(head.eTag(), head.serverSideEncryptionAsString(), head.sseCustomerAlgorithm());
     if (!metadata.md5().equals(vouched) || metadata.size() > S3_MAX_PART_SIZE) {
-      return super.copyObject(from, to, replaceExisting);
+      return null;
     }
     String target = keyForWrite(to);
     try {
@@ -779,7 +831,7 @@ public final class S3Storage extends ExternalStorage {
       return metadata;
     } catch (S3Exception e) {
       if (isPreconditionFailed(e)) {
-        return super.copyObject(from, to, replaceExisting); // replaced meanwhile: stream the new one
+        return null; // replaced meanwhile: stream the new one
       }
       if (e.statusCode() == 404 && !"NoSuchBucket".equals(errorCode(e))) {
         throw new java.nio.file.NoSuchFileException(from.value());

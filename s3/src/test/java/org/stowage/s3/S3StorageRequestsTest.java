@@ -1,5 +1,6 @@
 package org.stowage.s3;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -99,6 +100,45 @@ class S3StorageRequestsTest {
       // CREATE takes the streamed, verified path: one upload.
       assertEquals(m, storage.copy("src", "created", org.stowage.WritePolicy.CREATE));
       assertEquals(uploads + 1, recorder.seen.size());
+    }
+  }
+
+  @Test
+  @DisplayName("M2 T1 a version written at the source between a move's copy and its delete stays there")
+  void moveKeepsANewerSource(S3Endpoint endpoint) {
+    String prefix = S3Endpoint.freshPrefix();
+    byte[] newer = TestData.bytes(7, 1000);
+    try (S3Client raw = endpoint.client()) {
+      // After the server-side copy, and before the move deletes the source, another writer stores
+      // a newer version at the source, behind the storage's back.
+      ExecutionInterceptor writeAfterCopy = new ExecutionInterceptor() {
+        @Override
+        public void afterExecution(Context.AfterExecution context, ExecutionAttributes attributes) {
+          if (context.request() instanceof software.amazon.awssdk.services.s3.model.CopyObjectRequest) {
+            raw.putObject(r -> r.bucket(endpoint.bucket()).key(prefix + "/src"), RequestBody.fromBytes(newer));
+          }
+        }
+      };
+      try (S3Client client =
+          S3Client.builder()
+              .endpointOverride(endpoint.uri())
+              .region(Region.of(endpoint.region()))
+              .forcePathStyle(true)
+              .credentialsProvider(
+                  StaticCredentialsProvider.create(
+                      AwsBasicCredentials.create(endpoint.accessKey(), endpoint.secretKey())))
+              .httpClientBuilder(Apache5HttpClient.builder())
+              .overrideConfiguration(o -> o.addExecutionInterceptor(writeAfterCopy))
+              .build();
+          S3Storage storage =
+              S3Storage.builder().client(client).bucket(endpoint.bucket()).prefix(prefix).build()) {
+        byte[] data = TestData.bytes(6, 5000);
+        Metadata m = storage.storeBytes("src", data);
+        assertEquals(m, storage.move("src", "dst"));
+        assertEquals(m, storage.verify("dst"), "the version copied is at the target");
+        assertArrayEquals(newer, storage.loadBytes("src"),
+            "the newer version at the source was never copied, so the move must not delete it");
+      }
     }
   }
 
