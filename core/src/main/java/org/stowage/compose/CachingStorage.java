@@ -629,7 +629,7 @@ public final class CachingStorage extends ExternalStorage {
   }
 
   private static String quote(String loc) {
-    return '"' + loc + '"';
+    return Location.quote(loc);
   }
 
   /** A cached copy: the backing store's metadata when it was filled, and its name in the tier. */

@@ -840,7 +840,7 @@ public final class MirroredStorage extends ExternalStorage {
   }
 
   private static String quote(String loc) {
-    return '"' + loc + '"';
+    return Location.quote(loc);
   }
 
   /** One secondary and what it is behind on. */

@@ -348,7 +348,8 @@ public final class StorageManager implements AutoCloseable {
       return new TransferReport.Entry(location, file, put.metadata(), put.digest(), put.stored());
     }
     Metadata present = metadataOrNull(location);
-    if (present != null && present.equals(md5Of(file))) {
+    // Resume: the same size first (one stat), and only then the same MD5 (a read of the file).
+    if (present != null && present.size() == sizeOf(file) && present.equals(md5Of(file))) {
       recorded.put(location, new Recorded(present, null));
       return new TransferReport.Entry(location, file, present, null, false);
     }
@@ -375,6 +376,14 @@ public final class StorageManager implements AutoCloseable {
       return storage.getMetadata(location);
     } catch (MissingExternalResourceException e) {
       return null;
+    }
+  }
+
+  private static long sizeOf(Path file) {
+    try {
+      return Files.size(file);
+    } catch (IOException e) {
+      throw new ExternalResourceException("cannot read " + file + ": " + e, e);
     }
   }
 

@@ -924,25 +924,10 @@ public final class FileStorage extends ExternalStorage {
               if (!version.equals(versionOrNull(path))) {
                 return false;
               }
-              writeRecord(location, metadata, version);
+              record(location, null, metadata, version);
               return true;
             });
     return recorded ? metadata : null;
-  }
-
-  /**
-   * Under the location's lock: records {@code metadata} as that of {@code version}. A record that
-   * cannot be written is logged, not thrown: the object is in place, and a missing record only
-   * costs a re-hash.
-   */
-  private void writeRecord(Location location, Metadata metadata, FileVersion version) {
-    try {
-      records.write(new MetadataRecords.Entry(location.value(), metadata, version));
-    } catch (IOException e) {
-      LOG.warn(
-          "{}: cannot write the metadata record of {}; it will be computed again when needed",
-          name, quote(location.value()), e);
-    }
   }
 
   /** The version of the regular file at {@code path}, following links; null if there is none. */

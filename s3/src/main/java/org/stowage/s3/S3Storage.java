@@ -525,17 +525,9 @@ public final class S3Storage extends ExternalStorage {
       Exception cause) {
     String now;
     try (InputStream in = source.openRange(offset, length)) {
-      java.security.MessageDigest md5 = java.security.MessageDigest.getInstance("MD5");
-      byte[] buffer = new byte[64 * 1024];
-      int n;
-      while ((n = in.read(buffer)) >= 0) {
-        md5.update(buffer, 0, n);
-      }
-      now = Hex.encodeHexString(md5.digest());
+      now = Metadata.of(in).md5();
     } catch (IOException e) {
       now = null; // shorter now, or unreadable
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new AssertionError("every Java platform provides MD5", e);
     }
     if (now == null || !now.equals(expectedMd5)) {
       return new ChangedExternalResourceException(
@@ -1237,25 +1229,9 @@ public final class S3Storage extends ExternalStorage {
     return e.toString();
   }
 
-  /** Quotes a string for a message, as the core does. */
+  /** Quotes a string for a message: the core's {@link Location#quote}. */
   static String quote(String s) {
-    StringBuilder out = new StringBuilder(s.length() + 2).append('"');
-    int shown = Math.min(s.length(), 200);
-    for (int i = 0; i < shown; i++) {
-      char c = s.charAt(i);
-      if (c == '"' || c == '\\') {
-        out.append('\\').append(c);
-      } else if (c < 0x20 || c == 0x7f) {
-        out.append(String.format("\\u%04x", (int) c));
-      } else {
-        out.append(c);
-      }
-    }
-    out.append('"');
-    if (s.length() > shown) {
-      out.append("... (").append(s.length()).append(" chars)");
-    }
-    return out.toString();
+    return Location.quote(s);
   }
 
   static String base64OfHex(String hex) {
