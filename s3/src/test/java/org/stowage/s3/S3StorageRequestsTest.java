@@ -104,6 +104,36 @@ class S3StorageRequestsTest {
   }
 
   @Test
+  @DisplayName("R3 getMetadata answers from one HEAD, without reading the object")
+  void metadataFromHead(S3Endpoint endpoint) {
+    List<String> requests = java.util.Collections.synchronizedList(new ArrayList<>());
+    ExecutionInterceptor recorder = new ExecutionInterceptor() {
+      @Override
+      public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+        requests.add(context.request().getClass().getSimpleName());
+      }
+    };
+    try (S3Client client =
+        S3Client.builder()
+            .endpointOverride(endpoint.uri())
+            .region(Region.of(endpoint.region()))
+            .forcePathStyle(true)
+            .credentialsProvider(
+                StaticCredentialsProvider.create(
+                    AwsBasicCredentials.create(endpoint.accessKey(), endpoint.secretKey())))
+            .httpClientBuilder(Apache5HttpClient.builder())
+            .overrideConfiguration(o -> o.addExecutionInterceptor(recorder))
+            .build();
+        S3Storage storage =
+            S3Storage.builder().client(client).bucket(endpoint.bucket()).prefix(S3Endpoint.freshPrefix()).build()) {
+      Metadata m = storage.storeBytes("r3", TestData.bytes(8, 300_000));
+      requests.clear();
+      assertEquals(m, storage.getMetadata("r3"));
+      assertEquals(List.of("HeadObjectRequest"), requests, "getMetadata sent " + requests);
+    }
+  }
+
+  @Test
   @DisplayName("M2 T1 a version written at the source between a move's copy and its delete stays there")
   void moveKeepsANewerSource(S3Endpoint endpoint) {
     String prefix = S3Endpoint.freshPrefix();

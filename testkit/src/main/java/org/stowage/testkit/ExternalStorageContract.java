@@ -829,6 +829,12 @@ public abstract class ExternalStorageContract {
         assertThrows(ChangedExternalResourceException.class, in::read,
             "R2: reading past the expected size must fail at once");
       }
+      try (InputStream in = storage.loadStream("r2/m", otherMd5)) {
+        assertEquals(1000, in.readNBytes(1000).length,
+            "R2: with the right size but another MD5, every byte is given");
+        assertThrows(ChangedExternalResourceException.class, in::read,
+            "R2: the read that would report the end must throw instead");
+      }
     }
 
     @Test
