@@ -520,6 +520,108 @@ public final class FileStorage extends ExternalStorage {
     throw keptChanging(from, "move");
   }
 
+  /**
+   * Takes a local file into the store without copying it, for {@link #adoptPath} (rule M3): the
+   * file is read once to hash it (it was usually just written, so it is read from the page cache),
+   * then renamed into place under the location's lock, with its metadata record written for the
+   * renamed file (its identity, size and last-modified time, R3), exactly as a store publishes its
+   * temporary file: by {@code rename(2)} under {@code OVERWRITE}, and under the other policies by
+   * the {@code link(2)} that refuses a taken name followed by removing the source name (or a
+   * rename under the lock where the filesystem has no hard links). Under the lock, the file is
+   * checked to be the same version (identity, size, last-modified time) as the one hashed; a file
+   * changed meanwhile is refused with nothing changed.
+   *
+   * <p>The file is copied instead, by the default of {@link ExternalStorage} (which stores a copy
+   * and then deletes the file), when a rename cannot take it: it is on another filesystem than
+   * the target's directory ({@code EXDEV}), it has other hard links (renaming it would leave a
+   * second name of a stored object outside the store), or the platform cannot tell either.
+   */
+  @Override
+  protected Metadata adoptFile(Location location, Path source, boolean replaceExisting)
+      throws IOException {
+    Resolver.Located at = resolver.locate(location, "adopt");
+    checkStorable(location, at);
+    if (!replaceExisting && at.attributes() != null) {
+      return null; // present: nothing to do
+    }
+    BasicFileAttributes before =
+        Files.readAttributes(source, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    if (!before.isRegularFile() || !renameable(source, at.deepestDirectory())) {
+      return super.adoptFile(location, source, replaceExisting);
+    }
+    FileVersion version = FileVersion.of(before);
+    Metadata metadata;
+    try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ)) {
+      metadata = Metadata.of(java.nio.channels.Channels.newInputStream(in));
+      if (durable) {
+        in.force(true);
+      }
+    }
+    if (metadata.size() != version.size() || !version.equals(versionOrNull(source))) {
+      throw changedWhileAdopted(location, source);
+    }
+    Path target = at.path();
+    Outcome outcome = null;
+    try {
+      if (at.missingDirectories() > 0) {
+        Files.createDirectories(target.getParent());
+      }
+      outcome =
+          locks.withLock(
+              location,
+              () -> {
+                BasicFileAttributes now =
+                    Resolver.attributesOrNull(source, LinkOption.NOFOLLOW_LINKS);
+                if (now == null || !now.isRegularFile() || !version.equals(FileVersion.of(now))) {
+                  throw changedWhileAdopted(location, source);
+                }
+                return publish(location, source, target, replaceExisting, metadata, version);
+              });
+    } catch (AtomicMoveNotSupportedException e) {
+      return super.adoptFile(location, source, replaceExisting); // nothing moved
+    } finally {
+      if (outcome == null || outcome == Outcome.REFUSED) {
+        pruneCreated(at);
+      }
+    }
+    if (outcome == Outcome.REFUSED) {
+      return null;
+    }
+    if (outcome == Outcome.LINKED) {
+      Files.delete(source); // the object stays; the scratch name must not remain a second name
+    }
+    if (durable) {
+      Path dir = target.getParent();
+      syncDirectories(dir, at.missingDirectories() > 0 ? at.deepestDirectory() : dir);
+      syncDirectories(source.toAbsolutePath().getParent(), source.toAbsolutePath().getParent());
+    }
+    return metadata;
+  }
+
+  /**
+   * Whether {@code source} can be renamed into {@code directory}: one filesystem (the same device),
+   * and no other hard link to the file. False where the platform has no {@code unix} attributes.
+   */
+  private static boolean renameable(Path source, Path directory) {
+    try {
+      java.util.Map<String, Object> file =
+          Files.readAttributes(source, "unix:dev,nlink", LinkOption.NOFOLLOW_LINKS);
+      Object device = Files.getAttribute(directory, "unix:dev");
+      return Objects.equals(file.get("dev"), device) && ((Number) file.get("nlink")).intValue() == 1;
+    } catch (UnsupportedOperationException | IllegalArgumentException | IOException e) {
+      return false;
+    }
+  }
+
+  private ExternalResourceException changedWhileAdopted(Location location, Path source) {
+    return new ExternalResourceException(
+        name + ": adopt of " + source + " as " + quote(location.value()) + " refused: the file"
+            + " changed while it was hashed, so nothing was stored and the file was kept; it must"
+            + " not change while it is adopted (rule M3)",
+        location.value(),
+        null);
+  }
+
   /** How {@link #rename} ended. */
   private enum RenameOutcome {
     /** The object is at the target now, with its record. */
