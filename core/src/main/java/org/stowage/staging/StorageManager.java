@@ -517,10 +517,17 @@ public final class StorageManager implements AutoCloseable {
     if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
+    // The move journal goes last, so that a process killed while deleting leaves it as long as
+    // any file of scratch is left: a retry then still finds the files that were moved.
+    Path journal = root.resolve(MoveJournal.FILE_NAME);
     try (Stream<Path> walk = Files.walk(root)) {
       for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-        Files.deleteIfExists(p);
+        if (!p.equals(journal) && !p.equals(root)) {
+          Files.deleteIfExists(p);
+        }
       }
+      Files.deleteIfExists(journal);
+      Files.deleteIfExists(root);
     } catch (IOException | UncheckedIOException e) {
       if (strict) {
         throw new ExternalResourceException("cannot delete the scratch directory " + root + ": " + e, e);
