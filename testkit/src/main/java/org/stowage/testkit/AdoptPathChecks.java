@@ -37,7 +37,7 @@ import org.stowage.WritePolicy;
  * class AdoptingFiles extends AdoptPathChecks {
  *   @Override
  *   protected ExternalStorage storage() {
- *     return ExternalStorageContract.this.storage();
+ *     return ExternalStorageContract.this.storage; // the suite's store for this test
  *   }
  * }
  * }</pre>
