@@ -203,7 +203,9 @@ public final class StorageManager implements AutoCloseable {
   }
 
   /**
-   * Stores every registered file; see the class description.
+   * Stores every registered file; see the class description. It copies the files, whatever the
+   * scratch policy (the unit may still use them); only the last transfer, the one {@link
+   * #close()} runs, moves them under {@link ScratchPolicy#DELETE_AFTER_TRANSFER}.
    *
    * @return what was done for each file
    * @throws MissingOutputsException if any registered file is missing; nothing was stored
