@@ -87,7 +87,10 @@ public final class ObjectSource {
 
   private final InputStream raw;
   private final long knownSize;
-  private final PipelinedDigest md5 = new PipelinedDigest(Metadata.newMd5());
+  /** Hashes what is read; null for {@link #ofVerified}, whose stream hashes instead. */
+  private final PipelinedDigest md5;
+  /** For {@link #ofVerified}: the metadata the verifying stream checks; otherwise null. */
+  private final Metadata verified;
   private final HashingStream stream = new HashingStream();
   /** The caller's array, for {@link #ofBytes}; otherwise null. */
   private final byte[] bytes;
@@ -101,6 +104,8 @@ public final class ObjectSource {
   private long count;
   private boolean ended;
   private Metadata metadata;
+  /** The failure of the underlying source, once reading it failed; otherwise null. */
+  private SourceReadException readFailure;
 
   private ObjectSource(InputStream raw, long knownSize) {
     this(raw, knownSize, null, null, null);
@@ -113,6 +118,17 @@ public final class ObjectSource {
     this.bytes = bytes;
     this.file = file;
     this.rangeChannel = rangeChannel;
+    this.md5 = new PipelinedDigest(Metadata.newMd5());
+    this.verified = null;
+  }
+
+  private ObjectSource(VerifyingInputStream raw, Metadata verified) {
+    this.raw = raw;
+    this.knownSize = verified.size();
+    this.bytes = null;
+    this.file = null;
+    this.md5 = null;
+    this.verified = verified;
   }
 
   static ObjectSource ofBytes(byte[] data) {
@@ -121,6 +137,15 @@ public final class ObjectSource {
 
   static ObjectSource ofStream(InputStream in) {
     return new ObjectSource(in, -1);
+  }
+
+  /**
+   * The content of a verified stream, for copies: {@code in} already hashes every byte and throws
+   * at its end unless they match {@code expected}, so this source does not hash them again; read
+   * to its end without an exception, its metadata is {@code expected}.
+   */
+  static ObjectSource ofVerified(VerifyingInputStream in, Metadata expected) {
+    return new ObjectSource(in, expected);
   }
 
   /**
@@ -294,6 +319,9 @@ public final class ObjectSource {
       throw new IllegalStateException(
           "the content has not been read to its end (" + count + " bytes read so far)");
     }
+    if (metadata == null && verified != null) {
+      metadata = verified;
+    }
     if (metadata == null) {
       try {
         metadata = new Metadata(java.util.HexFormat.of().formatHex(md5.digest()), count);
@@ -306,7 +334,19 @@ public final class ObjectSource {
 
   /** Stops hashing for a source that will not be finished. Idempotent. */
   void release() {
-    md5.close();
+    if (md5 != null) {
+      md5.close();
+    }
+  }
+
+  /** Whether nothing has read the content yet: the precondition of handing it on to a store. */
+  boolean isUntouched() {
+    return count == 0 && !ended;
+  }
+
+  /** The failure of the underlying source, if reading it failed; otherwise null. */
+  SourceReadException readFailure() {
+    return readFailure;
   }
 
   /** Reads and hashes whatever the backend left unread, then returns the metadata of it all. */
@@ -601,13 +641,16 @@ public final class ObjectSource {
       try {
         n = raw.read(b, off, len);
       } catch (IOException e) {
-        throw new SourceReadException(e);
+        readFailure = new SourceReadException(e);
+        throw readFailure;
       }
       if (n < 0) {
         ended = true;
         return -1;
       }
-      md5.update(b, off, n);
+      if (md5 != null) {
+        md5.update(b, off, n);
+      }
       count += n;
       return n;
     }

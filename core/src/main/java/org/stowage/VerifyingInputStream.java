@@ -22,9 +22,9 @@ public final class VerifyingInputStream extends InputStream {
   private final PipelinedDigest digest;
   private final String expectedHex;
   private final long expectedSize;
-  private final String location;
-  private final String operation;
-  private final String rule;
+  private String location;
+  private String operation;
+  private String rule;
   private long count;
   private boolean verified;
 
@@ -76,6 +76,27 @@ public final class VerifyingInputStream extends InputStream {
       String rule) {
     return new VerifyingInputStream(
         in, digest, expectedHex, expectedSize, location, operation, rule);
+  }
+
+  /**
+   * Whether this stream checks the MD5 and size of {@code expected} and nothing has been read
+   * from it yet: then it can stand for a new verifying stream over the same bytes, so that they
+   * are hashed once.
+   */
+  boolean checksUnread(Metadata expected) {
+    return count == 0
+        && !verified
+        && expectedSize == expected.size()
+        && expectedHex.equals(expected.md5())
+        && "MD5".equals(digest.algorithm());
+  }
+
+  /** Renames what a mismatch reports: the location, the storage and operation, and the rule. */
+  VerifyingInputStream relabel(String location, String operation, String rule) {
+    this.location = location;
+    this.operation = operation;
+    this.rule = rule;
+    return this;
   }
 
   @Override
