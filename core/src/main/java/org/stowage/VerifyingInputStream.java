@@ -84,11 +84,19 @@ public final class VerifyingInputStream extends InputStream {
    * are hashed once.
    */
   boolean checksUnread(Metadata expected) {
-    return count == 0
-        && !verified
-        && expectedSize == expected.size()
-        && expectedHex.equals(expected.md5())
-        && "MD5".equals(digest.algorithm());
+    return expected.equals(unreadMd5Check());
+  }
+
+  /** The MD5 and size this stream checks, if it checks an MD5 and nothing was read yet; else null. */
+  Metadata unreadMd5Check() {
+    if (count != 0 || verified || !"MD5".equals(digest.algorithm())) {
+      return null;
+    }
+    try {
+      return new Metadata(expectedHex, expectedSize);
+    } catch (IllegalArgumentException notLowercaseHex) {
+      return null;
+    }
   }
 
   /** Renames what a mismatch reports: the location, the storage and operation, and the rule. */

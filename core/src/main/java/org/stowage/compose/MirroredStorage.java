@@ -33,6 +33,7 @@ import org.stowage.Location;
 import org.stowage.Metadata;
 import org.stowage.MissingExternalResourceException;
 import org.stowage.ObjectSource;
+import org.stowage.StoredObject;
 import org.stowage.WritePolicy;
 
 /**
@@ -292,8 +293,7 @@ public final class MirroredStorage extends ExternalStorage {
   // Writes
 
   @Override
-  protected boolean writeObject(Location location, ObjectSource source, boolean replaceExisting)
-      throws IOException {
+  protected boolean writeObject(Location location, ObjectSource source, boolean replaceExisting) {
     String loc = location.value();
     boolean stored;
     Lock shared = locationLocks.get(loc).readLock();
@@ -310,6 +310,79 @@ public final class MirroredStorage extends ExternalStorage {
       replicateNow(loc);
     }
     return stored;
+  }
+
+  /**
+   * Copies on the primary, with the primary's own copy (a server-side copy on S3, a link on a
+   * filesystem), then replicates {@code to} as a store does. If the primary has no object at
+   * {@code from} that an up-to-date secondary still holds (the primary lost it), the copy streams
+   * the object from there, as any backend's default copy does.
+   */
+  @Override
+  protected Metadata copyObject(Location from, Location to, boolean replaceExisting) throws IOException {
+    Metadata copied;
+    try {
+      copied = onPrimary(List.of(to.value()), replaceExisting,
+          policy -> primary.copy(from.value(), to.value(), policy));
+    } catch (MissingExternalResourceException e) {
+      return super.copyObject(from, to, replaceExisting);
+    }
+    return copied;
+  }
+
+  /**
+   * Moves on the primary, with the primary's own move (a rename on a filesystem, a server-side
+   * copy and a conditional delete on S3), then replicates both locations as a store and a delete
+   * do. If the primary has no object at {@code from} that an up-to-date secondary still holds, it
+   * is a copy from there and a delete, as any backend's default move is.
+   */
+  @Override
+  protected Metadata moveObject(Location from, Location to, boolean replaceExisting) throws IOException {
+    Metadata moved;
+    try {
+      moved = onPrimary(List.of(from.value(), to.value()), replaceExisting,
+          policy -> primary.move(from.value(), to.value(), policy));
+    } catch (MissingExternalResourceException e) {
+      return super.moveObject(from, to, replaceExisting);
+    }
+    return moved;
+  }
+
+  /**
+   * Runs a copy or move on the primary under {@code OVERWRITE} or {@code CREATE}, holding the
+   * write locks of the {@code written} locations (their stripes in one order, so two calls never
+   * wait for each other), marks them changed if it wrote, and replicates them. Returns {@code
+   * null} for a refused {@code CREATE}, as the hooks must; a missing source is thrown as the
+   * primary reported it.
+   */
+  private Metadata onPrimary(
+      List<String> written, boolean replaceExisting, java.util.function.Function<WritePolicy, Metadata> call) {
+    Metadata result;
+    List<Lock> held = new ArrayList<>();
+    for (ReadWriteLock lock : locationLocks.bulkGet(written)) {
+      Lock shared = lock.readLock();
+      shared.lock();
+      held.add(shared);
+    }
+    try {
+      result = call.apply(Tiers.policy(replaceExisting));
+      written.forEach(this::changed);
+    } catch (ExistingExternalResourceException e) {
+      if (replaceExisting) {
+        throw Tiers.renamed(this, e);
+      }
+      return null;
+    } catch (MissingExternalResourceException e) {
+      throw e;
+    } catch (ExternalResourceException e) {
+      throw Tiers.renamed(this, e);
+    } finally {
+      for (int i = held.size() - 1; i >= 0; i--) {
+        held.get(i).unlock();
+      }
+    }
+    written.forEach(this::replicateNow);
+    return result;
   }
 
   /**
@@ -602,17 +675,7 @@ public final class MirroredStorage extends ExternalStorage {
   @Override
   protected OpenObject openWithMetadata(Location location) {
     String loc = location.value();
-    Tiers.Opened opened =
-        read(
-            loc,
-            store -> {
-              try {
-                return Tiers.openWithMetadata(store, loc);
-              } catch (IOException e) {
-                throw new ExternalResourceException(store + ": closing a stream of " + quote(loc) + " failed", loc, e);
-              }
-            },
-            true);
+    StoredObject opened = read(loc, store -> Tiers.open(store, loc), true);
     return opened == null ? null : new OpenObject(opened.stream(), opened.metadata());
   }
 
@@ -625,7 +688,7 @@ public final class MirroredStorage extends ExternalStorage {
   @Override
   protected Metadata objectMetadata(Location location) {
     String loc = location.value();
-    return read(loc, store -> store.getMetadata(loc), false);
+    return read(loc, store -> store.findMetadata(loc).orElse(null), false);
   }
 
   @Override
