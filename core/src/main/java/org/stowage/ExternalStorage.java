@@ -906,7 +906,7 @@ public abstract class ExternalStorage implements AutoCloseable {
             if (present != null) {
               return present;
             }
-            Attempt a = write(loc, opener, false, false);
+            Attempt a = write(loc, opener, false, false, true);
             if (a.committed) {
               return a.metadata;
             }
@@ -921,7 +921,7 @@ public abstract class ExternalStorage implements AutoCloseable {
             Metadata present = call("store", loc, () -> objectMetadata(loc));
             Metadata ours;
             if (present == null) {
-              Attempt a = write(loc, opener, false, true);
+              Attempt a = write(loc, opener, false, true, true);
               if (a.committed) {
                 return a.metadata;
               }
@@ -958,7 +958,16 @@ public abstract class ExternalStorage implements AutoCloseable {
   }
 
   private Attempt write(Location loc, Opener opener, boolean replace, boolean metadataOnConflict) {
+    return write(loc, opener, replace, metadataOnConflict, false);
+  }
+
+  /** A write; {@code seenAbsent} if the store just found no object at {@code loc}. */
+  private Attempt write(
+      Location loc, Opener opener, boolean replace, boolean metadataOnConflict, boolean seenAbsent) {
     ObjectSource source = openSource(loc, opener);
+    if (seenAbsent) {
+      source.noteTargetAbsent();
+    }
     try {
       boolean committed;
       try {

@@ -106,6 +106,8 @@ public final class ObjectSource {
   private Metadata metadata;
   /** The failure of the underlying source, once reading it failed; otherwise null. */
   private SourceReadException readFailure;
+  /** Whether the core found no object at the target just before this store's write. */
+  private boolean targetSeenAbsent;
 
   private ObjectSource(InputStream raw, long knownSize) {
     this(raw, knownSize, null, null, null);
@@ -301,6 +303,24 @@ public final class ObjectSource {
     }
     rangeChannel(); // fails at once if the source is closed
     return new FileRange(offset, length);
+  }
+
+  /**
+   * Whether the core looked at the target location just before this write and found no object
+   * there: under {@link WritePolicy#SKIP_IF_EXISTS} and {@link WritePolicy#FAIL_IF_DIFFERENT},
+   * which ask the backend's {@code objectMetadata} first, also through a decorator that handed this
+   * content on. A backend whose conditional create is expensive to attempt against a present
+   * object (a multipart upload, refused only at its end) may then skip its own look before it
+   * starts. A hint only: the write must still be conditional, since an object may appear
+   * meanwhile.
+   */
+  public boolean targetSeenAbsent() {
+    return targetSeenAbsent;
+  }
+
+  /** Records that the core just found no object at the target (see {@link #targetSeenAbsent}). */
+  void noteTargetAbsent() {
+    targetSeenAbsent = true;
   }
 
   /** Whether the content has been read to its end. */

@@ -316,7 +316,7 @@ public final class S3Storage extends ExternalStorage {
             null,
             null);
       }
-      if (!replaceExisting && head(location, key) != null) {
+      if (!replaceExisting && !source.targetSeenAbsent() && head(location, key) != null) {
         return false; // the conditional complete would refuse it: spare the upload
       }
       return new PartUpload(this, location, key, writeId, effectivePartSize)
@@ -369,7 +369,7 @@ public final class S3Storage extends ExternalStorage {
         }
         return putDirect(location, key, source, metadata, replaceExisting, writeId);
       }
-      if (!replaceExisting && head(location, key) != null) {
+      if (!replaceExisting && !source.targetSeenAbsent() && head(location, key) != null) {
         return false; // the conditional complete would refuse it: spare the hashing and the upload
       }
       ObjectSource.RangedMetadata ranged = source.precomputeRangedMetadata(effectivePartSize);
