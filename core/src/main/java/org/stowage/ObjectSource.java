@@ -19,6 +19,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
+import org.stowage.spi.BulkInputStream;
 
 /**
  * The content of one store call, as {@link ExternalStorage} hands it to a backend's {@link
@@ -543,7 +544,7 @@ public final class ObjectSource {
    * Bytes {@code [offset, offset + length)} of the file, read with positional reads (which do not
    * move the channel's position and may run in parallel), through a small buffer.
    */
-  private final class FileRange extends InputStream {
+  private final class FileRange extends BulkInputStream {
     private final long end;
     private final ByteBuffer buffer = ByteBuffer.allocate(RANGE_BUFFER_SIZE).flip();
     private long position;
@@ -552,13 +553,6 @@ public final class ObjectSource {
     FileRange(long offset, long length) {
       this.position = offset;
       this.end = offset + length;
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      int n = read(one, 0, 1);
-      return n < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override
@@ -641,14 +635,7 @@ public final class ObjectSource {
     }
   }
 
-  private final class HashingStream extends InputStream {
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      int n = read(one, 0, 1);
-      return n < 0 ? -1 : one[0] & 0xff;
-    }
-
+  private final class HashingStream extends BulkInputStream {
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
       if (ended) {

@@ -32,6 +32,7 @@ import org.stowage.ObjectSource;
 import org.stowage.StoredObject;
 import org.stowage.VerifyingInputStream;
 import org.stowage.WritePolicy;
+import org.stowage.spi.BulkInputStream;
 
 /**
  * A read-through cache in front of any store: loads are served from a faster <em>cache tier</em>
@@ -665,7 +666,7 @@ public final class CachingStorage extends ExternalStorage {
    * Serves a cached copy, verified against the metadata it was filled with; drops the copy if the
    * cache tier fails or the bytes turn out damaged.
    */
-  private final class CachedCopyStream extends InputStream {
+  private final class CachedCopyStream extends BulkInputStream {
     private final InputStream in;
     private final String loc;
     private final Entry entry;
@@ -675,13 +676,6 @@ public final class CachingStorage extends ExternalStorage {
           raw, entry.metadata(), loc, CachingStorage.this + ": load of the cached copy " + entry.key(), "R2");
       this.loc = loc;
       this.entry = entry;
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      int n = read(one, 0, 1);
-      return n < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override
