@@ -69,7 +69,6 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  */
 final class PartUpload {
   private static final Logger LOG = LoggerFactory.getLogger(PartUpload.class);
-  private static final String CONTENT_TYPE = "application/octet-stream";
   private static final long MIN_COPY_PART = 512L << 20;
 
   private final S3Storage storage;
@@ -107,7 +106,7 @@ final class PartUpload {
             tempKey,
             true,
             r -> {
-              r.contentType(CONTENT_TYPE);
+              r.contentType(S3Upload.CONTENT_TYPE);
               if (partChecksums) {
                 // The SDK adds a CRC to every part unless checksums are WHEN_REQUIRED; S3 then
                 // wants the upload to declare the algorithm and the complete request to list each
@@ -153,8 +152,8 @@ final class PartUpload {
             key,
             false,
             r -> {
-              r.contentType(CONTENT_TYPE)
-                  .metadata(storage.userMetadata(ranged.metadata(), writeId));
+              r.contentType(S3Upload.CONTENT_TYPE)
+                  .metadata(storage.upload().userMetadata(ranged.metadata(), writeId));
               if (partChecksums) {
                 r.checksumAlgorithm(ChecksumAlgorithm.CRC32);
               }
@@ -220,19 +219,19 @@ final class PartUpload {
                 }
               },
               RequestBody.fromContentProvider(
-                  new RangeBody(source, offset, length, sourceFailure), length, CONTENT_TYPE));
+                  new RangeBody(source, offset, length, sourceFailure), length, S3Upload.CONTENT_TYPE));
     } catch (SdkException e) {
       if (sourceFailure.get() != null) {
-        throw storage.sourceFailed(location, sourceFailure.get(), e);
+        throw storage.upload().sourceFailed(location, sourceFailure.get(), e);
       }
-      if (e instanceof S3Exception && S3Storage.isBadDigest((S3Exception) e)) {
-        throw storage.sourceMismatch(
+      if (e instanceof S3Exception && S3Errors.isBadDigest((S3Exception) e)) {
+        throw storage.upload().sourceMismatch(
             location, source, offset, length, md5,
             "the server refused part " + partNumber + ", whose bytes do not match the MD5 computed"
                 + " when the source was hashed (400 BadDigest)",
             e);
       }
-      throw storage.failure("UploadPart " + partNumber, location, e);
+      throw storage.errors().failure("UploadPart " + partNumber, location, e);
     }
     String received =
         S3Storage.md5OfETag(
@@ -240,7 +239,7 @@ final class PartUpload {
             response.sseCustomerAlgorithm());
     if (received != null && !received.equals(md5)) {
       // Only a server that does not check Content-MD5 gets here.
-      throw storage.sourceMismatch(
+      throw storage.upload().sourceMismatch(
           location, source, offset, length, md5,
           "the server's MD5 of the bytes it received for part " + partNumber + " (its ETag)"
               + " is " + received + ", not the MD5 hashed before the upload",
@@ -356,9 +355,9 @@ final class PartUpload {
                 }
               },
               RequestBody.fromContentProvider(
-                  () -> new ByteArrayInputStream(buffer, 0, length), length, CONTENT_TYPE)));
+                  () -> new ByteArrayInputStream(buffer, 0, length), length, S3Upload.CONTENT_TYPE)));
     } catch (SdkException e) {
-      throw storage.failure("UploadPart " + partNumber, location, e);
+      throw storage.errors().failure("UploadPart " + partNumber, location, e);
     }
   }
 
@@ -386,7 +385,7 @@ final class PartUpload {
             "CreateMultipartUpload",
             key,
             false,
-            r -> r.contentType(CONTENT_TYPE).metadata(storage.userMetadata(metadata, writeId)));
+            r -> r.contentType(S3Upload.CONTENT_TYPE).metadata(storage.upload().userMetadata(metadata, writeId)));
     boolean completed = false;
     try {
       long copyPart = copyPartSize(size);
@@ -426,7 +425,7 @@ final class PartUpload {
                       .copySourceRange("bytes=" + start + "-" + end))
               .copyPartResult();
     } catch (SdkException e) {
-      throw storage.failure("UploadPartCopy " + partNumber, location, e);
+      throw storage.errors().failure("UploadPartCopy " + partNumber, location, e);
     }
     String eTag = copied == null ? null : copied.eTag();
     if (eTag == null) {
@@ -511,7 +510,7 @@ final class PartUpload {
       failure.compareAndSet(null, e);
       awaitAll(inFlight);
       if (e instanceof InterruptedException interrupted) {
-        throw S3Storage.interrupted(interrupted);
+        throw S3Errors.interrupted(interrupted);
       }
       rethrow(e);
       throw new AssertionError("unreachable", e);
@@ -548,7 +547,7 @@ final class PartUpload {
                     r.ifNoneMatch("*");
                   }
                 });
-        if (answer.eTag() == null && !storage.wroteItOurselves(location, key, writeId)) {
+        if (answer.eTag() == null && !storage.upload().wroteItOurselves(location, key, writeId)) {
           // S3 answers 200 at once and tells the outcome in the body, which can be an error;
           // an answer whose body was cut off says nothing, and our object is not there.
           throw incompleteAnswer(
@@ -556,20 +555,20 @@ final class PartUpload {
         }
         return true;
       } catch (S3Exception e) {
-        if (!replaceExisting && S3Storage.isPreconditionFailed(e)) {
-          return storage.wroteItOurselves(location, key, writeId);
+        if (!replaceExisting && S3Errors.isPreconditionFailed(e)) {
+          return storage.upload().wroteItOurselves(location, key, writeId);
         }
-        if (S3Storage.isConditionalConflict(e) && attempt < 5) {
+        if (S3Errors.isConditionalConflict(e) && attempt < 5) {
           continue;
         }
         if (e instanceof NoSuchUploadException
-            && storage.wroteItOurselves(location, key, writeId)) {
+            && storage.upload().wroteItOurselves(location, key, writeId)) {
           // An earlier attempt, retried by the SDK, completed it and its answer was lost.
           return true;
         }
-        throw storage.failure("CompleteMultipartUpload", location, e);
+        throw storage.errors().failure("CompleteMultipartUpload", location, e);
       } catch (SdkException e) {
-        throw storage.failure("CompleteMultipartUpload", location, e);
+        throw storage.errors().failure("CompleteMultipartUpload", location, e);
       }
     }
   }
@@ -630,7 +629,7 @@ final class PartUpload {
       if (uniqueKey) {
         abortStrays(k, null, null);
       }
-      throw storage.failure(operation, location, e);
+      throw storage.errors().failure(operation, location, e);
     }
     if (retries.retried()) {
       abortStrays(k, uploadId, uniqueKey ? null : Duration.ofNanos(System.nanoTime() - started));
@@ -782,7 +781,7 @@ final class PartUpload {
     try {
       return request.get();
     } catch (SdkException e) {
-      throw storage.failure(operation, location, e);
+      throw storage.errors().failure(operation, location, e);
     }
   }
 
