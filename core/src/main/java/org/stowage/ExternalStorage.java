@@ -309,19 +309,15 @@ public abstract class ExternalStorage implements AutoCloseable {
   public final Metadata verify(String location) {
     Location loc = Location.of(location);
     checkOpen();
-    OpenObject opened = call("verify", loc, () -> openWithMetadata(loc));
-    if (opened == null) {
-      throw missing("verify", loc);
-    }
-    try (InputStream in = verifying(opened.stream(), opened.metadata(), location, this + ": verify", "R4")) {
+    try (StoredObject opened = openVerified(loc, "verify", "verify", "R4")) {
       byte[] buffer = new byte[ObjectSource.BUFFER_SIZE];
-      while (in.read(buffer) >= 0) {
+      while (opened.stream().read(buffer) >= 0) {
         // the verifying stream checks at the end
       }
+      return opened.metadata();
     } catch (IOException e) {
       throw mapped("verify", loc, e);
     }
-    return opened.metadata();
   }
 
   /**
@@ -434,12 +430,22 @@ public abstract class ExternalStorage implements AutoCloseable {
   public final StoredObject loadObject(String location) {
     Location loc = Location.of(location);
     checkOpen();
-    OpenObject opened = call("load", loc, () -> openWithMetadata(loc));
+    return openVerified(loc, "load", "verified load", "R2");
+  }
+
+  /**
+   * Opens {@code loc} with its metadata ({@link #openWithMetadata}), verified against it while
+   * read; mismatches are reported as {@code what} breaking {@code rule}.
+   *
+   * @throws MissingExternalResourceException if nothing is there
+   */
+  private StoredObject openVerified(Location loc, String operation, String what, String rule) {
+    OpenObject opened = call(operation, loc, () -> openWithMetadata(loc));
     if (opened == null) {
-      throw missing("load", loc);
+      throw missing(operation, loc);
     }
     return new StoredObject(
-        verifying(opened.stream(), opened.metadata(), location, this + ": verified load", "R2"),
+        verifying(opened.stream(), opened.metadata(), loc.value(), this + ": " + what, rule),
         opened.metadata());
   }
 
@@ -581,12 +587,8 @@ public abstract class ExternalStorage implements AutoCloseable {
       }
       // Nothing there now: stream it; the store's own policy check settles a race.
     }
-    OpenObject opened = call("copy", source, () -> openWithMetadata(source));
-    if (opened == null) {
-      throw missing("copy", source);
-    }
-    try (VerifyingInputStream in = verifying(opened.stream(), opened.metadata(), from, this + ": copy", "R2")) {
-      return target.storeStream(to, in, policy);
+    try (StoredObject opened = openVerified(source, "copy", "copy", "R2")) {
+      return target.storeStream(to, opened.stream(), policy);
     } catch (IOException e) {
       throw mapped("copy", source, e);
     }
