@@ -36,6 +36,10 @@ import org.stowage.spi.BulkInputStream;
  * a file it opened itself is closed after the hook returns). The backend must not close {@link
  * #stream()}; closing it is harmless but does not end the read.
  *
+ * <p>A decorator does not read the content itself: it hands it on to one tier, once, with {@link
+ * ExternalStorage#storeSource}, so the tier sees the caller's array or file and the bytes are
+ * hashed once, by this source, for both.
+ *
  * <p>Not thread-safe: one backend thread reads it. A backend that uploads parts in parallel reads
  * the parts sequentially from here and hands the buffers to its workers. The one exception is
  * {@link #openRange}, which any thread may call, for the second pass over a re-readable source.
