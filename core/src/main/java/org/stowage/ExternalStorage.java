@@ -8,6 +8,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -125,7 +126,7 @@ public abstract class ExternalStorage implements AutoCloseable {
     Location loc = Location.of(location);
     Objects.requireNonNull(data, "data");
     Objects.requireNonNull(policy, "policy");
-    return store(loc, new Opener(() -> ObjectSource.ofBytes(data), true, false), policy);
+    return store(loc, new Opener(() -> ObjectSource.ofBytes(data), true, false, false), policy);
   }
 
   /** Same as {@code storeStream(location, in, WritePolicy.OVERWRITE)}. */
@@ -155,7 +156,7 @@ public abstract class ExternalStorage implements AutoCloseable {
     Location loc = Location.of(location);
     Objects.requireNonNull(in, "in");
     Objects.requireNonNull(policy, "policy");
-    return store(loc, new Opener(() -> ObjectSource.ofStream(in), false, false), policy);
+    return store(loc, new Opener(() -> streamSource(in), false, false, false), policy);
   }
 
   /** Same as {@code storePath(location, source, WritePolicy.OVERWRITE)}. */
@@ -163,7 +164,7 @@ public abstract class ExternalStorage implements AutoCloseable {
     Location loc = Location.of(location);
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(policy, "policy");
-    return store(loc, new Opener(() -> ObjectSource.ofPath(source), true, true), policy);
+    return store(loc, new Opener(() -> ObjectSource.ofPath(source), true, true, false), policy);
   }
 
   /**
@@ -381,21 +382,15 @@ public abstract class ExternalStorage implements AutoCloseable {
   public final Metadata verify(String location) {
     Location loc = Location.of(location);
     checkOpen();
-    OpenObject opened = call("verify", loc, () -> openWithMetadata(loc));
-    if (opened == null) {
-      throw missing("verify", loc);
-    }
-    try (InputStream in =
-        VerifyingInputStream.ofMetadata(
-            opened.stream(), opened.metadata(), location, this + ": verify", "R4")) {
+    try (StoredObject opened = openVerified(loc, "verify", "verify", "R4")) {
       byte[] buffer = new byte[ObjectSource.BUFFER_SIZE];
-      while (in.read(buffer) >= 0) {
+      while (opened.stream().read(buffer) >= 0) {
         // the verifying stream checks at the end
       }
+      return opened.metadata();
     } catch (IOException e) {
       throw mapped("verify", loc, e);
     }
-    return opened.metadata();
   }
 
   /**
@@ -471,6 +466,131 @@ public abstract class ExternalStorage implements AutoCloseable {
 
 
   // ---------------------------------------------------------------------------------------------
+  // Entry points for decorators and higher layers: one request and one hash per byte
+
+  /**
+   * The metadata of the object at {@code location}, or empty if no object is there: {@link
+   * #getMetadata} for callers to whom "absent" is an answer, not an error. Same request as {@code
+   * getMetadata} (R3), and no exception for a miss.
+   *
+   * @throws InvalidLocationException if the location breaks rule L2
+   * @throws ChangedExternalResourceException if the backend can tell that the object was changed
+   *     behind its back since its metadata was recorded
+   * @throws ExternalResourceException if the backend fails
+   */
+  public final Optional<Metadata> findMetadata(String location) {
+    Location loc = Location.of(location);
+    checkOpen();
+    return Optional.ofNullable(call("getMetadata", loc, () -> objectMetadata(loc)));
+  }
+
+  /**
+   * Opens the object at {@code location} together with the metadata that describes exactly the
+   * bytes its stream yields, verified while it is read (R2): see {@link StoredObject}. The backend
+   * answers both in one request where it can (one GET on S3); otherwise the metadata is read
+   * before and after opening, and the open retried while a concurrent writer changes the object.
+   *
+   * <p>A decorator that returns the stream of a tier's {@code loadObject} from its own {@link
+   * #openWithMetadata} hook costs no second hash: the core recognises the tier's verifying stream
+   * and lets it check for both.
+   *
+   * <p>Ownership: the caller must close the returned object (or its stream).
+   *
+   * @throws InvalidLocationException if the location breaks rule L2
+   * @throws MissingExternalResourceException if no object is at {@code location}, at call time
+   * @throws ExternalResourceException if the backend fails
+   */
+  public final StoredObject loadObject(String location) {
+    Location loc = Location.of(location);
+    checkOpen();
+    return openVerified(loc, "load", "verified load", "R2");
+  }
+
+  /**
+   * Opens {@code loc} with its metadata ({@link #openWithMetadata}), verified against it while
+   * read; mismatches are reported as {@code what} breaking {@code rule}.
+   *
+   * @throws MissingExternalResourceException if nothing is there
+   */
+  private StoredObject openVerified(Location loc, String operation, String what, String rule) {
+    OpenObject opened = call(operation, loc, () -> openWithMetadata(loc));
+    if (opened == null) {
+      throw missing(operation, loc);
+    }
+    return new StoredObject(
+        verifying(opened.stream(), opened.metadata(), loc.value(), this + ": " + what, rule),
+        opened.metadata());
+  }
+
+  /**
+   * Stores the content that an {@link #writeObject writeObject} hook received at {@code location}
+   * in this storage, under {@code policy}: the way a decorator hands its caller's content on to a
+   * tier. The very {@code content} reaches this storage's {@code writeObject}, so a tier sees the
+   * caller's array or file ({@linkplain ObjectSource#isRereadable() re-readable}, with {@link
+   * ObjectSource#openRange}) where the caller stored one, not a stream; and the bytes are hashed
+   * once, by {@code content}, for the decorator and the tier alike.
+   *
+   * <p>{@link ObjectSource}s are made by the core only, for one store call each; a decorator may
+   * hand the content it received to one tier, once. Afterwards, if this store read it to its end,
+   * {@code content.metadata()} equals the metadata returned, which the decorator's hook then
+   * reports as its own.
+   *
+   * <p>Ownership: the content stays with the store call that made it; it is read here but never
+   * closed or released. A failure to read the caller's source comes out as an {@link
+   * ExternalResourceException} saying that the source failed, with the source's {@link
+   * IOException} as its cause; the decorator's core reports it as its own source failure.
+   *
+   * <p>Policies as for {@link #storeStream(String, InputStream, WritePolicy)}: the content is read
+   * at most once, so under {@code SKIP_IF_EXISTS} and {@code FAIL_IF_DIFFERENT} a create/delete
+   * race at {@code location} makes the store give up (rule S5.2).
+   *
+   * @return the stored object's metadata (see {@link #storeBytes(String, byte[], WritePolicy)})
+   * @throws InvalidLocationException if the location breaks rule L2; {@code content} is not read
+   * @throws IllegalStateException if {@code content} has already been read, in whole or in part
+   * @throws ExistingExternalResourceException if the policy refuses to replace the present object
+   * @throws ExternalResourceException if reading the content or the backend fails
+   */
+  public final Metadata storeSource(String location, ObjectSource content, WritePolicy policy) {
+    Location loc = Location.of(location);
+    Objects.requireNonNull(content, "content");
+    Objects.requireNonNull(policy, "policy");
+    if (!content.isUntouched()) {
+      throw new IllegalStateException(
+          this + ": cannot store " + Location.quote(location) + ": its content was already read;"
+              + " a content is handed on before anything reads it");
+    }
+    return store(loc, new Opener(() -> content, false, false, true), policy);
+  }
+
+  /**
+   * {@code in} verified against {@code expected} under the given names: a tier's unread verifying
+   * stream over the same metadata is taken over instead of being wrapped, so each byte is hashed
+   * once however many layers pass it on.
+   */
+  private static VerifyingInputStream verifying(
+      InputStream in, Metadata expected, String location, String operation, String rule) {
+    if (in instanceof VerifyingInputStream tiers && tiers.checksUnread(expected)) {
+      return tiers.relabel(location, operation, rule);
+    }
+    return VerifyingInputStream.ofMetadata(in, expected, location, operation, rule);
+  }
+
+  /**
+   * The content of a stored stream: a verifying stream that checks the MD5 of all its bytes (a
+   * {@link #loadObject} or verified {@link #loadStream(String, Metadata)}, unread) is not hashed
+   * again, since it throws at its end unless the bytes match what it checks.
+   */
+  private static ObjectSource streamSource(InputStream in) {
+    if (in instanceof VerifyingInputStream verified) {
+      Metadata expected = verified.unreadMd5Check();
+      if (expected != null) {
+        return ObjectSource.ofVerified(verified, expected);
+      }
+    }
+    return ObjectSource.ofStream(in);
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Copying and moving
 
   /** Same as {@code copy(from, to, WritePolicy.OVERWRITE)}. */
@@ -540,13 +660,8 @@ public abstract class ExternalStorage implements AutoCloseable {
       }
       // Nothing there now: stream it; the store's own policy check settles a race.
     }
-    OpenObject opened = call("copy", source, () -> openWithMetadata(source));
-    if (opened == null) {
-      throw missing("copy", source);
-    }
-    try (InputStream in =
-        VerifyingInputStream.ofMetadata(opened.stream(), opened.metadata(), from, this + ": copy", "R2")) {
-      return target.storeStream(to, in, policy);
+    try (StoredObject opened = openVerified(source, "copy", "copy", "R2")) {
+      return target.storeStream(to, opened.stream(), policy);
     } catch (IOException e) {
       throw mapped("copy", source, e);
     }
@@ -785,9 +900,9 @@ public abstract class ExternalStorage implements AutoCloseable {
     if (opened == null) {
       throw new NoSuchFileException(from.value());
     }
-    try (InputStream in =
-        VerifyingInputStream.ofMetadata(opened.stream(), opened.metadata(), from.value(), this + ": copy", "R2")) {
-      ObjectSource source = ObjectSource.ofStream(in);
+    try (VerifyingInputStream in =
+        verifying(opened.stream(), opened.metadata(), from.value(), this + ": copy", "R2")) {
+      ObjectSource source = ObjectSource.ofVerified(in, opened.metadata());
       try {
         if (!writeObject(to, source, replaceExisting)) {
           return null;
@@ -962,7 +1077,7 @@ public abstract class ExternalStorage implements AutoCloseable {
             if (present != null) {
               return present;
             }
-            Attempt a = write(loc, opener, false, false);
+            Attempt a = write(loc, opener, false, false, true);
             if (a.committed) {
               return a.metadata;
             }
@@ -977,7 +1092,7 @@ public abstract class ExternalStorage implements AutoCloseable {
             Metadata present = call("store", loc, () -> objectMetadata(loc));
             Metadata ours;
             if (present == null) {
-              Attempt a = write(loc, opener, false, true);
+              Attempt a = write(loc, opener, false, true, true);
               if (a.committed) {
                 return a.metadata;
               }
@@ -1014,9 +1129,30 @@ public abstract class ExternalStorage implements AutoCloseable {
   }
 
   private Attempt write(Location loc, Opener opener, boolean replace, boolean metadataOnConflict) {
+    return write(loc, opener, replace, metadataOnConflict, false);
+  }
+
+  /** A write; {@code seenAbsent} if the store just found no object at {@code loc}. */
+  private Attempt write(
+      Location loc, Opener opener, boolean replace, boolean metadataOnConflict, boolean seenAbsent) {
     ObjectSource source = openSource(loc, opener);
+    if (seenAbsent) {
+      source.noteTargetAbsent();
+    }
     try {
-      boolean committed = call("store", loc, () -> writeObject(loc, source, replace));
+      boolean committed;
+      try {
+        committed = call("store", loc, () -> writeObject(loc, source, replace));
+      } catch (ExternalResourceException e) {
+        // A decorator's tier reported the caller's failing source as its own failure: say it as
+        // the core says it for any backend, with the source's exception as the cause.
+        if (source.readFailure() == null) {
+          throw e;
+        }
+        ExternalResourceException failed = mapped("store", loc, source.readFailure());
+        failed.addSuppressed(e);
+        throw failed;
+      }
       if (committed) {
         if (!source.isEnded()) {
           throw new IllegalStateException(
@@ -1032,8 +1168,7 @@ public abstract class ExternalStorage implements AutoCloseable {
       }
       return new Attempt(false, metadataOnConflict ? call("store", loc, source::drain) : null);
     } finally {
-      source.release();
-      closeOwned(loc, opener, source);
+      finish(loc, opener, source);
     }
   }
 
@@ -1042,9 +1177,16 @@ public abstract class ExternalStorage implements AutoCloseable {
     try {
       return call("store", loc, source::drain);
     } finally {
-      source.release();
-      closeOwned(loc, opener, source);
+      finish(loc, opener, source);
     }
+  }
+
+  /** Ends a store call's use of its source: releases and closes what this call made. */
+  private void finish(Location loc, Opener opener, ObjectSource source) {
+    if (!opener.handedOn) {
+      source.release();
+    }
+    closeOwned(loc, opener, source);
   }
 
   private ObjectSource openSource(Location loc, Opener opener) {
@@ -1133,8 +1275,11 @@ public abstract class ExternalStorage implements AutoCloseable {
     ObjectSource open() throws IOException;
   }
 
-  /** How to (re)open a store call's source, and whether the core owns what it opens. */
-  private record Opener(SourceFactory open, boolean reopenable, boolean ownsSource) {}
+  /**
+   * How to (re)open a store call's source, whether the core owns what it opens, and whether it is
+   * a content handed on by {@link #storeSource} (which the outer store call hashes and releases).
+   */
+  private record Opener(SourceFactory open, boolean reopenable, boolean ownsSource, boolean handedOn) {}
 
   private record Attempt(boolean committed, Metadata metadata) {}
 

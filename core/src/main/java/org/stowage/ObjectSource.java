@@ -19,6 +19,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
+import org.stowage.spi.BulkInputStream;
 
 /**
  * The content of one store call, as {@link ExternalStorage} hands it to a backend's {@link
@@ -34,6 +35,10 @@ import java.util.OptionalLong;
  * <p>Ownership: the core opens and closes the underlying source (a caller's stream is never closed;
  * a file it opened itself is closed after the hook returns). The backend must not close {@link
  * #stream()}; closing it is harmless but does not end the read.
+ *
+ * <p>A decorator does not read the content itself: it hands it on to one tier, once, with {@link
+ * ExternalStorage#storeSource}, so the tier sees the caller's array or file and the bytes are
+ * hashed once, by this source, for both.
  *
  * <p>Not thread-safe: one backend thread reads it. A backend that uploads parts in parallel reads
  * the parts sequentially from here and hands the buffers to its workers. The one exception is
@@ -87,7 +92,10 @@ public final class ObjectSource {
 
   private final InputStream raw;
   private final long knownSize;
-  private final PipelinedDigest md5 = new PipelinedDigest(Metadata.newMd5());
+  /** Hashes what is read; null for {@link #ofVerified}, whose stream hashes instead. */
+  private final PipelinedDigest md5;
+  /** For {@link #ofVerified}: the metadata the verifying stream checks; otherwise null. */
+  private final Metadata verified;
   private final HashingStream stream = new HashingStream();
   /** The caller's array, for {@link #ofBytes}; otherwise null. */
   private final byte[] bytes;
@@ -101,6 +109,10 @@ public final class ObjectSource {
   private long count;
   private boolean ended;
   private Metadata metadata;
+  /** The failure of the underlying source, once reading it failed; otherwise null. */
+  private SourceReadException readFailure;
+  /** Whether the core found no object at the target just before this store's write. */
+  private boolean targetSeenAbsent;
 
   private ObjectSource(InputStream raw, long knownSize) {
     this(raw, knownSize, null, null, null);
@@ -113,6 +125,17 @@ public final class ObjectSource {
     this.bytes = bytes;
     this.file = file;
     this.rangeChannel = rangeChannel;
+    this.md5 = new PipelinedDigest(Metadata.newMd5());
+    this.verified = null;
+  }
+
+  private ObjectSource(VerifyingInputStream raw, Metadata verified) {
+    this.raw = raw;
+    this.knownSize = verified.size();
+    this.bytes = null;
+    this.file = null;
+    this.md5 = null;
+    this.verified = verified;
   }
 
   static ObjectSource ofBytes(byte[] data) {
@@ -121,6 +144,15 @@ public final class ObjectSource {
 
   static ObjectSource ofStream(InputStream in) {
     return new ObjectSource(in, -1);
+  }
+
+  /**
+   * The content of a verified stream, for copies: {@code in} already hashes every byte and throws
+   * at its end unless they match {@code expected}, so this source does not hash them again; read
+   * to its end without an exception, its metadata is {@code expected}.
+   */
+  static ObjectSource ofVerified(VerifyingInputStream in, Metadata expected) {
+    return new ObjectSource(in, expected);
   }
 
   /**
@@ -278,6 +310,24 @@ public final class ObjectSource {
     return new FileRange(offset, length);
   }
 
+  /**
+   * Whether the core looked at the target location just before this write and found no object
+   * there: under {@link WritePolicy#SKIP_IF_EXISTS} and {@link WritePolicy#FAIL_IF_DIFFERENT},
+   * which ask the backend's {@code objectMetadata} first, also through a decorator that handed this
+   * content on. A backend whose conditional create is expensive to attempt against a present
+   * object (a multipart upload, refused only at its end) may then skip its own look before it
+   * starts. A hint only: the write must still be conditional, since an object may appear
+   * meanwhile.
+   */
+  public boolean targetSeenAbsent() {
+    return targetSeenAbsent;
+  }
+
+  /** Records that the core just found no object at the target (see {@link #targetSeenAbsent}). */
+  void noteTargetAbsent() {
+    targetSeenAbsent = true;
+  }
+
   /** Whether the content has been read to its end. */
   public boolean isEnded() {
     return ended;
@@ -294,6 +344,9 @@ public final class ObjectSource {
       throw new IllegalStateException(
           "the content has not been read to its end (" + count + " bytes read so far)");
     }
+    if (metadata == null && verified != null) {
+      metadata = verified;
+    }
     if (metadata == null) {
       try {
         metadata = new Metadata(java.util.HexFormat.of().formatHex(md5.digest()), count);
@@ -306,7 +359,19 @@ public final class ObjectSource {
 
   /** Stops hashing for a source that will not be finished. Idempotent. */
   void release() {
-    md5.close();
+    if (md5 != null) {
+      md5.close();
+    }
+  }
+
+  /** Whether nothing has read the content yet: the precondition of handing it on to a store. */
+  boolean isUntouched() {
+    return count == 0 && !ended;
+  }
+
+  /** The failure of the underlying source, if reading it failed; otherwise null. */
+  SourceReadException readFailure() {
+    return readFailure;
   }
 
   /** Reads and hashes whatever the backend left unread, then returns the metadata of it all. */
@@ -483,7 +548,7 @@ public final class ObjectSource {
    * Bytes {@code [offset, offset + length)} of the file, read with positional reads (which do not
    * move the channel's position and may run in parallel), through a small buffer.
    */
-  private final class FileRange extends InputStream {
+  private final class FileRange extends BulkInputStream {
     private final long end;
     private final ByteBuffer buffer = ByteBuffer.allocate(RANGE_BUFFER_SIZE).flip();
     private long position;
@@ -492,13 +557,6 @@ public final class ObjectSource {
     FileRange(long offset, long length) {
       this.position = offset;
       this.end = offset + length;
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      int n = read(one, 0, 1);
-      return n < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override
@@ -581,14 +639,7 @@ public final class ObjectSource {
     }
   }
 
-  private final class HashingStream extends InputStream {
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      int n = read(one, 0, 1);
-      return n < 0 ? -1 : one[0] & 0xff;
-    }
-
+  private final class HashingStream extends BulkInputStream {
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
       if (ended) {
@@ -601,13 +652,16 @@ public final class ObjectSource {
       try {
         n = raw.read(b, off, len);
       } catch (IOException e) {
-        throw new SourceReadException(e);
+        readFailure = new SourceReadException(e);
+        throw readFailure;
       }
       if (n < 0) {
         ended = true;
         return -1;
       }
-      md5.update(b, off, n);
+      if (md5 != null) {
+        md5.update(b, off, n);
+      }
       count += n;
       return n;
     }

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Objects;
+import org.stowage.spi.BulkInputStream;
 
 /**
  * A stream that checks the bytes it passes on against an expected digest and size, in the same
@@ -17,32 +18,22 @@ import java.util.Objects;
  * and reset are not supported. Closing it
  * closes the wrapped stream. Not thread-safe, like most streams.
  */
-public final class VerifyingInputStream extends InputStream {
+public final class VerifyingInputStream extends BulkInputStream {
   private final InputStream in;
   private final PipelinedDigest digest;
   private final String expectedHex;
   private final long expectedSize;
-  private final String location;
-  private final String operation;
-  private final String rule;
+  private String location;
+  private String operation;
+  private String rule;
   private long count;
   private boolean verified;
 
-  private VerifyingInputStream(
-      InputStream in,
-      MessageDigest digest,
-      String expectedHex,
-      long expectedSize,
-      String location,
-      String operation,
-      String rule) {
+  private VerifyingInputStream(InputStream in, MessageDigest digest, String expectedHex, long expectedSize) {
     this.in = Objects.requireNonNull(in, "in");
     this.digest = new PipelinedDigest(digest);
     this.expectedHex = expectedHex;
     this.expectedSize = expectedSize;
-    this.location = location;
-    this.operation = operation;
-    this.rule = rule;
   }
 
   /**
@@ -55,8 +46,8 @@ public final class VerifyingInputStream extends InputStream {
    */
   public static VerifyingInputStream ofMetadata(
       InputStream in, Metadata expected, String location, String operation, String rule) {
-    return new VerifyingInputStream(
-        in, Metadata.newMd5(), expected.md5(), expected.size(), location, operation, rule);
+    return new VerifyingInputStream(in, Metadata.newMd5(), expected.md5(), expected.size())
+        .relabel(location, operation, rule);
   }
 
   /**
@@ -74,15 +65,36 @@ public final class VerifyingInputStream extends InputStream {
       String location,
       String operation,
       String rule) {
-    return new VerifyingInputStream(
-        in, digest, expectedHex, expectedSize, location, operation, rule);
+    return new VerifyingInputStream(in, digest, expectedHex, expectedSize).relabel(location, operation, rule);
   }
 
-  @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n = read(one, 0, 1);
-    return n < 0 ? -1 : one[0] & 0xff;
+  /**
+   * Whether this stream checks the MD5 and size of {@code expected} and nothing has been read
+   * from it yet: then it can stand for a new verifying stream over the same bytes, so that they
+   * are hashed once.
+   */
+  boolean checksUnread(Metadata expected) {
+    return expected.equals(unreadMd5Check());
+  }
+
+  /** The MD5 and size this stream checks, if it checks an MD5 and nothing was read yet; else null. */
+  Metadata unreadMd5Check() {
+    if (count != 0 || verified || !"MD5".equals(digest.algorithm())) {
+      return null;
+    }
+    try {
+      return new Metadata(expectedHex, expectedSize);
+    } catch (IllegalArgumentException notLowercaseHex) {
+      return null;
+    }
+  }
+
+  /** Renames what a mismatch reports: the location, the storage and operation, and the rule. */
+  VerifyingInputStream relabel(String location, String operation, String rule) {
+    this.location = location;
+    this.operation = operation;
+    this.rule = rule;
+    return this;
   }
 
   @Override

@@ -29,8 +29,10 @@ import org.stowage.Location;
 import org.stowage.Metadata;
 import org.stowage.MissingExternalResourceException;
 import org.stowage.ObjectSource;
+import org.stowage.StoredObject;
 import org.stowage.VerifyingInputStream;
 import org.stowage.WritePolicy;
+import org.stowage.spi.BulkInputStream;
 
 /**
  * A read-through cache in front of any store: loads are served from a faster <em>cache tier</em>
@@ -51,12 +53,17 @@ import org.stowage.WritePolicy;
  *
  * <ul>
  *   <li><b>Loads</b> ({@code loadStream}, {@code loadBytes}, with or without expected metadata)
- *       are served from the cache tier when the object is cached. On a miss, the object's metadata
- *       is read from the backing store; an object larger than {@link Builder#maxObjectSize} is
- *       streamed straight from the backing store (a <em>bypass</em>); a smaller one is copied
- *       into the cache tier, verified while it is copied, and then served from there.
+ *       are served from the cache tier when the object is cached. On a miss, the backing store
+ *       opens the object with its metadata, in one request where it can ({@link
+ *       ExternalStorage#loadObject}); an object larger than {@link Builder#maxObjectSize} is
+ *       streamed on from that request (a <em>bypass</em>); a smaller one is copied into the cache
+ *       tier, verified while it is copied (and hashed once: the tier's store takes the check
+ *       over), and then served from there.
  *   <li><b>Stores, deletes, copies and moves</b> go to the backing store, and invalidate the
- *       location's cached copy before and after (see coherence below).
+ *       location's cached copy before and after (see coherence below). A store hands the caller's
+ *       content on as it is ({@link ExternalStorage#storeSource}), so the backing store sees the
+ *       caller's array or file, and hashes nothing again; copies and moves are the backing
+ *       store's own.
  *   <li><b>{@code exists}, {@code getMetadata}, listings, {@code verify} and {@code uri}</b> go to
  *       the backing store: it is the authority on what is stored, and these are the calls that
  *       tell. {@code verify} re-reads the backing store's object.
@@ -326,7 +333,7 @@ public final class CachingStorage extends ExternalStorage {
         return null;
       case BYPASS:
         bypasses.increment();
-        return passThrough(loc);
+        return fill.bypassed != null ? fill.bypassed : passThrough(loc);
       case CACHED:
         {
           misses.increment();
@@ -344,23 +351,24 @@ public final class CachingStorage extends ExternalStorage {
    * indexes the copy unless a write of the location overlapped.
    */
   private Outcome fill(String loc, Fill fill) {
-    Metadata metadata;
+    StoredObject opened;
     try {
-      metadata = Tiers.metadataOrNull(backing, loc);
+      opened = Tiers.open(backing, loc); // one request where the backing store can (an S3 GET)
     } catch (ExternalResourceException e) {
       throw Tiers.renamed(this, e);
     }
-    if (metadata == null) {
+    if (opened == null) {
       return Outcome.ABSENT;
     }
+    Metadata metadata = opened.metadata();
     if (metadata.size() > maxObjectSize) {
+      fill.bypassed = opened.stream(); // the filler reads it, rather than opening the object again
       return Outcome.BYPASS;
     }
     String key = newKey();
-    try (InputStream in = backing.loadStream(loc, metadata)) {
+    try (InputStream in = opened.stream()) {
+      // A verified stream: the tier's store takes its check over and hashes nothing again.
       tier.storeStream(key, in, WritePolicy.OVERWRITE);
-    } catch (MissingExternalResourceException e) {
-      return Outcome.NOT_CACHED; // deleted meanwhile
     } catch (ExternalResourceException | IOException e) {
       // A cache tier that refuses (full, failing) costs a cache miss, not a failed load.
       LOG.warn("{}: could not cache {} in {}; loading from {}", this, quote(loc), tier, backing, e);
@@ -421,8 +429,7 @@ public final class CachingStorage extends ExternalStorage {
   // Writes
 
   @Override
-  protected boolean writeObject(Location location, ObjectSource source, boolean replaceExisting)
-      throws IOException {
+  protected boolean writeObject(Location location, ObjectSource source, boolean replaceExisting) {
     String loc = location.value();
     beginWrite(loc);
     try {
@@ -532,16 +539,16 @@ public final class CachingStorage extends ExternalStorage {
   @Override
   protected Metadata objectMetadata(Location location) {
     try {
-      return Tiers.metadataOrNull(backing, location.value());
+      return backing.findMetadata(location.value()).orElse(null);
     } catch (ExternalResourceException e) {
       throw Tiers.renamed(this, e);
     }
   }
 
   @Override
-  protected OpenObject openWithMetadata(Location location) throws IOException {
+  protected OpenObject openWithMetadata(Location location) {
     try {
-      Tiers.Opened opened = Tiers.openWithMetadata(backing, location.value());
+      StoredObject opened = Tiers.open(backing, location.value());
       return opened == null ? null : new OpenObject(opened.stream(), opened.metadata());
     } catch (ExternalResourceException e) {
       throw Tiers.renamed(this, e);
@@ -649,6 +656,7 @@ public final class CachingStorage extends ExternalStorage {
   private static final class Fill {
     final CompletableFuture<Outcome> done = new CompletableFuture<>();
     boolean spoiled; // guarded by lock: a write overlapped, the copy must not be indexed
+    InputStream bypassed; // the filler's own: the object it opened and found too large to cache
   }
 
   private enum Kind { ABSENT, BYPASS, CACHED, NOT_CACHED }
@@ -663,7 +671,7 @@ public final class CachingStorage extends ExternalStorage {
    * Serves a cached copy, verified against the metadata it was filled with; drops the copy if the
    * cache tier fails or the bytes turn out damaged.
    */
-  private final class CachedCopyStream extends InputStream {
+  private final class CachedCopyStream extends BulkInputStream {
     private final InputStream in;
     private final String loc;
     private final Entry entry;
@@ -673,13 +681,6 @@ public final class CachingStorage extends ExternalStorage {
           raw, entry.metadata(), loc, CachingStorage.this + ": load of the cached copy " + entry.key(), "R2");
       this.loc = loc;
       this.entry = entry;
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      int n = read(one, 0, 1);
-      return n < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override

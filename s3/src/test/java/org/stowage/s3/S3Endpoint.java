@@ -63,6 +63,23 @@ record S3Endpoint(
         .build();
   }
 
+  /**
+   * A client with the SDK's defaults (checksums included), as {@link S3Storage} builds one, that
+   * runs {@code interceptor} on every request: for tests that watch what a storage sends. The
+   * caller closes it.
+   */
+  S3Client clientWith(software.amazon.awssdk.core.interceptor.ExecutionInterceptor interceptor) {
+    return S3Client.builder()
+        .endpointOverride(uri)
+        .region(Region.of(region))
+        .forcePathStyle(true)
+        .credentialsProvider(
+            StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
+        .httpClientBuilder(Apache5HttpClient.builder())
+        .overrideConfiguration(o -> o.addExecutionInterceptor(interceptor))
+        .build();
+  }
+
   /** The same server, with another bucket (created if missing). */
   S3Endpoint withBucket(String otherBucket) {
     S3Endpoint e = new S3Endpoint(uri, region, accessKey, secretKey, otherBucket, kind);
