@@ -7,11 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -265,13 +270,49 @@ abstract class ContractGroup {
         + "; declare it in capabilities() if the backend has it");
   }
 
+  /**
+   * Skips the test unless the kit can damage a stored object behind the backend's back: with the
+   * declared {@link Capabilities#corrupter()}, or else, for a backend with {@link
+   * Capabilities#localFileUris()}, by flipping a byte of the file its {@code uri} names.
+   */
   void assumeCorrupter() {
-    assumeCapability(caps.corrupter().isPresent(), "corrupter",
-        "the test damages a stored object behind the backend's back");
+    assumeCapability(corrupter().isPresent(), "corrupter (or localFileUris, through which the kit"
+            + " damages the file uri() names)",
+        "the test damages a stored object behind the backend's back; with a corrupter the kit also"
+            + " checks that verified loads (R2), getMetadata (R3), verify (R4) and verified copies"
+            + " and moves (M1, M2) catch bytes changed behind the backend's back");
+  }
+
+  /** The declared corrupter, or one through the backend's {@code file:} URIs, if it has them. */
+  Optional<Corrupter> corrupter() {
+    if (caps.corrupter().isPresent() || !caps.localFileUris()) {
+      return caps.corrupter();
+    }
+    return Optional.of(ContractGroup::flipByteOfUriFile);
   }
 
   void corrupt(String location) throws Exception {
-    caps.corrupter().orElseThrow().corrupt(storage, location);
+    corrupter().orElseThrow().corrupt(storage, location);
+  }
+
+  /**
+   * Flips the middle byte of the file that {@code storage.uri(location)} names, keeping its size
+   * and its modification time: damage a backend can only find by reading the bytes.
+   */
+  static void flipByteOfUriFile(ExternalStorage storage, String location) throws IOException {
+    Path file = Path.of(storage.uri(location));
+    FileTime modified = Files.getLastModifiedTime(file);
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ,
+        StandardOpenOption.WRITE)) {
+      long at = channel.size() / 2;
+      ByteBuffer one = ByteBuffer.allocate(1);
+      if (channel.read(one, at) != 1) {
+        throw new IOException("cannot damage the empty file " + file);
+      }
+      one.put(0, (byte) (one.get(0) ^ 0x5a)).rewind();
+      channel.write(one, at);
+    }
+    Files.setLastModifiedTime(file, modified);
   }
 
   /** The sizes that fit in {@link Capabilities#maxObjectSize()}, each cut to it. */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +31,6 @@ abstract class CopyMoveChecks extends ContractGroup {
   CopyMoveChecks(ExternalStorageContract contract) {
     super(contract);
   }
-
 
   @Test
   @DisplayName("M1 copy keeps the source and gives the target the same bytes and metadata")

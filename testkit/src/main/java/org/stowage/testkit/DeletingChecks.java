@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,6 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.stowage.ExternalResourceException;
 import org.stowage.MissingExternalResourceException;
 
 /** Rule D1. */
@@ -21,7 +23,6 @@ abstract class DeletingChecks extends ContractGroup {
   DeletingChecks(ExternalStorageContract contract) {
     super(contract);
   }
-
 
   @Test
   @DisplayName("D1 delete removes the object, and nothing else")
@@ -90,5 +91,49 @@ abstract class DeletingChecks extends ContractGroup {
     storage.storeBytes("p/q/r", new byte[] {3});
     assertArrayEquals(new byte[] {3}, storage.loadBytes("p/q/r"),
         "D1: storing again after the directories went away");
+  }
+
+  @Test
+  @DisplayName("D2 deleting p when p/q exists removes p and nothing else; a mere prefix is not deleted")
+  void nested() throws IOException {
+    Content inner = new Content(5, 1);
+    for (String location : List.of("n/p/q", "n/p/r/s", "n/pq", "n/p.x", "n/p/q2")) {
+      storage.storeBytes(location, inner.bytes());
+    }
+    List<String> all = list("");
+    assertThrows(MissingExternalResourceException.class, () -> storage.delete("n/p"),
+        "D2: delete of \"n/p\", which only objects inside it make a \"directory\", must throw"
+            + " MissingExternalResourceException");
+    assertFalse(storage.deleteIfExists("n/p"),
+        "D2: deleteIfExists of a \"directory\" must remove nothing");
+    assertEquals(all, list(""), "D2: deleting a \"directory\" must leave every object inside it");
+
+    storage.delete("n/p/q");
+    assertEquals(sorted("n/p.x", "n/p/q2", "n/p/r/s", "n/pq"), list(""),
+        "D2: delete of \"n/p/q\" must remove that object only, not \"n/p/q2\" that it prefixes");
+
+    boolean outerStored;
+    try {
+      storage.storeBytes("n/p/r", new Content(7, 2).bytes());
+      outerStored = true;
+    } catch (ExternalResourceException refused) {
+      outerStored = false; // L1.2: a backend may refuse an object where another has its directory
+    }
+    if (outerStored) {
+      storage.delete("n/p/r");
+      assertFalse(storage.exists("n/p/r"), "D2: the deleted object \"n/p/r\" is gone");
+      assertHolds("n/p/r/s", inner, "D2: deleting \"n/p/r\" must keep \"n/p/r/s\"");
+    }
+    storage.storeBytes("m/q", inner.bytes());
+    try {
+      storage.storeBytes("m", new Content(6, 3).bytes());
+    } catch (ExternalResourceException refused) {
+      return; // L1.2
+    }
+    assertTrue(storage.deleteIfExists("m"), "D2: deleteIfExists of \"m\" while \"m/q\" exists");
+    assertFalse(storage.exists("m"), "D2: \"m\" is gone");
+    assertHolds("m/q", inner, "D2: deleting \"m\" must keep \"m/q\"");
+    assertEquals(sorted("m/q", "n/p.x", "n/p/q2", "n/p/r/s", "n/pq"), list(""),
+        "D2: deleting an object with objects below it must remove that object and nothing else");
   }
 }

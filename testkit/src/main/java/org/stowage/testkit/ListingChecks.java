@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -12,6 +13,9 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DisplayName;
@@ -27,7 +31,6 @@ abstract class ListingChecks extends ContractGroup {
   ListingChecks(ExternalStorageContract contract) {
     super(contract);
   }
-
 
   @Test
   @DisplayName("I1 a prefix matches as a plain string prefix, as in S3")
@@ -64,7 +67,7 @@ abstract class ListingChecks extends ContractGroup {
   @Test
   @DisplayName("I1 I2 property: iterContents(prefix) gives the stored locations with that prefix, in UTF-8 order")
   void listingProperty() {
-    Gen<ListingCase> cases = Generators.locationSets(12).flatMap(locations ->
+    Gen<ListingCase> cases = Generators.locationSets(12, caps.maxLocationBytes()).flatMap(locations ->
         SourceDSL.lists().of(Generators.prefixesOf(locations)).ofSizeBetween(1, 5)
             .map(prefixes -> new ListingCase(locations, prefixes)));
     AtomicInteger runs = new AtomicInteger();
@@ -180,5 +183,60 @@ abstract class ListingChecks extends ContractGroup {
     public String toString() {
       return "locations " + quoted(locations) + ", prefixes " + quoted(prefixes);
     }
+  }
+
+  @Test
+  @DisplayName("I5 lists thousands of objects, across the backend's pages, each once and in order")
+  void largeListing() throws Exception {
+    int count = caps.largeListingSize();
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      // Two shapes of name, so that the listing's order is not the order of storing.
+      expected.add(i % 2 == 0 ? String.format("big/%05d", i) : String.format("big/o/%05d", i));
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<?>> stores = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        int first = t;
+        stores.add(pool.submit(() -> {
+          for (int i = first; i < count; i += 4) {
+            storage.storeBytes(expected.get(i), new byte[] {(byte) i});
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : stores) {
+        getOrRethrow(f);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    storage.storeBytes("bigger", new byte[] {1});
+    storage.storeBytes("bif", new byte[] {1});
+    expected.sort(Location.UTF8_ORDER);
+    List<String> listed = list("big/");
+    if (!listed.equals(expected)) {
+      Set<String> missing = new TreeSet<>(expected);
+      listed.forEach(missing::remove);
+      fail("I5: a listing of " + count + " objects must give each once, in order; it gave "
+          + listed.size() + ", missing "
+          + missing.stream().limit(10).toList() + (missing.size() > 10 ? "..." : "")
+          + ", first difference at position " + firstDifference(expected, listed));
+    }
+    List<String> everything = new ArrayList<>(expected);
+    everything.add(0, "bif");
+    everything.add("bigger");
+    assertEquals(everything, list(""), "I5: the listing of everything, each once, in order");
+    List<String> inner = expected.stream().filter(l -> l.startsWith("big/o/")).toList();
+    assertEquals(inner, list("big/o/"), "I5: the listing of a prefix holding half of them");
+  }
+
+  private static int firstDifference(List<String> expected, List<String> listed) {
+    int i = 0;
+    while (i < expected.size() && i < listed.size() && expected.get(i).equals(listed.get(i))) {
+      i++;
+    }
+    return i;
   }
 }

@@ -3,17 +3,29 @@ package org.stowage.testkit;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.stowage.ExternalResourceException;
+import org.stowage.ExternalStorage;
+import org.stowage.InvalidLocationException;
 import org.stowage.Location;
 
 /** Rules L1 to L5: which locations and prefixes are valid, and that they are kept verbatim. */
@@ -23,13 +35,13 @@ abstract class LocationChecks extends ContractGroup {
     super(contract);
   }
 
-
   @Test
-  @DisplayName("L1 stores a one-byte location and one of exactly 1024 UTF-8 bytes")
+  @DisplayName("L1 stores a one-byte location and one of exactly 1024 UTF-8 bytes (or of the"
+      + " shorter limit the backend declares, L1.3)")
   void limits() throws IOException {
-    String longest = exactLocation(Location.MAX_BYTES);
+    String longest = exactLocation(caps.maxLocationBytes());
     String widestSegment = "w/" + "\u00e9".repeat(127) + "x";
-    assertEquals(1024, utf8(longest), "the test's own location");
+    assertEquals(caps.maxLocationBytes(), utf8(longest), "the test's own location");
     assertEquals(257, utf8(widestSegment), "the test's own location");
     for (String location : List.of("a", longest, widestSegment)) {
       Content content = new Content(10, location.length());
@@ -38,6 +50,27 @@ abstract class LocationChecks extends ContractGroup {
     }
     assertEquals(sorted("a", longest, widestSegment), list(""),
         "L1: every valid location must be listed as stored");
+  }
+
+  @Test
+  @DisplayName("L1.3 a location over the backend's declared limit is refused with L1 and the limit")
+  void rootLimit() throws IOException {
+    int limit = caps.maxLocationBytes();
+    assumeTrue(limit < Location.MAX_BYTES, () -> "the backend declares no limit below "
+        + Location.MAX_BYTES + " bytes (capability maxLocationBytes); longer locations are L2's");
+    storage.storeBytes("keep", new byte[] {7});
+    for (int bytes : new int[] {limit + 1, Location.MAX_BYTES}) {
+      String location = exactLocation(bytes);
+      String what = "L1: a location of " + bytes + " bytes, over the declared limit of " + limit;
+      InvalidLocationException e = assertThrows(InvalidLocationException.class,
+          () -> storage.storeBytes(location, new byte[] {1, 2}), what + " must be refused");
+      assertEquals("L1", e.rule(), what + ": the exception's rule");
+      assertTrue(e.getMessage().contains("L1") && e.getMessage().contains(Integer.toString(limit)),
+          () -> what + ": the message must name L1 and the limit: " + e.getMessage());
+      assertEquals(Optional.of(location), e.location(), what + ": the exception's location");
+      assertFalse(storage.exists(location), what + ": nothing may be stored");
+    }
+    assertEquals(List.of("keep"), list(""), "L1: a refused location must leave the store as it was");
   }
 
   @Test
@@ -201,7 +234,7 @@ abstract class LocationChecks extends ContractGroup {
   @DisplayName("L3 property: every valid location is stored, listed and loaded verbatim")
   void verbatimProperty() {
     Theories.check(tuning, "L3", "a valid location is stored, listed and loaded verbatim",
-        tuning.examples(), 200, Generators.validLocations().describedAs(Generators::quote),
+        tuning.examples(), 200, Generators.validLocations(caps.maxLocationBytes()).describedAs(Generators::quote),
         location -> {
           Content content = new Content(location.length() % 7, location.hashCode());
           storage.storeBytes(location, content.bytes());
@@ -305,5 +338,62 @@ abstract class LocationChecks extends ContractGroup {
     Theories.check(tuning, "L5", "every invalid prefix is rejected", tuning.examples(), 200,
         Generators.invalidPrefixes(), invalid -> assertPrefixRejected(invalid.value()));
     assertEquals(List.of("keep/me"), list(""), "L5: rejected listings must change nothing");
+  }
+
+  @Test
+  @DisplayName("L6 uri() is distinct for distinct locations and stable for one")
+  void uris() throws Exception {
+    List<String> locations = new ArrayList<>(List.of("a", "A", "a/b", "a/b/", "a%2Fb", "a b",
+        "a+b", "a%20b", "caf\u00e9", "cafe\u0301", ".a", "a.", "a/.b", "ab", "a/b/c", "a//b",
+        "\ud83d\ude00", "x?y", "x#y", "x;y", "x\\y"));
+    locations.removeIf(l -> !Location.isValid(l));
+    locations.add(exactLocation(caps.maxLocationBytes()));
+    locations.add(exactLocation(caps.maxLocationBytes() - 1));
+    Map<URI, String> seen = new HashMap<>();
+    for (String location : locations) {
+      URI uri = storage.uri(location);
+      assertNotNull(uri, "L6: uri(" + Generators.quote(location) + ") must not be null");
+      String other = seen.put(uri, location);
+      assertNull(other, () -> "L6: " + Generators.quote(location) + " and "
+          + Generators.quote(other) + " must not share the URI " + uri);
+    }
+    for (int i = 0; i < 4; i++) {
+      String location = locations.get(i);
+      URI before = storage.uri(location);
+      storage.storeBytes("u/" + i, new byte[] {1});
+      assertEquals(before, storage.uri(location),
+          "L6: uri(" + Generators.quote(location) + ") must not change when objects are stored");
+    }
+    storage.storeBytes("stored", new byte[] {1, 2});
+    URI stored = storage.uri("stored");
+    storage.delete("stored");
+    assertEquals(stored, storage.uri("stored"), "L6: uri must not change when the object goes");
+    if (caps.crossProcessSafety()) {
+      try (ExternalStorage second = Objects.requireNonNull(newStorage(), "newStorage()")) {
+        for (String location : locations) {
+          assertEquals(storage.uri(location), second.uri(location),
+              "L6: two instances over one root must give one URI for "
+                  + Generators.quote(location));
+        }
+      }
+    }
+  }
+
+  @Test
+  @DisplayName("L6 property: generated locations get distinct URIs, the same on every call")
+  void uriProperty() {
+    Theories.check(tuning, "L6", "uri() is distinct per location and stable",
+        tuning.examples(2), 0, Generators.locationSets(12, caps.maxLocationBytes()),
+        locations -> {
+          Map<URI, String> seen = new HashMap<>();
+          for (String location : locations) {
+            URI uri = storage.uri(location);
+            assertEquals(uri, storage.uri(location),
+                "L6: uri(" + Generators.quote(location) + ") must be the same on every call");
+            String other = seen.put(uri, location);
+            assertNull(other, () -> "L6: " + Generators.quote(location) + " and "
+                + Generators.quote(other) + " must not share the URI " + uri);
+          }
+        });
   }
 }

@@ -198,7 +198,6 @@ final class ParallelCheck {
     return false;
   }
 
-
   private static String describe(List<Event> history, int threads) {
     long origin = history.stream().mapToLong(Event::start).min().orElse(0);
     StringBuilder out = new StringBuilder("The history, ").append(threads)

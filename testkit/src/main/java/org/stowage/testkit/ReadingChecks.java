@@ -5,12 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.DisplayName;
@@ -25,7 +28,6 @@ abstract class ReadingChecks extends ContractGroup {
   ReadingChecks(ExternalStorageContract contract) {
     super(contract);
   }
-
 
   @Test
   @DisplayName("R1 loading a missing object fails at call time with MissingExternalResourceException")
@@ -216,5 +218,28 @@ abstract class ReadingChecks extends ContractGroup {
         "R5: a directory cannot be loaded");
     storage.delete("g");
     assertFalse(storage.exists("g"), "R5: exists after delete");
+  }
+
+  @Test
+  @DisplayName("R6 loadBytes gives a new array per call: changing it changes nothing stored")
+  void loadedArrayIsTheCallers() throws IOException {
+    for (int size : sizes(1, 5000, 300_000)) {
+      String location = "r6/" + size;
+      Content content = new Content(size, size);
+      Metadata md = storage.storeBytes(location, content.bytes());
+      byte[] first = storage.loadBytes(location);
+      byte[] second = storage.loadBytes(location);
+      assertNotSame(first, second, "R6: two loadBytes calls must not return the same array");
+      byte[] verified = storage.loadBytes(location, md);
+      assertNotSame(first, verified, "R6: a verified loadBytes must return an array of its own");
+      Arrays.fill(first, (byte) 0x5a);
+      Arrays.fill(verified, (byte) 0x5a);
+      assertHolds(location, content,
+          "R6: after the caller changed the arrays loadBytes returned (" + size + " bytes)");
+      assertArrayEquals(content.bytes(), storage.loadBytes(location, md),
+          "R6: a verified load after the caller changed an array loadBytes returned");
+      assertArrayEquals(content.bytes(), second,
+          "R6: changing one returned array must not change another");
+    }
   }
 }

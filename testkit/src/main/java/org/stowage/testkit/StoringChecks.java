@@ -1,10 +1,12 @@
 package org.stowage.testkit;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -39,7 +41,6 @@ abstract class StoringChecks extends ContractGroup {
     super(contract);
   }
 
-
   @Test
   @DisplayName("S1 a store returns the MD5 and size of the bytes, from bytes, streams and files")
   void metadata() {
@@ -62,7 +63,7 @@ abstract class StoringChecks extends ContractGroup {
   @Test
   @DisplayName("S1 R1 property: store then load returns the same bytes, with MessageDigest's MD5")
   void roundTripProperty() {
-    Gen<RoundTrip> examples = Generators.validLocations().zip(
+    Gen<RoundTrip> examples = Generators.validLocations(caps.maxLocationBytes()).zip(
         Generators.contents(caps.maxObjectSize()),
         Generate.pick(List.of(Op.Source.BYTES, Op.Source.STREAM, Op.Source.PATH)),
         RoundTrip::new);
@@ -346,4 +347,26 @@ abstract class StoringChecks extends ContractGroup {
 
   /** A generated policy case: the policy, the source kind, what is present, what is stored. */
   record PolicyCase(WritePolicy policy, Op.Source source, Content present, Content content) {}
+
+  @Test
+  @DisplayName("S6 changing the array passed to storeBytes, after the call, changes nothing stored")
+  void storedArrayIsCopied() throws IOException {
+    int[] sizes = sizes(1, 5000, 300_000);
+    for (WritePolicy policy : WritePolicy.values()) {
+      for (int size : sizes) {
+        String location = "s6/" + policy + "/" + size;
+        Content content = new Content(size, size + policy.ordinal());
+        byte[] given = content.bytes();
+        Metadata md = storage.storeBytes(location, given, policy);
+        Arrays.fill(given, (byte) 0x5a);
+        assertEquals(content.metadata(), md, "S6: storeBytes returns the metadata of the bytes given");
+        assertDoesNotThrow(() -> assertHolds(location, content,
+                "S6: after the caller changed the array it passed to storeBytes " + policy),
+            "S6: the store must not use the caller's array after storeBytes returned");
+        assertEquals(content.metadata(), assertDoesNotThrow(() -> storage.verify(location),
+                "S6: verify after the caller changed the array it stored"),
+            "S6: verify after the caller changed the array it stored");
+      }
+    }
+  }
 }

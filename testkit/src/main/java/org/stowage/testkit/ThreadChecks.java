@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.nio.file.Path;
@@ -38,7 +40,6 @@ abstract class ThreadChecks extends ContractGroup {
   ThreadChecks(ExternalStorageContract contract) {
     super(contract);
   }
-
 
   @Test
   @DisplayName("T1 property: concurrent operations are linearizable per location")
@@ -205,5 +206,24 @@ abstract class ThreadChecks extends ContractGroup {
     }
     assertEquals(List.of(), problems,
         "T3: only the base class's public methods are the API; backends implement protected hooks");
+  }
+
+  @Test
+  @DisplayName("T1 T1.1 S5 I6 stress: many threads, locations and mixed operations; every result"
+      + " possible, no temporary name listed")
+  void stress() throws InterruptedException {
+    long seed = tuning.nextSeed();
+    StressCheck.Config config = StressCheck.Config.of(tuning, seed);
+    StressCheck.Report report = new StressCheck(storage, config).run();
+    String summary = "stress check: " + report.operations() + " operations in " + report.millis()
+        + " ms (" + config + "); replay with -D" + Tuning.SEED_KEY + "=" + seed;
+    System.out.println(summary);
+    if (!report.problems().isEmpty()) {
+      List<String> shown = report.problems().stream().limit(8).toList();
+      fail(shown.get(0).substring(0, shown.get(0).indexOf(':')) + ": the stress check found "
+          + report.problems().size() + " result(s) that no order of the operations explains. "
+          + summary + " (the interleaving is up to the threads)\n" + String.join("\n", shown)
+          + (report.problems().size() > shown.size() ? "\n..." : ""));
+    }
   }
 }
