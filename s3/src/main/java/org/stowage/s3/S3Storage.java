@@ -32,6 +32,7 @@ import org.slf4j.LoggerFactory;
 import org.stowage.ChangedExternalResourceException;
 import org.stowage.ExternalResourceException;
 import org.stowage.ExternalStorage;
+import org.stowage.InvalidLocationException;
 import org.stowage.Location;
 import org.stowage.Metadata;
 import org.stowage.ObjectSource;
@@ -1169,11 +1170,10 @@ public final class S3Storage extends ExternalStorage {
   private String keyForWrite(Location location) {
     String key = root + location.value();
     if (utf8Length(key) > MAX_KEY_BYTES) {
-      throw new ExternalResourceException(
-          this + ": cannot store " + quote(location.value()) + ": with the root prefix its key is "
-              + utf8Length(key) + " UTF-8 bytes, over S3's limit of " + MAX_KEY_BYTES + " (rule L1)",
-          location.value(),
-          null);
+      throw new InvalidLocationException(location.value(), this + " cannot store it: with the root"
+          + " prefix its key is " + utf8Length(key) + " UTF-8 bytes, over S3's limit of "
+          + MAX_KEY_BYTES + "; this store takes locations of up to "
+          + (MAX_KEY_BYTES - utf8Length(root)) + " bytes", "L1");
     }
     return key;
   }
