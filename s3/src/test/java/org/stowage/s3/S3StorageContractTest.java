@@ -3,6 +3,7 @@ package org.stowage.s3;
 import java.util.UUID;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.stowage.ExternalStorage;
+import org.stowage.Location;
 import org.stowage.testkit.Capabilities;
 import org.stowage.testkit.ExternalStorageContract;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -25,6 +26,12 @@ class S3StorageContractTest extends ExternalStorageContract {
 
   @Override
   protected ExternalStorage newStorage() {
+    chooseEndpoint();
+    return endpoint.storage(prefix).partSize(PART).uploadConcurrency(2).build();
+  }
+
+  /** The shared external endpoint under a fresh prefix, or a fresh bucket on the local one. */
+  private void chooseEndpoint() {
     if (endpoint == null) {
       S3Endpoint shared = S3TestEnvironment.shared();
       if (shared.kind().equals("external")) {
@@ -35,12 +42,14 @@ class S3StorageContractTest extends ExternalStorageContract {
         prefix = "";
       }
     }
-    return endpoint.storage(prefix).partSize(PART).uploadConcurrency(2).build();
   }
 
   @Override
   protected Capabilities capabilities() {
+    chooseEndpoint();
     return Capabilities.none()
+        // Under a test prefix (root "<prefix>/") S3's 1024-byte key limit leaves less (rule L1.3).
+        .withMaxLocationBytes(Location.MAX_BYTES - (prefix.isEmpty() ? 0 : prefix.length() + 1))
         // Conditional writes and deletes are decided by the server, whichever process sends them.
         .withCrossProcessSafety(true)
         // Above one part, so that the suite exercises uploads in parts and their copy step.
