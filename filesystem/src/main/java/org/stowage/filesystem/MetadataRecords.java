@@ -73,6 +73,8 @@ final class MetadataRecords {
   private static final String HEADER = "stowage-file-record 1";
   private static final int MAX_RECORD_BYTES = 16 * 1024;
   private static final HexFormat HEX = HexFormat.of();
+  /** Cloned for each record name; never used itself. */
+  private static final MessageDigest SHA256 = newSha256();
 
   /**
    * What a record says.
@@ -369,9 +371,18 @@ final class MetadataRecords {
   }
 
   private static String sha256(String location) {
+    MessageDigest digest;
     try {
-      MessageDigest digest = MessageDigest.getInstance("SHA-256");
-      return HEX.formatHex(digest.digest(location.getBytes(StandardCharsets.UTF_8)));
+      digest = (MessageDigest) SHA256.clone(); // no provider lookup per record
+    } catch (CloneNotSupportedException e) {
+      digest = newSha256();
+    }
+    return HEX.formatHex(digest.digest(location.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  private static MessageDigest newSha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new AssertionError("every Java platform provides SHA-256", e);
     }

@@ -46,7 +46,8 @@ class FileStorageCrashTest {
               Path.of(System.getProperty("java.home"), "bin", "java").toString(),
               "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Xmx256m",
               "-cp", System.getProperty("java.class.path"),
-              CrashChild.class.getName(), root.toString(), Long.toString(seed + kill))
+              CrashChild.class.getName(), root.toString(), Long.toString(seed + kill),
+              dir.resolve("scratch-" + kill).toString())
           .redirectError(childErrors.toFile())
           .start();
       try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
