@@ -109,8 +109,9 @@ import org.stowage.ObjectSource;
  * location) holds the MD5 and size and the version of the file they describe: its identity
  * ({@link BasicFileAttributes#fileKey()}, on Unix the device and inode numbers), its size and its
  * last-modified time, taken from the temporary file that became the object. Under the location's
- * lock, a store empties the old record (an empty record counts as none), publishes the file, then
- * writes the new record into the same record file (or creates it, for a new location); readers
+ * lock, a store opens the record file, creating it for a new location or emptying the old record
+ * (an empty record counts as none), publishes the file, then writes the new record into that
+ * record file (no temporary file, no rename); readers
  * check records under the same lock, so they never pair a file with another file's record, and a
  * crash between publishing and recording leaves no record, never a wrong one. Before a record is
  * used, the file's current attributes are compared with it:

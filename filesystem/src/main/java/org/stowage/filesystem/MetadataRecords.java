@@ -113,7 +113,8 @@ final class MetadataRecords {
   Entry read(Location location) throws IOException {
     Path file = pathOf(location);
     byte[] bytes;
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+    try (FileChannel channel =
+        FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
       long size = channel.size();
       if (size > MAX_RECORD_BYTES) {
         LOG.warn("{}: ignoring the metadata record {}: {} bytes is too long", storage, file, size);
@@ -126,6 +127,10 @@ final class MetadataRecords {
       bytes = new byte[buffer.position()];
       buffer.flip().get(bytes);
     } catch (NoSuchFileException e) {
+      return null;
+    } catch (IOException e) {
+      // A directory or the like in the record's place (EISDIR), or a record that cannot be read.
+      LOG.warn("{}: ignoring the metadata record {}: it cannot be read: {}", storage, file, e.toString());
       return null;
     }
     if (bytes.length == 0) {
@@ -251,11 +256,11 @@ final class MetadataRecords {
           throw e;
         }
         createDirectory(file.getParent()); // the first record in this directory
-      } catch (FileSystemException e) {
-        if (e instanceof AccessDeniedException) {
-          throw e;
-        }
-        // A link (ELOOP), a directory (EISDIR) or the like: write() replaces it.
+      } catch (AccessDeniedException e) {
+        throw e;
+      } catch (IOException e) {
+        // A link (ELOOP, which Java reports as a plain IOException), a directory (EISDIR) or the
+        // like: write() replaces it.
         LOG.debug("{}: not rewriting the record {} in place: {}", storage, file, e.toString());
         return null;
       }

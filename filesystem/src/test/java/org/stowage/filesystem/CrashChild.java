@@ -18,7 +18,8 @@ import org.stowage.WritePolicy;
  * a version and the size, then bytes that follow from them. So a reader can tell, from the object
  * alone, whether it is some version's content, whole.
  *
- * <p>Arguments: {@code root seed scratch} (a directory for the source files of {@code storePath}). Operations, at random: overwrites of a small set of locations
+ * <p>Arguments: {@code root seed scratch} (a directory for the source files of {@code
+ * storePath}). Operations, at random: overwrites of a small set of locations
  * (small and large, from bytes, a stream of unknown length, or a file), CREATE of fresh
  * locations, deletes, and moves of a freshly created object to {@code moved/<same name>} (whose
  * content still names the {@code created/} location it was made at).

@@ -223,13 +223,7 @@ class FileStorageMoveTest {
   void failedLinkInMoveTurnsHardLinksOff() throws IOException {
     List<Path> linked = new ArrayList<>();
     try (FileStorage noLinks =
-        FileStorage.builder(root)
-            .linker((link, existing) -> {
-              linked.add(link);
-              throw new java.nio.file.FileSystemException(
-                  existing.toString(), link.toString(), "Operation not permitted");
-            })
-            .build()) {
+        FileStorage.builder(root).linker(failingLinker(linked, "Operation not permitted")).build()) {
       Metadata stored = noLinks.storeBytes("a/src", Disk.content(7, 50_000));
       Object key = fileKey("a/src");
       assertEquals(stored, noLinks.move("a/src", "b/dst", WritePolicy.CREATE));
@@ -253,13 +247,7 @@ class FileStorageMoveTest {
   void failedLinkInStoreTurnsHardLinksOffForMoves() throws IOException {
     List<Path> linked = new ArrayList<>();
     try (FileStorage noLinks =
-        FileStorage.builder(root)
-            .linker((link, existing) -> {
-              linked.add(link);
-              throw new java.nio.file.FileSystemException(
-                  existing.toString(), link.toString(), "Operation not supported");
-            })
-            .build()) {
+        FileStorage.builder(root).linker(failingLinker(linked, "Operation not supported")).build()) {
       Metadata stored = noLinks.storeBytes("a/src", Disk.content(10, 5_000), WritePolicy.CREATE);
       assertEquals(1, linked.size());
       Object key = fileKey("a/src");
@@ -268,5 +256,13 @@ class FileStorageMoveTest {
       assertEquals(1, linked.size(), "no link was tried by the move");
       assertEquals(stored, noLinks.getMetadata("b/dst"));
     }
+  }
+
+  /** A linker that fails as a filesystem without hard links does, and notes each link tried. */
+  private static FileStorage.HardLinker failingLinker(List<Path> tried, String reason) {
+    return (link, existing) -> {
+      tried.add(link);
+      throw new java.nio.file.FileSystemException(existing.toString(), link.toString(), reason);
+    };
   }
 }
