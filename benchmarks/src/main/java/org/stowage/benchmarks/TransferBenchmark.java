@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -19,23 +20,38 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.stowage.filesystem.FileStorage;
+import org.stowage.staging.ScratchPolicy;
 import org.stowage.staging.StorageManager;
 import org.stowage.staging.TransferReport;
 
 /**
- * Benchmark 6: {@link StorageManager#transfer()} of a unit's outputs (500 files of 1 MiB in the
- * full profile) into an empty {@link FileStorage}: every file stored atomically and hashed in the
- * pass that stores it, with the manager's default parallelism. Baseline: a sequential loop of
- * {@link Files#copy} (the kernel's copy) plus an MD5 of each file.
+ * Benchmark 6: staging a unit's outputs (500 files of 1 MiB in the full profile) into an empty
+ * {@link FileStorage} on the same filesystem, with {@link StorageManager}'s default parallelism,
+ * every file's MD5 checked against the one computed at set-up.
  *
- * <p>Both sides start every measured call from an empty target (emptied before the iteration,
- * outside the timing), and both check every file's MD5 against the one computed at set-up.
+ * <ul>
+ *   <li>{@code transfer}: {@link StorageManager#transfer()} under {@link ScratchPolicy#KEEP}: each
+ *       file copied into the store and hashed in the pass that copies it. Baselines: {@code
+ *       sequentialCopyBaseline}, one thread, for each file {@link Files#copy} (the kernel's copy)
+ *       plus an MD5 of it; {@code copyOnlyBaseline}, the same copies without the MD5 (what gufe
+ *       does).
+ *   <li>{@code transferMoving}: a manager built with {@link ScratchPolicy#DELETE_AFTER_TRANSFER}
+ *       and closed (which transfers, then deletes scratch), from scratch files written just
+ *       before the iteration. Where the backend can take ownership of a scratch file (a rename on
+ *       the same filesystem) it hashes each file once and never copies it. Baseline {@code
+ *       md5AllCoresBaseline}: the MD5 of every file, on all cores (a parallel stream), which is
+ *       the least any verified transfer must do.
+ * </ul>
+ *
+ * <p>Every measured call starts from an empty target (emptied before the iteration, outside the
+ * timing, and followed by a {@code sync} so that no iteration pays for the writeback of earlier
+ * ones).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3)
-@Measurement(iterations = 8)
+@Measurement(iterations = 6)
 @Fork(1)
 public class TransferBenchmark {
   /** How many files the unit wrote. */
@@ -87,7 +103,35 @@ public class TransferBenchmark {
     BenchData.flushPageCache(); // no iteration pays for the writeback of earlier ones
   }
 
-  /** Stowage: register every file and transfer them all, verified. */
+  /**
+   * A unit's scratch directory for one moving transfer: copies of the output files, written
+   * before each iteration (outside the timing) on the store's filesystem, as a unit leaves them.
+   * Only {@code transferMoving} uses it, so no other benchmark pays for the copies.
+   */
+  @State(Scope.Benchmark)
+  public static class Scratch {
+    Path unitDir;
+    private int round;
+
+    /** Copies the output files into a new scratch directory next to the store. */
+    @Setup(Level.Iteration)
+    public void fill(TransferBenchmark bench) throws IOException {
+      BenchData.deleteTree(unitDir);
+      unitDir = Files.createDirectories(bench.dir.resolve("unit-scratch-" + (++round)));
+      for (String name : bench.names) {
+        Files.copy(bench.scratch.resolve(name), unitDir.resolve(name));
+      }
+      BenchData.flushPageCache();
+    }
+
+    /** Deletes what a failed transfer left. */
+    @TearDown(Level.Iteration)
+    public void clean() {
+      BenchData.deleteTree(unitDir);
+    }
+  }
+
+  /** Stowage: register every file and transfer them all, verified; scratch is kept. */
   @Benchmark
   public TransferReport transfer() {
     StorageManager manager = new StorageManager(scratch, storage, "bench-dag", "unit");
@@ -95,6 +139,30 @@ public class TransferBenchmark {
       manager.register(name);
     }
     TransferReport report = manager.transfer();
+    check(report);
+    return report;
+  }
+
+  /**
+   * Stowage: register every file, close the manager (transfer, then delete scratch), as a unit
+   * under {@link ScratchPolicy#DELETE_AFTER_TRANSFER} ends.
+   */
+  @Benchmark
+  public TransferReport transferMoving(Scratch unit) {
+    StorageManager manager =
+        StorageManager.builder(unit.unitDir, storage, "bench-dag", "unit")
+            .scratchPolicy(ScratchPolicy.DELETE_AFTER_TRANSFER)
+            .build();
+    for (String name : names) {
+      manager.register(name);
+    }
+    manager.close();
+    TransferReport report = manager.lastTransfer().orElseThrow();
+    check(report);
+    return report;
+  }
+
+  private void check(TransferReport report) {
     if (report.files().size() != files) {
       throw new IllegalStateException("transferred " + report.files().size() + " of " + files);
     }
@@ -104,7 +172,6 @@ public class TransferBenchmark {
         throw new IllegalStateException("wrong transfer of " + names[i] + ": " + entry);
       }
     }
-    return report;
   }
 
   /** Baseline: one thread, for each file a kernel copy and an MD5 of it. */
@@ -118,6 +185,37 @@ public class TransferBenchmark {
       }
     }
     return files;
+  }
+
+  /** Baseline: one thread, a kernel copy of each file, no hashing (gufe's transfer). */
+  @Benchmark
+  public int copyOnlyBaseline() throws IOException {
+    for (int i = 0; i < files; i++) {
+      Path target = copyTarget.resolve(names[i]);
+      Files.copy(scratch.resolve(names[i]), target, StandardCopyOption.REPLACE_EXISTING);
+    }
+    return files;
+  }
+
+  /** Baseline: the MD5 of every file, on all cores, each checked. */
+  @Benchmark
+  public int md5AllCoresBaseline() {
+    return md5AllCores(scratch, names, md5s, transferFileBytes);
+  }
+
+  /** The MD5 of each of {@code names} under {@code dir} on a parallel stream, checked. */
+  static int md5AllCores(Path dir, String[] names, String[] md5s, int fileBytes) {
+    int bufferBytes = Math.min(BenchData.BUFFER, Math.max(fileBytes, 8192));
+    ThreadLocal<byte[]> buffers = ThreadLocal.withInitial(() -> new byte[bufferBytes]);
+    IntStream.range(0, names.length)
+        .parallel()
+        .forEach(
+            i -> {
+              if (!BenchData.md5Hex(dir.resolve(names[i]), buffers.get()).equals(md5s[i])) {
+                throw new IllegalStateException(names[i] + " changed");
+              }
+            });
+    return names.length;
   }
 
   /** Closes the store and deletes everything the trial wrote. */
