@@ -1043,7 +1043,7 @@ public abstract class ExternalStorage implements AutoCloseable {
     if (policy == WritePolicy.SKIP_IF_EXISTS) {
       return present;
     }
-    Metadata mine = hashOnly(loc, new Opener(() -> ObjectSource.ofPath(source), true, true));
+    Metadata mine = hashOnly(loc, new Opener(() -> ObjectSource.ofPath(source), true, true, false));
     if (!mine.equals(present)) {
       throw new ExistingExternalResourceException(
           this + ": adopt of " + source + " as " + Location.quote(loc.value()) + " with policy"

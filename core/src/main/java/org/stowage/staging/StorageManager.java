@@ -389,7 +389,7 @@ public final class StorageManager implements AutoCloseable {
     if (moved == null) {
       return null;
     }
-    Metadata present = metadataOrNull(location);
+    Metadata present = storage.findMetadata(location).orElse(null);
     if (present == null || present.size() != moved.size()) {
       return null;
     }

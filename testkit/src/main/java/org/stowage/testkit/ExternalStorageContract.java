@@ -164,6 +164,16 @@ public abstract class ExternalStorageContract {
     }
   }
 
+  /** Rule M3: a store takes ownership of a local file ({@link ExternalStorage#adoptPath}). */
+  @Nested
+  @DisplayName("M3: adopting local files")
+  class AdoptingFiles extends AdoptPathChecks {
+    @Override
+    protected ExternalStorage storage() {
+      return ExternalStorageContract.this.storage;
+    }
+  }
+
   /** Rules I1 to I4: what a listing gives, in which order, lazily, and under change. */
   @Nested
   @DisplayName("I: listing")
