@@ -51,15 +51,9 @@ record S3Endpoint(
 
   /** A raw client, for doing things behind a storage's back. The caller closes it. */
   S3Client client() {
-    return S3Client.builder()
-        .endpointOverride(uri)
-        .region(Region.of(region))
-        .forcePathStyle(true)
-        .credentialsProvider(
-            StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
+    return clientBuilder()
         .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
         .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-        .httpClientBuilder(Apache5HttpClient.builder())
         .build();
   }
 
@@ -69,15 +63,18 @@ record S3Endpoint(
    * caller closes it.
    */
   S3Client clientWith(software.amazon.awssdk.core.interceptor.ExecutionInterceptor interceptor) {
+    return clientBuilder().overrideConfiguration(o -> o.addExecutionInterceptor(interceptor)).build();
+  }
+
+  /** A client builder for this endpoint and its credentials, on the Apache 5 HTTP client. */
+  private software.amazon.awssdk.services.s3.S3ClientBuilder clientBuilder() {
     return S3Client.builder()
         .endpointOverride(uri)
         .region(Region.of(region))
         .forcePathStyle(true)
         .credentialsProvider(
             StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
-        .httpClientBuilder(Apache5HttpClient.builder())
-        .overrideConfiguration(o -> o.addExecutionInterceptor(interceptor))
-        .build();
+        .httpClientBuilder(Apache5HttpClient.builder());
   }
 
   /** The same server, with another bucket (created if missing). */
