@@ -59,10 +59,11 @@ final class StressCheck {
 
   /** The shape of a run. */
   record Config(int threads, int rounds, int locations, int opsPerRound, int createRaces,
-      long seed, long budgetMillis) {
+      int tightOps, long seed, long budgetMillis) {
     /** The run for {@code tuning}: more operations with more examples, within {@code budget}. */
     static Config of(Tuning tuning, long seed) {
-      return new Config(6, 4, 48, 10 * tuning.examples(), 2 * tuning.examples(), seed,
+      return new Config(6, 4, 48, 10 * tuning.examples(), 50 * tuning.examples(),
+          2000 * tuning.examples(), seed,
           tuning.stressSeconds() * 1000L);
     }
 
@@ -70,7 +71,8 @@ final class StressCheck {
     public String toString() {
       return threads + " threads, " + rounds + " rounds of " + locations + " locations, up to "
           + opsPerRound + " operations per thread and round, " + createRaces
-          + " CREATE races, seed " + seed + ", budget " + budgetMillis + " ms";
+          + " CREATE races, tight loops of " + tightOps + " operations, seed " + seed + ", budget "
+          + budgetMillis + " ms";
     }
   }
 
@@ -134,21 +136,23 @@ final class StressCheck {
   /** Runs the workload and checks it; never throws for what the backend does. */
   Report run() throws InterruptedException {
     long deadline = t0 + config.budgetMillis() * 1_000_000L;
-    List<Event> events = new ArrayList<>();
+    int operations = 0;
     List<String> problems = new ArrayList<>();
-    long createRaceMillis = 0;
+    long createRaceMillis;
     ExecutorService pool = Executors.newFixedThreadPool(config.threads());
     try {
-      events.addAll(createRaces(pool, deadline, problems));
+      // Each part has its share of the budget, so that a slow one cannot crowd the others out.
+      operations += createRaces(pool, phaseEnd(deadline, 30), problems).size();
       createRaceMillis = (System.nanoTime() - t0) / 1_000_000;
-      for (int round = 0; round < config.rounds() && System.nanoTime() < deadline; round++) {
+      long mixedEnd = phaseEnd(deadline, 30);
+      for (int round = 0; round < config.rounds() && System.nanoTime() < mixedEnd; round++) {
         String namespace = "stress/" + round;
         List<Future<List<Event>>> futures = new ArrayList<>();
         for (int t = 0; t < config.threads(); t++) {
           int thread = t;
           long seed = config.seed() * 31 + round * 1009L + t;
           futures.add(pool.submit(() -> mixed(thread, namespace, new SplittableRandom(seed),
-              deadline)));
+              mixedEnd)));
         }
         List<Event> roundEvents = new ArrayList<>();
         for (Future<List<Event>> f : futures) {
@@ -157,14 +161,20 @@ final class StressCheck {
         for (String location : pool(namespace)) {
           roundEvents.add(load(-1, location, Kind.LOAD));
         }
-        events.addAll(roundEvents);
+        operations += roundEvents.size();
         check(roundEvents, problems);
       }
+      operations += tightLoops(pool, deadline, problems);
     } finally {
       pool.shutdownNow();
     }
     long millis = (System.nanoTime() - t0) / 1_000_000;
-    return new Report(events.size(), millis, createRaceMillis, problems);
+    return new Report(operations, millis, createRaceMillis, problems);
+  }
+
+  /** The end of a part that may take {@code percent} of the budget, or the budget's end. */
+  private long phaseEnd(long deadline, int percent) {
+    return Math.min(deadline, System.nanoTime() + config.budgetMillis() * 10_000L * percent);
   }
 
   /** Waits for a worker, at most until a minute past the budget's end. */
@@ -409,11 +419,61 @@ final class StressCheck {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Tight loops
+
+  /**
+   * Threads in tight loops for 40% of the budget (or until each has run {@link
+   * Config#tightOps()} operations; race windows are short, so these loops run for a time rather
+   * than a count, to meet the other threads often enough on a busy machine): half the threads
+   * overwrite one small object (and now and then delete it, so that it is also created anew)
+   * while the other half verify it, read its metadata and load it.
+   */
+  private int tightLoops(ExecutorService pool, long deadline, List<String> problems)
+      throws InterruptedException {
+    List<Event> events = new ArrayList<>();
+    long writeEnd = phaseEnd(deadline, 40);
+    String hot = "stress/tight/h";
+    AtomicInteger writing = new AtomicInteger(config.threads() / 2);
+    List<Future<List<Event>>> pair = new ArrayList<>();
+    for (int t = 0; t < config.threads() / 2; t++) {
+      int thread = t;
+      pair.add(pool.submit(() -> {
+        List<Event> out = new ArrayList<>();
+        for (int i = 0; i < config.tightOps() && System.nanoTime() < writeEnd; i++) {
+          out.add(i % 16 == 15 ? remove(thread, hot, true)
+              : store(thread, hot, nextId(200 + thread, i), 12 + (i & 7), Kind.STORE));
+        }
+        writing.decrementAndGet();
+        return out;
+      }));
+    }
+    for (int t = config.threads() / 2; t < config.threads(); t++) {
+      int thread = t;
+      pair.add(pool.submit(() -> {
+        List<Event> out = new ArrayList<>();
+        Kind[] kinds = {Kind.VERIFY, Kind.VERIFY, Kind.METADATA, Kind.LOAD, Kind.VERIFIED_LOAD,
+            Kind.EXISTS};
+        for (int i = thread; writing.get() > 0 && System.nanoTime() < writeEnd; i++) {
+          out.add(load(thread, hot, kinds[i % kinds.length]));
+        }
+        return out;
+      }));
+    }
+    for (Future<List<Event>> f : pair) {
+      events.addAll(collect(f, problems));
+    }
+    check(events, problems);
+    return events.size();
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // CREATE races
 
   private List<Event> createRaces(ExecutorService pool, long deadline, List<String> problems)
       throws InterruptedException {
-    int racers = Math.max(2, Math.min(config.threads(), Runtime.getRuntime().availableProcessors()));
+    // More racers than processors: on a busy machine, the more threads race, the likelier two of
+    // them run at the release.
+    int racers = Math.max(2, config.threads());
     AtomicInteger arrived = new AtomicInteger();
     AtomicBoolean stop = new AtomicBoolean();
     List<Future<List<Event>>> futures = new ArrayList<>();
@@ -430,8 +490,13 @@ final class StressCheck {
           }
           // The last racer to arrive releases the round; the others spin, so all start at once.
           arrived.incrementAndGet();
-          while (arrived.get() < racers * (round + 1)) {
-            Thread.onSpinWait();
+          for (int spins = 0; arrived.get() < racers * (round + 1); spins++) {
+            // Spin a little, for a start within nanoseconds; then let the others run.
+            if (spins < 2000) {
+              Thread.onSpinWait();
+            } else {
+              Thread.yield();
+            }
             if (stop.get()) {
               return out;
             }

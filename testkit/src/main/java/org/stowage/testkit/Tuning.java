@@ -25,7 +25,7 @@ record Tuning(int examples, OptionalLong seed, int stressSeconds) {
   static final String SEED_KEY = "stowage.seed";
   static final String STRESS_KEY = "stowage.stress.seconds";
   static final int DEFAULT_EXAMPLES = 100;
-  static final int DEFAULT_STRESS_SECONDS = 10;
+  static final int DEFAULT_STRESS_SECONDS = 15;
 
   /** The settings with the default stress budget. */
   Tuning(int examples, OptionalLong seed) {
