@@ -21,18 +21,7 @@ import java.util.Map;
  */
 enum BenchProfile {
   FULL(
-      Map.ofEntries(
-          Map.entry("fileBytes", "1073741824"),
-          Map.entry("objectBytes", "4096"),
-          Map.entry("files", "500"),
-          Map.entry("transferFileBytes", "1048576"),
-          Map.entry("smallFiles", "5000"),
-          Map.entry("smallFileBytes", "4096"),
-          Map.entry("objects", "100000"),
-          Map.entry("contentBytes", "1048576"),
-          Map.entry("digests", "10000"),
-          Map.entry("s3ObjectBytes", "67108864"),
-          Map.entry("multipartBytes", "1073741824")),
+      Sizes.FULL,
       4L << 30,
       -1, -1, -1, 1, 8),
   /**
@@ -41,18 +30,7 @@ enum BenchProfile {
    * -Pbench-targets} runs, once on the default directory and once on tmpfs.
    */
   TARGETS(
-      Map.ofEntries(
-          Map.entry("fileBytes", "1073741824"),
-          Map.entry("objectBytes", "4096"),
-          Map.entry("files", "500"),
-          Map.entry("transferFileBytes", "1048576"),
-          Map.entry("smallFiles", "5000"),
-          Map.entry("smallFileBytes", "4096"),
-          Map.entry("objects", "100000"),
-          Map.entry("contentBytes", "1048576"),
-          Map.entry("digests", "10000"),
-          Map.entry("s3ObjectBytes", "67108864"),
-          Map.entry("multipartBytes", "1073741824")),
+      Sizes.FULL,
       4L << 30,
       2, 4, 1000, 1, 6),
   QUICK(
@@ -85,6 +63,23 @@ enum BenchProfile {
           Map.entry("multipartBytes", String.valueOf(12 << 20))),
       16L << 20,
       0, 1, 100, 0, 0);
+
+  /** Parameter sets shared by profiles (an enum's constants cannot refer to its static fields). */
+  private static final class Sizes {
+    static final Map<String, String> FULL =
+        Map.ofEntries(
+            Map.entry("fileBytes", "1073741824"),
+            Map.entry("objectBytes", "4096"),
+            Map.entry("files", "500"),
+            Map.entry("transferFileBytes", "1048576"),
+            Map.entry("smallFiles", "5000"),
+            Map.entry("smallFileBytes", "4096"),
+            Map.entry("objects", "100000"),
+            Map.entry("contentBytes", "1048576"),
+            Map.entry("digests", "10000"),
+            Map.entry("s3ObjectBytes", "67108864"),
+            Map.entry("multipartBytes", "1073741824"));
+  }
 
   /** JMH parameter values, by name; each applies to every benchmark that declares it. */
   final Map<String, String> params;

@@ -49,10 +49,7 @@ public class SmallTransferBenchmark {
   private Path scratch;
   private String[] names;
   private String[] md5s;
-  private Path storeRoot;
-  private FileStorage storage;
-  private Path copyTarget;
-  private int round;
+  private TransferTargets targets;
 
   /** Writes the unit's output files once. */
   @Setup(Level.Trial)
@@ -68,41 +65,20 @@ public class SmallTransferBenchmark {
       BenchData.writeRandomFile(file, smallFileBytes, 9_000 + i);
       md5s[i] = BenchData.md5Hex(file, buffer);
     }
+    targets = new TransferTargets(dir);
   }
 
   /** A new, empty store root and copy directory for each iteration. */
   @Setup(Level.Iteration)
   public void emptyTargets() throws IOException {
-    if (storage != null) {
-      storage.close();
-    }
-    BenchData.deleteTree(storeRoot);
-    BenchData.deleteTree(copyTarget);
-    round++;
-    storeRoot = dir.resolve("store-" + round);
-    storage = new FileStorage(storeRoot);
-    copyTarget = Files.createDirectories(dir.resolve("copies-" + round));
-    BenchData.flushPageCache();
+    targets.renew();
   }
 
   /** Stowage: register every file and transfer them all, verified. */
   @Benchmark
   public TransferReport transfer() {
-    StorageManager manager = new StorageManager(scratch, storage, "bench-dag", "unit");
-    for (String name : names) {
-      manager.register(name);
-    }
-    TransferReport report = manager.transfer();
-    if (report.files().size() != smallFiles) {
-      throw new IllegalStateException("transferred " + report.files().size() + " of " + smallFiles);
-    }
-    for (int i = 0; i < smallFiles; i++) {
-      TransferReport.Entry entry = report.files().get(i);
-      if (!entry.uploaded() || !entry.metadata().md5().equals(md5s[i])) {
-        throw new IllegalStateException("wrong transfer of " + names[i] + ": " + entry);
-      }
-    }
-    return report;
+    StorageManager manager = new StorageManager(scratch, targets.storage(), "bench-dag", "unit");
+    return TransferTargets.transferChecked(manager, names, md5s);
   }
 
   /** Baseline: one thread, a kernel copy of each file, no hashing; checks the count copied. */
@@ -110,7 +86,7 @@ public class SmallTransferBenchmark {
   public int copyLoopBaseline() throws IOException {
     int copied = 0;
     for (String name : names) {
-      Files.copy(scratch.resolve(name), copyTarget.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(scratch.resolve(name), targets.copies().resolve(name), StandardCopyOption.REPLACE_EXISTING);
       copied++;
     }
     if (copied != smallFiles) {
@@ -122,9 +98,7 @@ public class SmallTransferBenchmark {
   /** Closes the store and deletes everything the trial wrote. */
   @TearDown(Level.Trial)
   public void tearDown() {
-    if (storage != null) {
-      storage.close();
-    }
+    targets.close();
     BenchData.deleteTree(dir);
   }
 }

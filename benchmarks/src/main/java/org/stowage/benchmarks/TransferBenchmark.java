@@ -19,7 +19,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import org.stowage.filesystem.FileStorage;
 import org.stowage.staging.ScratchPolicy;
 import org.stowage.staging.StorageManager;
 import org.stowage.staging.TransferReport;
@@ -66,11 +65,8 @@ public class TransferBenchmark {
   private Path scratch;
   private String[] names;
   private String[] md5s;
-  private Path storeRoot;
-  private FileStorage storage;
-  private Path copyTarget;
+  private TransferTargets targets;
   private byte[] buffer;
-  private int round;
 
   /** Writes the unit's output files once; they stay in the page cache. */
   @Setup(Level.Trial)
@@ -86,21 +82,13 @@ public class TransferBenchmark {
       BenchData.writeRandomFile(file, transferFileBytes, 600 + i);
       md5s[i] = BenchData.md5Hex(file, buffer);
     }
+    targets = new TransferTargets(dir);
   }
 
   /** Empties both targets: a new store root, a new copy directory. */
   @Setup(Level.Iteration)
   public void emptyTargets() throws IOException {
-    if (storage != null) {
-      storage.close();
-    }
-    BenchData.deleteTree(storeRoot);
-    BenchData.deleteTree(copyTarget);
-    round++;
-    storeRoot = dir.resolve("store-" + round);
-    storage = new FileStorage(storeRoot);
-    copyTarget = Files.createDirectories(dir.resolve("copies-" + round));
-    BenchData.flushPageCache(); // no iteration pays for the writeback of earlier ones
+    targets.renew();
   }
 
   /**
@@ -134,13 +122,8 @@ public class TransferBenchmark {
   /** Stowage: register every file and transfer them all, verified; scratch is kept. */
   @Benchmark
   public TransferReport transfer() {
-    StorageManager manager = new StorageManager(scratch, storage, "bench-dag", "unit");
-    for (String name : names) {
-      manager.register(name);
-    }
-    TransferReport report = manager.transfer();
-    check(report);
-    return report;
+    StorageManager manager = new StorageManager(scratch, targets.storage(), "bench-dag", "unit");
+    return TransferTargets.transferChecked(manager, names, md5s);
   }
 
   /**
@@ -150,28 +133,14 @@ public class TransferBenchmark {
   @Benchmark
   public TransferReport transferMoving(Scratch unit) {
     StorageManager manager =
-        StorageManager.builder(unit.unitDir, storage, "bench-dag", "unit")
+        StorageManager.builder(unit.unitDir, targets.storage(), "bench-dag", "unit")
             .scratchPolicy(ScratchPolicy.DELETE_AFTER_TRANSFER)
             .build();
     for (String name : names) {
       manager.register(name);
     }
     manager.close();
-    TransferReport report = manager.lastTransfer().orElseThrow();
-    check(report);
-    return report;
-  }
-
-  private void check(TransferReport report) {
-    if (report.files().size() != files) {
-      throw new IllegalStateException("transferred " + report.files().size() + " of " + files);
-    }
-    for (int i = 0; i < files; i++) {
-      TransferReport.Entry entry = report.files().get(i);
-      if (!entry.uploaded() || !entry.metadata().md5().equals(md5s[i])) {
-        throw new IllegalStateException("wrong transfer of " + names[i] + ": " + entry);
-      }
-    }
+    return TransferTargets.checked(manager.lastTransfer().orElseThrow(), names, md5s);
   }
 
   /** Baseline: one thread, for each file a kernel copy and an MD5 of it. */
@@ -179,7 +148,7 @@ public class TransferBenchmark {
   public int sequentialCopyBaseline() throws IOException {
     for (int i = 0; i < files; i++) {
       Path source = scratch.resolve(names[i]);
-      Files.copy(source, copyTarget.resolve(names[i]), StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(source, targets.copies().resolve(names[i]), StandardCopyOption.REPLACE_EXISTING);
       if (!BenchData.md5Hex(source, buffer).equals(md5s[i])) {
         throw new IllegalStateException(names[i] + " changed");
       }
@@ -191,7 +160,7 @@ public class TransferBenchmark {
   @Benchmark
   public int copyOnlyBaseline() throws IOException {
     for (int i = 0; i < files; i++) {
-      Path target = copyTarget.resolve(names[i]);
+      Path target = targets.copies().resolve(names[i]);
       Files.copy(scratch.resolve(names[i]), target, StandardCopyOption.REPLACE_EXISTING);
     }
     return files;
@@ -221,9 +190,7 @@ public class TransferBenchmark {
   /** Closes the store and deletes everything the trial wrote. */
   @TearDown(Level.Trial)
   public void tearDown() {
-    if (storage != null) {
-      storage.close();
-    }
+    targets.close();
     BenchData.deleteTree(dir);
   }
 }
