@@ -5,6 +5,7 @@ import org.stowage.ExternalStorage;
 import org.stowage.Metadata;
 import org.stowage.WritePolicy;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -29,14 +30,7 @@ class CopyCommand extends StoreCommand {
   @Parameters(index = "3", paramLabel = "DST_LOCATION", description = "Where to put it.")
   String to;
 
-  @Option(
-      names = "--policy",
-      paramLabel = "POLICY",
-      converter = Transfers.PolicyConverter.class,
-      completionCandidates = Transfers.PolicyNames.class,
-      description = "overwrite (the default), create, skip-if-exists or fail-if-different, at"
-          + " DST_LOCATION.")
-  WritePolicy policy = WritePolicy.OVERWRITE;
+  @Mixin PolicyOption write;
 
   @Option(names = "--json", description = "One JSON object.")
   boolean json;
@@ -51,12 +45,12 @@ class CopyCommand extends StoreCommand {
     Metadata result;
     if (sourceStore.equals(targetStore)) {
       try (ExternalStorage storage = open(sourceStore)) {
-        result = removesSource() ? storage.move(from, to, policy) : storage.copy(from, to, policy);
+        result = removesSource() ? storage.move(from, to, write.policy) : storage.copy(from, to, write.policy);
       }
     } else {
       try (ExternalStorage source = open(sourceStore);
           ExternalStorage target = open(targetStore)) {
-        result = source.copyTo(from, target, to, policy);
+        result = source.copyTo(from, target, to, write.policy);
         if (removesSource()) {
           removeSourceIfCopied(source, target, result);
         }
@@ -74,7 +68,7 @@ class CopyCommand extends StoreCommand {
   private void removeSourceIfCopied(ExternalStorage source, ExternalStorage target, Metadata copied) {
     Metadata now = source.getMetadata(from);
     if (!now.equals(copied)) {
-      if (policy == WritePolicy.SKIP_IF_EXISTS) {
+      if (write.policy == WritePolicy.SKIP_IF_EXISTS) {
         return; // the target kept its own object; so does the source
       }
       throw new ChangedExternalResourceException(

@@ -6,8 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.stowage.ExternalStorage;
 import org.stowage.Metadata;
-import org.stowage.WritePolicy;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -29,14 +29,7 @@ final class PutCommand extends StoreCommand {
   @Parameters(index = "2", paramLabel = "FILE|-", description = "The file to store; - for stdin.")
   String file;
 
-  @Option(
-      names = "--policy",
-      paramLabel = "POLICY",
-      converter = Transfers.PolicyConverter.class,
-      completionCandidates = Transfers.PolicyNames.class,
-      description = "overwrite (the default), create (refuse if an object is there),"
-          + " skip-if-exists, or fail-if-different (refuse if one with other content is there).")
-  WritePolicy policy = WritePolicy.OVERWRITE;
+  @Mixin PolicyOption write;
 
   @Option(names = "--json", description = "One JSON object.")
   boolean json;
@@ -46,7 +39,7 @@ final class PutCommand extends StoreCommand {
     Metadata stored;
     try (ExternalStorage storage = open(store)) {
       if (file.equals("-")) {
-        stored = storage.storeStream(location, System.in, policy);
+        stored = storage.storeStream(location, System.in, write.policy);
       } else {
         Path path = Path.of(file);
         if (!Files.isRegularFile(path)) {
@@ -57,10 +50,10 @@ final class PutCommand extends StoreCommand {
           // The same bytes and the same outcome as storePath, counted as they are read.
           try (Progress progress = Progress.start("put", size, true, true);
               InputStream in = Transfers.counted(Files.newInputStream(path), progress)) {
-            stored = storage.storeStream(location, in, policy);
+            stored = storage.storeStream(location, in, write.policy);
           }
         } else {
-          stored = storage.storePath(location, path, policy);
+          stored = storage.storePath(location, path, write.policy);
         }
       }
     }
