@@ -91,6 +91,23 @@ class CliS3IT {
   }
 
   @Test
+  @DisplayName("--profile takes the S3 credentials from that profile of the credentials file")
+  void profile() throws Exception {
+    String s3 = server.uri("profile-bucket", "p");
+    Map<String, String> keys = server.environment();
+    Files.writeString(
+        dir.resolve(".no-aws-credentials"), // the credentials file Cli gives every process
+        "[stowage-test]\naws_access_key_id = " + keys.get("AWS_ACCESS_KEY_ID")
+            + "\naws_secret_access_key = " + keys.get("AWS_SECRET_ACCESS_KEY") + "\n",
+        UTF_8);
+    Cli.Result withProfile = Cli.run(dir, Map.of(), null, "ls", s3, "--profile", "stowage-test");
+    assertEquals(0, withProfile.exit(), withProfile.describe());
+    Cli.Result without = Cli.run(dir, Map.of(), null, "ls", s3);
+    assertEquals(ExitCode.UNREACHABLE, without.exit(), without.describe());
+    assertFalse(without.err().contains(server.secret()), without.describe());
+  }
+
+  @Test
   @DisplayName("an unreachable store exits with 3 and one line naming the store, without a stack trace")
   void unreachable() throws Exception {
     String s3 = server.uri("gone-bucket", "p");
