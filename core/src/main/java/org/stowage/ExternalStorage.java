@@ -75,6 +75,14 @@ public abstract class ExternalStorage implements AutoCloseable {
    * S3Storage}), or any scheme a third-party backend registers. Credentials never go in the URI.
    * The caller closes the storage.
    *
+   * <p>Only URIs are accepted: a path ({@code "/data/store"}, {@code "../x"}) or {@code ""} is
+   * refused with a message that suggests the {@code file:} URI of that path, rather than opened
+   * as a directory. The scheme alone says which backend opens a string, so a mistyped URI never
+   * turns into a directory created somewhere; programs that take "a URI or a directory" from
+   * their users (the {@code stowage} command line, the quick-start example) decide that
+   * themselves. A scheme that one of Stowage's modules handles but that is not on the classpath
+   * ({@code s3:} without {@code stowage-s3}) is refused with the name of the module to add.
+   *
    * @throws IllegalArgumentException if {@code uri} is not a URI, has no scheme, or is malformed
    *     for its scheme
    * @throws ExternalResourceException if no provider on the classpath handles the scheme (the
@@ -87,8 +95,7 @@ public abstract class ExternalStorage implements AutoCloseable {
     // (rule T2: a user may have put a credential in it).
     String shown = Location.quote(org.stowage.spi.StorageProvider.redact(uri));
     if (!scheme.lookingAt()) {
-      throw new IllegalArgumentException(
-          "a storage URI needs a scheme (" + String.join(", ", StorageProviders.schemes()) + "): " + shown);
+      throw new IllegalArgumentException(StorageProviders.notAUri(uri, shown));
     }
     // "memory:" alone is not a java.net.URI (it has an empty scheme-specific part): it means "memory:/".
     String full = scheme.end() == uri.length() ? uri + "/" : uri;
