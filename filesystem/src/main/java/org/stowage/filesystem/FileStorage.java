@@ -199,6 +199,8 @@ public final class FileStorage extends ExternalStorage {
    * Opens (creating it if needed) the storage rooted at the directory {@code root}, with the
    * default options: not {@linkplain Builder#durable durable}, no cleaning of temporary files.
    *
+   * @param root the directory that holds the objects and their records; relative paths are taken
+   *     against the working directory, and links are not resolved
    * @throws ExternalResourceException naming the root if it cannot be created, or is not a
    *     writable directory
    */
@@ -223,12 +225,23 @@ public final class FileStorage extends ExternalStorage {
     }
   }
 
-  /** Starts building a storage rooted at {@code root}, to set options. */
+  /**
+   * Starts building a storage rooted at {@code root}, to set options.
+   *
+   * @param root the directory the storage will be rooted at; it need not exist yet (see {@link
+   *     Builder#build()})
+   * @return a new builder with the default options, which opens nothing until {@link
+   *     Builder#build()}
+   */
   public static Builder builder(Path root) {
     return new Builder(root);
   }
 
-  /** The root directory, as an absolute path (as given, not resolved through links). */
+  /**
+   * The root directory, as an absolute path (as given, not resolved through links).
+   *
+   * @return the absolute root path, never null
+   */
   public Path root() {
     return root;
   }
@@ -1300,6 +1313,10 @@ public final class FileStorage extends ExternalStorage {
      * Whether stores and deletes are synced to disk before they return (default false): the
      * object file and its record are {@code fsync}ed before being published and their
      * directories after. Slower; for data that must survive a power failure once stored.
+     *
+     * @param durable true to sync every store and delete to disk before it returns, false to leave
+     *     flushing to the operating system
+     * @return this builder
      */
     public Builder durable(boolean durable) {
       this.durable = durable;
@@ -1315,6 +1332,7 @@ public final class FileStorage extends ExternalStorage {
      *
      * @param age how old a temporary file must be to be removed, positive; {@code null} turns
      *     cleaning off
+     * @return this builder
      */
     public Builder cleanTempFilesOlderThan(Duration age) {
       if (age != null && (age.isNegative() || age.isZero())) {
@@ -1342,6 +1360,7 @@ public final class FileStorage extends ExternalStorage {
     /**
      * Opens the storage, creating the root directory if needed.
      *
+     * @return the opened storage, ready for use
      * @throws ExternalResourceException naming the root if it cannot be created, or is not a
      *     writable directory
      */

@@ -63,6 +63,8 @@ public final class MemoryStorage extends ExternalStorage {
    * A store that holds at most {@code maxTotalBytes} bytes of object content in all (metadata and
    * locations are not counted).
    *
+   * @param maxTotalBytes the most bytes of object content the store may hold at once, zero or more;
+   *     {@link Long#MAX_VALUE} for no bound (what {@link #MemoryStorage()} uses)
    * @throws IllegalArgumentException if {@code maxTotalBytes} is negative
    */
   public MemoryStorage(long maxTotalBytes) {
@@ -72,12 +74,21 @@ public final class MemoryStorage extends ExternalStorage {
     this.maxTotalBytes = maxTotalBytes;
   }
 
-  /** The bound on total bytes, {@link Long#MAX_VALUE} if unbounded. */
+  /**
+   * The bound on total bytes, {@link Long#MAX_VALUE} if unbounded.
+   *
+   * @return the bound given at construction, in bytes; {@link Long#MAX_VALUE} if unbounded
+   */
   public long maxTotalBytes() {
     return maxTotalBytes;
   }
 
-  /** The total bytes of object content held now. */
+  /**
+   * The total bytes of object content held now.
+   *
+   * @return the sum of the sizes of the objects stored now, in bytes, between zero and {@link
+   *     #maxTotalBytes()}
+   */
   public long usedBytes() {
     synchronized (writeLock) {
       return usedBytes;
