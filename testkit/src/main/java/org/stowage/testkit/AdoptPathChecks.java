@@ -49,7 +49,11 @@ public abstract class AdoptPathChecks {
   /** For subclasses. */
   protected AdoptPathChecks() {}
 
-  /** The store under test: empty at the start of each test, the same instance throughout it. */
+  /**
+   * The store under test: empty at the start of each test, the same instance throughout it.
+   *
+   * @return the store the checks run against, never null; the kit does not close it
+   */
   protected abstract ExternalStorage storage();
 
   private Path file(String name, byte[] content) throws IOException {

@@ -75,6 +75,14 @@ public record Capabilities(
   /**
    * Validates the components.
    *
+   * @param crossProcessSafety whether several instances over one root behave as one store (see the
+   *     class javadoc)
+   * @param localFileUris whether {@code uri(location)} names a file that holds the object's bytes
+   * @param maxObjectSize the largest object the kit stores, in bytes, at least {@value
+   *     #MIN_MAX_OBJECT_SIZE}
+   * @param corrupter how to damage a stored object behind the backend's back, or empty; not null
+   * @param maxLocationBytes the longest location the backend accepts, in UTF-8 bytes
+   * @param largeListingSize how many objects the large-listing check stores and lists, at least 1
    * @throws NullPointerException if {@code corrupter} is null (use {@link Optional#empty()})
    * @throws IllegalArgumentException if {@code maxObjectSize} is less than {@value
    *     #MIN_MAX_OBJECT_SIZE}, {@code maxLocationBytes} is outside {@value #MIN_LOCATION_BYTES} to
@@ -101,19 +109,32 @@ public record Capabilities(
    * objects up to {@value #DEFAULT_MAX_OBJECT_SIZE} bytes, no corrupter, locations up to {@value
    * org.stowage.Location#MAX_BYTES} bytes, a large listing of {@value #DEFAULT_LARGE_LISTING_SIZE}
    * objects.
+   *
+   * @return the capabilities of a minimal backend, with every default as listed above
    */
   public static Capabilities none() {
     return new Capabilities(false, false, DEFAULT_MAX_OBJECT_SIZE, Optional.empty(),
         Location.MAX_BYTES, DEFAULT_LARGE_LISTING_SIZE);
   }
 
-  /** A copy with {@link #crossProcessSafety()} set to {@code value}. */
+  /**
+   * A copy with {@link #crossProcessSafety()} set to {@code value}.
+   *
+   * @param value true if several instances over one root behave as one store (rule T1)
+   * @return a new record, equal to this one but for {@code crossProcessSafety}
+   */
   public Capabilities withCrossProcessSafety(boolean value) {
     return new Capabilities(value, localFileUris, maxObjectSize, corrupter, maxLocationBytes,
         largeListingSize);
   }
 
-  /** A copy with {@link #localFileUris()} set to {@code value}. */
+  /**
+   * A copy with {@link #localFileUris()} set to {@code value}.
+   *
+   * @param value true if {@code uri(location)} returns a {@code file:} URI naming the object's
+   *     bytes
+   * @return a new record, equal to this one but for {@code localFileUris}
+   */
   public Capabilities withLocalFileUris(boolean value) {
     return new Capabilities(crossProcessSafety, value, maxObjectSize, corrupter, maxLocationBytes,
         largeListingSize);
@@ -122,6 +143,8 @@ public record Capabilities(
   /**
    * A copy with {@link #maxObjectSize()} set to {@code bytes}.
    *
+   * @param bytes the largest object the kit stores, in bytes
+   * @return a new record, equal to this one but for {@code maxObjectSize}
    * @throws IllegalArgumentException if {@code bytes} is less than {@value #MIN_MAX_OBJECT_SIZE}
    */
   public Capabilities withMaxObjectSize(long bytes) {
@@ -132,6 +155,9 @@ public record Capabilities(
   /**
    * A copy with {@link #corrupter()} set to {@code value}.
    *
+   * @param value how to damage a stored object behind the backend's back
+   * @return a new record, equal to this one but with {@code Optional.of(value)} as {@code
+   *     corrupter}
    * @throws NullPointerException if {@code value} is null
    */
   public Capabilities withCorrupter(Corrupter value) {
@@ -142,6 +168,8 @@ public record Capabilities(
   /**
    * A copy with {@link #maxLocationBytes()} set to {@code bytes}.
    *
+   * @param bytes the longest location the backend accepts, in UTF-8 bytes
+   * @return a new record, equal to this one but for {@code maxLocationBytes}
    * @throws IllegalArgumentException if {@code bytes} is outside {@value #MIN_LOCATION_BYTES} to
    *     {@value org.stowage.Location#MAX_BYTES}
    */
@@ -153,6 +181,8 @@ public record Capabilities(
   /**
    * A copy with {@link #largeListingSize()} set to {@code objects}.
    *
+   * @param objects how many objects the large-listing check stores and lists
+   * @return a new record, equal to this one but for {@code largeListingSize}
    * @throws IllegalArgumentException if {@code objects} is less than 1
    */
   public Capabilities withLargeListingSize(int objects) {

@@ -69,6 +69,7 @@ public abstract class ExternalStorageContract {
    * <p>With {@link Capabilities#crossProcessSafety()}, the kit calls it a second time within some
    * tests, and expects a second instance over the same stored objects.
    *
+   * @return a new, empty storage, not null; the kit owns it and closes it after the test
    * @throws Exception if the storage cannot be created; the test then fails
    */
   protected abstract ExternalStorage newStorage() throws Exception;
@@ -76,6 +77,8 @@ public abstract class ExternalStorageContract {
   /**
    * What the backend can do beyond the contract every backend keeps; {@link Capabilities#none()}
    * unless overridden. Called once before each test.
+   *
+   * @return the backend's capabilities, not null
    */
   protected Capabilities capabilities() {
     return Capabilities.none();

@@ -53,13 +53,27 @@ public final class Hammer {
    * @param seed the randomness; each process and thread derives its own
    */
   public record Config(int threads, int rounds, int opsPerRound, int maxSize, long seed) {
-    /** The config as command-line arguments, for a child process. */
+    /**
+     * The config as command-line arguments, for a child process.
+     *
+     * @return the five components, in declaration order, as decimal strings; {@link #fromArgs}
+     *     reads them back
+     */
     public List<String> toArgs() {
       return List.of(Integer.toString(threads), Integer.toString(rounds),
           Integer.toString(opsPerRound), Integer.toString(maxSize), Long.toString(seed));
     }
 
-    /** Reads the config back from {@code a[from]} on, as {@link #toArgs()} wrote it. */
+    /**
+     * Reads the config back from {@code a[from]} on, as {@link #toArgs()} wrote it.
+     *
+     * @param a the arguments, as a child process's {@code main} received them
+     * @param from the index of the first of the five components in {@code a}
+     * @return the config that {@link #toArgs()} wrote
+     * @throws NumberFormatException if a component is not a decimal number
+     * @throws ArrayIndexOutOfBoundsException if {@code a} has fewer than five elements from {@code
+     *     from} on
+     */
     public static Config fromArgs(String[] a, int from) {
       return new Config(Integer.parseInt(a[from]), Integer.parseInt(a[from + 1]),
           Integer.parseInt(a[from + 2]), Integer.parseInt(a[from + 3]), Long.parseLong(a[from + 4]));
@@ -100,6 +114,11 @@ public final class Hammer {
   /**
    * Runs every kind of operation a few times on a key of its own, then deletes it, so that a
    * freshly started process is as quick as a warm one when the race begins.
+   *
+   * @param storage the store the race will run on; only the key {@code w/<process>} is touched, and
+   *     it is deleted at the end
+   * @param process the number of this process, the same one later given to {@link #run}
+   * @throws IOException if reading a loaded stream fails
    */
   public static void warmUp(ExternalStorage storage, int process) throws IOException {
     String key = "w/" + process;
@@ -120,7 +139,21 @@ public final class Hammer {
     }
   }
 
-  /** Runs the workload in {@code config.threads()} threads of this process, as process number {@code process}. */
+  /**
+   * Runs the workload in {@code config.threads()} threads of this process, as process number {@code
+   * process}.
+   *
+   * @param storage the store to race on, shared with the other processes
+   * @param process the number of this process, distinct for every process in the race; it goes into
+   *     the id of every content this process writes
+   * @param config the workload's shape, the same in every process
+   * @return the lines of every thread of this process ({@code WON}, {@code LOST} and {@code
+   *     ERROR}), for {@link #check}; a new, mutable list
+   * @throws InterruptedException if this thread is interrupted while waiting for the workers; they
+   *     are then interrupted too
+   * @throws Exception an {@link java.util.concurrent.ExecutionException} if a worker fails outside
+   *     the outcomes it reports as {@code ERROR} lines
+   */
   public static List<String> run(ExternalStorage storage, int process, Config config) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(config.threads());
     try {
@@ -235,6 +268,12 @@ public final class Hammer {
    * processes, and the object of the round is the winner's content; every shared key that is
    * there verifies and holds one writer's whole content; the store lists nothing else. Returns
    * the problems, empty if none.
+   *
+   * @param storage the store every process raced on, after every process has finished
+   * @param lines the lines of every process's {@link #run}, concatenated in any order
+   * @param c the config every process ran with
+   * @return a description of each problem found, one per element; empty if the store and the lines
+   *     keep the rules
    */
   public static List<String> check(ExternalStorage storage, List<String> lines, Config c) {
     List<String> problems = new ArrayList<>();
