@@ -17,7 +17,12 @@ public class ChangedExternalResourceException extends ExternalResourceException 
     super(message, location, cause);
   }
 
-  /** Same as {@code this(message, location, null)}. */
+  /**
+   * Same as {@code this(message, location, null)}.
+   *
+   * @param message what changed, naming the storage and the location
+   * @param location the location whose object changed, or {@code null} if none
+   */
   public ChangedExternalResourceException(String message, String location) {
     this(message, location, null);
   }

@@ -17,7 +17,12 @@ public class ExistingExternalResourceException extends ExternalResourceException
     super(message, location, cause);
   }
 
-  /** Same as {@code this(message, location, null)}. */
+  /**
+   * Same as {@code this(message, location, null)}.
+   *
+   * @param message what was refused, naming the storage and the location
+   * @param location the location where an object is present, or {@code null} if none
+   */
   public ExistingExternalResourceException(String message, String location) {
     this(message, location, null);
   }

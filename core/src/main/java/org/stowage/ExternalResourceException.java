@@ -22,6 +22,10 @@ import java.util.Optional;
 public class ExternalResourceException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * The location the failure concerns, or {@code null} if it concerns no single one; part of the
+   * serialized form.
+   */
   private final String location;
 
   /**
@@ -39,12 +43,19 @@ public class ExternalResourceException extends RuntimeException {
   /**
    * Creates an exception that concerns no single location (a whole store, a listing, a
    * configuration).
+   *
+   * @param message what went wrong; should already name the storage
+   * @param cause the underlying failure, or {@code null}
    */
   public ExternalResourceException(String message, Throwable cause) {
     this(message, null, cause);
   }
 
-  /** The location the failure concerns, if it concerns one. */
+  /**
+   * The location the failure concerns, if it concerns one.
+   *
+   * @return the location given at construction, or empty if it was {@code null}
+   */
   public Optional<String> location() {
     return Optional.ofNullable(location);
   }

@@ -83,6 +83,8 @@ public abstract class ExternalStorage implements AutoCloseable {
    * themselves. A scheme that one of Stowage's modules handles but that is not on the classpath
    * ({@code s3:} without {@code stowage-s3}) is refused with the name of the module to add.
    *
+   * @param uri the storage's URI, whose scheme picks the backend
+   * @return a new, open storage; the caller owns it and closes it
    * @throws IllegalArgumentException if {@code uri} is not a URI, has no scheme, or is malformed
    *     for its scheme
    * @throws ExternalResourceException if no provider on the classpath handles the scheme (the
@@ -112,7 +114,13 @@ public abstract class ExternalStorage implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
   // Storing
 
-  /** Same as {@code storeBytes(location, data, WritePolicy.OVERWRITE)}. */
+  /**
+   * Same as {@code storeBytes(location, data, WritePolicy.OVERWRITE)}.
+   *
+   * @param location where to store, per rule L2
+   * @param data the bytes to store; only read
+   * @return the stored object's metadata (see {@link #storeBytes(String, byte[], WritePolicy)})
+   */
   public final Metadata storeBytes(String location, byte[] data) {
     return storeBytes(location, data, WritePolicy.OVERWRITE);
   }
@@ -121,6 +129,9 @@ public abstract class ExternalStorage implements AutoCloseable {
    * Stores a copy of {@code data} at {@code location}. The array is only read, and changing it
    * afterwards changes nothing stored.
    *
+   * @param location where to store, per rule L2
+   * @param data the bytes to store; only read, and not kept
+   * @param policy what to do if an object is already at {@code location}
    * @return the stored object's metadata, computed from the bytes stored (S1); under {@link
    *     WritePolicy#SKIP_IF_EXISTS} or {@link WritePolicy#FAIL_IF_DIFFERENT}, when nothing was
    *     stored, the present object's
@@ -136,7 +147,13 @@ public abstract class ExternalStorage implements AutoCloseable {
     return store(loc, new Opener(() -> ObjectSource.ofBytes(data), true, false, false), policy);
   }
 
-  /** Same as {@code storeStream(location, in, WritePolicy.OVERWRITE)}. */
+  /**
+   * Same as {@code storeStream(location, in, WritePolicy.OVERWRITE)}.
+   *
+   * @param location where to store, per rule L2
+   * @param in the bytes to store, read to its end; the caller closes it
+   * @return the stored object's metadata (see {@link #storeBytes(String, byte[], WritePolicy)})
+   */
   public final Metadata storeStream(String location, InputStream in) {
     return storeStream(location, in, WritePolicy.OVERWRITE);
   }
@@ -154,6 +171,10 @@ public abstract class ExternalStorage implements AutoCloseable {
    * {@link ExternalResourceException} thrown says that the source failed, and its cause is the
    * stream's {@link IOException}.
    *
+   * @param location where to store, per rule L2
+   * @param in the bytes to store, read to its end (see the ownership paragraph); the caller closes
+   *     it
+   * @param policy what to do if an object is already at {@code location}
    * @return the stored object's metadata (see {@link #storeBytes(String, byte[], WritePolicy)})
    * @throws InvalidLocationException if the location breaks rule L2; {@code in} is not read
    * @throws ExistingExternalResourceException if the policy refuses to replace the present object
@@ -166,7 +187,14 @@ public abstract class ExternalStorage implements AutoCloseable {
     return store(loc, new Opener(() -> streamSource(in), false, false, false), policy);
   }
 
-  /** Same as {@code storePath(location, source, WritePolicy.OVERWRITE)}. */
+  /**
+   * Same as {@code storePath(location, source, WritePolicy.OVERWRITE)}.
+   *
+   * @param location where to store, per rule L2
+   * @param source the regular file to copy; only read
+   * @param policy what to do if an object is already at {@code location}
+   * @return the stored object's metadata (see {@link #storeBytes(String, byte[], WritePolicy)})
+   */
   public final Metadata storePath(String location, Path source, WritePolicy policy) {
     Location loc = Location.of(location);
     Objects.requireNonNull(source, "source");
@@ -179,6 +207,8 @@ public abstract class ExternalStorage implements AutoCloseable {
    * read, never moved or changed. Symbolic links are followed. The file should not change while it
    * is stored; the metadata returned describes the bytes actually read.
    *
+   * @param location where to store, per rule L2
+   * @param source the regular file to copy; only read, never moved or changed
    * @return the stored object's metadata (see {@link #storeBytes(String, byte[], WritePolicy)})
    * @throws InvalidLocationException if the location breaks rule L2
    * @throws ExternalResourceException if {@code source} is missing, is a directory or cannot be
@@ -220,6 +250,10 @@ public abstract class ExternalStorage implements AutoCloseable {
    * the call leaves the content at {@code source}, or stored at {@code location}, or both; never
    * neither.
    *
+   * @param location where to store, per rule L2
+   * @param source the regular file whose content becomes the object; deleted once the object is
+   *     committed, kept whenever this method throws
+   * @param policy what to do if an object is already at {@code location} (see the list above)
    * @return the stored object's metadata, or the present object's where the policy kept it
    * @throws InvalidLocationException if the location breaks rule L2; the file stays
    * @throws ExistingExternalResourceException if the policy refuses; the file stays
@@ -272,6 +306,9 @@ public abstract class ExternalStorage implements AutoCloseable {
    * <p>Ownership: the caller must close the returned stream. Reading it may throw {@link
    * IOException}s from the backend.
    *
+   * @param location the object's location, per rule L2
+   * @return a new stream over the object's bytes as stored, positioned at the start; the caller
+   *     closes it
    * @throws MissingExternalResourceException if no object is at {@code location}, at call time
    *     (R1)
    */
@@ -290,6 +327,11 @@ public abstract class ExternalStorage implements AutoCloseable {
    *
    * <p>Ownership: the caller must close the returned stream.
    *
+   * @param location the object's location, per rule L2
+   * @param expected the metadata the bytes must match, typically the one returned when they were
+   *     stored
+   * @return a new stream over the object's bytes that throws at the end on a mismatch; the caller
+   *     closes it
    * @throws MissingExternalResourceException if no object is at {@code location}, at call time
    */
   public final InputStream loadStream(String location, Metadata expected) {
@@ -303,6 +345,8 @@ public abstract class ExternalStorage implements AutoCloseable {
   /**
    * Reads the whole object at {@code location} into a new array, without verification.
    *
+   * @param location the object's location, per rule L2
+   * @return a new array holding the object's bytes as stored, owned by the caller
    * @throws MissingExternalResourceException if no object is at {@code location}
    * @throws ExternalResourceException if reading fails
    * @throws OutOfMemoryError if the object does not fit in an array
@@ -321,6 +365,9 @@ public abstract class ExternalStorage implements AutoCloseable {
    * Reads the whole object at {@code location} into a new array, verified against {@code
    * expected} (R2).
    *
+   * @param location the object's location, per rule L2
+   * @param expected the metadata the bytes must match
+   * @return a new array holding the object's bytes, verified, owned by the caller
    * @throws MissingExternalResourceException if no object is at {@code location}
    * @throws ChangedExternalResourceException if the bytes do not match {@code expected}
    * @throws IllegalArgumentException if {@code expected.size()} does not fit in an array
@@ -353,6 +400,9 @@ public abstract class ExternalStorage implements AutoCloseable {
   /**
    * Whether an object is stored at {@code location}. False for a "directory" or a mere prefix of
    * other locations (R5).
+   *
+   * @param location the location to look at, per rule L2
+   * @return true if an object is stored exactly at {@code location}
    */
   public final boolean exists(String location) {
     Location loc = Location.of(location);
@@ -364,6 +414,8 @@ public abstract class ExternalStorage implements AutoCloseable {
    * The metadata of the object at {@code location}, without reading it where the backend can
    * (R3).
    *
+   * @param location the object's location, per rule L2
+   * @return the object's recorded MD5 and size
    * @throws MissingExternalResourceException if no object is there
    * @throws ChangedExternalResourceException if the backend can tell that the object was changed
    *     behind its back since its metadata was recorded
@@ -382,6 +434,7 @@ public abstract class ExternalStorage implements AutoCloseable {
    * Re-reads the whole object at {@code location} and checks it against its recorded metadata
    * (R4).
    *
+   * @param location the object's location, per rule L2
    * @return the metadata it was checked against
    * @throws MissingExternalResourceException if no object is there
    * @throws ChangedExternalResourceException if the bytes do not match the metadata
@@ -404,6 +457,9 @@ public abstract class ExternalStorage implements AutoCloseable {
    * Where the object at {@code location} lives, or would live: a {@code file:} URI for a
    * filesystem backend, {@code s3://bucket/key} for S3 (gufe's {@code get_filename}). Does not
    * check that an object is there.
+   *
+   * @param location the location, per rule L2; an object need not be there
+   * @return the URI of the object's place in the backend, not null
    */
   public final URI uri(String location) {
     Location loc = Location.of(location);
@@ -417,6 +473,7 @@ public abstract class ExternalStorage implements AutoCloseable {
   /**
    * Deletes the object at {@code location} (D1).
    *
+   * @param location the object's location, per rule L2
    * @throws MissingExternalResourceException if no object is there
    */
   public final void delete(String location) {
@@ -430,6 +487,7 @@ public abstract class ExternalStorage implements AutoCloseable {
   /**
    * Deletes the object at {@code location} if there is one (D1).
    *
+   * @param location the object's location, per rule L2
    * @return whether an object was deleted
    */
   public final boolean deleteIfExists(String location) {
@@ -441,7 +499,12 @@ public abstract class ExternalStorage implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
   // Listing
 
-  /** Same as {@code iterContents("")}: every object. */
+  /**
+   * Same as {@code iterContents("")}: every object.
+   *
+   * @return a lazy stream of every object's location, in ascending UTF-8 order; the caller closes
+   *     it
+   */
   public final Stream<String> iterContents() {
     return iterContents("");
   }
@@ -461,6 +524,8 @@ public abstract class ExternalStorage implements AutoCloseable {
    * and logged at WARN.
    *
    * @param prefix a prefix per rule L5: empty, or a valid location, optionally ending in {@code /}
+   * @return a lazy stream of the matching locations, in ascending UTF-8 order, possibly empty; the
+   *     caller closes it
    * @throws InvalidLocationException if {@code prefix} breaks rule L5
    */
   public final Stream<String> iterContents(String prefix) {
@@ -480,6 +545,8 @@ public abstract class ExternalStorage implements AutoCloseable {
    * #getMetadata} for callers to whom "absent" is an answer, not an error. Same request as {@code
    * getMetadata} (R3), and no exception for a miss.
    *
+   * @param location the object's location, per rule L2
+   * @return the object's recorded MD5 and size, or empty if no object is at {@code location}
    * @throws InvalidLocationException if the location breaks rule L2
    * @throws ChangedExternalResourceException if the backend can tell that the object was changed
    *     behind its back since its metadata was recorded
@@ -503,6 +570,9 @@ public abstract class ExternalStorage implements AutoCloseable {
    *
    * <p>Ownership: the caller must close the returned object (or its stream).
    *
+   * @param location the object's location, per rule L2
+   * @return the object's stream, verified while it is read, with the metadata it is checked
+   *     against; the caller closes it
    * @throws InvalidLocationException if the location breaks rule L2
    * @throws MissingExternalResourceException if no object is at {@code location}, at call time
    * @throws ExternalResourceException if the backend fails
@@ -551,6 +621,9 @@ public abstract class ExternalStorage implements AutoCloseable {
    * at most once, so under {@code SKIP_IF_EXISTS} and {@code FAIL_IF_DIFFERENT} a create/delete
    * race at {@code location} makes the store give up (rule S5.2).
    *
+   * @param location where to store, per rule L2
+   * @param content the content to store, not yet read; read at most once, and never closed here
+   * @param policy what to do if an object is already at {@code location}
    * @return the stored object's metadata (see {@link #storeBytes(String, byte[], WritePolicy)})
    * @throws InvalidLocationException if the location breaks rule L2; {@code content} is not read
    * @throws IllegalStateException if {@code content} has already been read, in whole or in part
@@ -600,7 +673,13 @@ public abstract class ExternalStorage implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
   // Copying and moving
 
-  /** Same as {@code copy(from, to, WritePolicy.OVERWRITE)}. */
+  /**
+   * Same as {@code copy(from, to, WritePolicy.OVERWRITE)}.
+   *
+   * @param from the source object's location, per rule L2
+   * @param to the copy's location, per rule L2
+   * @return the copy's metadata (see {@link #copy(String, String, WritePolicy)})
+   */
   public final Metadata copy(String from, String to) {
     return copy(from, to, WritePolicy.OVERWRITE);
   }
@@ -611,6 +690,9 @@ public abstract class ExternalStorage implements AutoCloseable {
    * stored and {@link ChangedExternalResourceException} is thrown. Backends may do it faster (a
    * server-side copy on S3, a link on a filesystem); the outcome is the same.
    *
+   * @param from the source object's location, per rule L2
+   * @param to the copy's location, per rule L2
+   * @param policy what to do if an object is already at {@code to}
    * @return the copy's metadata, or the present object's when the policy kept it
    * @throws MissingExternalResourceException if nothing is at {@code from}
    * @throws ExistingExternalResourceException if the policy refuses to replace {@code to}
@@ -636,6 +718,10 @@ public abstract class ExternalStorage implements AutoCloseable {
    * be this storage), streamed and verified: the source is read once, checked against its
    * metadata while it is read, and nothing is stored in {@code target} if the check fails.
    *
+   * @param from the source object's location in this storage, per rule L2
+   * @param target the storage to copy into; this storage or another, not closed here
+   * @param to the copy's location in {@code target}, per rule L2
+   * @param policy what to do if an object is already at {@code to} in {@code target}
    * @return the copy's metadata in {@code target}, or the present object's when the policy kept
    *     it
    * @throws MissingExternalResourceException if nothing is at {@code from}
@@ -696,6 +782,9 @@ public abstract class ExternalStorage implements AutoCloseable {
    * <p>If the move fails, the source is still there; a failure between the copy and the delete may
    * leave the object at both locations.
    *
+   * @param from the object's present location, per rule L2
+   * @param to the object's new location, per rule L2, not {@code from}
+   * @param policy what to do if an object is already at {@code to} (see the list above)
    * @return the moved object's metadata, or the present one's where the policy kept it
    * @throws MissingExternalResourceException if nothing is at {@code from} (checked first, whatever
    *     is at {@code to})
@@ -763,7 +852,13 @@ public abstract class ExternalStorage implements AutoCloseable {
             + " with policy CREATE refused: an object is already there (rule S5)", to);
   }
 
-  /** Same as {@code move(from, to, WritePolicy.OVERWRITE)}. */
+  /**
+   * Same as {@code move(from, to, WritePolicy.OVERWRITE)}.
+   *
+   * @param from the object's present location, per rule L2
+   * @param to the object's new location, per rule L2, not {@code from}
+   * @return the moved object's metadata
+   */
   public final Metadata move(String from, String to) {
     return move(from, to, WritePolicy.OVERWRITE);
   }
@@ -785,7 +880,11 @@ public abstract class ExternalStorage implements AutoCloseable {
     }
   }
 
-  /** Whether {@link #close()} has been called. */
+  /**
+   * Whether {@link #close()} has been called.
+   *
+   * @return true once {@link #close()} has been called, false before
+   */
   public final boolean isClosed() {
     return closed.get();
   }
@@ -819,8 +918,13 @@ public abstract class ExternalStorage implements AutoCloseable {
    * and then write from {@link ObjectSource#openRange}; it must then commit only bytes checked
    * equal to that metadata (see {@link ObjectSource}, "Re-readable sources").
    *
+   * @param location the validated location to store at
+   * @param source the content, not yet read; the core closes what it opened once this returns
+   * @param replaceExisting true to replace a present object (OVERWRITE), false to store only if no
+   *     object is present
    * @return true if the object was stored; false only if {@code replaceExisting} is false and an
    *     object was present
+   * @throws IOException if the backend or the source fails; nothing is stored
    */
   protected abstract boolean writeObject(
       Location location, ObjectSource source, boolean replaceExisting) throws IOException;
@@ -828,22 +932,41 @@ public abstract class ExternalStorage implements AutoCloseable {
   /**
    * Opens the object for reading, or returns {@code null} if there is none. The caller closes the
    * stream.
+   *
+   * @param location the validated location of the object
+   * @return a new stream over the object's bytes, owned by the caller; {@code null} if no object is
+   *     there
+   * @throws IOException if the backend fails
    */
   protected abstract InputStream openObject(Location location) throws IOException;
 
-  /** Whether an object (not a directory, not a prefix) is stored at {@code location} (R5). */
+  /**
+   * Whether an object (not a directory, not a prefix) is stored at {@code location} (R5).
+   *
+   * @param location the validated location to look at
+   * @return true if an object is stored exactly there
+   * @throws IOException if the backend fails
+   */
   protected abstract boolean objectExists(Location location) throws IOException;
 
   /**
    * The object's metadata, or {@code null} if there is none; without reading the object where the
    * backend can (R3). If the backend can tell that the object changed behind its back, throw
    * {@link ChangedExternalResourceException}, never re-record.
+   *
+   * @param location the validated location of the object
+   * @return the recorded MD5 and size, or {@code null} if no object is there
+   * @throws IOException if the backend fails
    */
   protected abstract Metadata objectMetadata(Location location) throws IOException;
 
   /**
    * Deletes the object, and returns whether there was one (D1). A filesystem backend also removes
    * parent directories left empty.
+   *
+   * @param location the validated location of the object
+   * @return true if an object was there and is deleted, false if there was none
+   * @throws IOException if the backend fails; the object, if any, is then as it was or deleted
    */
   protected abstract boolean deleteObject(Location location) throws IOException;
 
@@ -853,10 +976,20 @@ public abstract class ExternalStorage implements AutoCloseable {
    * metadata files. The core closes the stream. Failures while it is consumed are thrown as {@link
    * UncheckedIOException} or {@link ExternalResourceException}. The core skips, with a warning,
    * any listed string that is not a valid location.
+   *
+   * @param prefix the listing prefix, empty or a valid location optionally ending in {@code /}
+   * @return a lazy stream of the matching locations; the core closes it
+   * @throws IOException if the listing cannot be started
    */
   protected abstract Stream<String> listObjects(String prefix) throws IOException;
 
-  /** Where the object at {@code location} lives or would live. */
+  /**
+   * Where the object at {@code location} lives or would live.
+   *
+   * @param location the validated location
+   * @return the URI of the place the object has or would have in the backend, not null
+   * @throws IOException if the backend cannot form the URI
+   */
   protected abstract URI objectUri(Location location) throws IOException;
 
   /**
@@ -864,6 +997,11 @@ public abstract class ExternalStorage implements AutoCloseable {
    * yield, for {@link #verify}; {@code null} if there is none. The default reads the metadata,
    * opens the object, and reads the metadata again, retrying while a concurrent writer changes it.
    * Backends that get both in one request (an S3 GET) override it.
+   *
+   * @param location the validated location of the object
+   * @return the open object and the metadata of exactly its bytes, owned by the caller; {@code
+   *     null} if no object is there
+   * @throws IOException if the backend fails
    */
   protected OpenObject openWithMetadata(Location location) throws IOException {
     for (int attempt = 0; ; attempt++) {
@@ -898,9 +1036,14 @@ public abstract class ExternalStorage implements AutoCloseable {
    * #writeObject}, verified against its metadata; backends override it with a faster way that
    * gives the same outcome (a server-side copy, a link), atomic as {@link #writeObject} is.
    *
+   * @param from the validated location of the source object
+   * @param to the validated location of the copy
+   * @param replaceExisting true to replace an object present at {@code to}, false to copy only if
+   *     none is
    * @return the copy's metadata; {@code null} if {@code replaceExisting} is false and an object is
    *     present at {@code to} (nothing changed)
    * @throws NoSuchFileException if nothing is at {@code from}
+   * @throws IOException if the backend fails, or the copy does not match the source's metadata
    */
   protected Metadata copyObject(Location from, Location to, boolean replaceExisting) throws IOException {
     OpenObject opened = openWithMetadata(from);
@@ -933,9 +1076,14 @@ public abstract class ExternalStorage implements AutoCloseable {
    * both locations unchanged when it returns {@code null}, and delete the source only once the
    * object is in place at {@code to}.
    *
+   * @param from the validated location of the object to move
+   * @param to the validated location to move it to
+   * @param replaceExisting true to replace an object present at {@code to}, false to move only if
+   *     none is
    * @return the moved object's metadata; {@code null} if {@code replaceExisting} is false and an
    *     object is present at {@code to} (nothing changed)
    * @throws NoSuchFileException if nothing is at {@code from}
+   * @throws IOException if the backend fails; the source is then still there
    */
   protected Metadata moveObject(Location from, Location to, boolean replaceExisting) throws IOException {
     Metadata copied = copyObject(from, to, replaceExisting);
@@ -968,9 +1116,15 @@ public abstract class ExternalStorage implements AutoCloseable {
    *       the content both stored and at {@code source}, never at neither.
    * </ul>
    *
+   * @param location the validated location to store at
+   * @param source the regular file to adopt, checked by the core; deleted once the object is
+   *     committed
+   * @param replaceExisting true to replace a present object (OVERWRITE), false to store only if no
+   *     object is present
    * @return the stored object's metadata; {@code null} if {@code replaceExisting} is false and an
    *     object is present at {@code location} (nothing changed)
    * @throws NoSuchFileException if {@code source} does not exist
+   * @throws IOException if the backend or reading the file fails; {@code source} is then kept
    */
   protected Metadata adoptFile(Location location, Path source, boolean replaceExisting) throws IOException {
     java.nio.file.attribute.BasicFileAttributes before = java.nio.file.Files.readAttributes(
@@ -1003,7 +1157,12 @@ public abstract class ExternalStorage implements AutoCloseable {
     return stored;
   }
 
-  /** Releases the backend's resources; called once, by the first {@link #close()}. */
+  /**
+   * Releases the backend's resources; called once, by the first {@link #close()}.
+   *
+   * @throws IOException if releasing a resource fails; {@link #close()} wraps it in an {@link
+   *     ExternalResourceException}
+   */
   protected void closeStorage() throws IOException {}
 
   /**
@@ -1013,7 +1172,12 @@ public abstract class ExternalStorage implements AutoCloseable {
    * @param metadata what those bytes should hash to
    */
   protected record OpenObject(InputStream stream, Metadata metadata) {
-    /** Both components must be non-null. */
+    /**
+     * Both components must be non-null.
+     *
+     * @param stream the object's bytes; the receiver closes it
+     * @param metadata what those bytes should hash to
+     */
     public OpenObject {
       Objects.requireNonNull(stream, "stream");
       Objects.requireNonNull(metadata, "metadata");

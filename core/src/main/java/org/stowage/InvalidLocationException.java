@@ -11,7 +11,9 @@ package org.stowage;
 public class InvalidLocationException extends ExternalResourceException {
   private static final long serialVersionUID = 1L;
 
+  /** Why the location was rejected; part of the serialized form. */
   private final String reason;
+  /** The id of the rule broken; part of the serialized form. */
   private final String rule;
 
   /**
@@ -28,12 +30,20 @@ public class InvalidLocationException extends ExternalResourceException {
     this.rule = rule;
   }
 
-  /** Why the location was rejected, in a few words. */
+  /**
+   * Why the location was rejected, in a few words.
+   *
+   * @return the reason given at construction, as it appears in the message
+   */
   public String reason() {
     return reason;
   }
 
-  /** The id of the contract rule the location breaks, for example {@code "L2"}. */
+  /**
+   * The id of the contract rule the location breaks, for example {@code "L2"}.
+   *
+   * @return the rule's id as in docs/contract.md, as it appears in the message
+   */
   public String rule() {
     return rule;
   }

@@ -50,6 +50,7 @@ public record Location(String value) implements Comparable<Location> {
   /**
    * Validates {@code value}; see the class description for the rules.
    *
+   * @param value the location, a string that keeps rules L1 and L2
    * @throws NullPointerException if {@code value} is null
    * @throws InvalidLocationException if {@code value} breaks rule L2
    */
@@ -64,13 +65,20 @@ public record Location(String value) implements Comparable<Location> {
   /**
    * Returns the location for {@code value}.
    *
+   * @param value the location as a string, per rule L2
+   * @return a new location holding {@code value}
    * @throws InvalidLocationException if {@code value} breaks rule L1 or L2
    */
   public static Location of(String value) {
     return new Location(value);
   }
 
-  /** Whether {@code value} is a valid location; never throws. */
+  /**
+   * Whether {@code value} is a valid location; never throws.
+   *
+   * @param value any string, or {@code null}
+   * @return true if {@code value} keeps rules L1 and L2; false for {@code null}
+   */
   public static boolean isValid(String value) {
     return problem(value, false) == null;
   }
@@ -79,6 +87,7 @@ public record Location(String value) implements Comparable<Location> {
    * Checks a listing prefix (rule L5): the location rules apply, except that the prefix may be
    * empty and may end with one {@code /}.
    *
+   * @param prefix the listing prefix to check
    * @return {@code prefix} itself
    * @throws InvalidLocationException if it breaks rule L5
    */
@@ -91,18 +100,31 @@ public record Location(String value) implements Comparable<Location> {
     return prefix;
   }
 
-  /** The segments, in order; never empty. */
+  /**
+   * The segments, in order; never empty.
+   *
+   * @return the {@code /}-separated segments of the location, in order; an unmodifiable list, never
+   *     empty
+   */
   public List<String> segments() {
     return Arrays.asList(value.split("/", -1));
   }
 
-  /** The last segment: the object's name. */
+  /**
+   * The last segment: the object's name.
+   *
+   * @return the last segment, never empty
+   */
   public String name() {
     int slash = value.lastIndexOf('/');
     return slash < 0 ? value : value.substring(slash + 1);
   }
 
-  /** The location of the enclosing "directory", or empty for a single-segment location. */
+  /**
+   * The location of the enclosing "directory", or empty for a single-segment location.
+   *
+   * @return the location made of all segments but the last, or empty if there is only one segment
+   */
   public Optional<Location> parent() {
     int slash = value.lastIndexOf('/');
     return slash < 0 ? Optional.empty() : Optional.of(new Location(value.substring(0, slash)));
@@ -111,6 +133,8 @@ public record Location(String value) implements Comparable<Location> {
   /**
    * Returns {@code this + "/" + relative}, validated.
    *
+   * @param relative a valid location, one segment or several, to append
+   * @return a new location: this one, {@code /}, then {@code relative}
    * @throws InvalidLocationException if {@code relative} is not itself a valid location, or the
    *     result is too long
    */
@@ -119,7 +143,12 @@ public record Location(String value) implements Comparable<Location> {
     return new Location(value + "/" + rel.value);
   }
 
-  /** Whether this location starts with {@code prefix} as a plain string (rule I1). */
+  /**
+   * Whether this location starts with {@code prefix} as a plain string (rule I1).
+   *
+   * @param prefix any string; the empty string matches every location
+   * @return true if this location's string begins with {@code prefix}, character for character
+   */
   public boolean startsWith(String prefix) {
     return value.startsWith(prefix);
   }
@@ -140,6 +169,10 @@ public record Location(String value) implements Comparable<Location> {
    * Quotes a string for an error message: double quotes around it, with control characters,
    * backslashes and quotes escaped, and anything over 200 characters shortened. For backends'
    * messages, so that every message shows locations the same way.
+   *
+   * @param s the string to quote, or {@code null}
+   * @return the quoted string, at most a little over 200 characters; {@code "null"} unquoted for
+   *     {@code null}
    */
   public static String quote(String s) {
     if (s == null) {

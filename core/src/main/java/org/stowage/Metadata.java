@@ -25,6 +25,8 @@ public record Metadata(String md5, long size) {
   /**
    * Validates the fields.
    *
+   * @param md5 the MD5 of the content, 32 lowercase hexadecimal digits
+   * @param size the content's length in bytes, zero or more
    * @throws NullPointerException if {@code md5} is null
    * @throws IllegalArgumentException if {@code md5} is not 32 lowercase hexadecimal digits, or
    *     {@code size} is negative
@@ -40,7 +42,12 @@ public record Metadata(String md5, long size) {
     }
   }
 
-  /** The metadata of {@code data}: its MD5 and its length. The array is only read. */
+  /**
+   * The metadata of {@code data}: its MD5 and its length. The array is only read.
+   *
+   * @param data the content; only read
+   * @return the MD5 and length of {@code data}
+   */
   public static Metadata of(byte[] data) {
     MessageDigest md5 = newMd5();
     md5.update(data);
@@ -52,6 +59,8 @@ public record Metadata(String md5, long size) {
    * stream stays the caller's: it is read but not closed. Large inputs are hashed on a second
    * core while they are read.
    *
+   * @param in the content, read to its end; the caller closes it
+   * @return the MD5 and count of the bytes read
    * @throws IOException if reading fails
    */
   public static Metadata of(InputStream in) throws IOException {
@@ -75,6 +84,8 @@ public record Metadata(String md5, long size) {
    * alongside something else: a content-addressed store computing an object's MD5 with its
    * content digest, a backend computing a part's {@code Content-MD5}. Not thread-safe, as every
    * {@code MessageDigest}.
+   *
+   * @return a new MD5 digest, in its initial state, owned by the caller
    */
   public static MessageDigest newMd5() {
     try {

@@ -17,7 +17,12 @@ public class MissingExternalResourceException extends ExternalResourceException 
     super(message, location, cause);
   }
 
-  /** Same as {@code this(message, location, null)}. */
+  /**
+   * Same as {@code this(message, location, null)}.
+   *
+   * @param message what is missing, naming the storage and the location
+   * @param location the location where no object is, or {@code null} if none
+   */
   public MissingExternalResourceException(String message, String location) {
     this(message, location, null);
   }

@@ -191,6 +191,8 @@ public final class ObjectSource {
    * The number of bytes the content holds, if it was known before reading: for a byte array and
    * for a file (its size when it was opened). Empty for a stream of unknown length. A hint for
    * choosing how to upload; the true size is the one {@link #metadata()} reports.
+   *
+   * @return the content's size in bytes when known before reading; empty for a stream
    */
   public OptionalLong knownSize() {
     return knownSize < 0 ? OptionalLong.empty() : OptionalLong.of(knownSize);
@@ -201,6 +203,9 @@ public final class ObjectSource {
    * ({@code read} returns -1) before calling {@link #metadata()}. Reading errors of the underlying
    * source come out of it as {@link IOException}s; a backend lets them propagate and leaves no
    * partial object behind (rule S2).
+   *
+   * @return the hashing stream over the content, owned by the core: the backend reads it but need
+   *     not close it
    */
   public InputStream stream() {
     return stream;
@@ -211,6 +216,8 @@ public final class ObjectSource {
    * bytes copied. {@code out} is neither flushed nor closed. Afterwards the content has ended and
    * {@link #metadata()} is available.
    *
+   * @param out where to write the content; not flushed or closed
+   * @return the number of bytes copied, zero if the content had already ended
    * @throws IOException if reading the source or writing {@code out} fails
    */
   public long transferTo(OutputStream out) throws IOException {
@@ -229,6 +236,8 @@ public final class ObjectSource {
    * {@link #openRange}: true for the content of {@code storeBytes} and {@code storePath} (a regular
    * file), false for a stream ({@code storeStream}, and the streamed copies of {@code copy} and
    * {@code move}), which can only be read once through {@link #stream()}.
+   *
+   * @return true for an array or a regular file, false for a stream
    */
   public boolean isRereadable() {
     return bytes != null || file != null;
@@ -246,6 +255,7 @@ public final class ObjectSource {
    * through the handle the core opened; its size is the number of bytes read now, which may
    * differ from {@link #knownSize()} if the file changed since it was opened.
    *
+   * @return the MD5 and size of the whole content, as read now
    * @throws IllegalStateException if the source is not re-readable, or was already read
    * @throws IOException if reading the source fails (the store then fails, stores nothing, and
    *     says that the source failed)
@@ -262,6 +272,7 @@ public final class ObjectSource {
    * the whole content's MD5 runs on the core's hasher thread.
    *
    * @param rangeSize the size of every range but the last, at least 1
+   * @return the whole content's MD5 and size, with the MD5 of each range
    * @throws IllegalArgumentException if {@code rangeSize} is less than 1
    * @throws IllegalStateException if the source is not re-readable, or was already read
    * @throws IOException if reading the source fails
@@ -296,6 +307,9 @@ public final class ObjectSource {
    * instead of ending early, so that a request with a declared length never hangs waiting for
    * missing bytes.
    *
+   * @param offset the index of the first byte of the range, from 0
+   * @param length the number of bytes in the range
+   * @return a new stream over the range, not hashed; the caller closes it
    * @throws IllegalArgumentException if {@code offset} or {@code length} is negative, or, for an
    *     array, the range is not inside it
    * @throws IllegalStateException if the source is not re-readable, or {@code writeObject} has
@@ -329,6 +343,9 @@ public final class ObjectSource {
    * object (a multipart upload, refused only at its end) may then skip its own look before it
    * starts. A hint only: the write must still be conditional, since an object may appear
    * meanwhile.
+   *
+   * @return true if the core saw no object at the target just before this write; false if it did
+   *     not look or saw one
    */
   public boolean targetSeenAbsent() {
     return targetSeenAbsent;
@@ -339,7 +356,12 @@ public final class ObjectSource {
     targetSeenAbsent = true;
   }
 
-  /** Whether the content has been read to its end. */
+  /**
+   * Whether the content has been read to its end.
+   *
+   * @return true once the whole content has been read, through {@link #stream()}, {@link
+   *     #transferTo} or {@link #precomputeMetadata()}; false before
+   */
   public boolean isEnded() {
     return ended;
   }
@@ -347,6 +369,7 @@ public final class ObjectSource {
   /**
    * The MD5 and size of the bytes read, once the content has been read to its end.
    *
+   * @return the MD5 and size of every byte read
    * @throws IllegalStateException if the content has not been read to its end: a backend that
    *     commits before that would store a truncated object
    */
@@ -537,6 +560,9 @@ public final class ObjectSource {
     /**
      * Validates and copies.
      *
+     * @param metadata the MD5 and size of the whole content
+     * @param rangeSize the size of every range but the last, at least 1
+     * @param rangeMd5s the MD5 of each range, in order; copied
      * @throws IllegalArgumentException if {@code rangeSize} is less than 1, or the number of
      *     digests does not fit the size
      */
@@ -554,18 +580,34 @@ public final class ObjectSource {
       }
     }
 
-    /** The number of ranges. */
+    /**
+     * The number of ranges.
+     *
+     * @return {@code ceil(size / rangeSize)}: zero for empty content
+     */
     public int ranges() {
       return rangeMd5s.size();
     }
 
-    /** The offset of range {@code index} (from 0). */
+    /**
+     * The offset of range {@code index} (from 0).
+     *
+     * @param index the range's number, from 0 to {@link #ranges()} minus one
+     * @return {@code index * rangeSize}
+     * @throws IndexOutOfBoundsException if {@code index} is not a range's number
+     */
     public long rangeOffset(int index) {
       Objects.checkIndex(index, rangeMd5s.size());
       return index * rangeSize;
     }
 
-    /** The length of range {@code index} (from 0): {@code rangeSize}, or less for the last. */
+    /**
+     * The length of range {@code index} (from 0): {@code rangeSize}, or less for the last.
+     *
+     * @param index the range's number, from 0 to {@link #ranges()} minus one
+     * @return the range's length in bytes, from 1 to {@code rangeSize}
+     * @throws IndexOutOfBoundsException if {@code index} is not a range's number
+     */
     public long rangeLength(int index) {
       return Math.min(rangeSize, metadata.size() - rangeOffset(index));
     }

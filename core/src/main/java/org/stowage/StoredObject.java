@@ -26,6 +26,8 @@ public record StoredObject(InputStream stream, Metadata metadata) implements Clo
   /**
    * Both components must be non-null.
    *
+   * @param stream the object's bytes; whoever receives the record closes it
+   * @param metadata the MD5 and size those bytes should have
    * @throws NullPointerException if either is null
    */
   public StoredObject {

@@ -43,6 +43,9 @@ public final class VerifyingInputStream extends BulkInputStream {
    * @param operation names the storage and the operation, for messages: {@code "FileStorage[/d]:
    *     verified load"}
    * @param rule the rule a mismatch breaks, for messages: {@code "R2"}
+   * @param in the stream to check; the returned stream owns it and closes it when closed
+   * @param expected the MD5 and size {@code in} must yield
+   * @return a stream that yields the bytes of {@code in} and throws at their end on a mismatch
    */
   public static VerifyingInputStream ofMetadata(
       InputStream in, Metadata expected, String location, String operation, String rule) {
@@ -56,6 +59,11 @@ public final class VerifyingInputStream extends BulkInputStream {
    * @param digest a fresh digest of the expected algorithm; this stream owns it
    * @param expectedHex the expected digest, lowercase hexadecimal
    * @param expectedSize the expected number of bytes
+   * @param in the stream to check; the returned stream owns it and closes it when closed
+   * @param location the location read, for messages
+   * @param operation names the storage and the operation, for messages
+   * @param rule the rule a mismatch breaks, for messages
+   * @return a stream that yields the bytes of {@code in} and throws at their end on a mismatch
    */
   public static VerifyingInputStream ofDigest(
       InputStream in,
