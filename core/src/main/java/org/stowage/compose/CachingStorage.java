@@ -167,6 +167,11 @@ public final class CachingStorage extends ExternalStorage {
    * Starts building a cache of {@code backing} in {@code tier}, holding at most {@code maxBytes}
    * bytes of cached objects.
    *
+   * @param backing the store that holds the objects, the authority on what is stored
+   * @param tier the store that holds the cached copies; everything under the tier prefix belongs to
+   *     the cache
+   * @param maxBytes the most bytes of cached objects the tier may hold, positive
+   * @return a new builder with the default options
    * @throws IllegalArgumentException if {@code maxBytes} is not positive, or the two stores are
    *     one
    */
@@ -208,6 +213,8 @@ public final class CachingStorage extends ExternalStorage {
   /**
    * The counters and the current content of the cache. Counting the content takes a pass over the
    * index (one step per cached object).
+   *
+   * @return a snapshot of the counters and of the cached objects' count and bytes, taken now
    */
   public Statistics statistics() {
     index.cleanUp();
@@ -222,12 +229,20 @@ public final class CachingStorage extends ExternalStorage {
         hits.sum(), misses.sum(), bypasses.sum(), evictions.sum(), damaged.sum(), objects, bytes, maxBytes);
   }
 
-  /** The backing store, the authority on what is stored. */
+  /**
+   * The backing store, the authority on what is stored.
+   *
+   * @return the backing store given to the builder
+   */
   public ExternalStorage backing() {
     return backing;
   }
 
-  /** The store that holds the cached copies. */
+  /**
+   * The store that holds the cached copies.
+   *
+   * @return the cache tier given to the builder
+   */
   public ExternalStorage tier() {
     return tier;
   }
@@ -739,6 +754,8 @@ public final class CachingStorage extends ExternalStorage {
      * never flushes most of the cache. At most {@code maxBytes}, and at most {@link
      * Integer#MAX_VALUE} (the largest weight Guava's cache can give one entry).
      *
+     * @param bytes the largest object that may be cached, in bytes
+     * @return this builder
      * @throws IllegalArgumentException if out of those bounds, or negative
      */
     public Builder maxObjectSize(long bytes) {
@@ -756,6 +773,8 @@ public final class CachingStorage extends ExternalStorage {
      * for example {@code "cache/"}). Default: empty, the whole tier. Everything under it belongs to
      * the cache and is deleted when the cache is built and closed.
      *
+     * @param prefix the tier prefix, empty or a valid location optionally ending in {@code /}
+     * @return this builder
      * @throws org.stowage.InvalidLocationException if it breaks rule L5
      * @throws IllegalArgumentException if it leaves no room in a location for the generated names
      */
@@ -773,6 +792,8 @@ public final class CachingStorage extends ExternalStorage {
      * around the cache are seen after at most this long. Default: never (only the bound and writes
      * through the cache drop copies).
      *
+     * @param duration how long a cached copy lives after it is filled; zero or more
+     * @return this builder
      * @throws IllegalArgumentException if negative
      */
     public Builder expireAfterWrite(Duration duration) {
@@ -787,6 +808,7 @@ public final class CachingStorage extends ExternalStorage {
     /**
      * Builds the cache, after deleting whatever the cache tier holds under the tier prefix.
      *
+     * @return a new, open cache, owned by the caller
      * @throws ExternalResourceException if the cache tier cannot be listed or emptied
      */
     public CachingStorage build() {

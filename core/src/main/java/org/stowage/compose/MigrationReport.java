@@ -16,13 +16,25 @@ import java.util.List;
 public record MigrationReport(
     long moved, long copied, long bytes, List<StorageSync.Conflict> conflicts, List<StorageSync.Failure> errors) {
 
-  /** Copies the lists. */
+  /**
+   * Copies the lists.
+   *
+   * @param moved see the class description
+   * @param copied see the class description
+   * @param bytes see the class description
+   * @param conflicts the conflicts, copied
+   * @param errors the failures, copied
+   */
   public MigrationReport {
     conflicts = List.copyOf(conflicts);
     errors = List.copyOf(errors);
   }
 
-  /** Whether every object was moved: no conflict and no error. */
+  /**
+   * Whether every object was moved: no conflict and no error.
+   *
+   * @return true if {@link #conflicts()} and {@link #errors()} are both empty
+   */
   public boolean isComplete() {
     return conflicts.isEmpty() && errors.isEmpty();
   }

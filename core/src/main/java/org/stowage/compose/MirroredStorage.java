@@ -127,16 +127,28 @@ public final class MirroredStorage extends ExternalStorage {
    * thread-safe. What it throws is logged and otherwise ignored.
    */
   public interface ReplicationListener {
-    /** A replication failed; it stays pending and will be retried. */
+    /**
+     * A replication failed; it stays pending and will be retried.
+     *
+     * @param pending the replication, with its attempts and this failure
+     * @param cause what the replication threw
+     */
     default void replicationFailed(PendingReplication pending, RuntimeException cause) {}
 
     /**
      * A secondary's backlog was full: it is now out of sync as a whole, reads skip it, and the
      * next retry reconciles it completely.
+     *
+     * @param secondary the secondary now out of sync
      */
     default void outOfSync(ExternalStorage secondary) {}
 
-    /** The mirror was closed with replications still pending, or secondaries out of sync. */
+    /**
+     * The mirror was closed with replications still pending, or secondaries out of sync.
+     *
+     * @param pending the replications still pending, a snapshot
+     * @param outOfSync the secondaries still out of sync, a snapshot
+     */
     default void unfinishedAtClose(List<PendingReplication> pending, List<ExternalStorage> outOfSync) {}
   }
 
@@ -176,18 +188,29 @@ public final class MirroredStorage extends ExternalStorage {
    * Starts building a mirror of {@code primary} to {@code secondaries} (one or more, tried in
    * this order for reads).
    *
+   * @param primary the store that takes every write first and serves reads
+   * @param secondaries the stores writes are replicated to, in the order reads try them
+   * @return a new builder with the default options
    * @throws IllegalArgumentException if there is no secondary, or a store appears twice
    */
   public static Builder builder(ExternalStorage primary, List<? extends ExternalStorage> secondaries) {
     return new Builder(primary, secondaries);
   }
 
-  /** The primary store. */
+  /**
+   * The primary store.
+   *
+   * @return the primary store given to the builder
+   */
   public ExternalStorage primary() {
     return primary;
   }
 
-  /** The secondary stores, in the order reads try them. */
+  /**
+   * The secondary stores, in the order reads try them.
+   *
+   * @return the secondaries, in read order; a new, unmodifiable list
+   */
   public List<ExternalStorage> secondaries() {
     return secondaries.stream().map(s -> s.storage).toList();
   }
@@ -195,6 +218,8 @@ public final class MirroredStorage extends ExternalStorage {
   /**
    * The replications still pending, secondary by secondary. A snapshot; still answers after
    * {@link #close()}, to tell what was left.
+   *
+   * @return the pending replications, a new list; empty if none
    */
   public List<PendingReplication> pendingReplications() {
     return replicator.pendingReplications();
@@ -203,6 +228,8 @@ public final class MirroredStorage extends ExternalStorage {
   /**
    * The secondaries marked out of sync after their backlog overflowed, until a retry reconciles
    * them.
+   *
+   * @return the out-of-sync secondaries, a new list; empty if none
    */
   public List<ExternalStorage> outOfSyncSecondaries() {
     return replicator.outOfSyncSecondaries();
@@ -227,6 +254,7 @@ public final class MirroredStorage extends ExternalStorage {
    * Waits until no replication is pending and no secondary is out of sync, or until {@code
    * timeout} has passed.
    *
+   * @param timeout the longest time to wait
    * @return true if everything is replicated; false on timeout
    * @throws InterruptedException if interrupted while waiting
    */
@@ -612,7 +640,12 @@ public final class MirroredStorage extends ExternalStorage {
       }
     }
 
-    /** When writes are replicated. Default: {@link Replication#SYNCHRONOUS}. */
+    /**
+     * When writes are replicated. Default: {@link Replication#SYNCHRONOUS}.
+     *
+     * @param replication synchronous or background replication
+     * @return this builder
+     */
     public Builder replication(Replication replication) {
       this.replication = Objects.requireNonNull(replication, "replication");
       return this;
@@ -621,13 +654,21 @@ public final class MirroredStorage extends ExternalStorage {
     /**
      * Whether a load that the primary missed and a secondary served copies the object back to the
      * primary. Default: false.
+     *
+     * @param repair true to copy objects served by a secondary back to the primary
+     * @return this builder
      */
     public Builder repairPrimary(boolean repair) {
       this.repairPrimary = repair;
       return this;
     }
 
-    /** Who hears about failed replications. Default: nobody (they are logged at WARN). */
+    /**
+     * Who hears about failed replications. Default: nobody (they are logged at WARN).
+     *
+     * @param listener who hears about failed replications
+     * @return this builder
+     */
     public Builder listener(ReplicationListener listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
       return this;
@@ -637,6 +678,8 @@ public final class MirroredStorage extends ExternalStorage {
      * The most replications that may be pending for one secondary; one more marks the secondary out
      * of sync, to be reconciled as a whole. Default: 100,000.
      *
+     * @param max the most pending replications per secondary, positive
+     * @return this builder
      * @throws IllegalArgumentException if not positive
      */
     public Builder maxPending(int max) {
@@ -651,6 +694,9 @@ public final class MirroredStorage extends ExternalStorage {
      * How long to wait before retrying a failed replication: {@code initial} after the first
      * failure, doubling after each further one, up to {@code max}. Default: 1 second to 5 minutes.
      *
+     * @param initial the wait after the first failure, positive
+     * @param max the longest wait, at least {@code initial}
+     * @return this builder
      * @throws IllegalArgumentException if {@code initial} is not positive or {@code max} is less
      */
     public Builder retryBackoff(Duration initial, Duration max) {
@@ -665,6 +711,8 @@ public final class MirroredStorage extends ExternalStorage {
     /**
      * How many threads replicate in the background and retry. Default: 2.
      *
+     * @param threads the number of background threads, positive
+     * @return this builder
      * @throws IllegalArgumentException if not positive
      */
     public Builder replicationThreads(int threads) {
@@ -678,6 +726,9 @@ public final class MirroredStorage extends ExternalStorage {
     /**
      * How long {@link #close()} waits for background replications under way. Default: 30
      * seconds.
+     *
+     * @param timeout how long {@code close()} waits for replications under way
+     * @return this builder
      */
     public Builder closeTimeout(Duration timeout) {
       if (timeout.isNegative()) {
@@ -687,7 +738,11 @@ public final class MirroredStorage extends ExternalStorage {
       return this;
     }
 
-    /** Builds the mirror. */
+    /**
+     * Builds the mirror.
+     *
+     * @return a new, open mirror, owned by the caller
+     */
     public MirroredStorage build() {
       return new MirroredStorage(this);
     }

@@ -154,7 +154,11 @@ public final class StorageSync {
    */
   @FunctionalInterface
   public interface Listener {
-    /** Called once per object handled. */
+    /**
+     * Called once per object handled.
+     *
+     * @param progress the object handled, what was done with it, and the running count
+     */
     void onProgress(Progress progress);
   }
 
@@ -175,7 +179,15 @@ public final class StorageSync {
    */
   public record Failure(String location, RuntimeException error) {}
 
-  /** Same as {@code sync(source, target, direction, SyncOptions.defaults())}. */
+  /**
+   * Same as {@code sync(source, target, direction, SyncOptions.defaults())}.
+   *
+   * @param source the store synced from
+   * @param target the store synced to
+   * @param direction one way, mirror, or both ways
+   * @return what was done (see {@link #sync(ExternalStorage, ExternalStorage, Direction,
+   *     SyncOptions)})
+   */
   public static SyncReport sync(ExternalStorage source, ExternalStorage target, Direction direction) {
     return sync(source, target, direction, SyncOptions.defaults());
   }
@@ -184,6 +196,10 @@ public final class StorageSync {
    * Syncs the objects under {@code options.prefix()} from {@code source} to {@code target}, or
    * both ways; see the class description.
    *
+   * @param source the store synced from; not closed here
+   * @param target the store synced to; not closed here
+   * @param direction one way, mirror, or both ways
+   * @param options the prefix, parallelism, conflict rule and listener
    * @return what was done; {@link SyncReport#isComplete()} says whether both sides are now equal
    *     (as far as the direction goes)
    * @throws IllegalArgumentException if {@code source} and {@code target} are the same store
@@ -222,7 +238,15 @@ public final class StorageSync {
     }
   }
 
-  /** Same as {@code migrate(prefix, from, to, SyncOptions.defaults())}. */
+  /**
+   * Same as {@code migrate(prefix, from, to, SyncOptions.defaults())}.
+   *
+   * @param prefix a listing prefix per rule L5; empty for everything
+   * @param from the store the objects leave
+   * @param to the store the objects go to
+   * @return what was done (see {@link #migrate(String, ExternalStorage, ExternalStorage,
+   *     SyncOptions)})
+   */
   public static MigrationReport migrate(String prefix, ExternalStorage from, ExternalStorage to) {
     return migrate(prefix, from, to, SyncOptions.defaults());
   }
@@ -232,6 +256,9 @@ public final class StorageSync {
    * description. {@code options.prefix()} is ignored.
    *
    * @param prefix a listing prefix per rule L5; empty for everything
+   * @param from the store the objects leave; not closed here
+   * @param to the store the objects go to; not closed here
+   * @param options the parallelism, listener and verification; its prefix is ignored
    * @return what was done; {@link MigrationReport#isComplete()} says whether every object moved
    * @throws IllegalArgumentException if {@code from} and {@code to} are the same store
    * @throws ExternalResourceException if listing {@code from} fails, or the thread is interrupted

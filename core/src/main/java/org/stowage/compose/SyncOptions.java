@@ -30,6 +30,11 @@ public record SyncOptions(
   /**
    * Validates the options.
    *
+   * @param prefix see the class description
+   * @param parallelism see the class description
+   * @param conflictRule see the class description
+   * @param listener see the class description
+   * @param verifyByReading see the class description
    * @throws org.stowage.InvalidLocationException if {@code prefix} breaks rule L5
    * @throws IllegalArgumentException if {@code parallelism} is not positive
    */
@@ -46,32 +51,60 @@ public record SyncOptions(
    * Everything (empty prefix), 4 objects at once, conflicts {@linkplain
    * StorageSync.ConflictRule#REPORT reported}, no listener, and a migration that re-reads each
    * object from the target before deleting it from the source.
+   *
+   * @return the default options
    */
   public static SyncOptions defaults() {
     return new SyncOptions("", 4, StorageSync.ConflictRule.REPORT, progress -> {}, true);
   }
 
-  /** These options with another prefix. */
+  /**
+   * These options with another prefix.
+   *
+   * @param prefix the new prefix, per rule L5
+   * @return a new record, equal to this one but for {@code prefix}
+   */
   public SyncOptions withPrefix(String prefix) {
     return new SyncOptions(prefix, parallelism, conflictRule, listener, verifyByReading);
   }
 
-  /** These options with another parallelism. */
+  /**
+   * These options with another parallelism.
+   *
+   * @param parallelism how many objects to transfer at once, positive
+   * @return a new record, equal to this one but for {@code parallelism}
+   */
   public SyncOptions withParallelism(int parallelism) {
     return new SyncOptions(prefix, parallelism, conflictRule, listener, verifyByReading);
   }
 
-  /** These options with another conflict rule. */
+  /**
+   * These options with another conflict rule.
+   *
+   * @param conflictRule what a two-way sync does with an object that differs on the two sides
+   * @return a new record, equal to this one but for {@code conflictRule}
+   */
   public SyncOptions withConflictRule(StorageSync.ConflictRule conflictRule) {
     return new SyncOptions(prefix, parallelism, conflictRule, listener, verifyByReading);
   }
 
-  /** These options with another listener. */
+  /**
+   * These options with another listener.
+   *
+   * @param listener who hears about every object handled
+   * @return a new record, equal to this one but for {@code listener}
+   */
   public SyncOptions withListener(StorageSync.Listener listener) {
     return new SyncOptions(prefix, parallelism, conflictRule, listener, verifyByReading);
   }
 
-  /** These options with or without re-reading the target before a migration deletes. */
+  /**
+   * These options with or without re-reading the target before a migration deletes.
+   *
+   * @param verifyByReading true to re-read each object from the target before a migration deletes
+   *     it
+   * @return a new record, equal to this one but for {@code verifyByReading}
+   */
   public SyncOptions withVerifyByReading(boolean verifyByReading) {
     return new SyncOptions(prefix, parallelism, conflictRule, listener, verifyByReading);
   }

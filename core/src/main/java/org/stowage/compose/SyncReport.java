@@ -24,18 +24,36 @@ public record SyncReport(
     List<StorageSync.Conflict> conflicts,
     List<StorageSync.Failure> errors) {
 
-  /** Copies the lists. */
+  /**
+   * Copies the lists.
+   *
+   * @param copiedToTarget see the class description
+   * @param copiedToSource see the class description
+   * @param deletedFromTarget see the class description
+   * @param skipped see the class description
+   * @param bytes see the class description
+   * @param conflicts the conflicts, copied
+   * @param errors the failures, copied
+   */
   public SyncReport {
     conflicts = List.copyOf(conflicts);
     errors = List.copyOf(errors);
   }
 
-  /** Objects copied, both ways. */
+  /**
+   * Objects copied, both ways.
+   *
+   * @return {@code copiedToTarget() + copiedToSource()}
+   */
   public long copied() {
     return copiedToTarget + copiedToSource;
   }
 
-  /** Whether the sync left both sides equal: no conflict and no error. */
+  /**
+   * Whether the sync left both sides equal: no conflict and no error.
+   *
+   * @return true if {@link #conflicts()} and {@link #errors()} are both empty
+   */
   public boolean isComplete() {
     return conflicts.isEmpty() && errors.isEmpty();
   }

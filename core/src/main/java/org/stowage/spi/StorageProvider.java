@@ -24,12 +24,18 @@ import org.stowage.ExternalStorage;
  * %2e%2e} is seen as {@code ..}.
  */
 public interface StorageProvider {
-  /** The scheme this provider opens, in lowercase, for example {@code "file"}. */
+  /**
+   * The scheme this provider opens, in lowercase, for example {@code "file"}.
+   *
+   * @return the scheme, lowercase, without the colon; never null, and the same on every call
+   */
   String scheme();
 
   /**
    * Opens a new storage for {@code uri}, whose scheme is this provider's. The caller closes it.
    *
+   * @param uri the storage's URI, whose scheme is {@link #scheme()}
+   * @return a new, open storage, owned by the caller
    * @throws IllegalArgumentException if the URI is malformed for this scheme (a bad path, an
    *     unknown parameter, a parameter that could carry a credential); the message names the URI
    *     part at fault
@@ -46,6 +52,10 @@ public interface StorageProvider {
    * credential} or {@code signature}. {@code s3://AKID:SECRET@bucket/p} becomes {@code
    * s3://***@bucket/p}. Works on any string, valid URI or not. Providers use it for every message
    * that repeats a URI, as {@link ExternalStorage#open} does.
+    *
+    * @param uri any string, or {@code null}
+    * @return {@code uri} with every possible credential replaced by {@code ***}; {@code "null"} for
+    *     {@code null}
    */
   static String redact(String uri) {
     if (uri == null) {
