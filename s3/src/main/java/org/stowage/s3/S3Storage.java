@@ -216,22 +216,39 @@ public final class S3Storage extends ExternalStorage {
     this.upload = new S3Upload(this, errors);
   }
 
-  /** A builder; {@link Builder#bucket} is required, everything else has a default. */
+  /**
+   * A builder; {@link Builder#bucket} is required, everything else has a default.
+   *
+   * @return a new builder with every option at its default and no bucket
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** The bucket. */
+  /**
+   * The bucket.
+   *
+   * @return the bucket's name, as given to the builder
+   */
   public String bucket() {
     return bucket;
   }
 
-  /** The root prefix of every key: empty, or ending with {@code /}. */
+  /**
+   * The root prefix of every key: empty, or ending with {@code /}.
+   *
+   * @return the root prefix, empty or ending with {@code /}; never null
+   */
   public String rootPrefix() {
     return root;
   }
 
-  /** The configured part size in bytes. */
+  /**
+   * The configured part size in bytes.
+   *
+   * @return the part size, in bytes, as configured (uploads of a file or array may use larger parts
+   *     to fit 10,000)
+   */
   public long partSize() {
     return partSize;
   }
@@ -874,7 +891,14 @@ public final class S3Storage extends ExternalStorage {
 
     private Builder() {}
 
-    /** The bucket (required). It must exist; the storage never creates or deletes buckets. */
+    /**
+     * The bucket (required). It must exist; the storage never creates or deletes buckets.
+     *
+     * @param bucket the bucket's name, not empty and without {@code /}
+     * @return this builder
+     * @throws NullPointerException if {@code bucket} is null
+     * @throws IllegalArgumentException if {@code bucket} is empty or contains {@code /}
+     */
     public Builder bucket(String bucket) {
       Objects.requireNonNull(bucket, "bucket");
       if (bucket.isEmpty() || bucket.contains("/")) {
@@ -889,6 +913,12 @@ public final class S3Storage extends ExternalStorage {
      * prefix/a/b}. Empty (the default) for the whole bucket. A trailing {@code /} is optional; the
      * prefix follows the listing prefix rules (L5), so it has no leading {@code /}, no empty,
      * {@code .} or {@code ..} segment, and no segment starting with {@code .stowage}.
+     *
+     * @param prefix the root prefix, empty or a listing prefix per rule L5, with or without a
+     *     trailing {@code /}
+     * @return this builder
+     * @throws NullPointerException if {@code prefix} is null
+     * @throws IllegalArgumentException if {@code prefix} breaks rule L5; the message names the rule
      */
     public Builder prefix(String prefix) {
       Objects.requireNonNull(prefix, "prefix");
@@ -913,6 +943,11 @@ public final class S3Storage extends ExternalStorage {
      * uploadConcurrency} bytes in memory (files and byte arrays are sent from where they are, with
      * no buffer). A stream of unknown length can be at most 10,000 parts long; for a file or an
      * array, the part size is raised as needed to fit its known size in 10,000 parts.
+     *
+     * @param bytes the part size, in bytes
+     * @return this builder
+     * @throws IllegalArgumentException if {@code bytes} is outside {@link #MIN_PART_SIZE} to {@link
+     *     #MAX_PART_SIZE}
      */
     public Builder partSize(long bytes) {
       if (bytes < MIN_PART_SIZE || bytes > MAX_PART_SIZE) {
@@ -924,7 +959,13 @@ public final class S3Storage extends ExternalStorage {
       return this;
     }
 
-    /** How many parts of one upload are sent in parallel, 1 to 64; default 4. */
+    /**
+     * How many parts of one upload are sent in parallel, 1 to 64; default 4.
+     *
+     * @param parts how many parts of one upload may be in flight at once
+     * @return this builder
+     * @throws IllegalArgumentException if {@code parts} is outside 1 to 64
+     */
     public Builder uploadConcurrency(int parts) {
       if (parts < 1 || parts > 64) {
         throw new IllegalArgumentException("upload concurrency must be 1 to 64, got " + parts);
@@ -933,7 +974,13 @@ public final class S3Storage extends ExternalStorage {
       return this;
     }
 
-    /** How many keys one listing request asks for, 1 to 1000; default 1000. */
+    /**
+     * How many keys one listing request asks for, 1 to 1000; default 1000.
+     *
+     * @param keys the {@code max-keys} of each listing request
+     * @return this builder
+     * @throws IllegalArgumentException if {@code keys} is outside 1 to 1000
+     */
     public Builder listPageSize(int keys) {
       if (keys < 1 || keys > 1000) {
         throw new IllegalArgumentException("list page size must be 1 to 1000, got " + keys);
@@ -949,6 +996,9 @@ public final class S3Storage extends ExternalStorage {
      * {@code getMetadata} and {@code verify} throw an {@link ExternalResourceException} saying
      * that no MD5 is known (they are never downloaded to compute one). When false, an object
      * without the record is reported as changed behind the store's back (rule R3).
+     *
+     * @param readOnly true to read a foreign bucket, refusing every store and delete
+     * @return this builder
      */
     public Builder readOnlyForeignBucket(boolean readOnly) {
       this.readOnlyForeignBucket = readOnly;
@@ -959,6 +1009,10 @@ public final class S3Storage extends ExternalStorage {
      * An S3 client of the application's to use instead of building one. Closing the storage does
      * not close it. Excludes every connection option of this builder: configure the client
      * instead.
+     *
+     * @param client the client to send every request through; it stays the application's, to close
+     * @return this builder
+     * @throws NullPointerException if {@code client} is null
      */
     public Builder client(S3Client client) {
       this.client = Objects.requireNonNull(client, "client");
@@ -969,13 +1023,25 @@ public final class S3Storage extends ExternalStorage {
      * The region to sign requests for, e.g. {@code eu-west-1}. Default: the SDK's region chain
      * (environment, profile, instance metadata), or {@code us-east-1} with an {@link
      * #endpointOverride}.
+     *
+     * @param region the region's id, e.g. {@code eu-west-1}
+     * @return this builder
+     * @throws NullPointerException if {@code region} is null
      */
     public Builder region(String region) {
       this.region = Objects.requireNonNull(region, "region");
       return this;
     }
 
-    /** The endpoint of an S3-compatible server, e.g. {@code http://127.0.0.1:9000} for MinIO. */
+    /**
+     * The endpoint of an S3-compatible server, e.g. {@code http://127.0.0.1:9000} for MinIO.
+     *
+     * @param endpoint the server's base URI, with a scheme and a host and no user information
+     * @return this builder
+     * @throws NullPointerException if {@code endpoint} is null
+     * @throws IllegalArgumentException if {@code endpoint} has no scheme or host, or carries user
+     *     information (credentials go through {@link #credentialsProvider})
+     */
     public Builder endpointOverride(URI endpoint) {
       Objects.requireNonNull(endpoint, "endpoint");
       if (endpoint.getScheme() == null || endpoint.getHost() == null) {
@@ -994,19 +1060,35 @@ public final class S3Storage extends ExternalStorage {
     /**
      * Path-style requests ({@code http://host/bucket/key}) instead of virtual-hosted style ({@code
      * http://bucket.host/key}); needed by MinIO and most servers that are not AWS. Default false.
+     *
+     * @param pathStyle true for path-style requests, false for virtual-hosted style
+     * @return this builder
      */
     public Builder pathStyleAccess(boolean pathStyle) {
       this.pathStyleAccess = pathStyle;
       return this;
     }
 
-    /** The credentials. Default: the SDK's default chain (environment, profile, instance role). */
+    /**
+     * The credentials. Default: the SDK's default chain (environment, profile, instance role).
+     *
+     * @param provider where the SDK gets the credentials to sign requests with
+     * @return this builder
+     * @throws NullPointerException if {@code provider} is null
+     */
     public Builder credentialsProvider(AwsCredentialsProvider provider) {
       this.credentialsProvider = Objects.requireNonNull(provider, "provider");
       return this;
     }
 
-    /** The longest an operation may take, all retries included. Default: no limit. */
+    /**
+     * The longest an operation may take, all retries included. Default: no limit.
+     *
+     * @param timeout the limit per operation, positive
+     * @return this builder
+     * @throws NullPointerException if {@code timeout} is null
+     * @throws IllegalArgumentException if {@code timeout} is zero or negative
+     */
     public Builder apiCallTimeout(Duration timeout) {
       this.apiCallTimeout = positive(timeout, "apiCallTimeout");
       return this;
@@ -1016,19 +1098,38 @@ public final class S3Storage extends ExternalStorage {
      * The longest one attempt of an operation may take. Default: no limit. It must allow one part
      * ({@link #partSize}) to upload, and the server to copy up to 512 MiB when a stream's upload in
      * parts is moved to its final key.
+     *
+     * @param timeout the limit per attempt, positive
+     * @return this builder
+     * @throws NullPointerException if {@code timeout} is null
+     * @throws IllegalArgumentException if {@code timeout} is zero or negative
      */
     public Builder apiCallAttemptTimeout(Duration timeout) {
       this.apiCallAttemptTimeout = positive(timeout, "apiCallAttemptTimeout");
       return this;
     }
 
-    /** The longest to wait for a TCP connection. Default: 10 seconds. */
+    /**
+     * The longest to wait for a TCP connection. Default: 10 seconds.
+     *
+     * @param timeout the limit on establishing a connection, positive
+     * @return this builder
+     * @throws NullPointerException if {@code timeout} is null
+     * @throws IllegalArgumentException if {@code timeout} is zero or negative
+     */
     public Builder connectionTimeout(Duration timeout) {
       this.connectionTimeout = positive(timeout, "connectionTimeout");
       return this;
     }
 
-    /** The longest to wait for data on an open connection. Default: 60 seconds. */
+    /**
+     * The longest to wait for data on an open connection. Default: 60 seconds.
+     *
+     * @param timeout the limit on waiting for data, positive
+     * @return this builder
+     * @throws NullPointerException if {@code timeout} is null
+     * @throws IllegalArgumentException if {@code timeout} is zero or negative
+     */
     public Builder socketTimeout(Duration timeout) {
       this.socketTimeout = positive(timeout, "socketTimeout");
       return this;
@@ -1037,13 +1138,23 @@ public final class S3Storage extends ExternalStorage {
     /**
      * The retry strategy. Default: the SDK's standard strategy (exponential backoff with jitter;
      * retries throttling, {@code 5xx} and connection errors), with {@link #maxAttempts}.
+     *
+     * @param strategy the SDK retry strategy to use instead of the standard one
+     * @return this builder
+     * @throws NullPointerException if {@code strategy} is null
      */
     public Builder retryStrategy(RetryStrategy strategy) {
       this.retryStrategy = Objects.requireNonNull(strategy, "strategy");
       return this;
     }
 
-    /** Attempts per operation with the standard retry strategy, 1 to 20; the SDK's default is 3. */
+    /**
+     * Attempts per operation with the standard retry strategy, 1 to 20; the SDK's default is 3.
+     *
+     * @param attempts the attempts per operation, the first one included
+     * @return this builder
+     * @throws IllegalArgumentException if {@code attempts} is outside 1 to 20
+     */
     public Builder maxAttempts(int attempts) {
       if (attempts < 1 || attempts > 20) {
         throw new IllegalArgumentException("maxAttempts must be 1 to 20, got " + attempts);
@@ -1052,7 +1163,13 @@ public final class S3Storage extends ExternalStorage {
       return this;
     }
 
-    /** How the SDK adds and validates checksums; default {@link ChecksumMode#SDK_DEFAULT}. */
+    /**
+     * How the SDK adds and validates checksums; default {@link ChecksumMode#SDK_DEFAULT}.
+     *
+     * @param mode the checksum mode
+     * @return this builder
+     * @throws NullPointerException if {@code mode} is null
+     */
     public Builder checksumMode(ChecksumMode mode) {
       this.checksumMode = Objects.requireNonNull(mode, "mode");
       return this;
@@ -1061,6 +1178,8 @@ public final class S3Storage extends ExternalStorage {
     /**
      * Builds the storage, and its S3 client unless one was given. Sends no request.
      *
+     * @return a new storage, owned by the caller, who closes it (which closes the client it built,
+     *     not one it was given)
      * @throws IllegalStateException if the bucket is missing, options contradict each other, or
      *     the SDK cannot configure a client (no region can be found, for example)
      */
