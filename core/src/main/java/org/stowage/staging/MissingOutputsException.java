@@ -26,12 +26,21 @@ public final class MissingOutputsException extends ExternalResourceException {
     this.missing = Map.copyOf(missing);
   }
 
-  /** The locations whose files are missing, each with the scratch path where it was expected. */
+  /**
+   * The locations whose files are missing, each with the scratch path where it was expected.
+   *
+   * @return each missing file's location in the store, mapped to its expected path in scratch; an
+   *     unmodifiable map, never empty
+   */
   public Map<String, Path> missing() {
     return missing;
   }
 
-  /** The missing locations, sorted. */
+  /**
+   * The missing locations, sorted.
+   *
+   * @return the locations of {@link #missing()}, in ascending order; a new list
+   */
   public List<String> locations() {
     return missing.keySet().stream().sorted().collect(Collectors.toList());
   }

@@ -46,7 +46,12 @@ public final class OutputReader {
   private final ExternalStorage storage;
   private final ExternalStorage contentStorage;
 
-  /** A reader of handles in {@code storage}, whose content references name content in it too. */
+  /**
+   * A reader of handles in {@code storage}, whose content references name content in it too.
+   *
+   * @param storage the store that holds the handles and the content they reference; not closed by
+   *     the reader
+   */
   public OutputReader(ExternalStorage storage) {
     this(storage, storage);
   }
@@ -55,6 +60,10 @@ public final class OutputReader {
    * A reader of handles in {@code storage} whose content references name content in {@code
    * contentStorage}: the storage of the {@link org.stowage.cas.ContentAddressedStore} the manager
    * stored into.
+   *
+   * @param storage the store that holds the handles; not closed by the reader
+   * @param contentStorage the store that holds the content references name; not closed by the
+   *     reader
    */
   public OutputReader(ExternalStorage storage, ExternalStorage contentStorage) {
     this.storage = Objects.requireNonNull(storage, "storage");
@@ -64,6 +73,8 @@ public final class OutputReader {
   /**
    * Reads the whole content of {@code handle}, verified.
    *
+   * @param handle a location a {@link StorageManager} returned, per rule L2
+   * @return a new array holding the content, verified, owned by the caller
    * @throws MissingExternalResourceException if nothing is at {@code handle}, or at the location a
    *     reference there names
    * @throws ChangedExternalResourceException if the bytes are not the ones expected
@@ -82,6 +93,8 @@ public final class OutputReader {
    * end throws {@link ChangedExternalResourceException} (inside an {@link IOException} where the
    * stream's signature requires) if the bytes differ. The caller closes the stream.
    *
+   * @param handle a location a {@link StorageManager} returned, per rule L2
+   * @return a new stream over the content, verified while it is read; the caller closes it
    * @throws MissingExternalResourceException if nothing is at {@code handle}
    */
   public InputStream open(String handle) {
@@ -98,6 +111,8 @@ public final class OutputReader {
    * The MD5 and size of the content of {@code handle} (resolving a reference, without reading the
    * content): what {@link TransferReport.Entry#metadata()} reported for it.
    *
+   * @param handle a location a {@link StorageManager} returned, per rule L2
+   * @return the content's MD5 and size, whether it is stored at the handle or referenced from it
    * @throws MissingExternalResourceException if nothing is at {@code handle}
    */
   public Metadata contentMetadata(String handle) {

@@ -120,6 +120,10 @@ public final class StorageManager implements AutoCloseable {
    * A manager that stores registered files of {@code scratchDir} into {@code storage} under
    * {@code dagLabel/unitLabel/}, keeping scratch after transfer.
    *
+   * @param scratchDir the directory the unit writes its files in
+   * @param storage the store to transfer into; the caller keeps ownership
+   * @param dagLabel the run's label, one location segment
+   * @param unitLabel the unit's label, one location segment
    * @throws InvalidLocationException if a label is not one valid location segment
    */
   public StorageManager(Path scratchDir, ExternalStorage storage, String dagLabel, String unitLabel) {
@@ -141,23 +145,41 @@ public final class StorageManager implements AutoCloseable {
   /**
    * Starts a builder.
    *
+   * @param scratchDir the directory the unit writes its files in
+   * @param storage the store to transfer into; the caller keeps ownership
+   * @param dagLabel the run's label, one location segment
+   * @param unitLabel the unit's label, one location segment
+   * @return a new builder with the default options
    * @throws InvalidLocationException if a label is not one valid location segment
    */
   public static Builder builder(Path scratchDir, ExternalStorage storage, String dagLabel, String unitLabel) {
     return new Builder(scratchDir, storage, dagLabel, unitLabel);
   }
 
-  /** The namespace: {@code dag/unit}, or {@code dag/unit/attempt-n}. */
+  /**
+   * The namespace: {@code dag/unit}, or {@code dag/unit/attempt-n}.
+   *
+   * @return the namespace prefix of every location this manager stores, without a trailing {@code
+   *     /}
+   */
   public String namespace() {
     return namespace;
   }
 
-  /** The scratch directory, absolute. */
+  /**
+   * The scratch directory, absolute.
+   *
+   * @return the absolute scratch path
+   */
   public Path scratchDir() {
     return scratchDir;
   }
 
-  /** The storage this manager stores into. */
+  /**
+   * The storage this manager stores into.
+   *
+   * @return the storage given at construction
+   */
   public ExternalStorage storage() {
     return storage;
   }
@@ -166,6 +188,7 @@ public final class StorageManager implements AutoCloseable {
    * Registers a file of the scratch directory, named relative to it with {@code /} separators,
    * for transfer. Registering twice is harmless. The file need not exist yet.
    *
+   * @param filename the file's path relative to the scratch directory, with {@code /} separators
    * @return its location in the store: {@code namespace/filename}, the handle to pass on
    * @throws InvalidLocationException if {@code filename} is not a valid relative location (so
    *     {@code ..}, {@code /abs} and the like are refused), or the result is too long
@@ -181,6 +204,7 @@ public final class StorageManager implements AutoCloseable {
    * Registers a file given as a path: relative paths are taken inside the scratch directory,
    * absolute ones must lie inside it and are made relative.
    *
+   * @param file the file, relative to the scratch directory or absolute inside it
    * @return its location in the store
    * @throws InvalidLocationException if the path lies outside the scratch directory (rule L4), or
    *     does not give a valid location
@@ -197,7 +221,11 @@ public final class StorageManager implements AutoCloseable {
     return register(String.join("/", parts));
   }
 
-  /** The registered locations, in registration order. */
+  /**
+   * The registered locations, in registration order.
+   *
+   * @return the locations registered so far, in registration order, each once; a new list
+   */
   public synchronized List<String> registered() {
     return List.copyOf(registered.keySet());
   }
@@ -219,6 +247,8 @@ public final class StorageManager implements AutoCloseable {
   /**
    * The report of the last {@link #transfer()} that succeeded, including the one {@link #close()}
    * ran; empty if none has.
+   *
+   * @return the last successful transfer's report, or empty if none has succeeded
    */
   public synchronized java.util.Optional<TransferReport> lastTransfer() {
     return java.util.Optional.ofNullable(lastTransfer);
@@ -228,6 +258,7 @@ public final class StorageManager implements AutoCloseable {
    * Registers {@code filename} and stores it now, as a checkpoint; a later {@link #transfer()}
    * finds it stored and skips it unless it changed.
    *
+   * @param filename the file's path relative to the scratch directory, with {@code /} separators
    * @return what was done
    */
   public synchronized TransferReport.Entry transferFile(String filename) {
@@ -239,6 +270,8 @@ public final class StorageManager implements AutoCloseable {
    * Reads the whole object at {@code location} (any location in the store), verified. See the
    * class description.
    *
+   * @param location any location in the store, per rule L2
+   * @return a new array holding the content, verified, owned by the caller
    * @throws MissingExternalResourceException if nothing is there
    * @throws org.stowage.ChangedExternalResourceException if the bytes are not the ones expected
    */
@@ -254,6 +287,8 @@ public final class StorageManager implements AutoCloseable {
    * Opens the object at {@code location} (any location in the store), verified while it is read.
    * The caller closes the stream. See the class description.
    *
+   * @param location any location in the store, per rule L2
+   * @return a new stream over the content, verified while it is read; the caller closes it
    * @throws MissingExternalResourceException if nothing is there
    */
   public InputStream open(String location) {
@@ -560,6 +595,10 @@ public final class StorageManager implements AutoCloseable {
      * Stores under {@code dag/unit/attempt-<n>}: each attempt of a retried unit gets its own
      * namespace, so one attempt's leftovers never pass for another's results. 0 (the default)
      * means no attempt segment.
+     *
+     * @param attempt the attempt number, zero or more; 0 for no attempt segment
+     * @return this builder
+     * @throws IllegalArgumentException if {@code attempt} is negative
      */
     public Builder attempt(int attempt) {
       if (attempt < 0) {
@@ -569,7 +608,13 @@ public final class StorageManager implements AutoCloseable {
       return this;
     }
 
-    /** What {@link StorageManager#close()} does with scratch; {@link ScratchPolicy#KEEP} by default. */
+    /**
+     * What {@link StorageManager#close()} does with scratch; {@link ScratchPolicy#KEEP} by default.
+     *
+     * @param policy what closing does with scratch
+     * @return this builder
+     * @throws NullPointerException if {@code policy} is null
+     */
     public Builder scratchPolicy(ScratchPolicy policy) {
       this.scratchPolicy = Objects.requireNonNull(policy, "policy");
       return this;
@@ -578,6 +623,10 @@ public final class StorageManager implements AutoCloseable {
     /**
      * Stores content in {@code cas} and a reference to it at each namespaced location. The caller
      * keeps ownership of {@code cas}.
+     *
+     * @param cas the content-addressed store to put content in; not closed by the manager
+     * @return this builder
+     * @throws NullPointerException if {@code cas} is null
      */
     public Builder contentAddressed(ContentAddressedStore cas) {
       this.cas = Objects.requireNonNull(cas, "cas");
@@ -589,7 +638,13 @@ public final class StorageManager implements AutoCloseable {
       return parallelism;
     }
 
-    /** How many files a transfer stores at once; 4 by default. */
+    /**
+     * How many files a transfer stores at once; 4 by default.
+     *
+     * @param threads the number of files stored at once, at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if {@code threads} is less than 1
+     */
     public Builder parallelism(int threads) {
       if (threads < 1) {
         throw new IllegalArgumentException("parallelism must be at least 1: " + threads);
@@ -598,7 +653,11 @@ public final class StorageManager implements AutoCloseable {
       return this;
     }
 
-    /** Builds the manager. */
+    /**
+     * Builds the manager.
+     *
+     * @return a new manager, owned by the caller, who closes it
+     */
     public StorageManager build() {
       return new StorageManager(this);
     }

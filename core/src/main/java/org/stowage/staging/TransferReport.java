@@ -12,17 +12,29 @@ import org.stowage.cas.Digest;
  * @param files the entries
  */
 public record TransferReport(List<Entry> files) {
-  /** Copies the list. */
+  /**
+   * Copies the list.
+   *
+   * @param files the entries, one per file handled; copied
+   */
   public TransferReport {
     files = List.copyOf(files);
   }
 
-  /** The number of bytes uploaded by this transfer (content found already present not counted). */
+  /**
+   * The number of bytes uploaded by this transfer (content found already present not counted).
+   *
+   * @return the sum of the sizes of the entries uploaded by this transfer, in bytes
+   */
   public long bytesUploaded() {
     return files.stream().filter(Entry::uploaded).mapToLong(e -> e.metadata().size()).sum();
   }
 
-  /** The number of files uploaded by this transfer. */
+  /**
+   * The number of files uploaded by this transfer.
+   *
+   * @return how many entries this transfer uploaded
+   */
   public long uploadedCount() {
     return files.stream().filter(Entry::uploaded).count();
   }

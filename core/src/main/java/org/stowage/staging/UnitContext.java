@@ -79,32 +79,55 @@ public final class UnitContext implements AutoCloseable {
    *
    * @param shared the store for outputs later units of the run read
    * @param permanent the store for results kept after the run (may be the same as {@code shared})
+   * @param dagLabel the run's label, one location segment
+   * @param unitLabel the unit's label, one location segment
+   * @return a new builder with the default options
    */
   public static Builder builder(ExternalStorage shared, ExternalStorage permanent, String dagLabel, String unitLabel) {
     return new Builder(shared, permanent, dagLabel, unitLabel);
   }
 
-  /** This attempt's scratch directory: a fresh, empty directory made for it. */
+  /**
+   * This attempt's scratch directory: a fresh, empty directory made for it.
+   *
+   * @return the absolute path of this attempt's scratch directory
+   */
   public Path scratch() {
     return scratch;
   }
 
-  /** The attempt number, from 1. */
+  /**
+   * The attempt number, from 1.
+   *
+   * @return the attempt number, 1 or more
+   */
   public int attempt() {
     return attempt;
   }
 
-  /** The namespace both managers store under: {@code <dag>/<unit>/attempt-<n>}. */
+  /**
+   * The namespace both managers store under: {@code <dag>/<unit>/attempt-<n>}.
+   *
+   * @return the namespace, without a trailing {@code /}
+   */
   public String namespace() {
     return shared.namespace();
   }
 
-  /** The manager for outputs later units of this run read. */
+  /**
+   * The manager for outputs later units of this run read.
+   *
+   * @return the manager that stores into the shared store; closing this context transfers it
+   */
   public StorageManager shared() {
     return shared;
   }
 
-  /** The manager for results kept after the run. */
+  /**
+   * The manager for results kept after the run.
+   *
+   * @return the manager that stores into the permanent store; closing this context transfers it
+   */
   public StorageManager permanent() {
     return permanent;
   }
@@ -199,13 +222,23 @@ public final class UnitContext implements AutoCloseable {
      * <dag>-<unit>-attempt-<n>-<random>} inside {@code directory}, which is created if needed. By
      * default the JVM's temporary directory ({@code java.io.tmpdir}). Put it on the same
      * filesystem as a {@code FileStorage} root so that files move into the store by a rename.
+     *
+     * @param directory the directory to make scratch directories in
+     * @return this builder
+     * @throws NullPointerException if {@code directory} is null
      */
     public Builder scratchRoot(Path directory) {
       this.scratchRoot = Objects.requireNonNull(directory, "directory");
       return this;
     }
 
-    /** The attempt number, from 1 (the default). */
+    /**
+     * The attempt number, from 1 (the default).
+     *
+     * @param attempt the attempt number, 1 or more
+     * @return this builder
+     * @throws IllegalArgumentException if {@code attempt} is less than 1
+     */
     public Builder attempt(int attempt) {
       if (attempt < 1) {
         throw new IllegalArgumentException("attempts are numbered from 1: " + attempt);
@@ -217,6 +250,10 @@ public final class UnitContext implements AutoCloseable {
     /**
      * What closing does with scratch; {@link ScratchPolicy#DELETE_AFTER_TRANSFER} by default (files
      * then move into the stores, see {@link UnitContext#close()}).
+     *
+     * @param policy what closing does with scratch
+     * @return this builder
+     * @throws NullPointerException if {@code policy} is null
      */
     public Builder scratchPolicy(ScratchPolicy policy) {
       this.scratchPolicy = Objects.requireNonNull(policy, "policy");
@@ -226,19 +263,34 @@ public final class UnitContext implements AutoCloseable {
     /**
      * Stores content once, content-addressed, under {@code cas/} of each store, with references
      * at the namespaced locations (see {@link StorageManager}).
+     *
+     * @param enabled true to store content once, content-addressed, with references at the
+     *     locations
+     * @return this builder
      */
     public Builder contentAddressed(boolean enabled) {
       this.contentAddressed = enabled;
       return this;
     }
 
-    /** How many files each manager transfers at once; 4 by default. */
+    /**
+     * How many files each manager transfers at once; 4 by default.
+     *
+     * @param threads the number of files each manager stores at once, at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if {@code threads} is less than 1
+     */
     public Builder parallelism(int threads) {
       managers.parallelism(threads);
       return this;
     }
 
-    /** Makes the scratch directory and the managers. */
+    /**
+     * Makes the scratch directory and the managers.
+     *
+     * @return a new context, owned by the caller, who closes it
+     * @throws ExternalResourceException if the scratch directory cannot be made
+     */
     public UnitContext build() {
       return new UnitContext(this);
     }
