@@ -85,7 +85,11 @@ public final class ContentAddressedStore implements AutoCloseable {
   private ExecutorService lookups; // made on first use; guarded by this
   private boolean closed; // guarded by this
 
-  /** A content-addressed store with SHA-256 under the prefix {@code cas} of {@code storage}. */
+  /**
+   * A content-addressed store with SHA-256 under the prefix {@code cas} of {@code storage}.
+   *
+   * @param storage the store that holds the content; the caller keeps ownership
+   */
   public ContentAddressedStore(ExternalStorage storage) {
     this(builder(storage));
   }
@@ -116,17 +120,32 @@ public final class ContentAddressedStore implements AutoCloseable {
     return lookups;
   }
 
-  /** Starts a builder for a content-addressed store over {@code storage}. */
+  /**
+   * Starts a builder for a content-addressed store over {@code storage}.
+   *
+   * @param storage the store that will hold the content; the caller keeps ownership
+   * @return a new builder with the default options
+   */
   public static Builder builder(ExternalStorage storage) {
     return new Builder(storage);
   }
 
-  /** The underlying storage. */
+  /**
+   * The underlying storage.
+   *
+   * @return the storage given at construction
+   */
   public ExternalStorage storage() {
     return storage;
   }
 
-  /** The location of the content named by {@code digest}; see the class description. */
+  /**
+   * The location of the content named by {@code digest}; see the class description.
+   *
+   * @param digest the content's digest, of any supported algorithm
+   * @return the location {@code <prefix>/<algorithm>/<hex[0..2]>/<hex[2..4]>/<hex>}, without the
+   *     prefix and its {@code /} when the prefix is empty; whether or not the content is present
+   */
   public String location(Digest digest) {
     String hex = digest.hex();
     String path = digest.algorithm() + "/" + hex.substring(0, 2) + "/" + hex.substring(2, 4) + "/" + hex;
@@ -136,6 +155,8 @@ public final class ContentAddressedStore implements AutoCloseable {
   /**
    * Stores {@code data} once and returns its digest. The array is only read.
    *
+   * @param data the content; only read, and not kept
+   * @return the content's digest, whether this call stored it or found it present
    * @throws ExternalResourceException if the storage fails
    */
   public Digest put(byte[] data) {
@@ -150,6 +171,8 @@ public final class ContentAddressedStore implements AutoCloseable {
    * Stores the file's content once and returns its digest. The file is only read: once to hash
    * it, and once more to store it if it is absent.
    *
+   * @param file a regular file; only read
+   * @return the content's digest, whether this call stored it or found it present
    * @throws ExternalResourceException if the file cannot be read, or the storage fails
    */
   public Digest put(Path file) {
@@ -160,6 +183,10 @@ public final class ContentAddressedStore implements AutoCloseable {
    * Same as {@link #put(Path)}, and says what happened: the digest, the content's MD5 metadata,
    * and whether this call stored the content or found it already present. One existence check
    * when the content is present.
+   *
+   * @param file a regular file; only read
+   * @return the digest, the stored object's metadata, and whether this call stored the content
+   * @throws ExternalResourceException if the file cannot be read, or the storage fails
    */
   public Insertion insert(Path file) {
     Objects.requireNonNull(file, "file");
@@ -179,6 +206,8 @@ public final class ContentAddressedStore implements AutoCloseable {
    * not closed (the caller owns it); it is spooled to a temporary file meanwhile (see the class
    * description), which is deleted before this method returns.
    *
+   * @param in the content, read to its end; the caller closes it
+   * @return the content's digest, whether this call stored it or found it present
    * @throws ExternalResourceException if reading the stream or the spool file fails, or the
    *     storage fails
    */
@@ -215,6 +244,8 @@ public final class ContentAddressedStore implements AutoCloseable {
    * read that would report the end throws {@link org.stowage.ChangedExternalResourceException}
    * if the content's hash or size differs. The caller closes the stream.
    *
+   * @param digest the content's digest
+   * @return a new stream over the content, verified while it is read; the caller closes it
    * @throws org.stowage.MissingExternalResourceException if the content is absent
    */
   public InputStream get(Digest digest) {
@@ -230,7 +261,13 @@ public final class ContentAddressedStore implements AutoCloseable {
         "C3");
   }
 
-  /** Whether the content named by {@code digest} is present. One existence check; no read. */
+  /**
+   * Whether the content named by {@code digest} is present. One existence check; no read.
+   *
+   * @param digest the content's digest
+   * @return true if an object is at the digest's location
+   * @throws ExternalResourceException if the storage fails
+   */
   public boolean contains(Digest digest) {
     return storage.exists(location(digest));
   }
@@ -240,6 +277,9 @@ public final class ContentAddressedStore implements AutoCloseable {
    * appearance, each once (C3). The checks run in parallel, in batches, on this store's lookup
    * threads.
    *
+   * @param digests the digests to check, in any order, possibly with repeats; only read
+   * @return the absent ones, in first-appearance order, each once; a new set, empty if all are
+   *     present
    * @throws ExternalResourceException if a check fails
    */
   public Set<Digest> findMissing(Collection<Digest> digests) {
@@ -295,6 +335,7 @@ public final class ContentAddressedStore implements AutoCloseable {
    * Deletes the content named by {@code digest}, if present. Content is shared by everything that
    * refers to it: delete only what nothing refers to.
    *
+   * @param digest the content's digest
    * @return whether content was deleted
    */
   public boolean delete(Digest digest) {
@@ -437,7 +478,10 @@ public final class ContentAddressedStore implements AutoCloseable {
      * The location prefix under which content lives; {@code "cas"} by default, {@code ""} for the
      * storage's root.
      *
+     * @param prefix empty, or a valid location without a trailing {@code /}
+     * @return this builder
      * @throws org.stowage.InvalidLocationException if it is neither empty nor a valid location
+     * @throws NullPointerException if {@code prefix} is null
      */
     public Builder prefix(String prefix) {
       Objects.requireNonNull(prefix, "prefix");
@@ -448,20 +492,38 @@ public final class ContentAddressedStore implements AutoCloseable {
       return this;
     }
 
-    /** The digest algorithm, {@link Digest#SHA256} (the default) or {@link Digest#SHA512}. */
+    /**
+     * The digest algorithm, {@link Digest#SHA256} (the default) or {@link Digest#SHA512}.
+     *
+     * @param algorithm {@code "sha256"} or {@code "sha512"}
+     * @return this builder
+     * @throws IllegalArgumentException if the algorithm is not one of those
+     */
     public Builder algorithm(String algorithm) {
       Digest.newMessageDigest(algorithm);
       this.algorithm = algorithm;
       return this;
     }
 
-    /** Where {@link #put(InputStream)} spools streams; the JVM's temporary directory by default. */
+    /**
+     * Where {@link #put(InputStream)} spools streams; the JVM's temporary directory by default.
+     *
+     * @param directory the directory to spool streams in
+     * @return this builder
+     * @throws NullPointerException if {@code directory} is null
+     */
     public Builder spoolDirectory(Path directory) {
       this.spoolDirectory = Objects.requireNonNull(directory, "directory");
       return this;
     }
 
-    /** How many existence checks {@link #findMissing} runs at once; at least 1. */
+    /**
+     * How many existence checks {@link #findMissing} runs at once; at least 1.
+     *
+     * @param threads the most existence checks at once
+     * @return this builder
+     * @throws IllegalArgumentException if {@code threads} is less than 1
+     */
     public Builder lookupParallelism(int threads) {
       if (threads < 1) {
         throw new IllegalArgumentException("lookupParallelism must be at least 1: " + threads);
@@ -470,7 +532,11 @@ public final class ContentAddressedStore implements AutoCloseable {
       return this;
     }
 
-    /** Builds the store. */
+    /**
+     * Builds the store.
+     *
+     * @return a new content-addressed store over the builder's storage
+     */
     public ContentAddressedStore build() {
       return new ContentAddressedStore(this);
     }

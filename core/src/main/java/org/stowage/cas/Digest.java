@@ -31,6 +31,9 @@ public record Digest(String algorithm, String hex, long size) {
   /**
    * Validates the fields.
    *
+   * @param algorithm {@code "sha256"} or {@code "sha512"}
+   * @param hex the hash, lowercase hexadecimal
+   * @param size the content's size in bytes, zero or more
    * @throws IllegalArgumentException if the algorithm is not supported, the hex is not lowercase
    *     hexadecimal of the algorithm's length, or the size is negative
    */
@@ -51,6 +54,8 @@ public record Digest(String algorithm, String hex, long size) {
   /**
    * Reads the text form {@code algorithm:hex:size}.
    *
+   * @param text a digest's text form, as {@link #toString()} writes it
+   * @return the digest it names
    * @throws IllegalArgumentException if {@code text} is not a digest's text form
    */
   public static Digest parse(String text) {
@@ -62,14 +67,25 @@ public record Digest(String algorithm, String hex, long size) {
     return new Digest(m.group(1), m.group(2), Long.parseLong(m.group(3)));
   }
 
-  /** The SHA-256 digest of {@code data}. */
+  /**
+   * The SHA-256 digest of {@code data}.
+   *
+   * @param data the content; only read
+   * @return the SHA-256 hash and the length of {@code data}
+   */
   public static Digest sha256(byte[] data) {
     MessageDigest md = newMessageDigest(SHA256);
     md.update(data);
     return new Digest(SHA256, java.util.HexFormat.of().formatHex(md.digest()), data.length);
   }
 
-  /** A fresh {@link MessageDigest} for a supported algorithm name. */
+  /**
+   * A fresh {@link MessageDigest} for a supported algorithm name.
+   *
+   * @param algorithm {@code "sha256"} or {@code "sha512"}
+   * @return a new digest of that algorithm, in its initial state, owned by the caller
+   * @throws IllegalArgumentException if the algorithm is not one of those
+   */
   public static MessageDigest newMessageDigest(String algorithm) {
     String javaName =
         switch (algorithm) {
