@@ -195,7 +195,9 @@ public final class RunBenchmarks {
 
     List<Comparison.Row> rows = new ArrayList<>();
     for (Comparison c : COMPARISONS) {
-      if (selected(filter, PACKAGE + c.operation()) || selected(filter, PACKAGE + c.baseline())) {
+      // Both sides: a comparison across classes (the cold transfer against the warm MD5) is left out
+      // when the filter selects only one of them.
+      if (selected(filter, PACKAGE + c.operation()) && selected(filter, PACKAGE + c.baseline())) {
         rows.addAll(c.rows(measurements));
       }
     }
@@ -227,15 +229,10 @@ public final class RunBenchmarks {
   private static List<Measurement> runJmh(BenchProfile profile, Path out, Pattern filter)
       throws RunnerException {
     ChainedOptionsBuilder options =
-        new OptionsBuilder()
+        options(profile, out.resolve("jmh-result.json"))
             .include(filter == null ? Pattern.quote(PACKAGE) + ".*Benchmark\\..*" : filter.pattern())
             .exclude(Pattern.quote(PACKAGE + COLD + "."))
-            .forks(profile.forks)
-            .shouldFailOnError(false)
-            .resultFormat(ResultFormatType.JSON)
-            .result(out.resolve("jmh-result.json").toString())
-            .jvmArgs(forkJvmArgs());
-    profile.params.forEach(options::param);
+            .forks(profile.forks);
     if (profile.warmupIterations >= 0) {
       options.warmupIterations(profile.warmupIterations);
     }
@@ -260,19 +257,26 @@ public final class RunBenchmarks {
     }
     if (!cold.isEmpty()) {
       ChainedOptionsBuilder coldOptions =
-          new OptionsBuilder()
+          options(profile, out.resolve("jmh-result-cold.json"))
               .include(String.join("|", cold))
               .forks(profile.coldForks)
               .warmupIterations(0)
-              .measurementIterations(1)
-              .shouldFailOnError(false)
-              .resultFormat(ResultFormatType.JSON)
-              .result(out.resolve("jmh-result-cold.json").toString())
-              .jvmArgs(forkJvmArgs());
-      profile.params.forEach(coldOptions::param);
+              .measurementIterations(1);
       new Runner(coldOptions.build()).run().stream().map(Measurement::of).forEach(measured::add);
     }
     return measured;
+  }
+
+  /** What every JMH run shares: the profile's sizes, JSON results to {@code result}, the forks' options. */
+  private static ChainedOptionsBuilder options(BenchProfile profile, Path result) {
+    ChainedOptionsBuilder options =
+        new OptionsBuilder()
+            .shouldFailOnError(false)
+            .resultFormat(ResultFormatType.JSON)
+            .result(result.toString())
+            .jvmArgs(forkJvmArgs());
+    profile.params.forEach(options::param);
+    return options;
   }
 
   /** The forks' JVM options: a fixed heap, and the data directory if one was chosen. */

@@ -56,15 +56,10 @@ public class SmallTransferBenchmark {
   public void setUp() throws IOException {
     dir = BenchData.newDirectory("small-transfer");
     scratch = Files.createDirectories(dir.resolve("scratch"));
-    byte[] buffer = new byte[8192];
-    names = new String[smallFiles];
-    md5s = new String[smallFiles];
-    for (int i = 0; i < smallFiles; i++) {
-      names[i] = String.format("part-%05d.json", i);
-      Path file = scratch.resolve(names[i]);
-      BenchData.writeRandomFile(file, smallFileBytes, 9_000 + i);
-      md5s[i] = BenchData.md5Hex(file, buffer);
-    }
+    TransferTargets.UnitFiles unit =
+        TransferTargets.UnitFiles.write(scratch, "part-%05d.json", smallFiles, smallFileBytes, 9_000);
+    names = unit.names();
+    md5s = unit.md5s();
     targets = new TransferTargets(dir);
   }
 
@@ -86,7 +81,8 @@ public class SmallTransferBenchmark {
   public int copyLoopBaseline() throws IOException {
     int copied = 0;
     for (String name : names) {
-      Files.copy(scratch.resolve(name), targets.copies().resolve(name), StandardCopyOption.REPLACE_EXISTING);
+      Path target = targets.copies().resolve(name);
+      Files.copy(scratch.resolve(name), target, StandardCopyOption.REPLACE_EXISTING);
       copied++;
     }
     if (copied != smallFiles) {

@@ -74,14 +74,10 @@ public class TransferBenchmark {
     dir = BenchData.newDirectory("transfer");
     scratch = Files.createDirectories(dir.resolve("scratch"));
     buffer = new byte[BenchData.BUFFER];
-    names = new String[files];
-    md5s = new String[files];
-    for (int i = 0; i < files; i++) {
-      names[i] = String.format("frame-%05d.dat", i);
-      Path file = scratch.resolve(names[i]);
-      BenchData.writeRandomFile(file, transferFileBytes, 600 + i);
-      md5s[i] = BenchData.md5Hex(file, buffer);
-    }
+    TransferTargets.UnitFiles unit =
+        TransferTargets.UnitFiles.write(scratch, "frame-%05d.dat", files, transferFileBytes, 600);
+    names = unit.names();
+    md5s = unit.md5s();
     targets = new TransferTargets(dir);
   }
 

@@ -75,4 +75,24 @@ final class TransferTargets {
     }
     return report;
   }
+
+  /**
+   * A unit's output files, written once per trial into {@code scratch}: {@code count} files of
+   * {@code bytes} pseudo-random bytes named by {@code nameFormat} (one {@code %d} for the index),
+   * file {@code i} from seed {@code seed + i}, with their MD5s.
+   */
+  record UnitFiles(String[] names, String[] md5s) {
+    static UnitFiles write(Path scratch, String nameFormat, int count, int bytes, long seed) {
+      byte[] buffer = new byte[Math.min(BenchData.BUFFER, Math.max(bytes, 8192))];
+      String[] names = new String[count];
+      String[] md5s = new String[count];
+      for (int i = 0; i < count; i++) {
+        names[i] = String.format(nameFormat, i);
+        Path file = scratch.resolve(names[i]);
+        BenchData.writeRandomFile(file, bytes, seed + i);
+        md5s[i] = BenchData.md5Hex(file, buffer);
+      }
+      return new UnitFiles(names, md5s);
+    }
+  }
 }

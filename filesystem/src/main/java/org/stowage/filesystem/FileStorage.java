@@ -714,6 +714,11 @@ public final class FileStorage extends ExternalStorage {
         return new Renamed(RenameOutcome.RETRY); // a directory on the way was removed meanwhile
       } catch (AtomicMoveNotSupportedException e) {
         return new Renamed(RenameOutcome.CANNOT_RENAME);
+      } catch (FileSystemException e) {
+        if (String.valueOf(e.getReason()).contains("Not a directory")) {
+          return new Renamed(RenameOutcome.RETRY); // an object took a directory's place: L1.2
+        }
+        throw e;
       }
       record(to, emptied, found.metadata(), found.version());
     } finally {
