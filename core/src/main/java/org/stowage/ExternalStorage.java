@@ -1043,7 +1043,7 @@ public abstract class ExternalStorage implements AutoCloseable {
    * @return the copy's metadata; {@code null} if {@code replaceExisting} is false and an object is
    *     present at {@code to} (nothing changed)
    * @throws NoSuchFileException if nothing is at {@code from}
-   * @throws IOException if the backend fails, or the copy does not match the source's metadata
+   * @throws IOException if the backend fails; nothing is stored at {@code to}
    */
   protected Metadata copyObject(Location from, Location to, boolean replaceExisting) throws IOException {
     OpenObject opened = openWithMetadata(from);

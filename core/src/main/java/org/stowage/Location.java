@@ -103,8 +103,8 @@ public record Location(String value) implements Comparable<Location> {
   /**
    * The segments, in order; never empty.
    *
-   * @return the {@code /}-separated segments of the location, in order; an unmodifiable list, never
-   *     empty
+   * @return the {@code /}-separated segments of the location, in order; a new, fixed-size list,
+   *     never empty
    */
   public List<String> segments() {
     return Arrays.asList(value.split("/", -1));
@@ -171,8 +171,8 @@ public record Location(String value) implements Comparable<Location> {
    * messages, so that every message shows locations the same way.
    *
    * @param s the string to quote, or {@code null}
-   * @return the quoted string, at most a little over 200 characters; {@code "null"} unquoted for
-   *     {@code null}
+   * @return the first 200 characters of {@code s}, escaped, in double quotes, followed by the full
+   *     length when {@code s} was shortened; {@code null} gives {@code "null"}, without quotes
    */
   public static String quote(String s) {
     if (s == null) {

@@ -204,8 +204,8 @@ public final class ObjectSource {
    * source come out of it as {@link IOException}s; a backend lets them propagate and leaves no
    * partial object behind (rule S2).
    *
-   * @return the hashing stream over the content, owned by the core: the backend reads it but need
-   *     not close it
+   * @return the hashing stream over the content, owned by the core: the backend reads it and does
+   *     not close it (see "Ownership" above)
    */
   public InputStream stream() {
     return stream;

@@ -19,9 +19,9 @@ public record MigrationReport(
   /**
    * Copies the lists.
    *
-   * @param moved see the class description
-   * @param copied see the class description
-   * @param bytes see the class description
+   * @param moved how many objects are now on the target, verified, and gone from the source
+   * @param copied how many of those this migration copied
+   * @param bytes how many bytes were copied
    * @param conflicts the conflicts, copied
    * @param errors the failures, copied
    */

@@ -30,11 +30,12 @@ public record SyncOptions(
   /**
    * Validates the options.
    *
-   * @param prefix see the class description
-   * @param parallelism see the class description
-   * @param conflictRule see the class description
-   * @param listener see the class description
-   * @param verifyByReading see the class description
+   * @param prefix the listing prefix of the objects that take part, per rule L5
+   * @param parallelism how many objects are transferred at once, positive
+   * @param conflictRule what a two-way sync does with an object that differs on the two sides
+   * @param listener who hears about every object handled
+   * @param verifyByReading whether a migration re-reads each object from the target before it
+   *     deletes it from the source
    * @throws org.stowage.InvalidLocationException if {@code prefix} breaks rule L5
    * @throws IllegalArgumentException if {@code parallelism} is not positive
    */

@@ -27,11 +27,11 @@ public record SyncReport(
   /**
    * Copies the lists.
    *
-   * @param copiedToTarget see the class description
-   * @param copiedToSource see the class description
-   * @param deletedFromTarget see the class description
-   * @param skipped see the class description
-   * @param bytes see the class description
+   * @param copiedToTarget how many objects were copied from the source to the target
+   * @param copiedToSource how many objects were copied from the target to the source
+   * @param deletedFromTarget how many objects were deleted from the target
+   * @param skipped how many objects were found identical on both sides
+   * @param bytes how many bytes were copied, both ways
    * @param conflicts the conflicts, copied
    * @param errors the failures, copied
    */
