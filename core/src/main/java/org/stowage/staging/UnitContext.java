@@ -135,8 +135,18 @@ public final class UnitContext implements AutoCloseable {
     if (failure != null) {
       throw failure;
     }
+    recordSuccess();
     if (scratchPolicy == ScratchPolicy.DELETE_AFTER_TRANSFER) {
       StorageManager.deleteTree(scratch);
+    }
+  }
+
+  /** The success marker the retention rules read (see {@link Namespaces}), in each store. */
+  private void recordSuccess() {
+    java.time.Instant now = java.time.Instant.now();
+    Namespaces.recordSuccess(shared.storage(), namespace(), now);
+    if (permanent.storage() != shared.storage()) {
+      Namespaces.recordSuccess(permanent.storage(), namespace(), now);
     }
   }
 
