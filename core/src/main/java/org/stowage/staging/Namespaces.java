@@ -32,8 +32,9 @@ import org.stowage.WritePolicy;
  *
  * <h2>Success markers</h2>
  *
- * <p>When a {@link UnitContext} closes after both transfers succeeded, it stores a small marker
- * beside the attempt's namespace, in each of its stores: {@code <dag>/<unit>/attempt-<n>.succeeded},
+ * <p>When a {@link UnitContext} whose code called {@link UnitContext#succeeded()} closes after
+ * both transfers succeeded, it stores a small marker beside the attempt's namespace, in each of
+ * its stores: {@code <dag>/<unit>/attempt-<n>.succeeded},
  * UTF-8 text {@code stowage-attempt 1\nsucceeded <ISO-8601 instant>\n}. It is how the retention
  * rules know which attempts succeeded (unless the engine says), and when (a store's metadata
  * records no time). Deleting an attempt deletes its marker.
