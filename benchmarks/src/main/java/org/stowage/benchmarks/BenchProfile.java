@@ -30,7 +30,8 @@ enum BenchProfile {
           "contentBytes", "1048576",
           "digests", "10000",
           "s3ObjectBytes", "67108864",
-          "multipartBytes", "1073741824"),
+          "multipartBytes", "1073741824",
+          "gcObjects", "200000"),
       4L << 30,
       -1, -1, -1, 1),
   QUICK(
@@ -43,7 +44,8 @@ enum BenchProfile {
           "contentBytes", "1048576",
           "digests", "500",
           "s3ObjectBytes", "16777216",
-          "multipartBytes", "67108864"),
+          "multipartBytes", "67108864",
+          "gcObjects", "5000"),
       64L << 20,
       1, 2, 250, 0),
   SMOKE(
@@ -56,7 +58,8 @@ enum BenchProfile {
           "contentBytes", "65536",
           "digests", "100",
           "s3ObjectBytes", String.valueOf(12 << 20),
-          "multipartBytes", String.valueOf(12 << 20)),
+          "multipartBytes", String.valueOf(12 << 20),
+          "gcObjects", "300"),
       16L << 20,
       0, 1, 100, 0);
 

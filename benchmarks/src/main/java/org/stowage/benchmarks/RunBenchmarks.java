@@ -112,7 +112,10 @@ public final class RunBenchmarks {
               Double.NaN, Rate.megabytes("contentBytes")),
           new Comparison("8", "findMissing, batched + parallel (vs sequential exists)",
               "ContentAddressedBenchmark.findMissing", "ContentAddressedBenchmark.findMissingBaseline",
-              1.0, Rate.items("digests/s", "digests")));
+              1.0, Rate.items("digests/s", "digests")),
+          new Comparison("9", "garbage collection, dry run, -Xmx64m (vs one listing of the same store)",
+              "CollectionBenchmark.collect", "CollectionBenchmark.listingBaseline",
+              1 / 1.5, Rate.items("content objects/s", "gcObjects")));
 
   private RunBenchmarks() {}
 
