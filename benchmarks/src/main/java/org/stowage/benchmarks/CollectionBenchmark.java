@@ -58,6 +58,7 @@ public class CollectionBenchmark {
   private FileStorage storage;
   private ContentAddressedStore cas;
   private long expectedGarbage;
+  private CollectionReport lastReport;
 
   /** Opens the run's store, making it first if needed. */
   @Setup(Level.Trial)
@@ -73,11 +74,13 @@ public class CollectionBenchmark {
   public long collect(Blackhole blackhole) {
     CollectionReport report = ContentCollector.builder(cas).expectedObjects(2L * gcObjects)
         .parallelism(4).build().collect();
-    if (report.contentObjects() != gcObjects || report.reclaimableObjects() != expectedGarbage
-        || report.danglingCount() != 0) {
+    // A Bloom filter's false positive keeps some garbage (about 0.5% here), never more than there is.
+    if (report.contentObjects() != gcObjects || report.reclaimableObjects() > expectedGarbage
+        || report.reclaimableObjects() < expectedGarbage * 0.97 || report.danglingCount() != 0) {
       throw new IllegalStateException("unexpected collection of " + gcObjects + " objects: " + report);
     }
     blackhole.consume(report);
+    lastReport = report;
     return report.objectsListed();
   }
 
@@ -98,7 +101,7 @@ public class CollectionBenchmark {
   @TearDown(Level.Trial)
   public void tearDown() {
     storage.close();
-    System.out.printf("# heap: max %d MiB%n", Runtime.getRuntime().maxMemory() >> 20);
+    System.out.printf("# heap: max %d MiB; last collection: %s%n", Runtime.getRuntime().maxMemory() >> 20, lastReport);
   }
 
   private static boolean isGarbage(int i) {

@@ -81,9 +81,7 @@ final class ContentLayout {
   /** The content location of a content key. */
   String location(String key) {
     int colon = key.indexOf(':');
-    String algorithm = key.substring(0, colon);
-    String hex = key.substring(colon + 1);
-    return prefix + algorithm + "/" + hex.substring(0, 2) + "/" + hex.substring(2, 4) + "/" + hex;
+    return cas.location(new Digest(key.substring(0, colon), key.substring(colon + 1), 0)); // the size is not in it
   }
 
   private static boolean isLowerHex(String s) {
