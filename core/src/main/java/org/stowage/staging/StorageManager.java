@@ -447,7 +447,7 @@ public final class StorageManager implements AutoCloseable {
       }
       if (cas != null) {
         // References committed: keep a concurrent garbage collection off their content (Lifecycle).
-        CollectionFence.protect(cas, entries);
+        CollectionFence.protect(cas, new ArrayList<>(stored.values()));
       }
       if (failure != null) {
         LOG.warn("{}: {} of {} files failed to transfer", this, failed, work.size());
