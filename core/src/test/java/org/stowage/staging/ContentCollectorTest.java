@@ -159,7 +159,7 @@ class ContentCollectorTest {
         fence.set(new CompletableFuture<>());
       } else if (p.phase() == ContentCollector.Phase.SWEEP && !fence.get().isDone()) {
         assertFalse(cas.contains(d), "the collection deleted the content its listing saw unreferenced");
-        TransferReport.Entry entry = new TransferReport.Entry(reference, file, null, d, false);
+        TransferReport.Entry entry = new TransferReport.Entry(reference, file, null, d, false, cas.location(d));
         CompletableFuture<Integer> f = fence.get();
         Thread writer = new Thread(() -> f.complete(CollectionFence.protect(cas, List.of(entry))));
         writer.start();
