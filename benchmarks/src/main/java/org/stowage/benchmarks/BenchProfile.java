@@ -45,7 +45,8 @@ enum BenchProfile {
           Map.entry("contentBytes", "1048576"),
           Map.entry("digests", "500"),
           Map.entry("s3ObjectBytes", "16777216"),
-          Map.entry("multipartBytes", "67108864")),
+          Map.entry("multipartBytes", "67108864"),
+          Map.entry("gcObjects", "5000")),
       64L << 20,
       1, 2, 250, 0, 2),
   SMOKE(
@@ -60,7 +61,8 @@ enum BenchProfile {
           Map.entry("contentBytes", "65536"),
           Map.entry("digests", "100"),
           Map.entry("s3ObjectBytes", String.valueOf(12 << 20)),
-          Map.entry("multipartBytes", String.valueOf(12 << 20))),
+          Map.entry("multipartBytes", String.valueOf(12 << 20)),
+          Map.entry("gcObjects", "300")),
       16L << 20,
       0, 1, 100, 0, 0);
 
@@ -78,7 +80,8 @@ enum BenchProfile {
             Map.entry("contentBytes", "1048576"),
             Map.entry("digests", "10000"),
             Map.entry("s3ObjectBytes", "67108864"),
-            Map.entry("multipartBytes", "1073741824"));
+            Map.entry("multipartBytes", "1073741824"),
+            Map.entry("gcObjects", "200000"));
   }
 
   /** JMH parameter values, by name; each applies to every benchmark that declares it. */

@@ -24,7 +24,7 @@ import org.stowage.memory.MemoryStorage;
 import org.stowage.s3.S3Storage;
 
 /**
- * Benchmark 9, S3 through the decorators: the same operations on a bare {@link S3Storage}, on a
+ * Benchmark 10, S3 through the decorators: the same operations on a bare {@link S3Storage}, on a
  * {@link CachingStorage} in front of one (a {@link MemoryStorage} tier), and on a {@link
  * MirroredStorage} of one (a {@code MemoryStorage} secondary, synchronous replication), on an
  * in-process s3proxy ({@link S3Server}), with one object of {@code s3ObjectBytes} stored in one

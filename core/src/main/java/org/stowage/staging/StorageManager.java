@@ -480,6 +480,10 @@ public final class StorageManager implements AutoCloseable {
           throw new ExternalResourceException(this + ": transfer interrupted", e);
         }
       }
+      if (cas != null) {
+        // References committed: keep a concurrent garbage collection off their content (Lifecycle).
+        CollectionFence.protect(cas, new ArrayList<>(stored.values()));
+      }
       if (failure != null) {
         LOG.warn("{}: {} of {} files failed to transfer", this, failed, work.size());
         throw failure;

@@ -47,6 +47,7 @@ public final class UnitContext implements AutoCloseable {
   private final StorageManager permanent;
   private final ScratchPolicy scratchPolicy;
   private boolean closed;
+  private boolean succeeded;
 
   private UnitContext(Builder b) {
     this.attempt = b.attempt;
@@ -167,6 +168,9 @@ public final class UnitContext implements AutoCloseable {
     if (failure != null) {
       throw failure;
     }
+    if (succeeded) {
+      recordSuccess();
+    }
     if (scratchPolicy == ScratchPolicy.DELETE_AFTER_TRANSFER) {
       StorageManager.deleteTree(scratch);
     }
@@ -187,6 +191,26 @@ public final class UnitContext implements AutoCloseable {
       throw new IllegalStateException(this + ": discardScratch() before close(); close it first");
     }
     StorageManager.deleteTree(scratch, true);
+  }
+
+  /**
+   * Declares that the unit's code finished successfully: {@link #close()} then writes the
+   * attempt's success marker, {@code <dag>/<unit>/attempt-<n>.succeeded}, in each store, once
+   * both transfers succeeded. The retention rules of {@link Namespaces} read it. Call it as the
+   * last statement of the unit's code; a unit that throws never reaches it, and {@code close}
+   * cannot tell on its own.
+   */
+  public synchronized void succeeded() {
+    this.succeeded = true;
+  }
+
+  /** The success marker the retention rules read (see {@link Namespaces}), in each store. */
+  private void recordSuccess() {
+    java.time.Instant now = java.time.Instant.now();
+    Namespaces.recordSuccess(shared.storage(), namespace(), now);
+    if (permanent.storage() != shared.storage()) {
+      Namespaces.recordSuccess(permanent.storage(), namespace(), now);
+    }
   }
 
   @Override

@@ -13,6 +13,10 @@ import java.util.stream.Stream;
 import org.stowage.ExternalStorage;
 import org.stowage.Metadata;
 import org.stowage.filesystem.FileStorage;
+import org.stowage.cas.ContentAddressedStore;
+import org.stowage.staging.CollectionReport;
+import org.stowage.staging.ContentCollector;
+import org.stowage.staging.Namespaces;
 import org.stowage.staging.StorageManager;
 import org.stowage.staging.TransferReport;
 import org.stowage.staging.UnitContext;
@@ -38,11 +42,14 @@ import org.stowage.staging.UnitContext;
  *   <li>The shared store is content-addressed: {@code square} and {@code cube} both write the same
  *       {@code params.json}, which is stored once.
  *   <li>At the end it prints the stored layout and verifies every object.
+ *   <li>Then the lifecycle step: it deletes the failed attempt's namespace, collects the content
+ *       nothing references any more, prints what was reclaimed, and loads every result again.
  * </ul>
  *
  * <p>Both stores are {@link FileStorage}s under one local directory: the first argument, or
- * {@code stowage-data} in the working directory. Run it twice: the second run finds everything
- * already stored and uploads nothing.
+ * {@code stowage-data} in the working directory. Run it twice: the second run finds every result
+ * already stored (only the failed attempt's partial output, collected by the first run, is stored
+ * again).
  */
 public final class StagingPipeline {
   private static final String DAG = "example-dag";
@@ -96,7 +103,7 @@ public final class StagingPipeline {
       return List.of(ctx.shared().register("cubes.csv"), ctx.shared().register("params.json"));
     });
 
-    runUnit("gather", ctx -> {
+    List<String> summary = runUnit("gather", ctx -> {
       long sumSquares = numbers(ctx.shared(), squares.get(0)).stream().mapToLong(Long::longValue).sum();
       long sumCubes = numbers(ctx.shared(), cubes.get(0)).stream().mapToLong(Long::longValue).sum();
       Files.writeString(ctx.scratch().resolve("summary.json"), String.format(Locale.ROOT,
@@ -108,6 +115,32 @@ public final class StagingPipeline {
     System.out.println();
     printAndVerify("shared", shared);
     printAndVerify("permanent", permanent);
+    lifecycle(Stream.of(List.of(inputs), squares, cubes).flatMap(List::stream).toList(), summary);
+  }
+
+  /**
+   * The lifecycle step: keeps each unit's latest successful attempt (deleting the namespace that
+   * {@code square}'s failed attempt left), collects the content no reference names any more, and
+   * checks that every result still loads, verified.
+   */
+  private void lifecycle(List<String> sharedResults, List<String> permanentResults) {
+    System.out.println();
+    System.out.println("Lifecycle: keep each unit's latest successful attempt, then collect unreferenced content:");
+    for (ExternalStorage store : List.of(shared, permanent)) {
+      Namespaces.Deletion deleted = Namespaces.keepLatestSuccessfulAttempts(store, DAG);
+      CollectionReport report = ContentCollector.builder(new ContentAddressedStore(store))
+          .dryRun(false).build().collect();
+      System.out.printf("  %-9s deleted %s (%d objects); reclaimed %d content objects, %d bytes;"
+              + " %d dangling references%n", store == shared ? "shared" : "permanent",
+          deleted.namespaces(), deleted.objectsDeleted(), report.reclaimedObjects(),
+          report.reclaimedBytes(), report.danglingCount());
+    }
+    for (ExternalStorage store : List.of(shared, permanent)) {
+      StorageManager reader = new StorageManager(scratchRoot, store, "check", "reader");
+      for (String handle : store == shared ? sharedResults : permanentResults) {
+        System.out.printf("  %-44s %6d bytes  loads, verified%n", handle, reader.load(handle).length);
+      }
+    }
   }
 
   /** Runs a unit, retrying a failed attempt up to three times, as a workflow engine would. */
@@ -121,6 +154,7 @@ public final class StagingPipeline {
       List<String> handles;
       try (ctx) {
         handles = body.run(ctx);
+        ctx.succeeded(); // the success marker the lifecycle step reads
       } catch (IllegalStateException e) {
         System.out.printf("%-10s attempt %d failed: %s%n", unit, attempt, e.getMessage());
         report(unit, ctx);

@@ -8,6 +8,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,7 +34,7 @@ class ExamplesTest {
   }
 
   @Test
-  @DisplayName("the main job stages four units, retries one, dedups, and verifies every object; a rerun stores nothing")
+  @DisplayName("the main job stages four units, retries one, dedups, verifies every object, deletes the failed attempt and collects its content; a rerun finds every result stored")
   void mainJob() throws Exception {
     String root = dir.resolve("data").toString();
     String first = run(() -> StagingPipeline.main(new String[] {root}));
@@ -42,17 +43,26 @@ class ExamplesTest {
     assertTrue(first.contains("sum of squares = 333833500, sum of cubes = 250500250000"), first);
     assertTrue(first.contains("example-dag/cube/attempt-1/params.json   md5 9e91e7805fd17f3072e363f436d68659     56 bytes  already stored"), first);
     assertFalse(first.contains("FAILED"), first);
+    // The lifecycle step deleted the failed attempt's namespace and collected its partial output.
+    assertTrue(first.contains("shared    deleted [example-dag/square/attempt-1] (2 objects); reclaimed 1 content objects, 6 bytes; 0 dangling references"), first);
+    assertTrue(first.contains("permanent deleted [] (0 objects); reclaimed 0 content objects, 0 bytes; 0 dangling references"), first);
+    assertTrue(first.contains("example-dag/square/attempt-2/squares.csv       6543 bytes  loads, verified"), first);
+    assertEquals(6, first.lines().filter(l -> l.endsWith("bytes  loads, verified")).count(), first);
     try (FileStorage shared = new FileStorage(Path.of(root, "shared"))) {
       StorageManager reader = new StorageManager(dir, shared, "check", "reader");
       String squares = new String(reader.load("example-dag/square/attempt-2/squares.csv"), StandardCharsets.UTF_8);
       assertEquals(1000, squares.lines().count());
-      assertEquals(3, new String(reader.load("example-dag/square/attempt-1/squares.csv"), StandardCharsets.UTF_8).lines().count(),
-          "the failed attempt's partial output stays under its own namespace");
+      assertFalse(shared.exists("example-dag/square/attempt-1/squares.csv"), "the failed attempt's namespace is deleted");
+      assertTrue(shared.exists("example-dag/square/attempt-2.succeeded"), "the success marker");
     }
     String second = run(() -> StagingPipeline.main(new String[] {root}));
     assertTrue(first.lines().anyMatch(l -> l.endsWith("bytes  stored")), first);
-    assertTrue(second.lines().noneMatch(l -> l.endsWith("bytes  stored")), "a rerun stores nothing new:\n" + second);
-    assertTrue(second.lines().filter(l -> l.endsWith("bytes  already stored")).count() >= 8, second);
+    // Only the failed attempt's partial output, which the first run collected, is stored again.
+    assertEquals(List.of("example-dag/square/attempt-1/squares.csv"),
+        second.lines().filter(l -> l.endsWith("bytes  stored")).map(l -> l.trim().split(" +")[1]).toList(),
+        "a rerun finds every result already stored:\n" + second);
+    assertEquals(7, second.lines().filter(l -> l.endsWith("bytes  already stored")).count(), second);
+    assertTrue(second.contains("shared    deleted [example-dag/square/attempt-1] (2 objects); reclaimed 1 content objects, 6 bytes"), second);
   }
 
   @Test

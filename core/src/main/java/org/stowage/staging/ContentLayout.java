@@ -1,0 +1,96 @@
+package org.stowage.staging;
+
+import java.util.Objects;
+import org.stowage.cas.ContentAddressedStore;
+import org.stowage.cas.Digest;
+
+/**
+ * Where a {@link ContentAddressedStore} keeps what: content under {@code
+ * <prefix>/<algorithm>/<h0h1>/<h2h3>/<hex>}, and the lifecycle's own small objects (collection
+ * markers and their late roots) under {@link #collections()}. Derived from the store's {@link
+ * ContentAddressedStore#location} alone, so that nothing else about the store need be public.
+ */
+final class ContentLayout {
+  private static final String ZEROS = "0".repeat(64);
+
+  private final ContentAddressedStore cas;
+  /** The content prefix with its slash ({@code "cas/"}), or {@code ""}. */
+  private final String prefix;
+  private final String collections;
+
+  ContentLayout(ContentAddressedStore cas) {
+    this.cas = Objects.requireNonNull(cas, "cas");
+    String zero = cas.location(new Digest(Digest.SHA256, ZEROS, 0));
+    String tail = Digest.SHA256 + "/00/00/" + ZEROS;
+    this.prefix = zero.substring(0, zero.length() - tail.length());
+    this.collections = prefix.isEmpty() ? "cas-collections/" : prefix + "collections/";
+  }
+
+  ContentAddressedStore cas() {
+    return cas;
+  }
+
+  /** The prefix of collection markers and late roots, with its slash. */
+  String collections() {
+    return collections;
+  }
+
+  /** Whether {@code location} belongs to the lifecycle's own objects (markers, late roots). */
+  boolean isBookkeeping(String location) {
+    return location.startsWith(collections);
+  }
+
+  /**
+   * The content key ({@code algorithm:hex}) of a content location, or {@code null} if {@code
+   * location} is not where this layout puts content.
+   */
+  String contentKey(String location) {
+    if (!location.startsWith(prefix)) {
+      return null;
+    }
+    int slash = location.indexOf('/', prefix.length());
+    if (slash < 0) {
+      return null;
+    }
+    String algorithm = location.substring(prefix.length(), slash);
+    int hexLength;
+    if (algorithm.equals(Digest.SHA256)) {
+      hexLength = 64;
+    } else if (algorithm.equals(Digest.SHA512)) {
+      hexLength = 128;
+    } else {
+      return null;
+    }
+    // <alg>/ab/cd/<hex>
+    String rest = location.substring(slash + 1);
+    if (rest.length() != 6 + hexLength || rest.charAt(2) != '/' || rest.charAt(5) != '/') {
+      return null;
+    }
+    String hex = rest.substring(6);
+    if (!hex.startsWith(rest.substring(0, 2) + rest.substring(3, 5)) || !isLowerHex(hex)) {
+      return null;
+    }
+    return algorithm + ":" + hex;
+  }
+
+  /** The content key of a digest: {@code algorithm:hex}. */
+  static String key(Digest digest) {
+    return digest.algorithm() + ":" + digest.hex();
+  }
+
+  /** The content location of a content key. */
+  String location(String key) {
+    int colon = key.indexOf(':');
+    return cas.location(new Digest(key.substring(0, colon), key.substring(colon + 1), 0)); // the size is not in it
+  }
+
+  private static boolean isLowerHex(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,88 @@
+package org.stowage.s3;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.stowage.ExternalStorage;
+import org.stowage.cas.ContentAddressedStore;
+import org.stowage.cas.Digest;
+import org.stowage.filesystem.FileStorage;
+import org.stowage.memory.MemoryStorage;
+import org.stowage.staging.CollectionReport;
+import org.stowage.staging.ContentCollector;
+import org.stowage.staging.Namespaces;
+import org.stowage.staging.ReferenceCheck;
+import org.stowage.staging.UnitContext;
+
+/**
+ * The content store's lifecycle on each backend, through listings, metadata, small stores and
+ * deletes only: attempts stored, the failed one deleted, a dry run, a collection, a check.
+ */
+@ExtendWith(S3TestEnvironment.class)
+class LifecycleOnBackendsTest {
+  @TempDir Path dir;
+
+  @Test
+  @DisplayName("lifecycle on S3 (s3proxy or MinIO): delete a failed attempt, collect its content, check the rest")
+  void onS3(S3Endpoint endpoint) throws IOException {
+    try (S3Storage s3 = endpoint.freshStorage().build()) {
+      lifecycle(s3);
+    }
+  }
+
+  @Test
+  @DisplayName("lifecycle on MemoryStorage and FileStorage")
+  void onMemoryAndFiles() throws IOException {
+    try (MemoryStorage memory = new MemoryStorage(); FileStorage files = new FileStorage(dir.resolve("store"))) {
+      lifecycle(memory);
+      lifecycle(files);
+    }
+  }
+
+  private void lifecycle(ExternalStorage storage) throws IOException {
+    String where = " on " + storage;
+    List<String> handles = new ArrayList<>();
+    for (int attempt = 1; attempt <= 2; attempt++) {
+      try (UnitContext ctx = UnitContext.builder(storage, storage, "dag", "unit").attempt(attempt)
+          .scratchRoot(Files.createDirectories(dir.resolve("scratch"))).contentAddressed(true).build()) {
+        Files.writeString(ctx.scratch().resolve("result.txt"), attempt == 1 ? "partial" : "the result");
+        Files.writeString(ctx.scratch().resolve("params.txt"), "same in both attempts");
+        handles.add(ctx.permanent().register("result.txt"));
+        handles.add(ctx.permanent().register("params.txt"));
+        if (attempt == 2) {
+          ctx.succeeded();
+        }
+      }
+    }
+    Namespaces.Deletion deleted = Namespaces.keepLatestSuccessfulAttempts(storage, "dag");
+    assertEquals(List.of("dag/unit/attempt-1"), deleted.namespaces(), where);
+    ContentAddressedStore cas = new ContentAddressedStore(storage);
+    CollectionReport dry = ContentCollector.builder(cas).build().collect();
+    assertEquals(1, dry.reclaimableObjects(), dry + where);
+    assertEquals("partial".length(), dry.reclaimableBytes(), dry + where);
+    CollectionReport report = ContentCollector.builder(cas).dryRun(false).build().collect();
+    assertEquals(1, report.reclaimedObjects(), report + where);
+    assertFalse(cas.contains(Digest.sha256("partial".getBytes(UTF_8))), where);
+    ReferenceCheck.Report check = ReferenceCheck.builder(cas).build().check();
+    assertTrue(check.referencesIntact(), check + where);
+    assertEquals(2, check.references(), where);
+    assertEquals(0, check.unreferencedCount(), where);
+    try (UnitContext reader = UnitContext.builder(storage, storage, "dag", "reader")
+        .scratchRoot(Files.createDirectories(dir.resolve("scratch"))).build()) {
+      assertArrayEquals("the result".getBytes(UTF_8), reader.shared().load(handles.get(2)), where);
+      assertArrayEquals("same in both attempts".getBytes(UTF_8), reader.shared().load(handles.get(3)), where);
+    }
+  }
+}
