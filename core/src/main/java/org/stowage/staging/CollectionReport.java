@@ -38,7 +38,23 @@ public record CollectionReport(
     long filterBytes,
     Duration elapsed) {
 
-  /** Copies the list. */
+  /**
+   * Copies the list.
+   *
+   * @param dryRun whether the collection only reported
+   * @param objectsListed how many objects were listed, in every store scanned
+   * @param references how many content references were found, late roots included
+   * @param referencedDigests how many distinct digests were referenced, roots included
+   * @param contentObjects how many content objects were listed
+   * @param reclaimableObjects how many content objects nothing referenced
+   * @param reclaimableBytes the bytes of those objects
+   * @param reclaimedObjects how many content objects this collection deleted
+   * @param reclaimedBytes the bytes of those objects
+   * @param danglingCount how many references named absent content
+   * @param dangling the first of those references, copied
+   * @param filterBytes the heap the Bloom filters held, in bytes
+   * @param elapsed how long the collection took
+   */
   public CollectionReport {
     dangling = List.copyOf(dangling);
   }

@@ -114,7 +114,13 @@ public final class ContentCollector {
     this.listener = b.listener;
   }
 
-  /** Starts a builder for a collection of {@code cas}; a dry run unless told otherwise. */
+  /**
+   * Starts a builder for a collection of {@code cas}; a dry run unless told otherwise.
+   *
+   * @param cas the content-addressed store to collect; its storage is scanned for references too,
+   *     and it stays the caller's
+   * @return a new builder, set for a dry run, with the other defaults
+   */
   public static Builder builder(ContentAddressedStore cas) {
     return new Builder(cas);
   }
@@ -473,6 +479,9 @@ public final class ContentCollector {
     /**
      * Whether to only report (true, the default) or also delete the garbage (false). A dry run
      * also writes its marker, so that its report is as a real run's would have been.
+     *
+     * @param dryRun true to only report, false to delete the garbage too
+     * @return this builder
      */
     public Builder dryRun(boolean dryRun) {
       this.dryRun = dryRun;
@@ -482,19 +491,35 @@ public final class ContentCollector {
     /**
      * Also scans {@code store} for references to this content (a second store whose managers put
      * content here). The content store itself is always scanned.
+     *
+     * @param store a further store to scan for references; it stays the caller's
+     * @return this builder
+     * @throws NullPointerException if {@code store} is null
      */
     public Builder referencesIn(ExternalStorage store) {
       otherStores.add(Objects.requireNonNull(store, "store"));
       return this;
     }
 
-    /** Keeps the content named by {@code digest}, referenced or not. */
+    /**
+     * Keeps the content named by {@code digest}, referenced or not.
+     *
+     * @param digest the digest of content to keep
+     * @return this builder
+     * @throws NullPointerException if {@code digest} is null
+     */
     public Builder root(Digest digest) {
       roots.add(Objects.requireNonNull(digest, "digest"));
       return this;
     }
 
-    /** Keeps the content of every digest of {@code digests}. */
+    /**
+     * Keeps the content of every digest of {@code digests}.
+     *
+     * @param digests the digests of content to keep; only read
+     * @return this builder
+     * @throws NullPointerException if {@code digests} or one of its elements is null
+     */
     public Builder roots(java.util.Collection<Digest> digests) {
       digests.forEach(this::root);
       return this;
@@ -503,6 +528,10 @@ public final class ContentCollector {
     /**
      * About how many objects the stores hold (2<sup>20</sup> by default): sizes the Bloom
      * filters' first stage. Too small costs a little more memory per object, never safety.
+     *
+     * @param objects the expected number of objects, at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if {@code objects} is less than 1
      */
     public Builder expectedObjects(long objects) {
       if (objects < 1) {
@@ -515,6 +544,10 @@ public final class ContentCollector {
     /**
      * The Bloom filters' false-positive rate, 0.01 by default: about that fraction of the garbage
      * is kept for the next collection. Memory grows with {@code -ln(rate)}.
+     *
+     * @param rate the false-positive rate, above 0 and below 0.5
+     * @return this builder
+     * @throws IllegalArgumentException if {@code rate} is not above 0 and below 0.5
      */
     public Builder falsePositiveRate(double rate) {
       if (!(rate > 0 && rate < 0.5)) {
@@ -524,7 +557,13 @@ public final class ContentCollector {
       return this;
     }
 
-    /** How many reads, metadata look-ups and deletes run at once; at least 1. */
+    /**
+     * How many reads, metadata look-ups and deletes run at once; at least 1.
+     *
+     * @param threads the most operations at once, at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if {@code threads} is less than 1
+     */
     public Builder parallelism(int threads) {
       if (threads < 1) {
         throw new IllegalArgumentException("parallelism must be at least 1: " + threads);
@@ -538,6 +577,10 @@ public final class ContentCollector {
      * quarter lease; a collection that could not renew it for a whole lease stops deleting; a
      * writer takes a marker not renewed for three leases for abandoned. Safe as long as the clocks
      * of the processes sharing the store differ by less than one lease.
+     *
+     * @param lease the marker's lease, positive
+     * @return this builder
+     * @throws IllegalArgumentException if {@code lease} is zero or negative
      */
     public Builder lease(Duration lease) {
       if (lease.isNegative() || lease.isZero()) {
@@ -547,7 +590,14 @@ public final class ContentCollector {
       return this;
     }
 
-    /** Where the spool files go; the JVM's temporary directory by default. */
+    /**
+     * Where the spool files go; the JVM's temporary directory by default.
+     *
+     * @param directory the directory for spool files, deleted when the collection ends (a killed
+     *     one leaves them)
+     * @return this builder
+     * @throws NullPointerException if {@code directory} is null
+     */
     public Builder spoolDirectory(Path directory) {
       this.spoolDirectory = Objects.requireNonNull(directory, "directory");
       return this;
@@ -556,13 +606,21 @@ public final class ContentCollector {
     /**
      * Told the progress every 10,000 objects listed or swept and at the end of each phase, on the
      * collecting thread. It must not throw.
+     *
+     * @param listener the consumer of progress reports
+     * @return this builder
+     * @throws NullPointerException if {@code listener} is null
      */
     public Builder listener(Consumer<Progress> listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
       return this;
     }
 
-    /** Builds the collector. */
+    /**
+     * Builds the collector.
+     *
+     * @return a new collector; nothing is read or deleted until it collects
+     */
     public ContentCollector build() {
       return new ContentCollector(this);
     }

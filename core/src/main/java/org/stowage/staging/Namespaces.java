@@ -59,7 +59,12 @@ public final class Namespaces {
    * @param objectsDeleted the objects deleted, references and markers included
    */
   public record Deletion(List<String> namespaces, long objectsDeleted) {
-    /** Copies the list. */
+    /**
+     * Copies the list.
+     *
+     * @param namespaces the namespaces deleted, in order; copied
+     * @param objectsDeleted how many objects were deleted
+     */
     public Deletion {
       namespaces = List.copyOf(namespaces);
     }
@@ -68,6 +73,9 @@ public final class Namespaces {
   /**
    * Deletes every object of the run {@code dag}.
    *
+   * @param storage the store the run's objects are in
+   * @param dag the run's label
+   * @return the run's namespace and how many objects were deleted
    * @throws InvalidLocationException if {@code dag} is not one valid location segment
    */
   public static Deletion deleteRun(ExternalStorage storage, String dag) {
@@ -75,13 +83,33 @@ public final class Namespaces {
     return new Deletion(List.of(dag), deletePrefix(storage, dag + "/"));
   }
 
-  /** Deletes every object of the unit {@code unit} of the run {@code dag}, all attempts. */
+  /**
+   * Deletes every object of the unit {@code unit} of the run {@code dag}, all attempts.
+   *
+   * @param storage the store the unit's objects are in
+   * @param dag the run's label, one location segment
+   * @param unit the unit's label, one location segment
+   * @return the unit's namespace and how many objects were deleted
+   * @throws InvalidLocationException if {@code dag} or {@code unit} is not one valid location
+   *     segment
+   */
   public static Deletion deleteUnit(ExternalStorage storage, String dag, String unit) {
     String namespace = segment(dag) + "/" + segment(unit);
     return new Deletion(List.of(namespace), deletePrefix(storage, namespace + "/"));
   }
 
-  /** Deletes the namespace of one attempt ({@code dag/unit/attempt-n}) and its success marker. */
+  /**
+   * Deletes the namespace of one attempt ({@code dag/unit/attempt-n}) and its success marker.
+   *
+   * @param storage the store the attempt's objects are in
+   * @param dag the run's label, one location segment
+   * @param unit the unit's label, one location segment
+   * @param attempt the attempt number, from 1
+   * @return the attempt's namespace and how many objects were deleted, its marker included
+   * @throws InvalidLocationException if {@code dag} or {@code unit} is not one valid location
+   *     segment
+   * @throws IllegalArgumentException if {@code attempt} is less than 1
+   */
   public static Deletion deleteAttempt(ExternalStorage storage, String dag, String unit, int attempt) {
     if (attempt < 1) {
       throw new IllegalArgumentException("attempts are numbered from 1: " + attempt);
@@ -97,6 +125,14 @@ public final class Namespaces {
   /**
    * When the attempt succeeded, by its success marker; empty if it has none (it failed, runs
    * still, or was not run by a {@link UnitContext}).
+   *
+   * @param storage the store the attempt stored into
+   * @param dag the run's label, one location segment
+   * @param unit the unit's label, one location segment
+   * @param attempt the attempt number, from 1
+   * @return the time the success marker records, or empty if there is no readable marker
+   * @throws InvalidLocationException if {@code dag} or {@code unit} is not one valid location
+   *     segment
    */
   public static Optional<Instant> succeededAt(ExternalStorage storage, String dag, String unit, int attempt) {
     return readMarker(storage, segment(dag) + "/" + segment(unit) + "/attempt-" + attempt + ".succeeded");
@@ -106,6 +142,10 @@ public final class Namespaces {
    * Keeps, for each unit of the run {@code dag}, only its latest successful attempt, as the
    * success markers tell. Same as {@link #keepLatestSuccessfulAttempts(ExternalStorage, String,
    * BiPredicate)} with the markers as the predicate.
+   *
+   * @param storage the store the run's objects and markers are in
+   * @param dag the run's label, one location segment
+   * @return the namespaces of the attempts deleted, in order, and how many objects were deleted
    */
   public static Deletion keepLatestSuccessfulAttempts(ExternalStorage storage, String dag) {
     return keepLatestSuccessfulAttempts(
@@ -118,6 +158,9 @@ public final class Namespaces {
    * so is every attempt of a unit with no successful attempt (nothing says which to keep).
    *
    * @param succeeded whether the attempt {@code (unit, n)} succeeded, as the engine knows it
+   * @param storage the store the run's objects are in
+   * @param dag the run's label, one location segment
+   * @return the namespaces of the attempts deleted, in order, and how many objects were deleted
    */
   public static Deletion keepLatestSuccessfulAttempts(
       ExternalStorage storage, String dag, BiPredicate<String, Integer> succeeded) {
@@ -150,6 +193,11 @@ public final class Namespaces {
    * Deletes every run whose newest success marker is older than {@code age} at {@code now}. A
    * run's age is that of its last successful attempt; runs without success markers have no known
    * age and are kept. Lists the whole store once.
+   *
+   * @param storage the store the runs are in
+   * @param age how old a run's newest success marker must be for the run to be deleted
+   * @param now the time the age is measured at
+   * @return the namespaces of the runs deleted, in order, and how many objects were deleted
    */
   public static Deletion deleteRunsOlderThan(ExternalStorage storage, Duration age, Instant now) {
     Objects.requireNonNull(age, "age");

@@ -63,7 +63,13 @@ public final class ReferenceCheck {
     this.spoolDirectory = b.spoolDirectory;
   }
 
-  /** Starts a builder for a check of {@code cas} and the references in its store. */
+  /**
+   * Starts a builder for a check of {@code cas} and the references in its store.
+   *
+   * @param cas the content-addressed store to check; its storage is scanned for references too, and
+   *     it stays the caller's
+   * @return a new builder with the default options
+   */
   public static Builder builder(ContentAddressedStore cas) {
     return new Builder(cas);
   }
@@ -102,13 +108,27 @@ public final class ReferenceCheck {
   public record Report(
       long references, long contentObjects, long verified, long problemCount, List<Problem> problems,
       long unreferencedCount, List<String> unreferenced) {
-    /** Copies the lists. */
+    /**
+     * Copies the lists.
+     *
+     * @param references how many references were checked
+     * @param contentObjects how many content objects were listed
+     * @param verified how many references had their content read whole and checked
+     * @param problemCount how many references named missing or damaged content
+     * @param problems the first of those problems, copied
+     * @param unreferencedCount how many content objects no reference names
+     * @param unreferenced the locations of the first of those objects, copied
+     */
     public Report {
       problems = List.copyOf(problems);
       unreferenced = List.copyOf(unreferenced);
     }
 
-    /** Whether every reference resolves to whole content. */
+    /**
+     * Whether every reference resolves to whole content.
+     *
+     * @return true if {@link #problemCount()} is zero
+     */
     public boolean referencesIntact() {
       return problemCount == 0;
     }
@@ -117,6 +137,7 @@ public final class ReferenceCheck {
   /**
    * Runs the check.
    *
+   * @return what the check found; the stores are only read
    * @throws ExternalResourceException if a store fails
    */
   public Report check() {
@@ -218,6 +239,9 @@ public final class ReferenceCheck {
    * content of the same digest at {@code cas}'s own location for it, after checking that content
    * whole against the digest. The reference's digest never changes.
    *
+   * @param storage the store that holds the reference
+   * @param location the reference's location, per rule L2
+   * @param cas the content-addressed store whose content the reference should name
    * @return true if the reference was rewritten; false if it already names that location with the
    *     right MD5, or no whole content of its digest is there
    * @throws IllegalArgumentException if the object at {@code location} is not a reference
@@ -255,13 +279,25 @@ public final class ReferenceCheck {
       this.cas = Objects.requireNonNull(cas, "cas");
     }
 
-    /** Also checks the references in {@code store} (their content is in the checked store). */
+    /**
+     * Also checks the references in {@code store} (their content is in the checked store).
+     *
+     * @param store a further store to check the references of; it stays the caller's
+     * @return this builder
+     * @throws NullPointerException if {@code store} is null
+     */
     public Builder referencesIn(ExternalStorage store) {
       otherStores.add(Objects.requireNonNull(store, "store"));
       return this;
     }
 
-    /** The fraction of references whose content is read whole and checked by digest; 1 by default. */
+    /**
+     * The fraction of references whose content is read whole and checked by digest; 1 by default.
+     *
+     * @param fraction the fraction to read and check, from 0 to 1
+     * @return this builder
+     * @throws IllegalArgumentException if {@code fraction} is outside 0 to 1
+     */
     public Builder verifyFraction(double fraction) {
       if (!(fraction >= 0 && fraction <= 1)) {
         throw new IllegalArgumentException("verifyFraction must be in [0, 1]: " + fraction);
@@ -270,13 +306,24 @@ public final class ReferenceCheck {
       return this;
     }
 
-    /** The seed that chooses the sample; 0 by default. */
+    /**
+     * The seed that chooses the sample; 0 by default.
+     *
+     * @param seed the seed of the sample
+     * @return this builder
+     */
     public Builder seed(long seed) {
       this.seed = seed;
       return this;
     }
 
-    /** How many references are checked at once; at least 1. */
+    /**
+     * How many references are checked at once; at least 1.
+     *
+     * @param threads the most references checked at once, at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if {@code threads} is less than 1
+     */
     public Builder parallelism(int threads) {
       if (threads < 1) {
         throw new IllegalArgumentException("parallelism must be at least 1: " + threads);
@@ -285,7 +332,14 @@ public final class ReferenceCheck {
       return this;
     }
 
-    /** About how many objects the stores hold; sizes the Bloom filter (see {@link ContentCollector}). */
+    /**
+     * About how many objects the stores hold; sizes the Bloom filter (see {@link
+     * ContentCollector}).
+     *
+     * @param objects the expected number of objects, at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if {@code objects} is less than 1
+     */
     public Builder expectedObjects(long objects) {
       if (objects < 1) {
         throw new IllegalArgumentException("expectedObjects must be at least 1: " + objects);
@@ -294,13 +348,23 @@ public final class ReferenceCheck {
       return this;
     }
 
-    /** Where the spool file goes; the JVM's temporary directory by default. */
+    /**
+     * Where the spool file goes; the JVM's temporary directory by default.
+     *
+     * @param directory the directory for the spool file
+     * @return this builder
+     * @throws NullPointerException if {@code directory} is null
+     */
     public Builder spoolDirectory(Path directory) {
       this.spoolDirectory = Objects.requireNonNull(directory, "directory");
       return this;
     }
 
-    /** Builds the check. */
+    /**
+     * Builds the check.
+     *
+     * @return a new check; nothing is read until {@link ReferenceCheck#check()} runs
+     */
     public ReferenceCheck build() {
       return new ReferenceCheck(this);
     }
