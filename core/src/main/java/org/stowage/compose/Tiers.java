@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 import org.stowage.ChangedExternalResourceException;
 import org.stowage.ExistingExternalResourceException;
 import org.stowage.ExternalResourceException;
+import org.stowage.Location;
 import org.stowage.ExternalStorage;
 import org.stowage.InvalidLocationException;
 import org.stowage.Metadata;
@@ -76,7 +77,9 @@ final class Tiers {
    * Opens the object at {@code location} in {@code store} with the metadata that describes exactly
    * the bytes the stream yields, or returns {@code null} if there is none: the metadata is read
    * before and after opening, and the open is retried while a concurrent writer changes it (as the
-   * core does for a backend that cannot answer both in one request).
+   * core does for a backend that cannot answer both in one request); if it changes on every
+   * attempt, it gives up with an {@link ExternalResourceException} rather than pair bytes with the
+   * metadata of another version (T1.1).
    */
   static Opened openWithMetadata(ExternalStorage store, String location) throws IOException {
     for (int attempt = 0; ; attempt++) {
@@ -100,10 +103,16 @@ final class Tiers {
         in.close();
         throw e;
       }
-      if (before.equals(after) || attempt >= RACE_RETRIES) {
+      if (before.equals(after)) {
         return new Opened(in, before);
       }
       in.close();
+      if (attempt >= RACE_RETRIES) {
+        // Never pair bytes with metadata of another version (T1.1): that would report damage.
+        throw new ExternalResourceException(store + ": reading " + Location.quote(location)
+            + " with its metadata gave up: concurrent writers changed it on every attempt; retry",
+            location, null);
+      }
     }
   }
 
