@@ -247,7 +247,7 @@ final class StressCheck {
   }
 
   private long nextId(int thread, int counter) {
-    return ((long) (thread + 1) << 40) | ((long) config.seed() & 0xffff) << 24 | counter;
+    return ((long) (thread + 1) << 40) | (config.seed() & 0xffff) << 24 | counter;
   }
 
   /** The self-describing content of {@code id}: its id, its size, then bytes drawn from the id. */
