@@ -149,7 +149,12 @@ class BrokenBackendsTest {
   @Test
   @DisplayName("T1 a backend on a plain, unsynchronised map")
   void unsynchronisedMap() {
-    assertMessage(stressFailure(Unsynchronised.class), "T1");
+    // A plain map breaks T1; which symptom the stress check meets first is up to the threads: a
+    // read no order explains (T1), or two winners of one CREATE race (S5).
+    Throwable failure = stressFailure(Unsynchronised.class);
+    String message = String.valueOf(failure.getMessage());
+    assertTrue(message.contains("T1") || message.contains("S5: "),
+        () -> "the failure should name T1 or S5, but says: " + message);
   }
 
   @Test
