@@ -13,18 +13,32 @@ import software.amazon.awssdk.services.s3.S3Client;
  * with an empty root prefix, so that locations of the full 1024 bytes fit S3's key limit (a root
  * prefix would take some of it); a second {@code newStorage()} in the same test (the kit's
  * two-instance check) opens the same bucket. On an external endpoint, where tests must not create
- * buckets, a fresh prefix of the shared bucket stands in, and the longest locations do not fit. The
- * part size is the smallest S3 allows, so that objects over 5 MiB take the upload-in-parts path.
+ * buckets, a fresh prefix of the shared bucket stands in, and the longest location the backend
+ * accepts is S3's 1,024 bytes less the prefix's ({@link #maxLocationBytes}). The part size is the
+ * smallest S3 allows, so that objects over 5 MiB take the upload-in-parts path.
+ *
+ * <p>On an external endpoint the suite runs with the {@linkplain ExpectedRefusals expected
+ * refusals} that the server probe finds there, plus the tests named in the environment variable
+ * {@code STOWAGE_S3_EXPECTED_REFUSALS} (comma-separated, such as {@code
+ * Storing.atomicReplace,Listing.order}); the report (logged, and in {@code
+ * target/contract-report-*.txt}) says which rules the server kept and which it could not.
  */
-@ExtendWith(S3TestEnvironment.class)
-class S3StorageContractTest extends ExternalStorageContract {
+@ExtendWith({S3TestEnvironment.class, ExpectedRefusals.class})
+class S3StorageContractTest extends ExternalStorageContract implements ExpectedRefusals.Listed {
   private static final long PART = S3Storage.MIN_PART_SIZE;
+  private static ExpectedRefusals externalRefusals;
 
   private S3Endpoint endpoint;
   private String prefix;
 
   @Override
   protected ExternalStorage newStorage() {
+    chooseEndpoint();
+    return endpoint.storage(prefix).partSize(PART).uploadConcurrency(2).build();
+  }
+
+  /** Picks this test's bucket and prefix, once (capabilities() comes before newStorage()). */
+  private void chooseEndpoint() {
     if (endpoint == null) {
       S3Endpoint shared = sharedEndpoint();
       if (shared.kind().equals("external")) {
@@ -35,7 +49,37 @@ class S3StorageContractTest extends ExternalStorageContract {
         prefix = "";
       }
     }
-    return endpoint.storage(prefix).partSize(PART).uploadConcurrency(2).build();
+  }
+
+  /**
+   * The longest location, in UTF-8 bytes, that the store under test accepts: S3's key limit less
+   * the root prefix's bytes (none in a bucket of its own).
+   */
+  static int maxLocationBytes(String rootPrefix) {
+    return S3Storage.MAX_KEY_BYTES - rootPrefix.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+  }
+
+  @Override
+  public ExpectedRefusals expectedRefusals() {
+    S3Endpoint shared = sharedEndpoint();
+    if (!shared.kind().equals("external")) {
+      return ExpectedRefusals.none(shared.kind());
+    }
+    synchronized (S3StorageContractTest.class) {
+      if (externalRefusals == null) {
+        ExpectedRefusals r = ExpectedRefusals.of(S3ServerProbeTest.probe(shared));
+        String listed = System.getenv("STOWAGE_S3_EXPECTED_REFUSALS");
+        if (listed != null) {
+          for (String test : listed.split(",")) {
+            if (!test.isBlank()) {
+              r.refuse(test.trim(), "listed in STOWAGE_S3_EXPECTED_REFUSALS");
+            }
+          }
+        }
+        externalRefusals = r;
+      }
+      return externalRefusals;
+    }
   }
 
   /** The server the suite runs against; a subclass names another. */
@@ -43,8 +87,16 @@ class S3StorageContractTest extends ExternalStorageContract {
     return S3TestEnvironment.shared();
   }
 
+  /** The root prefix the storages of this test use, with its trailing slash if any. */
+  String rootPrefixUsed() {
+    chooseEndpoint();
+    return prefix == null || prefix.isEmpty() ? "" : prefix + "/";
+  }
+
   @Override
   protected Capabilities capabilities() {
+    // The longest location that fits under the prefix. Once the testkit's capability for it is
+    // on main, this is one line: .withMaxLocationBytes(maxLocationBytes(rootPrefixUsed()))
     return Capabilities.none()
         // Conditional writes and deletes are decided by the server, whichever process sends them.
         .withCrossProcessSafety(true)
