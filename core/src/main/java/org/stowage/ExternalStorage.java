@@ -156,7 +156,7 @@ public abstract class ExternalStorage implements AutoCloseable {
     Location loc = Location.of(location);
     Objects.requireNonNull(in, "in");
     Objects.requireNonNull(policy, "policy");
-    return store(loc, new Opener(() -> ObjectSource.ofStream(in), false, false, false), policy);
+    return store(loc, new Opener(() -> streamSource(in), false, false, false), policy);
   }
 
   /** Same as {@code storePath(location, source, WritePolicy.OVERWRITE)}. */
@@ -497,13 +497,19 @@ public abstract class ExternalStorage implements AutoCloseable {
   }
 
   /**
-   * Stores a verified stream's bytes: the store does not hash them again, since the stream
-   * checks them against {@code expected}.
+   * The content of a stored stream: a verifying stream that checks the MD5 of all its bytes (a
+   * {@link #loadObject} or verified {@link #loadStream(String, Metadata)}, unread) is not hashed
+   * again, since it throws at its end unless the bytes match what it checks.
    */
-  private Metadata storeVerified(Location loc, VerifyingInputStream in, Metadata expected, WritePolicy policy) {
-    return store(loc, new Opener(() -> ObjectSource.ofVerified(in, expected), false, false, false), policy);
+  private static ObjectSource streamSource(InputStream in) {
+    if (in instanceof VerifyingInputStream verified) {
+      Metadata expected = verified.unreadMd5Check();
+      if (expected != null) {
+        return ObjectSource.ofVerified(verified, expected);
+      }
+    }
+    return ObjectSource.ofStream(in);
   }
-
 
   // ---------------------------------------------------------------------------------------------
   // Copying and moving
@@ -580,7 +586,7 @@ public abstract class ExternalStorage implements AutoCloseable {
       throw missing("copy", source);
     }
     try (VerifyingInputStream in = verifying(opened.stream(), opened.metadata(), from, this + ": copy", "R2")) {
-      return target.storeVerified(destination, in, opened.metadata(), policy);
+      return target.storeStream(to, in, policy);
     } catch (IOException e) {
       throw mapped("copy", source, e);
     }
@@ -900,7 +906,7 @@ public abstract class ExternalStorage implements AutoCloseable {
             if (present != null) {
               return present;
             }
-            Attempt a = write(loc, opener, false, false);
+            Attempt a = write(loc, opener, false, false, true);
             if (a.committed) {
               return a.metadata;
             }
@@ -915,7 +921,7 @@ public abstract class ExternalStorage implements AutoCloseable {
             Metadata present = call("store", loc, () -> objectMetadata(loc));
             Metadata ours;
             if (present == null) {
-              Attempt a = write(loc, opener, false, true);
+              Attempt a = write(loc, opener, false, true, true);
               if (a.committed) {
                 return a.metadata;
               }
@@ -952,7 +958,16 @@ public abstract class ExternalStorage implements AutoCloseable {
   }
 
   private Attempt write(Location loc, Opener opener, boolean replace, boolean metadataOnConflict) {
+    return write(loc, opener, replace, metadataOnConflict, false);
+  }
+
+  /** A write; {@code seenAbsent} if the store just found no object at {@code loc}. */
+  private Attempt write(
+      Location loc, Opener opener, boolean replace, boolean metadataOnConflict, boolean seenAbsent) {
     ObjectSource source = openSource(loc, opener);
+    if (seenAbsent) {
+      source.noteTargetAbsent();
+    }
     try {
       boolean committed;
       try {

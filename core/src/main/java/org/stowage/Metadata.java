@@ -70,8 +70,13 @@ public record Metadata(String md5, long size) {
     }
   }
 
-  /** A new MD5 {@link MessageDigest}; every Java platform must provide one. */
-  static MessageDigest newMd5() {
+  /**
+   * A new MD5 {@link MessageDigest} (every Java platform provides one), for code that must hash
+   * alongside something else: a content-addressed store computing an object's MD5 with its
+   * content digest, a backend computing a part's {@code Content-MD5}. Not thread-safe, as every
+   * {@code MessageDigest}.
+   */
+  public static MessageDigest newMd5() {
     try {
       return MessageDigest.getInstance("MD5");
     } catch (NoSuchAlgorithmException e) {

@@ -19,6 +19,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
+import org.stowage.spi.BulkInputStream;
 
 /**
  * The content of one store call, as {@link ExternalStorage} hands it to a backend's {@link
@@ -106,6 +107,8 @@ public final class ObjectSource {
   private Metadata metadata;
   /** The failure of the underlying source, once reading it failed; otherwise null. */
   private SourceReadException readFailure;
+  /** Whether the core found no object at the target just before this store's write. */
+  private boolean targetSeenAbsent;
 
   private ObjectSource(InputStream raw, long knownSize) {
     this(raw, knownSize, null, null, null);
@@ -301,6 +304,24 @@ public final class ObjectSource {
     }
     rangeChannel(); // fails at once if the source is closed
     return new FileRange(offset, length);
+  }
+
+  /**
+   * Whether the core looked at the target location just before this write and found no object
+   * there: under {@link WritePolicy#SKIP_IF_EXISTS} and {@link WritePolicy#FAIL_IF_DIFFERENT},
+   * which ask the backend's {@code objectMetadata} first, also through a decorator that handed this
+   * content on. A backend whose conditional create is expensive to attempt against a present
+   * object (a multipart upload, refused only at its end) may then skip its own look before it
+   * starts. A hint only: the write must still be conditional, since an object may appear
+   * meanwhile.
+   */
+  public boolean targetSeenAbsent() {
+    return targetSeenAbsent;
+  }
+
+  /** Records that the core just found no object at the target (see {@link #targetSeenAbsent}). */
+  void noteTargetAbsent() {
+    targetSeenAbsent = true;
   }
 
   /** Whether the content has been read to its end. */
@@ -523,7 +544,7 @@ public final class ObjectSource {
    * Bytes {@code [offset, offset + length)} of the file, read with positional reads (which do not
    * move the channel's position and may run in parallel), through a small buffer.
    */
-  private final class FileRange extends InputStream {
+  private final class FileRange extends BulkInputStream {
     private final long end;
     private final ByteBuffer buffer = ByteBuffer.allocate(RANGE_BUFFER_SIZE).flip();
     private long position;
@@ -532,13 +553,6 @@ public final class ObjectSource {
     FileRange(long offset, long length) {
       this.position = offset;
       this.end = offset + length;
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      int n = read(one, 0, 1);
-      return n < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override
@@ -621,14 +635,7 @@ public final class ObjectSource {
     }
   }
 
-  private final class HashingStream extends InputStream {
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      int n = read(one, 0, 1);
-      return n < 0 ? -1 : one[0] & 0xff;
-    }
-
+  private final class HashingStream extends BulkInputStream {
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
       if (ended) {

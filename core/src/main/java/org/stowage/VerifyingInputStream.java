@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Objects;
+import org.stowage.spi.BulkInputStream;
 
 /**
  * A stream that checks the bytes it passes on against an expected digest and size, in the same
@@ -17,7 +18,7 @@ import java.util.Objects;
  * and reset are not supported. Closing it
  * closes the wrapped stream. Not thread-safe, like most streams.
  */
-public final class VerifyingInputStream extends InputStream {
+public final class VerifyingInputStream extends BulkInputStream {
   private final InputStream in;
   private final PipelinedDigest digest;
   private final String expectedHex;
@@ -28,21 +29,11 @@ public final class VerifyingInputStream extends InputStream {
   private long count;
   private boolean verified;
 
-  private VerifyingInputStream(
-      InputStream in,
-      MessageDigest digest,
-      String expectedHex,
-      long expectedSize,
-      String location,
-      String operation,
-      String rule) {
+  private VerifyingInputStream(InputStream in, MessageDigest digest, String expectedHex, long expectedSize) {
     this.in = Objects.requireNonNull(in, "in");
     this.digest = new PipelinedDigest(digest);
     this.expectedHex = expectedHex;
     this.expectedSize = expectedSize;
-    this.location = location;
-    this.operation = operation;
-    this.rule = rule;
   }
 
   /**
@@ -55,8 +46,8 @@ public final class VerifyingInputStream extends InputStream {
    */
   public static VerifyingInputStream ofMetadata(
       InputStream in, Metadata expected, String location, String operation, String rule) {
-    return new VerifyingInputStream(
-        in, Metadata.newMd5(), expected.md5(), expected.size(), location, operation, rule);
+    return new VerifyingInputStream(in, Metadata.newMd5(), expected.md5(), expected.size())
+        .relabel(location, operation, rule);
   }
 
   /**
@@ -74,8 +65,7 @@ public final class VerifyingInputStream extends InputStream {
       String location,
       String operation,
       String rule) {
-    return new VerifyingInputStream(
-        in, digest, expectedHex, expectedSize, location, operation, rule);
+    return new VerifyingInputStream(in, digest, expectedHex, expectedSize).relabel(location, operation, rule);
   }
 
   /**
@@ -84,11 +74,19 @@ public final class VerifyingInputStream extends InputStream {
    * are hashed once.
    */
   boolean checksUnread(Metadata expected) {
-    return count == 0
-        && !verified
-        && expectedSize == expected.size()
-        && expectedHex.equals(expected.md5())
-        && "MD5".equals(digest.algorithm());
+    return expected.equals(unreadMd5Check());
+  }
+
+  /** The MD5 and size this stream checks, if it checks an MD5 and nothing was read yet; else null. */
+  Metadata unreadMd5Check() {
+    if (count != 0 || verified || !"MD5".equals(digest.algorithm())) {
+      return null;
+    }
+    try {
+      return new Metadata(expectedHex, expectedSize);
+    } catch (IllegalArgumentException notLowercaseHex) {
+      return null;
+    }
   }
 
   /** Renames what a mismatch reports: the location, the storage and operation, and the rule. */
@@ -97,13 +95,6 @@ public final class VerifyingInputStream extends InputStream {
     this.operation = operation;
     this.rule = rule;
     return this;
-  }
-
-  @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n = read(one, 0, 1);
-    return n < 0 ? -1 : one[0] & 0xff;
   }
 
   @Override

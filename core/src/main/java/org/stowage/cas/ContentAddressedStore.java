@@ -24,7 +24,6 @@ import org.slf4j.LoggerFactory;
 import org.stowage.ChangedExternalResourceException;
 import org.stowage.ExistingExternalResourceException;
 import org.stowage.ExternalResourceException;
-import org.stowage.MissingExternalResourceException;
 import org.stowage.ExternalStorage;
 import org.stowage.Location;
 import org.stowage.Metadata;
@@ -327,12 +326,12 @@ public final class ContentAddressedStore implements AutoCloseable {
    */
   private Insertion insert(Digest digest, Metadata ours, StoreCall store) {
     String location = location(digest);
-    Metadata present = metadataOrNull(location);
+    Metadata present = storage.findMetadata(location).orElse(null);
     if (present == null) {
       try {
         return stored(digest, ours, store.store(WritePolicy.CREATE));
       } catch (ExistingExternalResourceException raced) {
-        present = metadataOrNull(location);
+        present = storage.findMetadata(location).orElse(null);
         if (present == null) {
           return stored(digest, ours, store.store(WritePolicy.OVERWRITE));
         }
@@ -359,21 +358,13 @@ public final class ContentAddressedStore implements AutoCloseable {
       return new Insertion(digest, stored, true);
     }
     String location = location(digest);
-    if (stored.equals(metadataOrNull(location))) {
+    if (stored.equals(storage.findMetadata(location).orElse(null))) {
       storage.deleteIfExists(location);
     }
     throw new ChangedExternalResourceException(
         this + ": put of " + digest + " failed: the content changed while it was stored (it was"
             + " hashed as " + ours + ", and " + stored + " was stored; rule C2); nothing was kept",
         location);
-  }
-
-  private Metadata metadataOrNull(String location) {
-    try {
-      return storage.getMetadata(location);
-    } catch (MissingExternalResourceException e) {
-      return null;
-    }
   }
 
   /**
@@ -400,7 +391,7 @@ public final class ContentAddressedStore implements AutoCloseable {
     Hashes(String algorithm) {
       this.algorithm = algorithm;
       this.content = Digest.newMessageDigest(algorithm);
-      this.md5 = newMd5();
+      this.md5 = Metadata.newMd5();
     }
 
     void update(byte[] b, int off, int len) {
@@ -428,13 +419,6 @@ public final class ContentAddressedStore implements AutoCloseable {
       return new Metadata(HexFormat.of().formatHex(md5.digest()), size);
     }
 
-    private static MessageDigest newMd5() {
-      try {
-        return MessageDigest.getInstance("MD5");
-      } catch (java.security.NoSuchAlgorithmException e) {
-        throw new AssertionError("every Java platform provides MD5", e);
-      }
-    }
   }
 
   /** Options for a {@link ContentAddressedStore}. */

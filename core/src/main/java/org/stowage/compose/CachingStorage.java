@@ -29,8 +29,10 @@ import org.stowage.Location;
 import org.stowage.Metadata;
 import org.stowage.MissingExternalResourceException;
 import org.stowage.ObjectSource;
+import org.stowage.StoredObject;
 import org.stowage.VerifyingInputStream;
 import org.stowage.WritePolicy;
+import org.stowage.spi.BulkInputStream;
 
 /**
  * A read-through cache in front of any store: loads are served from a faster <em>cache tier</em>
@@ -326,7 +328,7 @@ public final class CachingStorage extends ExternalStorage {
         return null;
       case BYPASS:
         bypasses.increment();
-        return passThrough(loc);
+        return fill.bypassed != null ? fill.bypassed : passThrough(loc);
       case CACHED:
         {
           misses.increment();
@@ -344,23 +346,24 @@ public final class CachingStorage extends ExternalStorage {
    * indexes the copy unless a write of the location overlapped.
    */
   private Outcome fill(String loc, Fill fill) {
-    Metadata metadata;
+    StoredObject opened;
     try {
-      metadata = Tiers.metadataOrNull(backing, loc);
+      opened = Tiers.open(backing, loc); // one request where the backing store can (an S3 GET)
     } catch (ExternalResourceException e) {
       throw Tiers.renamed(this, e);
     }
-    if (metadata == null) {
+    if (opened == null) {
       return Outcome.ABSENT;
     }
+    Metadata metadata = opened.metadata();
     if (metadata.size() > maxObjectSize) {
+      fill.bypassed = opened.stream(); // the filler reads it, rather than opening the object again
       return Outcome.BYPASS;
     }
     String key = newKey();
-    try (InputStream in = backing.loadStream(loc, metadata)) {
+    try (InputStream in = opened.stream()) {
+      // A verified stream: the tier's store takes its check over and hashes nothing again.
       tier.storeStream(key, in, WritePolicy.OVERWRITE);
-    } catch (MissingExternalResourceException e) {
-      return Outcome.NOT_CACHED; // deleted meanwhile
     } catch (ExternalResourceException | IOException e) {
       // A cache tier that refuses (full, failing) costs a cache miss, not a failed load.
       LOG.warn("{}: could not cache {} in {}; loading from {}", this, quote(loc), tier, backing, e);
@@ -421,8 +424,7 @@ public final class CachingStorage extends ExternalStorage {
   // Writes
 
   @Override
-  protected boolean writeObject(Location location, ObjectSource source, boolean replaceExisting)
-      throws IOException {
+  protected boolean writeObject(Location location, ObjectSource source, boolean replaceExisting) {
     String loc = location.value();
     beginWrite(loc);
     try {
@@ -532,16 +534,16 @@ public final class CachingStorage extends ExternalStorage {
   @Override
   protected Metadata objectMetadata(Location location) {
     try {
-      return Tiers.metadataOrNull(backing, location.value());
+      return backing.findMetadata(location.value()).orElse(null);
     } catch (ExternalResourceException e) {
       throw Tiers.renamed(this, e);
     }
   }
 
   @Override
-  protected OpenObject openWithMetadata(Location location) throws IOException {
+  protected OpenObject openWithMetadata(Location location) {
     try {
-      Tiers.Opened opened = Tiers.openWithMetadata(backing, location.value());
+      StoredObject opened = Tiers.open(backing, location.value());
       return opened == null ? null : new OpenObject(opened.stream(), opened.metadata());
     } catch (ExternalResourceException e) {
       throw Tiers.renamed(this, e);
@@ -649,6 +651,7 @@ public final class CachingStorage extends ExternalStorage {
   private static final class Fill {
     final CompletableFuture<Outcome> done = new CompletableFuture<>();
     boolean spoiled; // guarded by lock: a write overlapped, the copy must not be indexed
+    InputStream bypassed; // the filler's own: the object it opened and found too large to cache
   }
 
   private enum Kind { ABSENT, BYPASS, CACHED, NOT_CACHED }
@@ -663,7 +666,7 @@ public final class CachingStorage extends ExternalStorage {
    * Serves a cached copy, verified against the metadata it was filled with; drops the copy if the
    * cache tier fails or the bytes turn out damaged.
    */
-  private final class CachedCopyStream extends InputStream {
+  private final class CachedCopyStream extends BulkInputStream {
     private final InputStream in;
     private final String loc;
     private final Entry entry;
@@ -673,13 +676,6 @@ public final class CachingStorage extends ExternalStorage {
           raw, entry.metadata(), loc, CachingStorage.this + ": load of the cached copy " + entry.key(), "R2");
       this.loc = loc;
       this.entry = entry;
-    }
-
-    @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      int n = read(one, 0, 1);
-      return n < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override

@@ -1,7 +1,6 @@
 package org.stowage.compose;
 
 import com.google.common.util.concurrent.Striped;
-import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -9,15 +8,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReadWriteLock;
@@ -33,6 +27,7 @@ import org.stowage.Location;
 import org.stowage.Metadata;
 import org.stowage.MissingExternalResourceException;
 import org.stowage.ObjectSource;
+import org.stowage.StoredObject;
 import org.stowage.WritePolicy;
 
 /**
@@ -155,47 +150,24 @@ public final class MirroredStorage extends ExternalStorage {
       ExternalStorage secondary, String location, int attempts, Optional<RuntimeException> lastFailure) {}
 
   private final ExternalStorage primary;
-  private final List<Secondary> secondaries;
-  private final Replication replication;
+  private final List<Replicator.Secondary> secondaries;
   private final boolean repairPrimary;
-  private final ReplicationListener listener;
-  private final int maxPending;
-  private final Duration initialBackoff;
-  private final Duration maxBackoff;
   private final Duration closeTimeout;
-  private final ScheduledThreadPoolExecutor executor;
+  private final Replicator replicator;
   /** Writers of a location hold its read lock; a repair takes its write lock, if free. */
   private final Striped<ReadWriteLock> locationLocks = Striped.lazyWeakReadWriteLock(STRIPES);
-  /** Serialises the replications of one location to one secondary. */
-  private final Striped<Lock> replicationLocks = Striped.lazyWeakLock(STRIPES);
   /** Deletes of one location, one at a time (see {@link #deleteObject}). */
   private final Striped<Lock> deleteLocks = Striped.lazyWeakLock(STRIPES);
-  /** Notified whenever a replication completes or a secondary gets back in sync. */
-  private final Object progress = new Object();
 
   private MirroredStorage(Builder b) {
     this.primary = b.primary;
-    List<Secondary> list = new ArrayList<>();
-    for (int i = 0; i < b.secondaries.size(); i++) {
-      list.add(new Secondary(i, b.secondaries.get(i)));
-    }
-    this.secondaries = List.copyOf(list);
-    this.replication = b.replication;
     this.repairPrimary = b.repairPrimary;
-    this.listener = b.listener;
-    this.maxPending = b.maxPending;
-    this.initialBackoff = b.initialBackoff;
-    this.maxBackoff = b.maxBackoff;
     this.closeTimeout = b.closeTimeout;
-    this.executor =
-        new ScheduledThreadPoolExecutor(
-            b.threads,
-            new ThreadFactoryBuilder()
-                .setDaemon(true)
-                .setNameFormat("stowage-mirror-" + MIRRORS.incrementAndGet() + "-%d")
-                .build());
-    executor.setRemoveOnCancelPolicy(true);
-    executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    this.replicator =
+        new Replicator(
+            this, primary, b.secondaries, b.replication, b.listener, b.maxPending,
+            b.initialBackoff, b.maxBackoff, b.threads, "stowage-mirror-" + MIRRORS.incrementAndGet());
+    this.secondaries = replicator.secondaries();
   }
 
   /**
@@ -223,12 +195,7 @@ public final class MirroredStorage extends ExternalStorage {
    * {@link #close()}, to tell what was left.
    */
   public List<PendingReplication> pendingReplications() {
-    List<PendingReplication> out = new ArrayList<>();
-    for (Secondary s : secondaries) {
-      s.pending.forEach((location, task) -> out.add(task.snapshot(s, location)));
-    }
-    out.sort((a, b) -> Location.UTF8_ORDER.compare(a.location(), b.location()));
-    return out;
+    return replicator.pendingReplications();
   }
 
   /**
@@ -236,7 +203,7 @@ public final class MirroredStorage extends ExternalStorage {
    * them.
    */
   public List<ExternalStorage> outOfSyncSecondaries() {
-    return secondaries.stream().filter(s -> s.outOfSync).map(s -> s.storage).toList();
+    return replicator.outOfSyncSecondaries();
   }
 
   /**
@@ -250,14 +217,7 @@ public final class MirroredStorage extends ExternalStorage {
     if (isClosed()) {
       throw new IllegalStateException(this + " is closed");
     }
-    for (Secondary s : secondaries) {
-      if (s.outOfSync) {
-        reconcile(s);
-      }
-      for (String location : new ArrayList<>(s.pending.keySet())) {
-        replicate(s, location, false);
-      }
-    }
+    replicator.retryAll();
     return pendingReplications();
   }
 
@@ -269,17 +229,7 @@ public final class MirroredStorage extends ExternalStorage {
    * @throws InterruptedException if interrupted while waiting
    */
   public boolean awaitReplication(Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    synchronized (progress) {
-      while (!caughtUp()) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          return false;
-        }
-        TimeUnit.NANOSECONDS.timedWait(progress, left);
-      }
-      return true;
-    }
+    return replicator.awaitCaughtUp(timeout);
   }
 
   /** Names the mirror, its primary and its secondaries. */
@@ -292,8 +242,7 @@ public final class MirroredStorage extends ExternalStorage {
   // Writes
 
   @Override
-  protected boolean writeObject(Location location, ObjectSource source, boolean replaceExisting)
-      throws IOException {
+  protected boolean writeObject(Location location, ObjectSource source, boolean replaceExisting) {
     String loc = location.value();
     boolean stored;
     Lock shared = locationLocks.get(loc).readLock();
@@ -301,15 +250,88 @@ public final class MirroredStorage extends ExternalStorage {
     try {
       stored = Tiers.store(this, primary, loc, source, replaceExisting);
       if (stored) {
-        changed(loc);
+        replicator.changed(loc);
       }
     } finally {
       shared.unlock();
     }
     if (stored) {
-      replicateNow(loc);
+      replicator.replicateNow(loc);
     }
     return stored;
+  }
+
+  /**
+   * Copies on the primary, with the primary's own copy (a server-side copy on S3, a link on a
+   * filesystem), then replicates {@code to} as a store does. If the primary has no object at
+   * {@code from} that an up-to-date secondary still holds (the primary lost it), the copy streams
+   * the object from there, as any backend's default copy does.
+   */
+  @Override
+  protected Metadata copyObject(Location from, Location to, boolean replaceExisting) throws IOException {
+    Metadata copied;
+    try {
+      copied = onPrimary(List.of(to.value()), replaceExisting,
+          policy -> primary.copy(from.value(), to.value(), policy));
+    } catch (MissingExternalResourceException e) {
+      return super.copyObject(from, to, replaceExisting);
+    }
+    return copied;
+  }
+
+  /**
+   * Moves on the primary, with the primary's own move (a rename on a filesystem, a server-side
+   * copy and a conditional delete on S3), then replicates both locations as a store and a delete
+   * do. If the primary has no object at {@code from} that an up-to-date secondary still holds, it
+   * is a copy from there and a delete, as any backend's default move is.
+   */
+  @Override
+  protected Metadata moveObject(Location from, Location to, boolean replaceExisting) throws IOException {
+    Metadata moved;
+    try {
+      moved = onPrimary(List.of(from.value(), to.value()), replaceExisting,
+          policy -> primary.move(from.value(), to.value(), policy));
+    } catch (MissingExternalResourceException e) {
+      return super.moveObject(from, to, replaceExisting);
+    }
+    return moved;
+  }
+
+  /**
+   * Runs a copy or move on the primary under {@code OVERWRITE} or {@code CREATE}, holding the
+   * write locks of the {@code written} locations (their stripes in one order, so two calls never
+   * wait for each other), marks them changed if it wrote, and replicates them. Returns {@code
+   * null} for a refused {@code CREATE}, as the hooks must; a missing source is thrown as the
+   * primary reported it.
+   */
+  private Metadata onPrimary(
+      List<String> written, boolean replaceExisting, java.util.function.Function<WritePolicy, Metadata> call) {
+    Metadata result;
+    List<Lock> held = new ArrayList<>();
+    for (ReadWriteLock lock : locationLocks.bulkGet(written)) {
+      Lock shared = lock.readLock();
+      shared.lock();
+      held.add(shared);
+    }
+    try {
+      result = call.apply(Tiers.policy(replaceExisting));
+      written.forEach(replicator::changed);
+    } catch (ExistingExternalResourceException e) {
+      if (replaceExisting) {
+        throw Tiers.renamed(this, e);
+      }
+      return null;
+    } catch (MissingExternalResourceException e) {
+      throw e;
+    } catch (ExternalResourceException e) {
+      throw Tiers.renamed(this, e);
+    } finally {
+      for (int i = held.size() - 1; i >= 0; i--) {
+        held.get(i).unlock();
+      }
+    }
+    written.forEach(replicator::replicateNow);
+    return result;
   }
 
   /**
@@ -329,14 +351,14 @@ public final class MirroredStorage extends ExternalStorage {
     shared.lock();
     try {
       deleted = deleteOnPrimary(loc);
-      changed(loc);
+      replicator.changed(loc);
     } catch (ExternalResourceException e) {
       throw Tiers.renamed(this, e);
     } finally {
       shared.unlock();
       turn.unlock();
     }
-    replicateNow(loc);
+    replicator.replicateNow(loc);
     return deleted;
   }
 
@@ -371,225 +393,6 @@ public final class MirroredStorage extends ExternalStorage {
         null);
   }
 
-  /** Records that {@code loc} changed on the primary: each secondary is now behind for it. */
-  private void changed(String loc) {
-    for (Secondary s : secondaries) {
-      boolean[] overflow = {false};
-      boolean[] submit = {false};
-      s.pending.compute(
-          loc,
-          (k, task) -> {
-            if (task == null) {
-              if (s.size.incrementAndGet() > maxPending) {
-                s.size.decrementAndGet();
-                overflow[0] = true;
-                return null;
-              }
-              task = new Task();
-            }
-            task.version++;
-            if (replication == Replication.BACKGROUND && !task.queued) {
-              task.queued = true;
-              submit[0] = true;
-            }
-            return task;
-          });
-      if (overflow[0]) {
-        markOutOfSync(s);
-      }
-      if (submit[0]) {
-        schedule(s, loc, Duration.ZERO);
-      }
-    }
-  }
-
-  private void replicateNow(String loc) {
-    if (replication == Replication.SYNCHRONOUS) {
-      for (Secondary s : secondaries) {
-        replicate(s, loc, false);
-      }
-    }
-  }
-
-  /**
-   * Makes {@code s} equal to the primary at {@code loc}, if a replication of it is pending;
-   * repeats while writes come in meanwhile; records a failure for a retry.
-   */
-  private void replicate(Secondary s, String loc, boolean queuedRun) {
-    Lock lock = replicationLocks.get(s.index + "/" + loc);
-    lock.lock();
-    try {
-      while (true) {
-        long[] seen = {-1};
-        s.pending.computeIfPresent(
-            loc,
-            (k, task) -> {
-              if (queuedRun) {
-                task.queued = false;
-              }
-              seen[0] = task.version;
-              return task;
-            });
-        if (seen[0] < 0) {
-          return; // nothing pending
-        }
-        try {
-          Tiers.makeEqual(primary, s.storage, loc);
-        } catch (RuntimeException e) {
-          failed(s, loc, e);
-          return;
-        }
-        boolean[] done = {false};
-        s.pending.computeIfPresent(
-            loc,
-            (k, task) -> {
-              if (task.version == seen[0]) {
-                done[0] = true;
-                return null;
-              }
-              return task;
-            });
-        if (done[0]) {
-          s.size.decrementAndGet();
-          signalProgress();
-          return;
-        }
-        // written again while we copied: once more, with the newer version
-      }
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  private void failed(Secondary s, String loc, RuntimeException cause) {
-    PendingReplication[] snapshot = {null};
-    boolean[] retry = {false};
-    s.pending.computeIfPresent(
-        loc,
-        (k, task) -> {
-          task.attempts++;
-          task.lastFailure = cause;
-          if (!task.queued) {
-            task.queued = true;
-            retry[0] = true;
-          }
-          snapshot[0] = task.snapshot(s, k);
-          return task;
-        });
-    if (snapshot[0] == null) {
-      return; // replicated by someone else meanwhile
-    }
-    LOG.warn("{}: replicating {} to {} failed (attempt {}); it stays pending",
-        this, quote(loc), s.storage, snapshot[0].attempts(), cause);
-    notifyListener(() -> listener.replicationFailed(snapshot[0], cause));
-    if (retry[0]) {
-      schedule(s, loc, backoff(snapshot[0].attempts()));
-    }
-  }
-
-  private void schedule(Secondary s, String loc, Duration delay) {
-    try {
-      executor.schedule(() -> replicate(s, loc, true), delay.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (RejectedExecutionException e) {
-      // closing: the closing thread makes a last attempt and reports what is left
-      s.pending.computeIfPresent(loc, (k, task) -> {
-        task.queued = false;
-        return task;
-      });
-    }
-  }
-
-  private Duration backoff(int attempts) {
-    Duration delay = initialBackoff;
-    for (int i = 1; i < attempts && delay.compareTo(maxBackoff) < 0; i++) {
-      delay = delay.multipliedBy(2);
-    }
-    return delay.compareTo(maxBackoff) > 0 ? maxBackoff : delay;
-  }
-
-  private void markOutOfSync(Secondary s) {
-    boolean first;
-    boolean schedule;
-    synchronized (s) {
-      s.overflows++;
-      first = !s.outOfSync;
-      s.outOfSync = true;
-      schedule = !s.reconcileQueued;
-      s.reconcileQueued = true;
-    }
-    if (first) {
-      LOG.warn("{}: more than {} replications to {} are pending; it is out of sync until reconciled",
-          this, maxPending, s.storage);
-      notifyListener(() -> listener.outOfSync(s.storage));
-    }
-    if (schedule) {
-      scheduleReconcile(s, initialBackoff);
-    }
-  }
-
-  private void scheduleReconcile(Secondary s, Duration delay) {
-    try {
-      executor.schedule(
-          () -> {
-            synchronized (s) {
-              s.reconcileQueued = false;
-            }
-            reconcile(s);
-          },
-          delay.toNanos(),
-          TimeUnit.NANOSECONDS);
-    } catch (RejectedExecutionException e) {
-      synchronized (s) {
-        s.reconcileQueued = false;
-      }
-    }
-  }
-
-  /**
-   * Makes {@code s} equal to the primary everywhere, walking both listings; clears the out of sync
-   * mark unless it overflowed again meanwhile.
-   */
-  private void reconcile(Secondary s) {
-    long overflowsBefore;
-    synchronized (s) {
-      overflowsBefore = s.overflows;
-    }
-    try (Stream<String> left = primary.iterContents(); Stream<String> right = s.storage.iterContents()) {
-      Iterator<SortedMerge.Pair> pairs = new SortedMerge(left.iterator(), right.iterator());
-      while (pairs.hasNext()) {
-        String loc = pairs.next().location();
-        Lock lock = replicationLocks.get(s.index + "/" + loc);
-        lock.lock();
-        try {
-          Tiers.makeEqual(primary, s.storage, loc);
-        } finally {
-          lock.unlock();
-        }
-      }
-    } catch (RuntimeException e) {
-      int attempts;
-      boolean schedule;
-      synchronized (s) {
-        attempts = ++s.reconcileFailures;
-        schedule = !s.reconcileQueued && !isClosed();
-        s.reconcileQueued |= schedule;
-      }
-      LOG.warn("{}: reconciling {} failed (attempt {}); it stays out of sync", this, s.storage, attempts, e);
-      if (schedule) {
-        scheduleReconcile(s, backoff(attempts));
-      }
-      return;
-    }
-    synchronized (s) {
-      if (s.overflows == overflowsBefore) {
-        s.outOfSync = false;
-        s.reconcileFailures = 0;
-      }
-    }
-    LOG.info("{}: reconciled {}", this, s.storage);
-    signalProgress();
-  }
-
   // ---------------------------------------------------------------------------------------------
   // Reads
 
@@ -602,17 +405,7 @@ public final class MirroredStorage extends ExternalStorage {
   @Override
   protected OpenObject openWithMetadata(Location location) {
     String loc = location.value();
-    Tiers.Opened opened =
-        read(
-            loc,
-            store -> {
-              try {
-                return Tiers.openWithMetadata(store, loc);
-              } catch (IOException e) {
-                throw new ExternalResourceException(store + ": closing a stream of " + quote(loc) + " failed", loc, e);
-              }
-            },
-            true);
+    StoredObject opened = read(loc, store -> Tiers.open(store, loc), true);
     return opened == null ? null : new OpenObject(opened.stream(), opened.metadata());
   }
 
@@ -625,7 +418,7 @@ public final class MirroredStorage extends ExternalStorage {
   @Override
   protected Metadata objectMetadata(Location location) {
     String loc = location.value();
-    return read(loc, store -> store.getMetadata(loc), false);
+    return read(loc, store -> store.findMetadata(loc).orElse(null), false);
   }
 
   @Override
@@ -635,7 +428,7 @@ public final class MirroredStorage extends ExternalStorage {
     } catch (InvalidLocationException e) {
       throw e;
     } catch (ExternalResourceException e) {
-      for (Secondary s : secondaries) {
+      for (Replicator.Secondary s : secondaries) {
         if (!s.outOfSync && s.pending.keySet().stream().noneMatch(k -> k.startsWith(prefix))) {
           try {
             LOG.warn("{}: listing the primary failed; listing {} instead", this, s.storage, e);
@@ -707,8 +500,8 @@ public final class MirroredStorage extends ExternalStorage {
 
   /** The first answer of an up-to-date secondary, or {@code null}. */
   private <T> T fromSecondaries(String loc, TierRead<T> read, Fallback fallback) {
-    for (Secondary s : secondaries) {
-      if (!upToDate(s, loc)) {
+    for (Replicator.Secondary s : secondaries) {
+      if (!Replicator.upToDate(s, loc)) {
         continue;
       }
       try {
@@ -743,13 +536,13 @@ public final class MirroredStorage extends ExternalStorage {
     }
     boolean repaired = false;
     try {
-      for (Secondary s : secondaries) {
-        if (!upToDate(s, loc)) {
+      for (Replicator.Secondary s : secondaries) {
+        if (!Replicator.upToDate(s, loc)) {
           continue;
         }
         try {
           s.storage.copyTo(loc, primary, loc, WritePolicy.CREATE);
-          changed(loc);
+          replicator.changed(loc);
           repaired = true;
           LOG.info("{}: repaired {} on the primary from {}", this, quote(loc), s.storage);
           break;
@@ -766,12 +559,8 @@ public final class MirroredStorage extends ExternalStorage {
       exclusive.unlock();
     }
     if (repaired) {
-      replicateNow(loc);
+      replicator.replicateNow(loc);
     }
-  }
-
-  private static boolean upToDate(Secondary s, String loc) {
-    return !s.outOfSync && !s.pending.containsKey(loc);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -779,34 +568,7 @@ public final class MirroredStorage extends ExternalStorage {
 
   @Override
   protected void closeStorage() throws IOException {
-    executor.shutdown();
-    boolean stopped = false;
-    try {
-      stopped = executor.awaitTermination(closeTimeout.toNanos(), TimeUnit.NANOSECONDS);
-      if (!stopped) {
-        LOG.warn("{}: replications still running after {}; closing anyway", this, closeTimeout);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    if (!stopped) {
-      executor.shutdownNow();
-    } else {
-      // One last attempt of each pending replication, in this thread.
-      for (Secondary s : secondaries) {
-        for (String location : new ArrayList<>(s.pending.keySet())) {
-          replicate(s, location, false);
-        }
-      }
-    }
-    List<PendingReplication> left = pendingReplications();
-    List<ExternalStorage> outOfSync = outOfSyncSecondaries();
-    if (!left.isEmpty() || !outOfSync.isEmpty()) {
-      LOG.warn("{}: closed with {} replications pending (first: {}) and {} secondaries out of sync; sync them"
-              + " with StorageSync.sync(primary, secondary, Direction.MIRROR)",
-          this, left.size(), left.subList(0, Math.min(10, left.size())), outOfSync.size());
-      notifyListener(() -> listener.unfinishedAtClose(left, outOfSync));
-    }
+    replicator.close(closeTimeout);
     List<ExternalStorage> all = new ArrayList<>();
     all.add(primary);
     all.addAll(secondaries());
@@ -816,60 +578,8 @@ public final class MirroredStorage extends ExternalStorage {
   // ---------------------------------------------------------------------------------------------
   // Internals
 
-  private boolean caughtUp() {
-    for (Secondary s : secondaries) {
-      if (s.outOfSync || !s.pending.isEmpty()) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private void signalProgress() {
-    synchronized (progress) {
-      progress.notifyAll();
-    }
-  }
-
-  private void notifyListener(Runnable call) {
-    try {
-      call.run();
-    } catch (RuntimeException e) {
-      LOG.warn("{}: the replication listener failed", this, e);
-    }
-  }
-
   private static String quote(String loc) {
     return Location.quote(loc);
-  }
-
-  /** One secondary and what it is behind on. */
-  private static final class Secondary {
-    final int index;
-    final ExternalStorage storage;
-    final ConcurrentHashMap<String, Task> pending = new ConcurrentHashMap<>();
-    final AtomicInteger size = new AtomicInteger();
-    volatile boolean outOfSync;
-    long overflows; // guarded by this
-    boolean reconcileQueued; // guarded by this
-    int reconcileFailures; // guarded by this
-
-    Secondary(int index, ExternalStorage storage) {
-      this.index = index;
-      this.storage = storage;
-    }
-  }
-
-  /** A pending replication; changed only inside the pending map's compute calls. */
-  private static final class Task {
-    long version;
-    int attempts;
-    RuntimeException lastFailure;
-    boolean queued; // a background run is scheduled
-
-    PendingReplication snapshot(Secondary s, String location) {
-      return new PendingReplication(s.storage, location, attempts, Optional.ofNullable(lastFailure));
-    }
   }
 
   /** Options of a {@link MirroredStorage}. */

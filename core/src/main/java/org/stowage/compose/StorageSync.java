@@ -268,8 +268,8 @@ public final class StorageSync {
     for (int attempt = 0; ; attempt++) {
       // The listings say where to look; after a race, or before deleting, look everywhere.
       boolean askSource = listed.left() || attempt > 0 || direction == Direction.MIRROR;
-      Metadata ms = askSource ? Tiers.metadataOrNull(source, loc) : null;
-      Metadata mt = listed.right() || attempt > 0 ? Tiers.metadataOrNull(target, loc) : null;
+      Metadata ms = askSource ? source.findMetadata(loc).orElse(null) : null;
+      Metadata mt = listed.right() || attempt > 0 ? target.findMetadata(loc).orElse(null) : null;
       try {
         if (ms == null && mt == null) {
           return; // deleted from both since listed
@@ -305,11 +305,11 @@ public final class StorageSync {
 
   private static void migrateOne(
       ExternalStorage from, ExternalStorage to, String loc, boolean verifyByReading, Run run) {
-    Metadata ms = Tiers.metadataOrNull(from, loc);
+    Metadata ms = from.findMetadata(loc).orElse(null);
     if (ms == null) {
       return; // deleted since listed: nothing to move
     }
-    Metadata mt = Tiers.metadataOrNull(to, loc);
+    Metadata mt = to.findMetadata(loc).orElse(null);
     boolean copied = false;
     if (mt == null) {
       try {
@@ -337,7 +337,7 @@ public final class StorageSync {
               + "; it stays on " + from,
           loc);
     }
-    Metadata now = Tiers.metadataOrNull(from, loc);
+    Metadata now = from.findMetadata(loc).orElse(null);
     if (now != null) {
       if (!now.equals(ms)) {
         throw new ChangedExternalResourceException(

@@ -1,8 +1,6 @@
 package org.stowage.compose;
 
-import java.io.FilterInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,6 +12,7 @@ import org.stowage.InvalidLocationException;
 import org.stowage.Metadata;
 import org.stowage.MissingExternalResourceException;
 import org.stowage.ObjectSource;
+import org.stowage.StoredObject;
 import org.stowage.WritePolicy;
 
 /**
@@ -28,82 +27,47 @@ final class Tiers {
 
   private Tiers() {}
 
-  /** An open object and the metadata of exactly the bytes its stream yields. */
-  record Opened(InputStream stream, Metadata metadata) {}
-
   /**
    * Stores the content of a {@code writeObject} hook call in {@code tier}, under {@code
-   * OVERWRITE} or {@code CREATE}, and returns what the hook returns.
+   * OVERWRITE} or {@code CREATE}, and returns what the hook returns. The content is handed on as
+   * it is ({@link ExternalStorage#storeSource}): the tier sees the caller's array or file, and
+   * hashes nothing again.
    *
-   * <p>If reading the caller's content fails, the content's own {@link IOException} is thrown, so
-   * that the decorator's core reports a failed source exactly as it does for any backend (and the
-   * caller finds its own exception as the cause). A failure of the tier is thrown as an {@link
-   * ExternalResourceException} of the same kind, naming {@code self} and the tier.
+   * <p>A failure of the tier is thrown as an {@link ExternalResourceException} of the same kind,
+   * naming {@code self} and the tier; if it was the caller's content that failed, the decorator's
+   * core reports that instead, as it does for any backend.
    *
    * @return false if {@code replaceExisting} is false and the tier already held an object
    */
   static boolean store(
-      ExternalStorage self, ExternalStorage tier, String location, ObjectSource source, boolean replaceExisting)
-      throws IOException {
-    GuardedSource guarded = new GuardedSource(source.stream());
+      ExternalStorage self, ExternalStorage tier, String location, ObjectSource source, boolean replaceExisting) {
     try {
-      tier.storeStream(location, guarded, replaceExisting ? WritePolicy.OVERWRITE : WritePolicy.CREATE);
+      tier.storeSource(location, source, policy(replaceExisting));
       return true;
-    } catch (ExternalResourceException e) {
-      if (guarded.failure != null) {
-        throw guarded.failure;
-      }
-      if (!replaceExisting && e instanceof ExistingExternalResourceException) {
+    } catch (ExistingExternalResourceException e) {
+      if (!replaceExisting) {
         return false;
       }
+      throw renamed(self, e);
+    } catch (ExternalResourceException e) {
       throw renamed(self, e);
     }
   }
 
-  /**
-   * The metadata of the object at {@code location} in {@code store}, or {@code null} if there is
-   * none.
-   */
-  static Metadata metadataOrNull(ExternalStorage store, String location) {
-    try {
-      return store.getMetadata(location);
-    } catch (MissingExternalResourceException e) {
-      return null;
-    }
+  /** The policy of a hook's {@code replaceExisting}: {@code OVERWRITE} if true, else {@code CREATE}. */
+  static WritePolicy policy(boolean replaceExisting) {
+    return replaceExisting ? WritePolicy.OVERWRITE : WritePolicy.CREATE;
   }
 
   /**
-   * Opens the object at {@code location} in {@code store} with the metadata that describes exactly
-   * the bytes the stream yields, or returns {@code null} if there is none: the metadata is read
-   * before and after opening, and the open is retried while a concurrent writer changes it (as the
-   * core does for a backend that cannot answer both in one request).
+   * Opens the object at {@code location} in {@code store} with the metadata of exactly the bytes
+   * its stream yields ({@link ExternalStorage#loadObject}), or {@code null} if there is none.
    */
-  static Opened openWithMetadata(ExternalStorage store, String location) throws IOException {
-    for (int attempt = 0; ; attempt++) {
-      Metadata before = metadataOrNull(store, location);
-      if (before == null) {
-        return null;
-      }
-      InputStream in;
-      try {
-        in = store.loadStream(location);
-      } catch (MissingExternalResourceException e) {
-        if (attempt >= RACE_RETRIES) {
-          return null;
-        }
-        continue; // deleted between the two calls: look again
-      }
-      Metadata after;
-      try {
-        after = metadataOrNull(store, location);
-      } catch (RuntimeException e) {
-        in.close();
-        throw e;
-      }
-      if (before.equals(after) || attempt >= RACE_RETRIES) {
-        return new Opened(in, before);
-      }
-      in.close();
+  static StoredObject open(ExternalStorage store, String location) {
+    try {
+      return store.loadObject(location);
+    } catch (MissingExternalResourceException e) {
+      return null;
     }
   }
 
@@ -119,11 +83,11 @@ final class Tiers {
    */
   static boolean makeEqual(ExternalStorage from, ExternalStorage to, String location) {
     for (int attempt = 0; ; attempt++) {
-      Metadata want = metadataOrNull(from, location);
+      Metadata want = from.findMetadata(location).orElse(null);
       Metadata have;
       boolean damaged = false;
       try {
-        have = metadataOrNull(to, location);
+        have = to.findMetadata(location).orElse(null);
       } catch (ChangedExternalResourceException e) {
         have = null; // the target's copy is damaged: replace or remove it
         damaged = true;
@@ -192,42 +156,5 @@ final class Tiers {
   /** Logs a failure to delete a tier's object that is no longer needed. */
   static void logLeak(ExternalStorage self, ExternalStorage tier, String location, RuntimeException e) {
     LOG.warn("{}: could not delete {} from {}; it stays there until purged", self, location, tier, e);
-  }
-
-  /**
-   * Passes a hook's content on to a tier, remembering whether reading the content itself failed,
-   * to tell a failing source from a failing tier.
-   */
-  private static final class GuardedSource extends FilterInputStream {
-    private IOException failure;
-
-    GuardedSource(InputStream in) {
-      super(in);
-    }
-
-    @Override
-    public int read() throws IOException {
-      try {
-        return super.read();
-      } catch (IOException e) {
-        failure = e;
-        throw e;
-      }
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      try {
-        return super.read(b, off, len);
-      } catch (IOException e) {
-        failure = e;
-        throw e;
-      }
-    }
-
-    @Override
-    public void close() {
-      // the content belongs to the core, which closes it
-    }
   }
 }

@@ -341,13 +341,13 @@ public final class StorageManager implements AutoCloseable {
           new ContentReference(put.digest(), put.metadata(), cas.location(put.digest()));
       byte[] bytes = reference.toBytes();
       Metadata wanted = Metadata.of(bytes);
-      if (!wanted.equals(metadataOrNull(location))) {
+      if (!wanted.equals(storage.findMetadata(location).orElse(null))) {
         storage.storeBytes(location, bytes, WritePolicy.OVERWRITE);
       }
       recorded.put(location, new Recorded(put.metadata(), reference));
       return new TransferReport.Entry(location, file, put.metadata(), put.digest(), put.stored());
     }
-    Metadata present = metadataOrNull(location);
+    Metadata present = storage.findMetadata(location).orElse(null);
     // Resume: the same size first (one stat), and only then the same MD5 (a read of the file).
     if (present != null && present.size() == sizeOf(file) && present.equals(md5Of(file))) {
       recorded.put(location, new Recorded(present, null));
@@ -369,14 +369,6 @@ public final class StorageManager implements AutoCloseable {
         reference.contentLocation(),
         this + ": content-addressed load",
         "C3");
-  }
-
-  private Metadata metadataOrNull(String location) {
-    try {
-      return storage.getMetadata(location);
-    } catch (MissingExternalResourceException e) {
-      return null;
-    }
   }
 
   private static long sizeOf(Path file) {

@@ -4,7 +4,6 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.PushbackInputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -70,7 +69,6 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  */
 final class PartUpload {
   private static final Logger LOG = LoggerFactory.getLogger(PartUpload.class);
-  private static final String CONTENT_TYPE = "application/octet-stream";
   private static final long MIN_COPY_PART = 512L << 20;
 
   private final S3Storage storage;
@@ -108,7 +106,7 @@ final class PartUpload {
             tempKey,
             true,
             r -> {
-              r.contentType(CONTENT_TYPE);
+              r.contentType(S3Upload.CONTENT_TYPE);
               if (partChecksums) {
                 // The SDK adds a CRC to every part unless checksums are WHEN_REQUIRED; S3 then
                 // wants the upload to declare the algorithm and the complete request to list each
@@ -154,8 +152,8 @@ final class PartUpload {
             key,
             false,
             r -> {
-              r.contentType(CONTENT_TYPE)
-                  .metadata(storage.userMetadata(ranged.metadata(), writeId));
+              r.contentType(S3Upload.CONTENT_TYPE)
+                  .metadata(storage.upload().userMetadata(ranged.metadata(), writeId));
               if (partChecksums) {
                 r.checksumAlgorithm(ChecksumAlgorithm.CRC32);
               }
@@ -179,72 +177,37 @@ final class PartUpload {
   private List<CompletedPart> uploadRanges(
       String uploadId, ObjectSource source, ObjectSource.RangedMetadata ranged) throws IOException {
     int count = ranged.ranges();
-    Semaphore slots = new Semaphore(storage.uploadConcurrency());
-    AtomicReference<Throwable> failure = new AtomicReference<>();
     AtomicReference<IOException> sourceFailure = new AtomicReference<>();
-    AtomicReferenceArray<CompletedPart> done = new AtomicReferenceArray<>(count + 1);
-    List<Future<?>> inFlight = new ArrayList<>();
+    Parts parts = new Parts(count);
     try {
-      for (int i = 0; i < count && failure.get() == null; i++) {
-        slots.acquire();
+      for (int i = 0; i < count; i++) {
         int partNumber = i + 1;
         long offset = ranged.rangeOffset(i);
         long length = ranged.rangeLength(i);
         String md5 = ranged.rangeMd5s().get(i);
-        Runnable task =
-            () -> {
-              try {
-                if (failure.get() == null) {
-                  uploadRange(
-                      uploadId, source, partNumber, offset, length, md5, sourceFailure, failure, done);
-                }
-              } finally {
-                slots.release();
-              }
-            };
-        try {
-          inFlight.add(storage.workers().submit(task));
-        } catch (RejectedExecutionException e) {
-          slots.release();
-          throw new ExternalResourceException(
-              storage + ": cannot store " + S3Storage.quote(location.value())
-                  + ": the storage was closed during the upload",
-              location.value(),
-              e);
+        if (!parts.submit(partNumber,
+            () -> uploadRange(uploadId, source, partNumber, offset, length, md5, sourceFailure), null)) {
+          break;
         }
-        inFlight.removeIf(Future::isDone);
       }
-      awaitAll(inFlight);
-    } catch (InterruptedException e) {
-      failure.compareAndSet(null, e);
-      awaitAll(inFlight);
-      throw S3Storage.interrupted(e);
-    } catch (RuntimeException | Error e) {
-      failure.compareAndSet(null, e);
-      awaitAll(inFlight);
-      throw e;
+    } catch (InterruptedException | RuntimeException | Error e) {
+      throw parts.abandon(e);
     }
-    rethrow(failure.get());
-    List<CompletedPart> parts = new ArrayList<>(count);
-    for (int i = 1; i <= count; i++) {
-      parts.add(done.get(i));
-    }
-    return parts;
+    return parts.finish(count);
   }
 
   /** One part of a direct upload: bytes {@code [offset, offset + length)} of the source. */
-  private void uploadRange(
+  private CompletedPart uploadRange(
       String uploadId,
       ObjectSource source,
       int partNumber,
       long offset,
       long length,
       String md5,
-      AtomicReference<IOException> sourceFailure,
-      AtomicReference<Throwable> failure,
-      AtomicReferenceArray<CompletedPart> done) {
+      AtomicReference<IOException> sourceFailure) {
+    UploadPartResponse response;
     try {
-      UploadPartResponse response =
+      response =
           s3.uploadPart(
               r -> {
                 r.bucket(bucket).key(key).uploadId(uploadId)
@@ -256,68 +219,84 @@ final class PartUpload {
                 }
               },
               RequestBody.fromContentProvider(
-                  new RangeBody(source, offset, length, sourceFailure), length, CONTENT_TYPE));
-      if (response.eTag() == null) {
-        throw incompleteAnswer("UploadPart " + partNumber, "it has no ETag");
-      }
-      String received =
-          S3Storage.md5OfETag(
-              response.eTag(), response.serverSideEncryptionAsString(), response.sseCustomerAlgorithm());
-      if (received != null && !received.equals(md5)) {
-        // Only a server that does not check Content-MD5 gets here.
-        failure.compareAndSet(
-            null,
-            storage.sourceMismatch(
-                location, source, offset, length, md5,
-                "the server's MD5 of the bytes it received for part " + partNumber + " (its ETag)"
-                    + " is " + received + ", not the MD5 hashed before the upload",
-                null));
-        return;
-      }
-      done.set(
-          partNumber,
-          CompletedPart.builder()
-              .partNumber(partNumber)
-              .eTag(response.eTag())
-              .checksumCRC32(partChecksums ? response.checksumCRC32() : null)
-              .build());
+                  new RangeBody(source, offset, length, sourceFailure), length, S3Upload.CONTENT_TYPE));
     } catch (SdkException e) {
-      ExternalResourceException x;
       if (sourceFailure.get() != null) {
-        x = storage.sourceFailed(location, sourceFailure.get(), e);
-      } else if (e instanceof S3Exception && S3Storage.isBadDigest((S3Exception) e)) {
-        x = storage.sourceMismatch(
+        throw storage.upload().sourceFailed(location, sourceFailure.get(), e);
+      }
+      if (e instanceof S3Exception && S3Errors.isBadDigest((S3Exception) e)) {
+        throw storage.upload().sourceMismatch(
             location, source, offset, length, md5,
             "the server refused part " + partNumber + ", whose bytes do not match the MD5 computed"
                 + " when the source was hashed (400 BadDigest)",
             e);
-      } else {
-        x = storage.failure("UploadPart " + partNumber, location, e);
       }
-      failure.compareAndSet(null, x);
-    } catch (RuntimeException | Error e) {
-      failure.compareAndSet(null, e);
+      throw storage.errors().failure("UploadPart " + partNumber, location, e);
     }
+    String received =
+        S3Storage.md5OfETag(
+            checkedETag(response, partNumber), response.serverSideEncryptionAsString(),
+            response.sseCustomerAlgorithm());
+    if (received != null && !received.equals(md5)) {
+      // Only a server that does not check Content-MD5 gets here.
+      throw storage.upload().sourceMismatch(
+          location, source, offset, length, md5,
+          "the server's MD5 of the bytes it received for part " + partNumber + " (its ETag)"
+              + " is " + received + ", not the MD5 hashed before the upload",
+          null);
+    }
+    return completed(partNumber, response);
+  }
+
+  /** The part's ETag, which every answer to UploadPart carries. */
+  private String checkedETag(UploadPartResponse response, int partNumber) {
+    if (response.eTag() == null) {
+      throw incompleteAnswer("UploadPart " + partNumber, "it has no ETag");
+    }
+    return response.eTag();
+  }
+
+  /** What the complete request lists for an uploaded part. */
+  private CompletedPart completed(int partNumber, UploadPartResponse response) {
+    return CompletedPart.builder()
+        .partNumber(partNumber)
+        .eTag(checkedETag(response, partNumber))
+        .checksumCRC32(partChecksums ? response.checksumCRC32() : null)
+        .build();
   }
 
   // ---------------------------------------------------------------------------------------------
   // Step 1 (streams): the parts
 
+  /**
+   * Uploads {@code first} and the rest of {@code in} as parts, read one after the other into at
+   * most {@code uploadConcurrency} buffers, each uploaded by a worker while the next is read.
+   *
+   * <p>No part is hashed here: the core hashes the stream as it is read (rule S1), and each part
+   * goes from its buffer, the very bytes hashed, to the server, which checks it against the CRC32
+   * the SDK adds to the request. Only where the client adds no checksum ({@link
+   * S3Storage.ChecksumMode#WHEN_REQUIRED}) does a part carry its own MD5 as {@code Content-MD5},
+   * a second MD5 pass over it.
+   */
   private List<CompletedPart> uploadParts(
       String tempKey, String uploadId, PushbackInputStream in, byte[] first) throws IOException {
     int concurrency = storage.uploadConcurrency();
     BlockingQueue<byte[]> free = new ArrayBlockingQueue<>(concurrency);
     int allocated = 1;
-    AtomicReference<Throwable> failure = new AtomicReference<>();
-    AtomicReferenceArray<CompletedPart> done = new AtomicReferenceArray<>(S3Storage.MAX_PARTS + 1);
-    List<Future<?>> inFlight = new ArrayList<>();
+    Parts parts = new Parts(S3Storage.MAX_PARTS);
     int partNumber = 1;
     byte[] buffer = first;
     int length = first.length;
     boolean last = false;
     try {
       while (true) {
-        submit(tempKey, uploadId, partNumber, buffer, length, free, failure, done, inFlight);
+        byte[] part = buffer;
+        int partLength = length;
+        int number = partNumber;
+        if (!parts.submit(number, () -> uploadBuffer(tempKey, uploadId, number, part, partLength),
+            () -> free.offer(part))) {
+          break;
+        }
         if (last) {
           break;
         }
@@ -339,7 +318,8 @@ final class PartUpload {
             buffer = free.take();
           }
         }
-        rethrow(failure.get());
+        parts.rethrowFailure();
+        // The stream holds at least one more byte (the caller or the look-ahead below saw it).
         length = fill(in, buffer);
         if (length < buffer.length) {
           last = true;
@@ -351,90 +331,34 @@ final class PartUpload {
             in.unread(next);
           }
         }
-        if (length == 0) {
-          break; // the stream ended exactly at the end of the previous part
-        }
       }
-      awaitAll(inFlight);
-      rethrow(failure.get());
-    } catch (InterruptedException e) {
-      failure.compareAndSet(null, e);
-      awaitAll(inFlight);
-      throw S3Storage.interrupted(e);
-    } catch (IOException | RuntimeException | Error e) {
-      failure.compareAndSet(null, e);
-      awaitAll(inFlight);
-      throw e;
+    } catch (InterruptedException | IOException | RuntimeException | Error e) {
+      throw parts.abandon(e);
     }
-    List<CompletedPart> parts = new ArrayList<>(partNumber);
-    for (int i = 1; i <= partNumber; i++) {
-      CompletedPart p = done.get(i);
-      if (p != null) {
-        parts.add(p);
-      }
-    }
-    return parts;
+    return parts.finish(partNumber);
   }
 
-  private void submit(
-      String tempKey,
-      String uploadId,
-      int partNumber,
-      byte[] buffer,
-      int length,
-      BlockingQueue<byte[]> free,
-      AtomicReference<Throwable> failure,
-      AtomicReferenceArray<CompletedPart> done,
-      List<Future<?>> inFlight) {
-    Runnable task =
-        () -> {
-          try {
-            if (failure.get() != null) {
-              return; // another part failed: the upload is going to be aborted
-            }
-            String contentMd5 = md5Base64(buffer, length);
-            UploadPartResponse response =
-                s3.uploadPart(
-                    r -> {
-                      r.bucket(bucket).key(tempKey).uploadId(uploadId)
-                          .partNumber(partNumber)
-                          .contentLength((long) length)
-                          .contentMD5(contentMd5);
-                      if (partChecksums) {
-                        r.checksumAlgorithm(ChecksumAlgorithm.CRC32);
-                      }
-                    },
-                    RequestBody.fromContentProvider(
-                        () -> new ByteArrayInputStream(buffer, 0, length), length, CONTENT_TYPE));
-            if (response.eTag() == null) {
-              throw incompleteAnswer("UploadPart " + partNumber, "it has no ETag");
-            }
-            done.set(
-                partNumber,
-                CompletedPart.builder()
-                    .partNumber(partNumber)
-                    .eTag(response.eTag())
-                    .checksumCRC32(partChecksums ? response.checksumCRC32() : null)
-                    .build());
-          } catch (SdkException e) {
-            failure.compareAndSet(null, storage.failure("UploadPart " + partNumber, location, e));
-          } catch (RuntimeException | Error e) {
-            failure.compareAndSet(null, e);
-          } finally {
-            free.offer(buffer);
-          }
-        };
+  /** One part of a stream's upload, from its buffer. */
+  private CompletedPart uploadBuffer(String tempKey, String uploadId, int partNumber, byte[] buffer, int length) {
+    String contentMd5 = partChecksums ? null : md5Base64(buffer, length);
     try {
-      inFlight.add(storage.workers().submit(task));
-    } catch (RejectedExecutionException e) {
-      free.offer(buffer);
-      throw new ExternalResourceException(
-          storage + ": cannot store " + S3Storage.quote(location.value())
-              + ": the storage was closed during the upload",
-          location.value(),
-          e);
+      return completed(
+          partNumber,
+          s3.uploadPart(
+              r -> {
+                r.bucket(bucket).key(tempKey).uploadId(uploadId)
+                    .partNumber(partNumber)
+                    .contentLength((long) length)
+                    .contentMD5(contentMd5);
+                if (partChecksums) {
+                  r.checksumAlgorithm(ChecksumAlgorithm.CRC32);
+                }
+              },
+              RequestBody.fromContentProvider(
+                  () -> new ByteArrayInputStream(buffer, 0, length), length, S3Upload.CONTENT_TYPE)));
+    } catch (SdkException e) {
+      throw storage.errors().failure("UploadPart " + partNumber, location, e);
     }
-    inFlight.removeIf(Future::isDone);
   }
 
   /** Reads into {@code buffer} until it is full or the stream ends; returns the bytes read. */
@@ -461,70 +385,146 @@ final class PartUpload {
             "CreateMultipartUpload",
             key,
             false,
-            r -> r.contentType(CONTENT_TYPE).metadata(storage.userMetadata(metadata, writeId)));
+            r -> r.contentType(S3Upload.CONTENT_TYPE).metadata(storage.upload().userMetadata(metadata, writeId)));
     boolean completed = false;
     try {
       long copyPart = copyPartSize(size);
       int count = (int) ((size + copyPart - 1) / copyPart);
-      AtomicReference<Throwable> failure = new AtomicReference<>();
-      AtomicReferenceArray<CompletedPart> done = new AtomicReferenceArray<>(count + 1);
-      List<Future<?>> tasks = new ArrayList<>(count);
+      Parts copies = new Parts(count);
       try {
         for (int i = 1; i <= count; i++) {
           int partNumber = i;
           long start = (i - 1) * copyPart;
           long end = Math.min(size, start + copyPart) - 1;
-          tasks.add(
-              storage.workers().submit(
-                  () -> {
-                    try {
-                      if (failure.get() != null) {
-                        return;
-                      }
-                      CopyPartResult copied =
-                          s3.uploadPartCopy(
-                                  r -> r.sourceBucket(bucket).sourceKey(tempKey)
-                                      .destinationBucket(bucket).destinationKey(key)
-                                      .uploadId(uploadId).partNumber(partNumber)
-                                      .copySourceRange("bytes=" + start + "-" + end))
-                              .copyPartResult();
-                      String eTag = copied == null ? null : copied.eTag();
-                      if (eTag == null) {
-                        throw incompleteAnswer(
-                            "UploadPartCopy " + partNumber, "it has no CopyPartResult ETag");
-                      }
-                      done.set(
-                          partNumber,
-                          CompletedPart.builder().partNumber(partNumber).eTag(eTag).build());
-                    } catch (SdkException e) {
-                      failure.compareAndSet(
-                          null, storage.failure("UploadPartCopy " + partNumber, location, e));
-                    } catch (RuntimeException | Error e) {
-                      failure.compareAndSet(null, e);
-                    }
-                  }));
+          if (!copies.submit(partNumber, () -> copyPart(tempKey, uploadId, partNumber, start, end), null)) {
+            break;
+          }
         }
-      } catch (RejectedExecutionException e) {
-        failure.compareAndSet(
-            null,
-            new ExternalResourceException(
-                storage + ": cannot store " + S3Storage.quote(location.value())
-                    + ": the storage was closed during the upload",
-                location.value(),
-                e));
+      } catch (InterruptedException | RuntimeException | Error e) {
+        throw copies.abandon(e);
       }
-      awaitAll(tasks);
-      rethrow(failure.get());
-      List<CompletedPart> parts = new ArrayList<>(count);
-      for (int i = 1; i <= count; i++) {
-        parts.add(done.get(i));
-      }
+      List<CompletedPart> parts = copies.finish(count);
       completed = complete(uploadId, parts, replaceExisting);
       return completed;
     } finally {
       if (!completed) {
         abortQuietly(key, uploadId);
       }
+    }
+  }
+
+  /** One part of the final object, copied on the server from bytes {@code [start, end]} of the temporary one. */
+  private CompletedPart copyPart(String tempKey, String uploadId, int partNumber, long start, long end) {
+    CopyPartResult copied;
+    try {
+      copied =
+          s3.uploadPartCopy(
+                  r -> r.sourceBucket(bucket).sourceKey(tempKey)
+                      .destinationBucket(bucket).destinationKey(key)
+                      .uploadId(uploadId).partNumber(partNumber)
+                      .copySourceRange("bytes=" + start + "-" + end))
+              .copyPartResult();
+    } catch (SdkException e) {
+      throw storage.errors().failure("UploadPartCopy " + partNumber, location, e);
+    }
+    String eTag = copied == null ? null : copied.eTag();
+    if (eTag == null) {
+      throw incompleteAnswer("UploadPartCopy " + partNumber, "it has no CopyPartResult ETag");
+    }
+    return CompletedPart.builder().partNumber(partNumber).eTag(eTag).build();
+  }
+
+  /** Sends one part and returns what the complete request lists for it; throws if it failed. */
+  @FunctionalInterface
+  private interface PartRequest {
+    CompletedPart send();
+  }
+
+  /**
+   * The parts of one upload, sent in parallel on the storage's workers, at most {@code
+   * uploadConcurrency} at once: the one loop of the three kinds of part (ranges of a re-readable
+   * source, buffers of a stream, server-side copies). The first failure stops the submitting of
+   * parts; parts already running finish, and their results are dropped.
+   */
+  private final class Parts {
+    private final Semaphore slots = new Semaphore(storage.uploadConcurrency());
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final AtomicReferenceArray<CompletedPart> done;
+    private final List<Future<?>> inFlight = new ArrayList<>();
+
+    Parts(int maxParts) {
+      done = new AtomicReferenceArray<>(maxParts + 1);
+    }
+
+    /**
+     * Waits for a free slot, then sends the part on a worker, and runs {@code afterwards} (if not
+     * null) once it is done or dropped.
+     *
+     * @return false if a part has failed: submit no more
+     * @throws ExternalResourceException if the storage was closed meanwhile
+     */
+    boolean submit(int partNumber, PartRequest request, Runnable afterwards) throws InterruptedException {
+      slots.acquire();
+      Runnable task =
+          () -> {
+            try {
+              if (failure.get() == null) {
+                done.set(partNumber, request.send());
+              }
+            } catch (RuntimeException | Error e) {
+              failure.compareAndSet(null, e);
+            } finally {
+              slots.release();
+              if (afterwards != null) {
+                afterwards.run();
+              }
+            }
+          };
+      try {
+        inFlight.add(storage.workers().submit(task));
+      } catch (RejectedExecutionException e) {
+        slots.release();
+        if (afterwards != null) {
+          afterwards.run();
+        }
+        throw new ExternalResourceException(
+            storage + ": cannot store " + S3Storage.quote(location.value())
+                + ": the storage was closed during the upload",
+            location.value(),
+            e);
+      }
+      inFlight.removeIf(Future::isDone);
+      return failure.get() == null;
+    }
+
+    /** Throws the first part's failure, if one failed. */
+    void rethrowFailure() throws IOException {
+      rethrow(failure.get());
+    }
+
+    /**
+     * After the submitting thread failed with {@code e}: stops the parts, waits for those running,
+     * and returns what to throw (an interrupt as the storage reports it).
+     */
+    RuntimeException abandon(Throwable e) throws IOException {
+      failure.compareAndSet(null, e);
+      awaitAll(inFlight);
+      if (e instanceof InterruptedException interrupted) {
+        throw S3Errors.interrupted(interrupted);
+      }
+      rethrow(e);
+      throw new AssertionError("unreachable", e);
+    }
+
+    /** Waits for every part, throws the first failure, or returns parts 1 to {@code count}. */
+    List<CompletedPart> finish(int count) throws IOException {
+      awaitAll(inFlight);
+      rethrow(failure.get());
+      List<CompletedPart> parts = new ArrayList<>(count);
+      for (int i = 1; i <= count; i++) {
+        parts.add(done.get(i));
+      }
+      return parts;
     }
   }
 
@@ -547,7 +547,7 @@ final class PartUpload {
                     r.ifNoneMatch("*");
                   }
                 });
-        if (answer.eTag() == null && !storage.wroteItOurselves(location, key, writeId)) {
+        if (answer.eTag() == null && !storage.upload().wroteItOurselves(location, key, writeId)) {
           // S3 answers 200 at once and tells the outcome in the body, which can be an error;
           // an answer whose body was cut off says nothing, and our object is not there.
           throw incompleteAnswer(
@@ -555,20 +555,20 @@ final class PartUpload {
         }
         return true;
       } catch (S3Exception e) {
-        if (!replaceExisting && S3Storage.isPreconditionFailed(e)) {
-          return storage.wroteItOurselves(location, key, writeId);
+        if (!replaceExisting && S3Errors.isPreconditionFailed(e)) {
+          return storage.upload().wroteItOurselves(location, key, writeId);
         }
-        if (S3Storage.isConditionalConflict(e) && attempt < 5) {
+        if (S3Errors.isConditionalConflict(e) && attempt < 5) {
           continue;
         }
         if (e instanceof NoSuchUploadException
-            && storage.wroteItOurselves(location, key, writeId)) {
+            && storage.upload().wroteItOurselves(location, key, writeId)) {
           // An earlier attempt, retried by the SDK, completed it and its answer was lost.
           return true;
         }
-        throw storage.failure("CompleteMultipartUpload", location, e);
+        throw storage.errors().failure("CompleteMultipartUpload", location, e);
       } catch (SdkException e) {
-        throw storage.failure("CompleteMultipartUpload", location, e);
+        throw storage.errors().failure("CompleteMultipartUpload", location, e);
       }
     }
   }
@@ -629,7 +629,7 @@ final class PartUpload {
       if (uniqueKey) {
         abortStrays(k, null, null);
       }
-      throw storage.failure(operation, location, e);
+      throw storage.errors().failure(operation, location, e);
     }
     if (retries.retried()) {
       abortStrays(k, uploadId, uniqueKey ? null : Duration.ofNanos(System.nanoTime() - started));
@@ -781,17 +781,13 @@ final class PartUpload {
     try {
       return request.get();
     } catch (SdkException e) {
-      throw storage.failure(operation, location, e);
+      throw storage.errors().failure(operation, location, e);
     }
   }
 
   private static String md5Base64(byte[] data, int length) {
-    try {
-      MessageDigest md5 = MessageDigest.getInstance("MD5");
-      md5.update(data, 0, length);
-      return Base64.getEncoder().encodeToString(md5.digest());
-    } catch (NoSuchAlgorithmException e) {
-      throw new AssertionError("every Java platform provides MD5", e);
-    }
+    MessageDigest md5 = Metadata.newMd5();
+    md5.update(data, 0, length);
+    return Base64.getEncoder().encodeToString(md5.digest());
   }
 }

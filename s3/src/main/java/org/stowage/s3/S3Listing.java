@@ -4,7 +4,13 @@ import java.util.Iterator;
 import java.util.Spliterators;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.EncodingType;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.S3Exception;
 import org.stowage.ExternalResourceException;
 import org.stowage.Location;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -24,6 +30,58 @@ final class S3Listing extends Spliterators.AbstractSpliterator<String> {
   private Iterator<S3Object> page;
   private String nextToken;
   private boolean fetched;
+
+  /**
+   * The locations under {@code prefix} in the bucket, below {@code root}, fetched {@code pageSize}
+   * keys a request, lazily, without the temporary folder.
+   */
+  static Stream<String> of(
+      S3Client s3, String bucket, String root, String prefix, int pageSize, S3Errors errors, String storageName) {
+    Pages pages = new Pages(s3, bucket, pageSize, errors);
+    S3Listing listing =
+        new S3Listing(pages::fetch, root + prefix, root.length(), root + S3Storage.TEMP_FOLDER, storageName);
+    return StreamSupport.stream(listing, false);
+  }
+
+  /** The {@code ListObjectsV2} requests of a listing. */
+  private record Pages(S3Client s3, String bucket, int pageSize, S3Errors errors) {
+    /**
+     * One page of a listing. An answer without {@code IsTruncated}, which S3 always sends, lost
+     * its body (a header block cut short leaves an empty body, which the SDK reads as an empty
+     * page) and is asked again; it is never taken for the end of the listing.
+     */
+    ListObjectsV2Response fetch(String fullPrefix, String continuationToken) {
+      for (int attempt = 1; ; attempt++) {
+        ListObjectsV2Response page = fetchOnce(fullPrefix, continuationToken);
+        if (page.isTruncated() != null) {
+          return page;
+        }
+        if (attempt >= S3Errors.INCOMPLETE_ATTEMPTS) {
+          throw errors.incomplete(
+              "ListObjectsV2 of prefix " + Location.quote(fullPrefix), null, "it has no IsTruncated element");
+        }
+      }
+    }
+
+    private ListObjectsV2Response fetchOnce(String fullPrefix, String continuationToken) {
+      try {
+        return s3.listObjectsV2(
+            r -> {
+              r.bucket(bucket).prefix(fullPrefix).maxKeys(pageSize).encodingType(EncodingType.URL);
+              if (continuationToken != null) {
+                r.continuationToken(continuationToken);
+              }
+            });
+      } catch (S3Exception e) {
+        if ("NoSuchBucket".equals(S3Errors.errorCode(e))) {
+          throw errors.noSuchBucket("ListObjectsV2", null, e);
+        }
+        throw errors.failure("ListObjectsV2 of prefix " + Location.quote(fullPrefix), null, e);
+      } catch (SdkException e) {
+        throw errors.failure("ListObjectsV2 of prefix " + Location.quote(fullPrefix), null, e);
+      }
+    }
+  }
 
   /**
    * @param fetchPage fetches the page of keys under a prefix that follows a continuation token

@@ -1,7 +1,7 @@
 package org.stowage.s3;
 
 import java.io.IOException;
-import java.io.InputStream;
+import org.stowage.spi.BulkInputStream;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
@@ -13,7 +13,7 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
  * out as {@link IOException}s. {@code skip} reads (and counts) what it skips; mark and reset are not
  * supported.
  */
-final class S3ObjectStream extends InputStream {
+final class S3ObjectStream extends BulkInputStream {
   private final ResponseInputStream<GetObjectResponse> response;
   private final long length;
   private long count;
@@ -24,21 +24,6 @@ final class S3ObjectStream extends InputStream {
     this.response = response;
     Long contentLength = response.response().contentLength();
     this.length = contentLength == null ? -1 : contentLength;
-  }
-
-  @Override
-  public int read() throws IOException {
-    try {
-      int b = response.read();
-      if (b < 0) {
-        ended = true;
-      } else {
-        count++;
-      }
-      return b;
-    } catch (SdkException e) {
-      throw new IOException("reading the object from S3 failed: " + e.getMessage(), e);
-    }
   }
 
   @Override

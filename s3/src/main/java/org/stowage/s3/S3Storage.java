@@ -2,15 +2,11 @@ package org.stowage.s3;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
-import java.io.PushbackInputStream;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -22,22 +18,20 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import java.util.stream.StreamSupport;
 import org.apache.commons.codec.binary.Hex;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.stowage.ChangedExternalResourceException;
 import org.stowage.ExternalResourceException;
 import org.stowage.ExternalStorage;
+import org.stowage.InvalidLocationException;
 import org.stowage.Location;
 import org.stowage.Metadata;
 import org.stowage.ObjectSource;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
@@ -45,19 +39,15 @@ import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
-import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.apache5.Apache5HttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.S3ServiceClientConfiguration;
-import software.amazon.awssdk.services.s3.model.EncodingType;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
-import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
-import software.amazon.awssdk.services.s3.model.PutObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
@@ -185,10 +175,8 @@ public final class S3Storage extends ExternalStorage {
           "org.apache.http.wire",
           "software.amazon.awssdk.http.auth.aws.internal.signer.DefaultV4RequestSigner",
           "software.amazon.awssdk.auth.signer.Aws4Signer");
-  private static final String CONTENT_TYPE = "application/octet-stream";
-  private static final int CONDITIONAL_RETRIES = 5;
-  /** Requests made for one answer that keeps arriving incomplete, or contradicting its record. */
-  private static final int INCOMPLETE_ATTEMPTS = 3;
+  /** Times a conditional request is sent again after a conflict with a concurrent one. */
+  static final int CONDITIONAL_RETRIES = 5;
 
   private final S3Client s3;
   private final boolean ownsClient;
@@ -201,6 +189,8 @@ public final class S3Storage extends ExternalStorage {
   private final boolean readOnlyForeignBucket;
   private final ThreadPoolExecutor workers;
   private final AtomicBoolean bucketConfirmed = new AtomicBoolean();
+  private final S3Errors errors;
+  private final S3Upload upload;
 
   private S3Storage(Builder b, S3Client s3, boolean ownsClient, String endpointLabel) {
     this.s3 = s3;
@@ -221,6 +211,8 @@ public final class S3Storage extends ExternalStorage {
             new LinkedBlockingQueue<>(),
             new WorkerThreads(bucket));
     this.workers.allowCoreThreadTimeOut(true);
+    this.errors = new S3Errors(toString(), bucket, endpointLabel);
+    this.upload = new S3Upload(this, errors);
   }
 
   /** A builder; {@link Builder#bucket} is required, everything else has a default. */
@@ -262,336 +254,7 @@ public final class S3Storage extends ExternalStorage {
           location.value(),
           null);
     }
-    String key = keyForWrite(location);
-    if (source.isRereadable()) {
-      return writeDirect(location, key, source, replaceExisting);
-    }
-    long effectivePartSize = effectivePartSize(source);
-    PushbackInputStream in = new PushbackInputStream(source.stream(), 1);
-    int initial =
-        (int)
-            Math.min(
-                effectivePartSize,
-                source.knownSize().isPresent()
-                    ? source.knownSize().getAsLong() + 1
-                    : 64 * 1024);
-    byte[] first = new byte[Math.max(initial, 1)];
-    int n = 0;
-    boolean ended = false;
-    while (true) {
-      if (n == first.length) {
-        if (first.length >= effectivePartSize) {
-          break;
-        }
-        first = Arrays.copyOf(first, (int) Math.min(effectivePartSize, 2L * first.length));
-      }
-      int r = in.read(first, n, first.length - n);
-      if (r < 0) {
-        ended = true;
-        break;
-      }
-      n += r;
-    }
-    if (!ended) {
-      int next = in.read();
-      if (next < 0) {
-        ended = true;
-      } else {
-        in.unread(next);
-      }
-    }
-    String writeId = UUID.randomUUID().toString();
-    try {
-      if (ended) {
-        byte[] data = first;
-        int length = n;
-        return put(
-            location,
-            key,
-            source.metadata(),
-            RequestBody.fromContentProvider(
-                () -> new java.io.ByteArrayInputStream(data, 0, length), length, CONTENT_TYPE),
-            replaceExisting,
-            writeId,
-            null,
-            null);
-      }
-      if (!replaceExisting && head(location, key) != null) {
-        return false; // the conditional complete would refuse it: spare the upload
-      }
-      return new PartUpload(this, location, key, writeId, effectivePartSize)
-          .run(in, first, source, replaceExisting);
-    } catch (SdkException e) {
-      throw failure("store", location, e);
-    }
-  }
-
-  private long effectivePartSize(ObjectSource source) {
-    if (source.knownSize().isEmpty()) {
-      return partSize;
-    }
-    long needed = (source.knownSize().getAsLong() + MAX_PARTS - 1) / MAX_PARTS;
-    long mib = 1L << 20;
-    return Math.min(MAX_PART_SIZE, Math.max(partSize, (needed + mib - 1) / mib * mib));
-  }
-
-  /**
-   * Stores a re-readable source (the content of {@code storeBytes} or {@code storePath}) straight
-   * to its final key. The core hashes the source first ({@link ObjectSource#precomputeMetadata}),
-   * so the MD5 is known before the first byte is sent; then:
-   *
-   * <ul>
-   *   <li>up to one part: one {@code PutObject} whose body is read from the source as it is sent,
-   *       with {@code Content-MD5} the precomputed MD5, which the server checks;
-   *   <li>larger: a multipart upload on the final key, created with the MD5 in its metadata, whose
-   *       parts are read from the source's ranges as they are sent, in parallel, each with the MD5
-   *       of that range from the same first pass as its {@code Content-MD5} ({@link
-   *       PartUpload#runDirect}).
-   * </ul>
-   *
-   * The server refuses every piece whose bytes are not the ones hashed, so a source changed
-   * between the two passes is never committed: the store fails with a {@link
-   * ChangedExternalResourceException} and the previous object stays as it was.
-   */
-  private boolean writeDirect(
-      Location location, String key, ObjectSource source, boolean replaceExisting)
-      throws IOException {
-    long effectivePartSize = effectivePartSize(source);
-    boolean inParts = source.knownSize().orElse(0) > effectivePartSize;
-    String writeId = UUID.randomUUID().toString();
-    try {
-      if (!inParts) {
-        Metadata metadata = source.precomputeMetadata();
-        // A file that grew since it was opened still goes in one PutObject, up to S3's limit for
-        // one, which is also its largest part: 5 GiB.
-        if (metadata.size() > S3_MAX_PART_SIZE) {
-          throw grew(location, source, metadata.size());
-        }
-        return putDirect(location, key, source, metadata, replaceExisting, writeId);
-      }
-      if (!replaceExisting && head(location, key) != null) {
-        return false; // the conditional complete would refuse it: spare the hashing and the upload
-      }
-      ObjectSource.RangedMetadata ranged = source.precomputeRangedMetadata(effectivePartSize);
-      if (ranged.ranges() <= 1) {
-        // The file shrank to one part or less since it was opened.
-        return putDirect(location, key, source, ranged.metadata(), replaceExisting, writeId);
-      }
-      if (ranged.ranges() > MAX_PARTS) {
-        throw grew(location, source, ranged.metadata().size());
-      }
-      return new PartUpload(this, location, key, writeId, effectivePartSize)
-          .runDirect(source, ranged, replaceExisting);
-    } catch (SdkException e) {
-      throw failure("store", location, e);
-    }
-  }
-
-  /** A file that grew, between its opening and its hashing, past what its upload can hold. */
-  private ChangedExternalResourceException grew(Location location, ObjectSource source, long size) {
-    return new ChangedExternalResourceException(
-        this + ": cannot store " + quote(location.value()) + ": the source changed while it was"
-            + " stored: it had " + source.knownSize().orElse(0) + " bytes when it was opened and "
-            + size + " when it was hashed, more than the upload planned for its size can hold;"
-            + " nothing was stored (rules S2, S3)",
-        location.value());
-  }
-
-  private boolean putDirect(
-      Location location,
-      String key,
-      ObjectSource source,
-      Metadata metadata,
-      boolean replaceExisting,
-      String writeId) {
-    AtomicReference<IOException> sourceFailure = new AtomicReference<>();
-    RequestBody body =
-        RequestBody.fromContentProvider(
-            new RangeBody(source, 0, metadata.size(), sourceFailure), metadata.size(), CONTENT_TYPE);
-    return put(location, key, metadata, body, replaceExisting, writeId, source, sourceFailure);
-  }
-
-  /**
-   * One {@code PutObject} of the whole object, with {@code Content-MD5} its MD5: the server itself
-   * refuses a body whose bytes are not the ones hashed ({@code 400 BadDigest}), whether they were
-   * damaged in transit or, for a re-readable source, changed since they were hashed.
-   *
-   * @param rereadable the re-readable source the body is read from, or null for a body in memory
-   *     (whose bytes are the very bytes the core hashed)
-   * @param sourceFailure where the body keeps the source's read failures, or null
-   */
-  private boolean put(
-      Location location,
-      String key,
-      Metadata metadata,
-      RequestBody body,
-      boolean replaceExisting,
-      String writeId,
-      ObjectSource rereadable,
-      AtomicReference<IOException> sourceFailure) {
-    String contentMd5 = base64OfHex(metadata.md5());
-    Map<String, String> userMetadata = userMetadata(metadata, writeId);
-    for (int attempt = 1; ; attempt++) {
-      PutObjectResponse response;
-      try {
-        response =
-            s3.putObject(
-                r -> {
-                  r.bucket(bucket)
-                      .key(key)
-                      .contentLength(metadata.size())
-                      .contentMD5(contentMd5)
-                      .contentType(CONTENT_TYPE)
-                      .metadata(userMetadata);
-                  if (!replaceExisting) {
-                    r.ifNoneMatch("*");
-                  }
-                },
-                body);
-      } catch (S3Exception e) {
-        if (!replaceExisting && isPreconditionFailed(e)) {
-          return wroteItOurselves(location, key, writeId);
-        }
-        if (!replaceExisting && isConditionalConflict(e) && attempt < CONDITIONAL_RETRIES) {
-          continue; // a concurrent conditional write was in flight: ask again
-        }
-        if (sourceFailure != null && sourceFailure.get() != null) {
-          throw sourceFailed(location, sourceFailure.get(), e);
-        }
-        if (rereadable != null && isBadDigest(e)) {
-          throw sourceMismatch(
-              location, rereadable, 0, metadata.size(), metadata.md5(),
-              "the server refused the object's bytes, which do not match the MD5 computed when"
-                  + " the source was hashed (400 BadDigest)",
-              e);
-        }
-        throw e;
-      } catch (SdkException e) {
-        if (sourceFailure != null && sourceFailure.get() != null) {
-          throw sourceFailed(location, sourceFailure.get(), e);
-        }
-        throw e;
-      }
-      if (rereadable != null) {
-        checkReceived(
-            location,
-            "PutObject",
-            metadata.md5(),
-            md5OfETag(
-                response.eTag(),
-                response.serverSideEncryptionAsString(),
-                response.sseCustomerAlgorithm()));
-      }
-      return true;
-    }
-  }
-
-  /**
-   * After a direct upload the server accepted: if its ETag is an MD5 of the bytes it received, that
-   * MD5 must be the one sent as {@code Content-MD5}. It differs only on a server that does not
-   * check {@code Content-MD5}; the object it now holds has a record its bytes contradict, which
-   * every read reports as changed (R3); the store says so at once. (Bodies in memory are the very
-   * bytes hashed, and are not checked again.)
-   *
-   * @param received the MD5 of the ETag, or null if the ETag is not an MD5
-   */
-  private void checkReceived(Location location, String operation, String sent, String received) {
-    if (received != null && !received.equals(sent)) {
-      throw new ChangedExternalResourceException(
-          this + ": store of " + quote(location.value()) + ": the server's MD5 of the bytes it"
-              + " received for " + operation + " (its ETag) is " + received + ", but the bytes"
-              + " hashed have MD5 " + sent + ": the server did not check Content-MD5, and the"
-              + " bytes changed at the source or in transit; the object stored at "
-              + quote(location.value()) + " does not match its record, and reads report it as"
-              + " changed (rule R3): store it again",
-          location.value());
-    }
-  }
-
-  /**
-   * The server received, for bytes {@code [offset, offset + length)} of a re-readable source,
-   * other bytes than the first pass hashed ({@code expectedMd5}). Reads that range once more to
-   * tell why: if the source now holds other bytes (or fewer), it changed while it was stored (a
-   * {@link ChangedExternalResourceException}, rules S2 and S3); if it still holds the bytes
-   * hashed, they were damaged on the way. Either way nothing was committed.
-   */
-  ExternalResourceException sourceMismatch(
-      Location location,
-      ObjectSource source,
-      long offset,
-      long length,
-      String expectedMd5,
-      String what,
-      Exception cause) {
-    String now;
-    try (InputStream in = source.openRange(offset, length)) {
-      now = Metadata.of(in).md5();
-    } catch (IOException e) {
-      now = null; // shorter now, or unreadable
-    }
-    if (now == null || !now.equals(expectedMd5)) {
-      return new ChangedExternalResourceException(
-          this + ": cannot store " + quote(location.value()) + ": the source changed while it"
-              + " was stored: " + what + "; bytes " + offset + " to " + (offset + length)
-              + " of the source now " + (now == null ? "cannot be read in full" : "have MD5 " + now)
-              + ", they had " + expectedMd5 + " when hashed; nothing was stored, and the previous"
-              + " object, if any, is as it was (rules S2, S3)",
-          location.value(),
-          cause);
-    }
-    return new ExternalResourceException(
-        this + ": store of " + quote(location.value()) + " failed: " + what + ", but the source"
-            + " still holds the bytes hashed: they were damaged on the way to the server; nothing"
-            + " was stored (rule S2)",
-        location.value(),
-        cause);
-  }
-
-  /**
-   * A request failed after reading its body from a re-readable source failed: the source's
-   * failure is the one to report. A source shorter than when it was hashed changed while it was
-   * stored.
-   */
-  ExternalResourceException sourceFailed(Location location, IOException sourceError, Exception requestError) {
-    ExternalResourceException x;
-    if (RangeBody.isShorter(sourceError)) {
-      x = new ChangedExternalResourceException(
-          this + ": cannot store " + quote(location.value()) + ": the source changed while it was"
-              + " stored: " + sourceError.getMessage() + "; nothing was stored, and the previous"
-              + " object, if any, is as it was (rules S2, S3)",
-          location.value(),
-          sourceError);
-    } else {
-      x = new ExternalResourceException(
-          this + ": cannot store " + quote(location.value()) + ": reading the source again to"
-              + " upload it failed: " + sourceError + "; nothing was stored",
-          location.value(),
-          sourceError);
-    }
-    x.addSuppressed(requestError);
-    return x;
-  }
-
-  static boolean isBadDigest(S3Exception e) {
-    return e.statusCode() == 400 && "BadDigest".equals(errorCode(e));
-  }
-
-  /**
-   * After a conditional write answered "precondition failed": whether the object present is ours,
-   * written by an earlier attempt of the same call whose response was lost and which the SDK then
-   * retried. Otherwise another writer won.
-   */
-  boolean wroteItOurselves(Location location, String key, String writeId) {
-    HeadObjectResponse present = head(location, key);
-    return present != null && writeId.equals(userMeta(present.metadata(), META_WRITE_ID));
-  }
-
-  Map<String, String> userMetadata(Metadata metadata, String writeId) {
-    Map<String, String> m = new HashMap<>();
-    m.put(META_MD5, metadata.md5());
-    m.put(META_SIZE, Long.toString(metadata.size()));
-    m.put(META_WRITE_ID, writeId);
-    return m;
+    return upload.write(location, keyForWrite(location), source, replaceExisting);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -646,8 +309,8 @@ public final class S3Storage extends ExternalStorage {
         return in;
       }
       in.abort();
-      if (attempt >= INCOMPLETE_ATTEMPTS) {
-        throw incomplete("GetObject", location, "it has no Content-Length header");
+      if (attempt >= S3Errors.INCOMPLETE_ATTEMPTS) {
+        throw errors.incomplete("GetObject", location, "it has no Content-Length header");
       }
     }
   }
@@ -665,22 +328,11 @@ public final class S3Storage extends ExternalStorage {
       ChangedExternalResourceException changed,
       ChangedExternalResourceException previous,
       int attempt) {
-    if (attempt >= INCOMPLETE_ATTEMPTS
+    if (attempt >= S3Errors.INCOMPLETE_ATTEMPTS
         || (previous != null && previous.getMessage().equals(changed.getMessage()))) {
       throw changed;
     }
     return changed;
-  }
-
-  /** An answer that stayed incomplete over {@link #INCOMPLETE_ATTEMPTS} requests. */
-  private ExternalResourceException incomplete(String operation, Location location, String what) {
-    String where = location == null ? "" : " of " + quote(location.value());
-    return new ExternalResourceException(
-        this + ": " + operation + where + " failed: the server's answer was incomplete in "
-            + INCOMPLETE_ATTEMPTS + " attempts (" + what + "): the connection was cut short,"
-            + " or the server is not S3-compatible",
-        location == null ? null : location.value(),
-        null);
   }
 
   private ResponseInputStream<GetObjectResponse> getOnce(Location location) {
@@ -693,12 +345,12 @@ public final class S3Storage extends ExternalStorage {
     } catch (NoSuchKeyException e) {
       return null;
     } catch (S3Exception e) {
-      if (e.statusCode() == 404 && !"NoSuchBucket".equals(errorCode(e))) {
+      if (S3Errors.isMissingKey(e)) {
         return null;
       }
-      throw failure("GetObject", location, e);
+      throw errors.failure("GetObject", location, e);
     } catch (SdkException e) {
-      throw failure("GetObject", location, e);
+      throw errors.failure("GetObject", location, e);
     }
   }
 
@@ -787,15 +439,15 @@ public final class S3Storage extends ExternalStorage {
     } catch (NoSuchKeyException e) {
       // deleted meanwhile by someone else: the move is complete
     } catch (S3Exception e) {
-      boolean replacedOrGone = isPreconditionFailed(e) || isConditionalConflict(e)
-          || (e.statusCode() == 404 && !"NoSuchBucket".equals(errorCode(e)));
+      boolean replacedOrGone = S3Errors.isPreconditionFailed(e) || S3Errors.isConditionalConflict(e)
+          || (S3Errors.isMissingKey(e));
       if (e.statusCode() == 501) {
         deleteObject(from); // a server without conditional deletes: as a plain move does
       } else if (!replacedOrGone) {
-        throw failure("DeleteObject", from, e);
+        throw errors.failure("DeleteObject", from, e);
       }
     } catch (SdkException e) {
-      throw failure("DeleteObject", from, e);
+      throw errors.failure("DeleteObject", from, e);
     }
     return moved;
   }
@@ -822,15 +474,15 @@ public final class S3Storage extends ExternalStorage {
           .metadataDirective(software.amazon.awssdk.services.s3.model.MetadataDirective.COPY));
       return metadata;
     } catch (S3Exception e) {
-      if (isPreconditionFailed(e)) {
+      if (S3Errors.isPreconditionFailed(e)) {
         return null; // replaced meanwhile: stream the new one
       }
-      if (e.statusCode() == 404 && !"NoSuchBucket".equals(errorCode(e))) {
+      if (S3Errors.isMissingKey(e)) {
         throw new java.nio.file.NoSuchFileException(from.value());
       }
-      throw failure("CopyObject", to, e);
+      throw errors.failure("CopyObject", to, e);
     } catch (SdkException e) {
-      throw failure("CopyObject", to, e);
+      throw errors.failure("CopyObject", to, e);
     }
   }
 
@@ -844,8 +496,8 @@ public final class S3Storage extends ExternalStorage {
       if (r == null || r.contentLength() != null) {
         return r;
       }
-      if (attempt >= INCOMPLETE_ATTEMPTS) {
-        throw incomplete("HeadObject", location, "it has no Content-Length header");
+      if (attempt >= S3Errors.INCOMPLETE_ATTEMPTS) {
+        throw errors.incomplete("HeadObject", location, "it has no Content-Length header");
       }
     }
   }
@@ -861,9 +513,9 @@ public final class S3Storage extends ExternalStorage {
         confirmBucket(location, e);
         return null;
       }
-      throw failure("HeadObject", location, e);
+      throw errors.failure("HeadObject", location, e);
     } catch (SdkException e) {
-      throw failure("HeadObject", location, e);
+      throw errors.failure("HeadObject", location, e);
     }
   }
 
@@ -881,7 +533,7 @@ public final class S3Storage extends ExternalStorage {
       bucketConfirmed.set(true);
     } catch (S3Exception e) {
       if (e.statusCode() == 404) {
-        ExternalResourceException x = noSuchBucket("HeadObject", location, e);
+        ExternalResourceException x = errors.noSuchBucket("HeadObject", location, e);
         x.addSuppressed(notFound);
         throw x;
       }
@@ -890,7 +542,7 @@ public final class S3Storage extends ExternalStorage {
       LOG.debug("{}: HeadBucket answered {}; taking the bucket as present", this, e.statusCode());
       bucketConfirmed.set(true);
     } catch (SdkException e) {
-      throw failure("HeadBucket", location, e);
+      throw errors.failure("HeadBucket", location, e);
     }
   }
 
@@ -974,7 +626,7 @@ public final class S3Storage extends ExternalStorage {
     return MD5_HEX.matcher(e).matches() ? e : null;
   }
 
-  private static String userMeta(Map<String, String> user, String name) {
+  static String userMeta(Map<String, String> user, String name) {
     if (user == null) {
       return null;
     }
@@ -1034,69 +686,26 @@ public final class S3Storage extends ExternalStorage {
       } catch (NoSuchKeyException e) {
         return false;
       } catch (S3Exception e) {
-        if (e.statusCode() == 404 && !"NoSuchBucket".equals(errorCode(e))) {
+        if (S3Errors.isMissingKey(e)) {
           return false;
         }
-        if (isPreconditionFailed(e) || isConditionalConflict(e)) {
+        if (S3Errors.isPreconditionFailed(e) || S3Errors.isConditionalConflict(e)) {
           continue;
         }
         if (e.statusCode() == 501 && eTag != null) {
           conditional = false; // a server without conditional deletes: delete plainly
           continue;
         }
-        throw failure("DeleteObject", location, e);
+        throw errors.failure("DeleteObject", location, e);
       } catch (SdkException e) {
-        throw failure("DeleteObject", location, e);
+        throw errors.failure("DeleteObject", location, e);
       }
     }
   }
 
   @Override
   protected Stream<String> listObjects(String prefix) throws IOException {
-    String fullPrefix = root + prefix;
-    String hidden = root + TEMP_FOLDER;
-    S3Listing listing = new S3Listing(this::fetchPage, fullPrefix, root.length(), hidden, toString());
-    return StreamSupport.stream(listing, false);
-  }
-
-  /**
-   * One page of a listing. An answer without {@code IsTruncated}, which S3 always sends, lost its
-   * body (see {@link #get}: a header block cut short leaves an empty body, which the SDK reads as
-   * an empty page) and is asked again; it is never taken for the end of the listing.
-   */
-  private ListObjectsV2Response fetchPage(String fullPrefix, String continuationToken) {
-    for (int attempt = 1; ; attempt++) {
-      ListObjectsV2Response page = fetchPageOnce(fullPrefix, continuationToken);
-      if (page.isTruncated() != null) {
-        return page;
-      }
-      if (attempt >= INCOMPLETE_ATTEMPTS) {
-        throw incomplete(
-            "ListObjectsV2 of prefix " + quote(fullPrefix), null, "it has no IsTruncated element");
-      }
-    }
-  }
-
-  private ListObjectsV2Response fetchPageOnce(String fullPrefix, String continuationToken) {
-    try {
-      return s3.listObjectsV2(
-          r -> {
-            r.bucket(bucket)
-                .prefix(fullPrefix)
-                .maxKeys(listPageSize)
-                .encodingType(EncodingType.URL);
-            if (continuationToken != null) {
-              r.continuationToken(continuationToken);
-            }
-          });
-    } catch (S3Exception e) {
-      if ("NoSuchBucket".equals(errorCode(e))) {
-        throw noSuchBucket("ListObjectsV2", null, e);
-      }
-      throw failure("ListObjectsV2 of prefix " + quote(fullPrefix), null, e);
-    } catch (SdkException e) {
-      throw failure("ListObjectsV2 of prefix " + quote(fullPrefix), null, e);
-    }
+    return S3Listing.of(s3, bucket, root, prefix, listPageSize, errors, toString());
   }
 
   @Override
@@ -1132,6 +741,14 @@ public final class S3Storage extends ExternalStorage {
     return s3;
   }
 
+  S3Errors errors() {
+    return errors;
+  }
+
+  S3Upload upload() {
+    return upload;
+  }
+
   ExecutorService workers() {
     return workers;
   }
@@ -1150,30 +767,18 @@ public final class S3Storage extends ExternalStorage {
     return root + TEMP_FOLDER + UUID.randomUUID();
   }
 
-  static boolean isPreconditionFailed(S3Exception e) {
-    return e.statusCode() == 412;
-  }
-
-  static boolean isConditionalConflict(S3Exception e) {
-    return e.statusCode() == 409 && "ConditionalRequestConflict".equals(errorCode(e));
-  }
-
-  static String errorCode(S3Exception e) {
-    AwsErrorDetails d = e.awsErrorDetails();
-    return d == null ? null : d.errorCode();
-  }
-
   // ---------------------------------------------------------------------------------------------
   // Keys, errors
 
   private String keyForWrite(Location location) {
     String key = root + location.value();
     if (utf8Length(key) > MAX_KEY_BYTES) {
-      throw new ExternalResourceException(
-          this + ": cannot store " + quote(location.value()) + ": with the root prefix its key is "
-              + utf8Length(key) + " UTF-8 bytes, over S3's limit of " + MAX_KEY_BYTES + " (rule L1)",
+      throw new InvalidLocationException(
           location.value(),
-          null);
+          this + " takes locations of at most " + (MAX_KEY_BYTES - utf8Length(root)) + " UTF-8 bytes"
+              + " under its root prefix: with it, this one's key is " + utf8Length(key)
+              + " bytes, over S3's limit of " + MAX_KEY_BYTES,
+          "L1");
     }
     return key;
   }
@@ -1188,47 +793,6 @@ public final class S3Storage extends ExternalStorage {
     return s.getBytes(StandardCharsets.UTF_8).length;
   }
 
-  /** An error of an S3 request, naming the storage, the request and the location. */
-  ExternalResourceException failure(String operation, Location location, SdkException e) {
-    if (e instanceof S3Exception && "NoSuchBucket".equals(errorCode((S3Exception) e))) {
-      return noSuchBucket(operation, location, (S3Exception) e);
-    }
-    String where = location == null ? "" : " of " + quote(location.value());
-    return new ExternalResourceException(
-        this + ": " + operation + where + " failed: " + describe(e),
-        location == null ? null : location.value(),
-        e);
-  }
-
-  private ExternalResourceException noSuchBucket(
-      String operation, Location location, S3Exception e) {
-    String where = location == null ? "" : " of " + quote(location.value());
-    return new ExternalResourceException(
-        this + ": " + operation + where + " failed: the bucket " + quote(bucket)
-            + " does not exist at " + endpointLabel + " (" + describe(e) + ")",
-        location == null ? null : location.value(),
-        e);
-  }
-
-  private String describe(SdkException e) {
-    if (e instanceof S3Exception) {
-      S3Exception s = (S3Exception) e;
-      String code = errorCode(s);
-      String hint = "";
-      if (s.statusCode() == 403) {
-        hint = "; access denied: check the credentials and their permissions on the bucket";
-      } else if (s.statusCode() == 301 || "PermanentRedirect".equals(code)) {
-        hint = "; the bucket is in another region than the one configured";
-      }
-      return "HTTP " + s.statusCode() + (code == null ? "" : " " + code) + ": "
-          + s.getMessage() + hint;
-    }
-    if (e instanceof SdkClientException) {
-      return "the request to " + endpointLabel + " did not complete: " + e.getMessage();
-    }
-    return e.toString();
-  }
-
   /** Quotes a string for a message: the core's {@link Location#quote}. */
   static String quote(String s) {
     return Location.quote(s);
@@ -1240,13 +804,6 @@ public final class S3Storage extends ExternalStorage {
     } catch (org.apache.commons.codec.DecoderException e) {
       throw new IllegalArgumentException("not hex: " + hex, e);
     }
-  }
-
-  static InterruptedIOException interrupted(InterruptedException e) {
-    Thread.currentThread().interrupt();
-    InterruptedIOException x = new InterruptedIOException("interrupted while uploading parts");
-    x.initCause(e);
-    return x;
   }
 
   private static final class WorkerThreads implements ThreadFactory {
