@@ -17,6 +17,8 @@ import java.util.Objects;
  * <p>A value; safe to share between threads.
  *
  * @param server the endpoint and bucket probed, for messages
+ * @param storesBytesSent whether an object read back holds the bytes its {@code PutObject} sent
+ *     (a server that keeps the {@code aws-chunked} framing as the object's bytes does not)
  * @param md5ETags whether the ETag of a plain {@code PutObject} is the MD5 of its bytes
  * @param conditionalCreate whether {@code PutObject} with {@code If-None-Match: *} is refused
  *     ({@code 412}) when the key exists
@@ -37,6 +39,7 @@ import java.util.Objects;
  */
 public record S3ServerFeatures(
     String server,
+    Support storesBytesSent,
     Support md5ETags,
     Support conditionalCreate,
     Support atomicConditionalCreate,
@@ -89,6 +92,7 @@ public record S3ServerFeatures(
 
   public S3ServerFeatures {
     Objects.requireNonNull(server, "server");
+    Objects.requireNonNull(storesBytesSent, "storesBytesSent");
     Objects.requireNonNull(md5ETags, "md5ETags");
     Objects.requireNonNull(conditionalCreate, "conditionalCreate");
     Objects.requireNonNull(atomicConditionalCreate, "atomicConditionalCreate");
@@ -105,7 +109,7 @@ public record S3ServerFeatures(
    * S3Storage.Builder#serverFeatures}): every feature present, listings in UTF-8 order.
    */
   public static S3ServerFeatures assumedS3(String server) {
-    return new S3ServerFeatures(server, Support.YES, Support.YES, Support.YES, Support.YES,
+    return new S3ServerFeatures(server, Support.YES, Support.YES, Support.YES, Support.YES, Support.YES,
         Support.YES, "400 BadDigest", Support.YES, Support.YES, ListingOrder.UTF8,
         List.of("assumed, not probed"));
   }
@@ -113,6 +117,11 @@ public record S3ServerFeatures(
   /** The rules this server cannot back, each with what S3Storage does about it; empty if none. */
   public List<Refusal> refusals() {
     List<Refusal> r = new ArrayList<>();
+    if (storesBytesSent == Support.NO) {
+      r.add(new Refusal("stores other bytes than it is sent", "S1, S2",
+          "every store fails at once; with an http:// endpoint, try checksumMode(WHEN_REQUIRED),"
+              + " which sends plain bodies instead of aws-chunked ones"));
+    }
     if (conditionalCreate == Support.NO) {
       r.add(new Refusal("If-None-Match ignored (conditional create)", "S5",
           "stores with CREATE, SKIP_IF_EXISTS and FAIL_IF_DIFFERENT fail at once; use OVERWRITE,"
@@ -164,6 +173,7 @@ public record S3ServerFeatures(
   public String report() {
     StringBuilder b = new StringBuilder();
     b.append("S3 server ").append(server).append(':')
+        .append("\n  stores the bytes sent: ").append(storesBytesSent)
         .append("\n  MD5 ETags on PutObject: ").append(md5ETags)
         .append("\n  conditional create (If-None-Match: *): ").append(conditionalCreate)
         .append("\n  conditional create atomic (quick check): ").append(atomicConditionalCreate)

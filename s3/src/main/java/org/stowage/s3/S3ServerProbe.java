@@ -66,9 +66,17 @@ final class S3ServerProbe {
       byte[] body = "stowage probe\n".getBytes(StandardCharsets.UTF_8);
       String md5 = md5(body);
       String eTag = put("plain", body, md5, false);
-      Support md5ETags = md5.equals(S3Storage.md5OfETag(eTag, null, null)) ? Support.YES : Support.NO;
+      byte[] stored = s3.getObjectAsBytes(r -> r.bucket(bucket).key(folder + "plain")).asByteArray();
+      Support storesBytesSent = java.util.Arrays.equals(stored, body) ? Support.YES : Support.NO;
+      if (storesBytesSent == Support.NO) {
+        notes.add("a PutObject of " + body.length + " bytes was read back as " + stored.length
+            + " other bytes");
+      }
+      String storedMd5 = md5(stored);
+      Support md5ETags =
+          storedMd5.equals(S3Storage.md5OfETag(eTag, null, null)) ? Support.YES : Support.NO;
       if (md5ETags == Support.NO) {
-        notes.add("the ETag of a PutObject is " + eTag + ", not the MD5 of its bytes " + md5);
+        notes.add("the ETag of a PutObject is " + eTag + ", not the MD5 of its bytes " + storedMd5);
       }
       Support create = conditionalCreate(body, md5);
       Support atomic = create == Support.YES ? atomicCreate(body, md5) : Support.UNKNOWN;
@@ -78,7 +86,7 @@ final class S3ServerProbe {
       Support partCopy = uploadPartCopy();
       Support abortKeeps = abortKeepsObject(body);
       ListingOrder order = listingOrder();
-      return new S3ServerFeatures(server, md5ETags, create, atomic, delete, md5Checked,
+      return new S3ServerFeatures(server, storesBytesSent, md5ETags, create, atomic, delete, md5Checked,
           badDigest[0], partCopy, abortKeeps, order, notes);
     } finally {
       cleanUp();
