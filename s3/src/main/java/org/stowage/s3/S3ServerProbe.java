@@ -27,13 +27,16 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * removed at the end. See {@link S3ServerFeatures} for what is learned, and docs/s3.md for the
  * requests.
  *
- * <p>The atomicity of conditional creates is checked by {@value #RACE_ROUNDS} rounds of {@value
- * #RACERS} concurrent conditional {@code PutObject}s of one fresh key each: two winners in a round
- * prove it missing; none proves nothing more than that the race was not lost this time.
+ * <p>The atomicity of conditional creates is checked by up to {@value #RACE_ROUNDS} rounds of
+ * {@value #RACERS} concurrent conditional {@code PutObject}s of {@value #RACE_BYTES} bytes to one
+ * fresh key each (a server that checks, then writes, is open to the race while it writes, so the
+ * bodies are not tiny): two winners in a round prove it missing; none proves nothing more than that
+ * the race was not lost this time.
  */
 final class S3ServerProbe {
   static final int RACERS = 8;
-  static final int RACE_ROUNDS = 3;
+  static final int RACE_ROUNDS = 5;
+  static final int RACE_BYTES = 256 * 1024;
   private static final String WRONG_MD5 = "0123456789abcdef0123456789abcdef";
 
   private final S3Client s3;
@@ -79,7 +82,7 @@ final class S3ServerProbe {
         notes.add("the ETag of a PutObject is " + eTag + ", not the MD5 of its bytes " + storedMd5);
       }
       Support create = conditionalCreate(body, md5);
-      Support atomic = create == Support.YES ? atomicCreate(body, md5) : Support.UNKNOWN;
+      Support atomic = create == Support.YES ? atomicCreate() : Support.UNKNOWN;
       Support delete = conditionalDelete(eTag);
       String[] badDigest = new String[1];
       Support md5Checked = contentMd5Checked(body, badDigest);
@@ -124,7 +127,10 @@ final class S3ServerProbe {
     }
   }
 
-  private Support atomicCreate(byte[] body, String md5) {
+  private Support atomicCreate() {
+    byte[] body = new byte[RACE_BYTES];
+    java.util.Arrays.fill(body, (byte) 's');
+    String md5 = md5(body);
     ExecutorService pool = Executors.newFixedThreadPool(RACERS, r -> {
       Thread t = new Thread(r, "stowage-probe-race");
       t.setDaemon(true);

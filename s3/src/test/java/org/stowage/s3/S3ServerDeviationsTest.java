@@ -55,7 +55,7 @@ class S3ServerDeviationsTest {
         new Utf8OrderedBlobStore(new FlatKeyBlobStore(new TransientNio2BlobStore())), first, more));
     endpoint = server.endpoint(BUCKET);
     raw = endpoint.client();
-    S3Storage.Builder b = endpoint.storage("p").partSize(PART).uploadConcurrency(2);
+    S3Storage.Builder b = endpoint.probingStorage("p").partSize(PART).uploadConcurrency(2);
     return (features == null ? b : b.serverFeatures(features)).build();
   }
 

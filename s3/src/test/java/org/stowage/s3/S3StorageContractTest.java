@@ -34,7 +34,23 @@ class S3StorageContractTest extends ExternalStorageContract implements ExpectedR
   @Override
   protected ExternalStorage newStorage() {
     chooseEndpoint();
-    return endpoint.storage(prefix).partSize(PART).uploadConcurrency(2).build();
+    S3Storage.Builder b = endpoint.storage(prefix).partSize(PART).uploadConcurrency(2);
+    if (!endpoint.kind().equals("s3proxy")) {
+      b.serverFeatures(probedOnce(sharedEndpoint())); // one probe per server, not per test
+    }
+    return b.build();
+  }
+
+  private static final java.util.Map<String, S3ServerFeatures> PROBED =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** What a storage on {@code server} learns by its probe, probed once per JVM. */
+  static S3ServerFeatures probedOnce(S3Endpoint server) {
+    return PROBED.computeIfAbsent(server.kind() + " " + server.uri() + " " + server.bucket(), k -> {
+      try (S3Storage s = server.probingStorage(S3Endpoint.freshPrefix()).build()) {
+        return s.serverFeatures();
+      }
+    });
   }
 
   /** Picks this test's bucket and prefix, once (capabilities() comes before newStorage()). */
@@ -67,7 +83,7 @@ class S3StorageContractTest extends ExternalStorageContract implements ExpectedR
     }
     synchronized (S3StorageContractTest.class) {
       if (externalRefusals == null) {
-        ExpectedRefusals r = ExpectedRefusals.of(S3ServerProbeTest.probe(shared));
+        ExpectedRefusals r = ExpectedRefusals.of(probedOnce(shared));
         String listed = System.getenv("STOWAGE_S3_EXPECTED_REFUSALS");
         if (listed != null) {
           for (String test : listed.split(",")) {

@@ -104,7 +104,7 @@ class S3StorageRequestsTest {
             .overrideConfiguration(o -> o.addExecutionInterceptor(recorder))
             .build();
         S3Storage storage =
-            S3Storage.builder().client(client).bucket(endpoint.bucket()).prefix(S3Endpoint.freshPrefix()).build()) {
+            S3Storage.builder().serverFeatures(S3Endpoint.TESTED_S3PROXY).client(client).bucket(endpoint.bucket()).prefix(S3Endpoint.freshPrefix()).build()) {
       byte[] data = TestData.bytes(5, 100_000);
       Metadata m = storage.storeBytes("src", data);
       int uploads = recorder.seen.size();
@@ -142,7 +142,7 @@ class S3StorageRequestsTest {
             .overrideConfiguration(o -> o.addExecutionInterceptor(recorder))
             .build();
         S3Storage storage =
-            S3Storage.builder().client(client).bucket(endpoint.bucket()).prefix(S3Endpoint.freshPrefix()).build()) {
+            S3Storage.builder().serverFeatures(S3Endpoint.TESTED_S3PROXY).client(client).bucket(endpoint.bucket()).prefix(S3Endpoint.freshPrefix()).build()) {
       Metadata m = storage.storeBytes("r3", TestData.bytes(8, 300_000));
       requests.clear();
       assertEquals(m, storage.getMetadata("r3"));
@@ -178,7 +178,7 @@ class S3StorageRequestsTest {
               .overrideConfiguration(o -> o.addExecutionInterceptor(writeAfterCopy))
               .build();
           S3Storage storage =
-              S3Storage.builder().client(client).bucket(endpoint.bucket()).prefix(prefix).build()) {
+              S3Storage.builder().serverFeatures(S3Endpoint.TESTED_S3PROXY).client(client).bucket(endpoint.bucket()).prefix(prefix).build()) {
         byte[] data = TestData.bytes(6, 5000);
         Metadata m = storage.storeBytes("src", data);
         assertEquals(m, storage.move("src", "dst"));
@@ -206,6 +206,7 @@ class S3StorageRequestsTest {
             .build()) {
       try (S3Storage storage =
           S3Storage.builder()
+              .serverFeatures(S3Endpoint.TESTED_S3PROXY)
               .client(client)
               .bucket(endpoint.bucket())
               .prefix(S3Endpoint.freshPrefix())
