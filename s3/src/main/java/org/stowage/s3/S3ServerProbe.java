@@ -27,25 +27,33 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * removed at the end. See {@link S3ServerFeatures} for what is learned, and docs/s3.md for the
  * requests.
  *
- * <p>The atomicity of conditional creates is checked by up to {@value #RACE_ROUNDS} rounds of
- * {@value #RACERS} concurrent conditional {@code PutObject}s of {@value #RACE_BYTES} bytes to one
- * fresh key each (a server that checks, then writes, is open to the race while it writes, so the
- * bodies are not tiny): two winners in a round prove it missing; none proves nothing more than that
- * the race was not lost this time.
+ * <p>The atomicity of conditional creates is checked by rounds of {@value #RACERS} concurrent
+ * conditional {@code PutObject}s to one fresh key each ({@link Race}): two winners in a round prove
+ * it missing; none proves nothing more than that the race was not lost this time. A server that
+ * checks, then writes, is open to the race while it writes, so larger bodies and more rounds find
+ * it more surely: a storage's own probe runs {@link Race#QUICK}, tests run {@link Race#THOROUGH}.
  */
 final class S3ServerProbe {
   static final int RACERS = 8;
-  static final int RACE_ROUNDS = 5;
-  static final int RACE_BYTES = 256 * 1024;
+
+  /** How hard to race conditional creates: up to {@code rounds} rounds of {@code bytes} each. */
+  record Race(int rounds, int bytes) {
+    /** A storage's own probe: 2 rounds of 16 KiB bodies (16 small requests). */
+    static final Race QUICK = new Race(2, 16 * 1024);
+    /** Up to 5 rounds of 256 KiB bodies. */
+    static final Race THOROUGH = new Race(5, 256 * 1024);
+  }
   private static final String WRONG_MD5 = "0123456789abcdef0123456789abcdef";
 
   private final S3Client s3;
   private final String bucket;
   private final String folder;
   private final String server;
+  private final Race race;
   private final List<String> notes = new ArrayList<>();
 
-  private S3ServerProbe(S3Client s3, String bucket, String folder, String server) {
+  private S3ServerProbe(S3Client s3, String bucket, String folder, String server, Race race) {
+    this.race = race;
     this.s3 = s3;
     this.bucket = bucket;
     this.folder = folder;
@@ -61,7 +69,13 @@ final class S3ServerProbe {
    * @throws SdkException if the server refuses plain writes or reads there (no access, no bucket)
    */
   static S3ServerFeatures probe(S3Client s3, String bucket, String folder, String server) {
-    return new S3ServerProbe(s3, bucket, folder, server).run();
+    return probe(s3, bucket, folder, server, Race.QUICK);
+  }
+
+  /** As {@link #probe(S3Client, String, String, String)}, racing conditional creates as asked. */
+  static S3ServerFeatures probe(
+      S3Client s3, String bucket, String folder, String server, Race race) {
+    return new S3ServerProbe(s3, bucket, folder, server, race).run();
   }
 
   private S3ServerFeatures run() {
@@ -128,7 +142,7 @@ final class S3ServerProbe {
   }
 
   private Support atomicCreate() {
-    byte[] body = new byte[RACE_BYTES];
+    byte[] body = new byte[race.bytes()];
     java.util.Arrays.fill(body, (byte) 's');
     String md5 = md5(body);
     ExecutorService pool = Executors.newFixedThreadPool(RACERS, r -> {
@@ -137,7 +151,7 @@ final class S3ServerProbe {
       return t;
     });
     try {
-      for (int round = 0; round < RACE_ROUNDS; round++) {
+      for (int round = 0; round < race.rounds(); round++) {
         String key = "race-" + round;
         CountDownLatch start = new CountDownLatch(1);
         List<Future<Boolean>> racers = new ArrayList<>();

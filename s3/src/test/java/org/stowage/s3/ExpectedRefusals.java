@@ -97,8 +97,10 @@ final class ExpectedRefusals implements InvocationInterceptor, AfterAllCallback 
     switch (refusal.rules()) {
       case "S5" -> tests.addAll(List.of("Storing.create", "Storing.createRace",
           "Storing.skip", "Storing.failIfDifferent", "Storing.policyProperty",
-          "Threads.sharedRoot", "Model.sequences"));
-      case "S5 under T1" -> tests.addAll(List.of("Storing.createRace", "Threads.sharedRoot"));
+          "Threads.sharedRoot", "Threads.linearizable", "Model.sequences",
+          "CopyingAndMoving.policies"));
+      case "S5 under T1" -> tests.addAll(List.of("Storing.createRace", "Threads.sharedRoot",
+          "Threads.linearizable"));
       case "I2" -> tests.addAll(List.of("Listing.order", "Listing.listingProperty",
           "Model.sequences"));
       case "D1, M2" -> tests.addAll(List.of("Threads.sharedRoot", "Model.sequences"));

@@ -16,6 +16,7 @@ class S3MockStorageContractTest extends S3StorageContractTest {
       ExpectedRefusals.none("S3Mock " + S3MockServer.VERSION)
           .refuse("Storing.createRace", NON_ATOMIC_CREATE)
           .refuse("Threads.sharedRoot", NON_ATOMIC_CREATE)
+          .refuse("Threads.linearizable", NON_ATOMIC_CREATE)
           .refuse("Listing.order", UTF16_LISTINGS)
           // Property tests that take half a minute to find the same refusal: not run.
           .skip("Listing.listingProperty", UTF16_LISTINGS)

@@ -25,7 +25,8 @@ class S3ServerProbeTest {
   static S3ServerFeatures probe(S3Endpoint endpoint) {
     try (S3Client s3 = endpoint.client()) {
       String folder = "p-" + java.util.UUID.randomUUID() + "/";
-      S3ServerFeatures f = S3ServerProbe.probe(s3, endpoint.bucket(), folder, endpoint.kind());
+      S3ServerFeatures f = S3ServerProbe.probe(
+          s3, endpoint.bucket(), folder, endpoint.kind(), S3ServerProbe.Race.THOROUGH);
       List<String> left =
           s3.listObjectsV2(r -> r.bucket(endpoint.bucket()).prefix(folder)).contents().stream()
               .map(S3Object::key)
@@ -66,6 +67,27 @@ class S3ServerProbeTest {
     assertEquals(Support.YES, f.abortKeepsObject(), f.report());
     assertEquals(ListingOrder.UTF8, f.listingOrder(), f.report());
     assertEquals(List.of(), f.refusals(), f.report());
+  }
+
+  @Test
+  @DisplayName("probe: a storage probes once, on its first store, and leaves nothing behind")
+  void storageProbesOnce() throws Exception {
+    try (S3ProxyServer server = S3ProxyServer.startTransient()) {
+      S3Endpoint e = server.endpoint(BUCKET);
+      String prefix = S3Endpoint.freshPrefix();
+      try (S3Storage s3 = e.probingStorage(prefix).build()) {
+        s3.storeBytes("a", new byte[] {1});
+        S3ServerFeatures first = s3.serverFeatures();
+        assertTrue(first == s3.serverFeatures(), "learned once");
+        assertEquals(List.of(), first.refusals(), first.report());
+        assertEquals(List.of("a"), s3.iterContents().collect(Collectors.toList()));
+      }
+      try (S3Client raw = e.client()) {
+        assertEquals(List.of(prefix + "/a"),
+            raw.listObjectsV2(r -> r.bucket(BUCKET).prefix(prefix)).contents().stream()
+                .map(S3Object::key).collect(Collectors.toList()));
+      }
+    }
   }
 
   @Test
