@@ -68,7 +68,20 @@ record S3Endpoint(
 
   /** A raw client, for doing things behind a storage's back. The caller closes it. */
   S3Client client() {
+    return client(null);
+  }
+
+  /**
+   * A raw client whose requests pass {@code interceptor} (null: none), for a storage built on it
+   * to be observed or to meet a hook. The caller closes it.
+   */
+  S3Client client(software.amazon.awssdk.core.interceptor.ExecutionInterceptor interceptor) {
     return S3Client.builder()
+        .overrideConfiguration(o -> {
+          if (interceptor != null) {
+            o.addExecutionInterceptor(interceptor);
+          }
+        })
         .endpointOverride(uri)
         .region(Region.of(region))
         .forcePathStyle(true)

@@ -18,13 +18,9 @@ import org.stowage.ChangedExternalResourceException;
 import org.stowage.ExternalResourceException;
 import org.stowage.WritePolicy;
 import org.stowage.s3.DeviantBlobStore.Deviation;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
-import software.amazon.awssdk.http.apache5.Apache5HttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
@@ -201,15 +197,7 @@ class S3ServerDeviationsTest {
         }
       }
     };
-    try (S3Client client = S3Client.builder()
-            .endpointOverride(endpoint.uri())
-            .region(Region.of(endpoint.region()))
-            .forcePathStyle(true)
-            .credentialsProvider(StaticCredentialsProvider.create(
-                AwsBasicCredentials.create(endpoint.accessKey(), endpoint.secretKey())))
-            .httpClientBuilder(Apache5HttpClient.builder())
-            .overrideConfiguration(o -> o.addExecutionInterceptor(flipOnPut))
-            .build();
+    try (S3Client client = endpoint.client(flipOnPut);
         S3Storage s3 = S3Storage.builder().client(client).bucket(BUCKET).prefix("p").build()) {
       assertEquals("400 BadRequest", s3.serverFeatures().badDigestAnswer());
       ChangedExternalResourceException e = assertThrows(ChangedExternalResourceException.class,
