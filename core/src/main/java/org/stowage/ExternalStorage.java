@@ -75,6 +75,14 @@ public abstract class ExternalStorage implements AutoCloseable {
    * S3Storage}), or any scheme a third-party backend registers. Credentials never go in the URI.
    * The caller closes the storage.
    *
+   * <p>Only URIs are accepted: a path ({@code "/data/store"}, {@code "../x"}) or {@code ""} is
+   * refused with a message that suggests the {@code file:} URI of that path, rather than opened
+   * as a directory. The scheme alone says which backend opens a string, so a mistyped URI never
+   * turns into a directory created somewhere; programs that take "a URI or a directory" from
+   * their users (the {@code stowage} command line, the quick-start example) decide that
+   * themselves. A scheme that one of Stowage's modules handles but that is not on the classpath
+   * ({@code s3:} without {@code stowage-s3}) is refused with the name of the module to add.
+   *
    * @throws IllegalArgumentException if {@code uri} is not a URI, has no scheme, or is malformed
    *     for its scheme
    * @throws ExternalResourceException if no provider on the classpath handles the scheme (the
@@ -87,8 +95,7 @@ public abstract class ExternalStorage implements AutoCloseable {
     // (rule T2: a user may have put a credential in it).
     String shown = Location.quote(org.stowage.spi.StorageProvider.redact(uri));
     if (!scheme.lookingAt()) {
-      throw new IllegalArgumentException(
-          "a storage URI needs a scheme (" + String.join(", ", StorageProviders.schemes()) + "): " + shown);
+      throw new IllegalArgumentException(StorageProviders.notAUri(uri, shown));
     }
     // "memory:" alone is not a java.net.URI (it has an empty scheme-specific part): it means "memory:/".
     String full = scheme.end() == uri.length() ? uri + "/" : uri;
@@ -180,6 +187,79 @@ public abstract class ExternalStorage implements AutoCloseable {
    */
   public final Metadata storePath(String location, Path source) {
     return storePath(location, source, WritePolicy.OVERWRITE);
+  }
+
+  /**
+   * Stores the local regular file {@code source} at {@code location} and takes ownership of it
+   * (rule M3): once the object is stored, the file is no longer at {@code source}. Use it for a
+   * file that would be deleted right after a {@link #storePath} anyway (a unit's scratch output):
+   * a backend may then move the file into place instead of copying it (a {@code FileStorage} on
+   * the same filesystem renames it, reading it once to hash it), and otherwise stores a copy and
+   * deletes the file only after the object is committed. The metadata returned describes the bytes
+   * stored (S1), and the store is atomic (S2), as for {@code storePath}.
+   *
+   * <p>{@code source} must be a regular file, not a symbolic link (a link would move the link, not
+   * the data), and it must not change while it is adopted; nothing else may hold it open for
+   * writing. Policies, as for {@link #move}:
+   *
+   * <ul>
+   *   <li>{@code OVERWRITE}: the file replaces whatever is at {@code location};
+   *   <li>{@code CREATE}: if an object is at {@code location}, throws {@link
+   *       ExistingExternalResourceException}; the file stays;
+   *   <li>{@code SKIP_IF_EXISTS}: if an object is at {@code location}, changes nothing (the file
+   *       stays) and returns the present object's metadata;
+   *   <li>{@code FAIL_IF_DIFFERENT}: if an object is at {@code location}, then with the same MD5
+   *       and size the file is deleted (its content is stored already) and the present object's
+   *       metadata returned; otherwise throws {@link ExistingExternalResourceException} and the
+   *       file stays.
+   * </ul>
+   *
+   * <p>Nothing is ever lost: whenever this method throws, the file is still at {@code source},
+   * unchanged, except in the one case the exception says so (the file changed while it was stored:
+   * the object holds the bytes that were read, and the file was kept). A process killed during
+   * the call leaves the content at {@code source}, or stored at {@code location}, or both; never
+   * neither.
+   *
+   * @return the stored object's metadata, or the present object's where the policy kept it
+   * @throws InvalidLocationException if the location breaks rule L2; the file stays
+   * @throws ExistingExternalResourceException if the policy refuses; the file stays
+   * @throws ExternalResourceException if {@code source} is missing, a symbolic link, not a regular
+   *     file or unreadable, or the backend fails; the file stays
+   */
+  public final Metadata adoptPath(String location, Path source, WritePolicy policy) {
+    Location loc = Location.of(location);
+    Objects.requireNonNull(source, "source");
+    Objects.requireNonNull(policy, "policy");
+    checkOpen();
+    checkAdoptable(loc, source);
+    for (int attempt = 0; ; attempt++) {
+      if (policy == WritePolicy.SKIP_IF_EXISTS || policy == WritePolicy.FAIL_IF_DIFFERENT) {
+        Metadata present = call("adopt", loc, () -> objectMetadata(loc));
+        if (present != null) {
+          return keepOrDrop(loc, source, policy, present);
+        }
+      }
+      boolean replace = policy == WritePolicy.OVERWRITE;
+      Metadata adopted = call("adopt", loc, () -> adoptFile(loc, source, replace));
+      if (adopted != null) {
+        return adopted;
+      }
+      if (replace) {
+        throw new IllegalStateException(
+            this + " refused to replace " + Location.quote(location) + " though asked to: a backend bug");
+      }
+      if (policy == WritePolicy.CREATE) {
+        throw new ExistingExternalResourceException(
+            this + ": adopt of " + source + " as " + Location.quote(location) + " with policy CREATE"
+                + " refused: an object is already there (rule S5); the file was kept", location);
+      }
+      if (attempt >= RACE_RETRIES) {
+        throw new ExternalResourceException(
+            this + ": adopt of " + source + " as " + Location.quote(location) + " with policy "
+                + policy + " gave up: objects kept appearing and vanishing there; the file was"
+                + " kept, try again", location, null);
+      }
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -309,19 +389,15 @@ public abstract class ExternalStorage implements AutoCloseable {
   public final Metadata verify(String location) {
     Location loc = Location.of(location);
     checkOpen();
-    OpenObject opened = call("verify", loc, () -> openWithMetadata(loc));
-    if (opened == null) {
-      throw missing("verify", loc);
-    }
-    try (InputStream in = verifying(opened.stream(), opened.metadata(), location, this + ": verify", "R4")) {
+    try (StoredObject opened = openVerified(loc, "verify", "verify", "R4")) {
       byte[] buffer = new byte[ObjectSource.BUFFER_SIZE];
-      while (in.read(buffer) >= 0) {
+      while (opened.stream().read(buffer) >= 0) {
         // the verifying stream checks at the end
       }
+      return opened.metadata();
     } catch (IOException e) {
       throw mapped("verify", loc, e);
     }
-    return opened.metadata();
   }
 
   /**
@@ -434,12 +510,22 @@ public abstract class ExternalStorage implements AutoCloseable {
   public final StoredObject loadObject(String location) {
     Location loc = Location.of(location);
     checkOpen();
-    OpenObject opened = call("load", loc, () -> openWithMetadata(loc));
+    return openVerified(loc, "load", "verified load", "R2");
+  }
+
+  /**
+   * Opens {@code loc} with its metadata ({@link #openWithMetadata}), verified against it while
+   * read; mismatches are reported as {@code what} breaking {@code rule}.
+   *
+   * @throws MissingExternalResourceException if nothing is there
+   */
+  private StoredObject openVerified(Location loc, String operation, String what, String rule) {
+    OpenObject opened = call(operation, loc, () -> openWithMetadata(loc));
     if (opened == null) {
-      throw missing("load", loc);
+      throw missing(operation, loc);
     }
     return new StoredObject(
-        verifying(opened.stream(), opened.metadata(), location, this + ": verified load", "R2"),
+        verifying(opened.stream(), opened.metadata(), loc.value(), this + ": " + what, rule),
         opened.metadata());
   }
 
@@ -581,12 +667,8 @@ public abstract class ExternalStorage implements AutoCloseable {
       }
       // Nothing there now: stream it; the store's own policy check settles a race.
     }
-    OpenObject opened = call("copy", source, () -> openWithMetadata(source));
-    if (opened == null) {
-      throw missing("copy", source);
-    }
-    try (VerifyingInputStream in = verifying(opened.stream(), opened.metadata(), from, this + ": copy", "R2")) {
-      return target.storeStream(to, in, policy);
+    try (StoredObject opened = openVerified(source, "copy", "copy", "R2")) {
+      return target.storeStream(to, opened.stream(), policy);
     } catch (IOException e) {
       throw mapped("copy", source, e);
     }
@@ -863,6 +945,64 @@ public abstract class ExternalStorage implements AutoCloseable {
     return copied;
   }
 
+  /**
+   * Stores the regular file {@code source} at {@code location} and removes it from {@code
+   * source}, for {@link #adoptPath}: {@code replaceExisting} is true under {@code OVERWRITE},
+   * false under the other policies (which the caller completes when an object is present). The
+   * core has checked that {@code source} is a regular file and not a symbolic link.
+   *
+   * <p>The default stores the file through {@link #writeObject}, hashed in the same pass (as
+   * {@link #storePath} does), and deletes {@code source} only after {@code writeObject} committed
+   * the object. Backends override it where they can put the file in place without copying it (a
+   * rename on a filesystem). An override must:
+   *
+   * <ul>
+   *   <li>return metadata computed from exactly the bytes that end up stored (S1), and publish
+   *       atomically (S2);
+   *   <li>remove the name {@code source} only once the object is committed at {@code location},
+   *       and never leave {@code source} as a second name of the stored data (no hard link left
+   *       behind, so a later write to {@code source} cannot change a stored object);
+   *   <li>when it returns {@code null} (an object is present and {@code replaceExisting} is
+   *       false) or throws, leave {@code source} where and as it was, and the object at {@code
+   *       location} as it was; the single exception is a failure after the commit, which may leave
+   *       the content both stored and at {@code source}, never at neither.
+   * </ul>
+   *
+   * @return the stored object's metadata; {@code null} if {@code replaceExisting} is false and an
+   *     object is present at {@code location} (nothing changed)
+   * @throws NoSuchFileException if {@code source} does not exist
+   */
+  protected Metadata adoptFile(Location location, Path source, boolean replaceExisting) throws IOException {
+    java.nio.file.attribute.BasicFileAttributes before = java.nio.file.Files.readAttributes(
+        source, java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    ObjectSource in = ObjectSource.ofPath(source);
+    Metadata stored;
+    try {
+      if (!writeObject(location, in, replaceExisting)) {
+        return null;
+      }
+      if (!in.isEnded()) {
+        throw new IllegalStateException(this + " committed " + location + " before reading its content to the end: a backend bug");
+      }
+      stored = in.metadata();
+    } finally {
+      in.release();
+      in.closeSource();
+    }
+    java.nio.file.attribute.BasicFileAttributes after = java.nio.file.Files.readAttributes(
+        source, java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    if (after.size() != stored.size() || after.size() != before.size()
+        || !after.lastModifiedTime().equals(before.lastModifiedTime())
+        || !Objects.equals(after.fileKey(), before.fileKey())) {
+      throw new ExternalResourceException(
+          this + ": adopt of " + source + " as " + Location.quote(location.value()) + ": the file"
+              + " changed while it was stored, so it was kept; the object holds the " + stored.size()
+              + " bytes that were read (MD5 " + stored.md5() + ") (rule M3)", location.value(), null);
+    }
+    java.nio.file.Files.deleteIfExists(source);
+    return stored;
+  }
+
   /** Releases the backend's resources; called once, by the first {@link #close()}. */
   protected void closeStorage() throws IOException {}
 
@@ -882,6 +1022,44 @@ public abstract class ExternalStorage implements AutoCloseable {
 
   // ---------------------------------------------------------------------------------------------
   // Internals
+
+  /** For {@link #adoptPath}: the source must be a regular file, examined without following links. */
+  private void checkAdoptable(Location loc, Path source) {
+    String problem;
+    try {
+      java.nio.file.attribute.BasicFileAttributes a = java.nio.file.Files.readAttributes(
+          source, java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+      if (a.isRegularFile()) {
+        return;
+      }
+      problem = a.isSymbolicLink()
+          ? "is a symbolic link; only a regular file can be adopted (rule M3)"
+          : "is not a regular file (rule M3)";
+    } catch (NoSuchFileException e) {
+      problem = "does not exist (rule S3)";
+    } catch (IOException e) {
+      problem = "cannot be read: " + e + " (rule S3)";
+    }
+    throw new ExternalResourceException(
+        this + ": cannot adopt " + source + " as " + Location.quote(loc.value()) + ": the source "
+            + problem + "; nothing was stored", loc.value(), null);
+  }
+
+  /** For {@link #adoptPath} with an object present under SKIP_IF_EXISTS or FAIL_IF_DIFFERENT. */
+  private Metadata keepOrDrop(Location loc, Path source, WritePolicy policy, Metadata present) {
+    if (policy == WritePolicy.SKIP_IF_EXISTS) {
+      return present;
+    }
+    Metadata mine = hashOnly(loc, new Opener(() -> ObjectSource.ofPath(source), true, true, false));
+    if (!mine.equals(present)) {
+      throw new ExistingExternalResourceException(
+          this + ": adopt of " + source + " as " + Location.quote(loc.value()) + " with policy"
+              + " FAIL_IF_DIFFERENT refused: the object there has " + present + ", the file has "
+              + mine + " (rule S5.1); the file was kept", loc.value());
+    }
+    call("adopt", loc, () -> java.nio.file.Files.deleteIfExists(source));
+    return present;
+  }
 
   private Metadata store(Location loc, Opener opener, WritePolicy policy) {
     checkOpen();

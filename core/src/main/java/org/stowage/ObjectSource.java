@@ -36,6 +36,10 @@ import org.stowage.spi.BulkInputStream;
  * a file it opened itself is closed after the hook returns). The backend must not close {@link
  * #stream()}; closing it is harmless but does not end the read.
  *
+ * <p>A decorator does not read the content itself: it hands it on to one tier, once, with {@link
+ * ExternalStorage#storeSource}, so the tier sees the caller's array or file and the bytes are
+ * hashed once, by this source, for both.
+ *
  * <p>Not thread-safe: one backend thread reads it. A backend that uploads parts in parallel reads
  * the parts sequentially from here and hands the buffers to its workers. The one exception is
  * {@link #openRange}, which any thread may call, for the second pass over a re-readable source.
@@ -102,6 +106,11 @@ public final class ObjectSource {
   /** The channel that {@link #openRange} reads a file through; null if not a file. */
   private FileChannel rangeChannel;
   private boolean closed;
+  /**
+   * Set when the core is done with the source ({@link #release()}): from then on the caller's
+   * array or file is the caller's again, and every read through this source fails (rule S6).
+   */
+  private volatile boolean released;
   private long count;
   private boolean ended;
   private Metadata metadata;
@@ -275,7 +284,11 @@ public final class ObjectSource {
    * closes the file). Any thread may open ranges, several at once, for example one per part
    * uploaded in parallel, and an HTTP client may open the same range again to retry a request;
    * each stream is used by one thread at a time. Streams work only while the backend's {@link
-   * ExternalStorage#writeObject writeObject} runs: the core closes the file when it returns.
+   * ExternalStorage#writeObject writeObject} runs: the core closes the file when it returns, and
+   * a stream over an array, or a new range, throws {@link IllegalStateException} once it has
+   * returned (the caller may change its array from then on, rule S6), so a backend that kept a
+   * view of the caller's bytes finds out at once instead of storing whatever the array holds
+   * later.
    *
    * <p>The bytes are those of the array or file <em>now</em>: if they changed since they were
    * hashed, the backend's checks must notice (see the class description). If the file is now
@@ -285,11 +298,13 @@ public final class ObjectSource {
    *
    * @throws IllegalArgumentException if {@code offset} or {@code length} is negative, or, for an
    *     array, the range is not inside it
-   * @throws IllegalStateException if the source is not re-readable
+   * @throws IllegalStateException if the source is not re-readable, or {@code writeObject} has
+   *     returned
    * @throws IOException if the file cannot be read (for example, it was closed)
    */
   public InputStream openRange(long offset, long length) throws IOException {
     requireRereadable("openRange");
+    requireUnreleased("openRange");
     if (offset < 0 || length < 0) {
       throw new IllegalArgumentException(
           "offset and length must not be negative, got " + offset + " and " + length);
@@ -300,7 +315,7 @@ public final class ObjectSource {
             "the range [" + offset + ", " + (offset + length) + ") is not inside the "
                 + bytes.length + " bytes of the array");
       }
-      return new java.io.ByteArrayInputStream(bytes, (int) offset, (int) length);
+      return new ArrayRange(bytes, (int) offset, (int) length);
     }
     rangeChannel(); // fails at once if the source is closed
     return new FileRange(offset, length);
@@ -353,8 +368,13 @@ public final class ObjectSource {
     return metadata;
   }
 
-  /** Stops hashing for a source that will not be finished. Idempotent. */
+  /**
+   * Ends the backend's use of the source, once {@code writeObject} (or the core's own read) has
+   * returned: stops hashing, and makes every later read through the source or through a range
+   * over an array fail (rule S6: the caller's array is the caller's again). Idempotent.
+   */
   void release() {
+    released = true;
     if (md5 != null) {
       md5.close();
     }
@@ -368,6 +388,51 @@ public final class ObjectSource {
   /** The failure of the underlying source, if reading it failed; otherwise null. */
   SourceReadException readFailure() {
     return readFailure;
+  }
+
+  private void requireUnreleased(String operation) {
+    if (released) {
+      throw new IllegalStateException(operation + " after writeObject returned: the source"
+          + " belongs to the caller again, who may change its bytes; a backend must read what it"
+          + " stores before writeObject returns (rule S6)");
+    }
+  }
+
+  /** A range of the caller's array, readable only until the core releases the source. */
+  private final class ArrayRange extends java.io.ByteArrayInputStream {
+    ArrayRange(byte[] data, int offset, int length) {
+      super(data, offset, length);
+    }
+
+    @Override
+    public synchronized int read() {
+      requireUnreleased("reading a range of the caller's array");
+      return super.read();
+    }
+
+    @Override
+    public synchronized int read(byte[] b, int off, int len) {
+      requireUnreleased("reading a range of the caller's array");
+      return super.read(b, off, len);
+    }
+
+    @Override
+    public synchronized long transferTo(java.io.OutputStream out) throws IOException {
+      requireUnreleased("reading a range of the caller's array");
+      return super.transferTo(out);
+    }
+
+    @Override
+    public synchronized byte[] readAllBytes() {
+      requireUnreleased("reading a range of the caller's array");
+      return super.readAllBytes();
+    }
+
+    @Override
+    public synchronized int readNBytes(byte[] b, int off, int len) {
+      requireUnreleased("reading a range of the caller's array");
+      return super.readNBytes(b, off, len);
+    }
   }
 
   /** Reads and hashes whatever the backend left unread, then returns the metadata of it all. */
@@ -641,6 +706,7 @@ public final class ObjectSource {
       if (ended) {
         return -1;
       }
+      requireUnreleased("stream().read");
       if (len == 0) {
         return 0;
       }

@@ -350,4 +350,51 @@ class ObjectSourceTest {
     assertArrayEquals(data, storage.objects.get("f"));
     assertEquals(HexFormat.of().formatHex(Metadata.newMd5().digest(data)), storage.records.get("f").md5());
   }
+
+  /** A backend that keeps a view of the caller's array and reads it only when loaded (S6). */
+  static final class LazyViewStorage extends TreeMapStorage {
+    final java.util.Map<String, InputStream> views = new java.util.HashMap<>();
+
+    @Override
+    protected synchronized boolean writeObject(Location location, ObjectSource source, boolean replaceExisting)
+        throws IOException {
+      Metadata md = source.precomputeMetadata();
+      views.put(location.value(), source.openRange(0, md.size()));
+      objects.put(location.value(), new byte[0]);
+      records.put(location.value(), md);
+      return true;
+    }
+
+    @Override
+    protected synchronized InputStream openObject(Location location) {
+      return views.get(location.value());
+    }
+  }
+
+  @Test
+  @DisplayName("S6 a range over the caller's array, or a new range, fails once writeObject has returned")
+  void rangesEndWithTheStore() throws IOException {
+    ObjectSource source = ObjectSource.ofBytes(random(14, 1000));
+    source.precomputeMetadata();
+    InputStream open = source.openRange(0, 1000);
+    assertEquals(10, open.readNBytes(10).length, "a range reads while the store runs");
+    source.release();
+    IllegalStateException late = assertThrows(IllegalStateException.class, open::read);
+    assertTrue(late.getMessage().contains("S6"), late.getMessage());
+    assertThrows(IllegalStateException.class, () -> open.readNBytes(new byte[5], 0, 5));
+    assertThrows(IllegalStateException.class, open::readAllBytes);
+    assertThrows(IllegalStateException.class, () -> source.openRange(0, 1));
+
+    ObjectSource unread = ObjectSource.ofBytes(random(15, 10));
+    unread.release();
+    assertThrows(IllegalStateException.class, () -> unread.stream().read());
+
+    LazyViewStorage storage = new LazyViewStorage();
+    byte[] data = random(16, 5000);
+    storage.storeBytes("kept", data);
+    java.util.Arrays.fill(data, (byte) 0);
+    assertThrows(IllegalStateException.class, () -> storage.loadBytes("kept"),
+        "a backend that kept a view of the caller's array must fail loudly, not give what the"
+            + " caller wrote into it afterwards");
+  }
 }

@@ -21,44 +21,65 @@ import java.util.Map;
  */
 enum BenchProfile {
   FULL(
-      Map.of(
-          "fileBytes", "1073741824",
-          "objectBytes", "4096",
-          "files", "500",
-          "transferFileBytes", "1048576",
-          "objects", "100000",
-          "contentBytes", "1048576",
-          "digests", "10000",
-          "s3ObjectBytes", "67108864",
-          "multipartBytes", "1073741824"),
+      Sizes.FULL,
       4L << 30,
-      -1, -1, -1, 1),
+      -1, -1, -1, 1, 8),
+  /**
+   * Issue 12's targets on the full sizes, with shorter iterations (two warm-up and four measured,
+   * of 1 s where timed), one fork each and six fresh JVMs for the first transfer. What {@code
+   * -Pbench-targets} runs, once on the default directory and once on tmpfs.
+   */
+  TARGETS(
+      Sizes.FULL,
+      4L << 30,
+      2, 4, 1000, 1, 6),
   QUICK(
-      Map.of(
-          "fileBytes", "134217728",
-          "objectBytes", "4096",
-          "files", "50",
-          "transferFileBytes", "1048576",
-          "objects", "5000",
-          "contentBytes", "1048576",
-          "digests", "500",
-          "s3ObjectBytes", "16777216",
-          "multipartBytes", "67108864"),
+      Map.ofEntries(
+          Map.entry("fileBytes", "134217728"),
+          Map.entry("objectBytes", "4096"),
+          Map.entry("files", "50"),
+          Map.entry("transferFileBytes", "1048576"),
+          Map.entry("smallFiles", "1000"),
+          Map.entry("smallFileBytes", "4096"),
+          Map.entry("objects", "5000"),
+          Map.entry("contentBytes", "1048576"),
+          Map.entry("digests", "500"),
+          Map.entry("s3ObjectBytes", "16777216"),
+          Map.entry("multipartBytes", "67108864")),
       64L << 20,
-      1, 2, 250, 0),
+      1, 2, 250, 0, 2),
   SMOKE(
-      Map.of(
-          "fileBytes", String.valueOf(6 << 20),
-          "objectBytes", "4096",
-          "files", "8",
-          "transferFileBytes", "65536",
-          "objects", "300",
-          "contentBytes", "65536",
-          "digests", "100",
-          "s3ObjectBytes", String.valueOf(12 << 20),
-          "multipartBytes", String.valueOf(12 << 20)),
+      Map.ofEntries(
+          Map.entry("fileBytes", String.valueOf(6 << 20)),
+          Map.entry("objectBytes", "4096"),
+          Map.entry("files", "8"),
+          Map.entry("transferFileBytes", "65536"),
+          Map.entry("smallFiles", "50"),
+          Map.entry("smallFileBytes", "4096"),
+          Map.entry("objects", "300"),
+          Map.entry("contentBytes", "65536"),
+          Map.entry("digests", "100"),
+          Map.entry("s3ObjectBytes", String.valueOf(12 << 20)),
+          Map.entry("multipartBytes", String.valueOf(12 << 20))),
       16L << 20,
-      0, 1, 100, 0);
+      0, 1, 100, 0, 0);
+
+  /** Parameter sets shared by profiles (an enum's constants cannot refer to its static fields). */
+  private static final class Sizes {
+    static final Map<String, String> FULL =
+        Map.ofEntries(
+            Map.entry("fileBytes", "1073741824"),
+            Map.entry("objectBytes", "4096"),
+            Map.entry("files", "500"),
+            Map.entry("transferFileBytes", "1048576"),
+            Map.entry("smallFiles", "5000"),
+            Map.entry("smallFileBytes", "4096"),
+            Map.entry("objects", "100000"),
+            Map.entry("contentBytes", "1048576"),
+            Map.entry("digests", "10000"),
+            Map.entry("s3ObjectBytes", "67108864"),
+            Map.entry("multipartBytes", "1073741824"));
+  }
 
   /** JMH parameter values, by name; each applies to every benchmark that declares it. */
   final Map<String, String> params;
@@ -72,6 +93,11 @@ enum BenchProfile {
   final int iterationMillis;
   /** JMH forks per benchmark; 0 runs in the runner's JVM. */
   final int forks;
+  /**
+   * Forks of {@link ColdTransferBenchmark}, one measured call each: how many first transfers in a
+   * fresh JVM are measured. 0 runs it once in the runner's JVM (which is then not fresh).
+   */
+  final int coldForks;
 
   BenchProfile(
       Map<String, String> params,
@@ -79,13 +105,15 @@ enum BenchProfile {
       int warmupIterations,
       int measurementIterations,
       int iterationMillis,
-      int forks) {
+      int forks,
+      int coldForks) {
     this.params = params;
     this.bigStreamBytes = bigStreamBytes;
     this.warmupIterations = warmupIterations;
     this.measurementIterations = measurementIterations;
     this.iterationMillis = iterationMillis;
     this.forks = forks;
+    this.coldForks = coldForks;
   }
 
   /** How many objects the listing benchmarks and the heap probe list. */
@@ -98,7 +126,8 @@ enum BenchProfile {
     try {
       return valueOf(name.trim().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("unknown profile " + name + " (full, quick, smoke)", e);
+      throw new IllegalArgumentException(
+          "unknown profile " + name + " (full, targets, quick, smoke)", e);
     }
   }
 }

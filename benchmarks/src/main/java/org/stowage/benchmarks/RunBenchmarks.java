@@ -24,7 +24,7 @@ import org.stowage.benchmarks.Comparison.Rate;
  *
  * <pre>
  * java -cp &lt;runtime class path&gt; org.stowage.benchmarks.RunBenchmarks
- *     [--profile full|quick|smoke] [--out DIR] [--include REGEX]
+ *     [--profile full|targets|quick|smoke] [--out DIR] [--include REGEX]
  * </pre>
  *
  * <p>The Maven profiles {@code bench}, {@code bench-quick} and {@code bench-smoke} of this module
@@ -68,9 +68,12 @@ public final class RunBenchmarks {
           new Comparison("3", "FileStorage store, replacing (vs temp file + Files.move)",
               "SmallFileBenchmark.store", "SmallFileBenchmark.storeBaseline",
               0.8, Rate.ops()),
+          new Comparison("3", "FileStorage store, new location (vs plain Files.write, creating directories)",
+              "SmallFileBenchmark.storeNew", "SmallFileBenchmark.storeNewPlainBaseline",
+              0.8, Rate.ops()),
           new Comparison("3", "FileStorage store, new location (vs temp file + Files.move)",
               "SmallFileBenchmark.storeNew", "SmallFileBenchmark.storeNewBaseline",
-              0.8, Rate.ops()),
+              Double.NaN, Rate.ops()),
           new Comparison("3", "FileStorage load (vs Files.readAllBytes)",
               "SmallFileBenchmark.load", "SmallFileBenchmark.loadBaseline",
               0.8, Rate.ops()),
@@ -101,9 +104,42 @@ public final class RunBenchmarks {
           new Comparison("5", "S3Storage.storePath multipart (vs SDK multipart upload)",
               "S3MultipartBenchmark.multipart", "S3MultipartBenchmark.multipartBaseline",
               0.9, Rate.megabytes("multipartBytes")),
-          new Comparison("6", "StorageManager.transfer() (vs sequential Files.copy + MD5)",
+          new Comparison("9", "S3 storePath through a cache (vs bare S3Storage)",
+              "S3DecoratorBenchmark.putCached", "S3DecoratorBenchmark.putBare",
+              0.9, Rate.megabytes("s3ObjectBytes")),
+          new Comparison("9", "S3 storePath through a mirror, replicated to memory (vs bare S3Storage)",
+              "S3DecoratorBenchmark.putMirrored", "S3DecoratorBenchmark.putBare",
+              Double.NaN, Rate.megabytes("s3ObjectBytes")),
+          new Comparison("9", "S3 verify through a cache (vs bare S3Storage)",
+              "S3DecoratorBenchmark.verifyCached", "S3DecoratorBenchmark.verifyBare",
+              0.9, Rate.megabytes("s3ObjectBytes")),
+          new Comparison("9", "S3 verify through a mirror (vs bare S3Storage)",
+              "S3DecoratorBenchmark.verifyMirrored", "S3DecoratorBenchmark.verifyBare",
+              0.9, Rate.megabytes("s3ObjectBytes")),
+          new Comparison("9", "S3 copy through a cache (vs bare S3Storage)",
+              "S3DecoratorBenchmark.copyCached", "S3DecoratorBenchmark.copyBare",
+              0.9, Rate.megabytes("s3ObjectBytes")),
+          new Comparison("9", "S3 copy through a mirror, replicated to memory (vs bare S3Storage)",
+              "S3DecoratorBenchmark.copyMirrored", "S3DecoratorBenchmark.copyBare",
+              Double.NaN, Rate.megabytes("s3ObjectBytes")),
+          new Comparison("6", "transfer(), KEEP, copying (vs one thread: Files.copy + MD5)",
               "TransferBenchmark.transfer", "TransferBenchmark.sequentialCopyBaseline",
-              1.5, Rate.megabytes("files", "transferFileBytes")),
+              1.0, Rate.megabytes("files", "transferFileBytes")),
+          new Comparison("6", "transfer(), KEEP, copying (vs one thread: Files.copy, no hash)",
+              "TransferBenchmark.transfer", "TransferBenchmark.copyOnlyBaseline",
+              Double.NaN, Rate.megabytes("files", "transferFileBytes")),
+          new Comparison("6", "transfer, DELETE_AFTER_TRANSFER, moving, warm (vs MD5 on all cores)",
+              "TransferBenchmark.transferMoving", "TransferBenchmark.md5AllCoresBaseline",
+              0.9, Rate.megabytes("files", "transferFileBytes")),
+          new Comparison("6", "first transfer in a fresh JVM, moving (vs warm MD5 on all cores)",
+              "ColdTransferBenchmark.firstTransfer", "TransferBenchmark.md5AllCoresBaseline",
+              0.6, Rate.megabytes("files", "transferFileBytes")),
+          new Comparison("6", "first transfer in a fresh JVM (vs first MD5 on all cores in a fresh JVM)",
+              "ColdTransferBenchmark.firstTransfer", "ColdTransferBenchmark.firstMd5AllCores",
+              Double.NaN, Rate.megabytes("files", "transferFileBytes")),
+          new Comparison("6", "transfer() of small files, KEEP (vs one thread: Files.copy, no hash)",
+              "SmallTransferBenchmark.transfer", "SmallTransferBenchmark.copyLoopBaseline",
+              1.0, Rate.megabytes("smallFiles", "smallFileBytes")),
           new Comparison("7", "iterContents() (vs raw walk of the same keys)",
               "ListingBenchmark.iterContents", "ListingBenchmark.listingBaseline",
               Double.NaN, Rate.items("keys/s", "objects")),
@@ -128,7 +164,7 @@ public final class RunBenchmarks {
         case "--include" -> include = value(args, ++i);
         default -> {
           System.err.println(
-              "usage: RunBenchmarks [--profile full|quick|smoke] [--out DIR] [--include REGEX]");
+              "usage: RunBenchmarks [--profile full|targets|quick|smoke] [--out DIR] [--include REGEX]");
           System.exit(2);
         }
       }
@@ -181,11 +217,19 @@ public final class RunBenchmarks {
     }
   }
 
+  /** The benchmarks measured once per fresh JVM, in a JMH run of their own. */
+  private static final String COLD = "ColdTransferBenchmark";
+
+  /**
+   * Runs JMH: every selected benchmark with the profile's iterations and forks, then {@value
+   * #COLD}'s with one measured call in each of the profile's {@code coldForks} fresh JVMs.
+   */
   private static List<Measurement> runJmh(BenchProfile profile, Path out, Pattern filter)
       throws RunnerException {
     ChainedOptionsBuilder options =
         new OptionsBuilder()
             .include(filter == null ? Pattern.quote(PACKAGE) + ".*Benchmark\\..*" : filter.pattern())
+            .exclude(Pattern.quote(PACKAGE + COLD + "."))
             .forks(profile.forks)
             .shouldFailOnError(false)
             .resultFormat(ResultFormatType.JSON)
@@ -202,8 +246,33 @@ public final class RunBenchmarks {
       options.warmupTime(TimeValue.milliseconds(profile.iterationMillis));
       options.measurementTime(TimeValue.milliseconds(profile.iterationMillis));
     }
-    Collection<RunResult> results = new Runner(options.build()).run();
-    return results.stream().map(Measurement::of).toList();
+    List<Measurement> measured = new ArrayList<>();
+    try {
+      new Runner(options.build()).run().stream().map(Measurement::of).forEach(measured::add);
+    } catch (org.openjdk.jmh.runner.NoBenchmarksException onlyCold) {
+      // the filter selects only the cold benchmarks
+    }
+    List<String> cold = new ArrayList<>();
+    for (String method : List.of("firstTransfer", "firstMd5AllCores")) {
+      if (selected(filter, PACKAGE + COLD + "." + method)) {
+        cold.add(Pattern.quote(PACKAGE + COLD + "." + method) + "$");
+      }
+    }
+    if (!cold.isEmpty()) {
+      ChainedOptionsBuilder coldOptions =
+          new OptionsBuilder()
+              .include(String.join("|", cold))
+              .forks(profile.coldForks)
+              .warmupIterations(0)
+              .measurementIterations(1)
+              .shouldFailOnError(false)
+              .resultFormat(ResultFormatType.JSON)
+              .result(out.resolve("jmh-result-cold.json").toString())
+              .jvmArgs(forkJvmArgs());
+      profile.params.forEach(coldOptions::param);
+      new Runner(coldOptions.build()).run().stream().map(Measurement::of).forEach(measured::add);
+    }
+    return measured;
   }
 
   /** The forks' JVM options: a fixed heap, and the data directory if one was chosen. */

@@ -36,8 +36,9 @@ import org.stowage.filesystem.FileStorage;
  *       Files.move(ATOMIC_MOVE)} over the target: the least code that is atomic too.
  *   <li>{@code storeNew}: {@code storeBytes} to a location never used before (a thousand per
  *       directory), as a workflow writes its outputs: this also creates the object's metadata
- *       record. Baseline {@code storeNewBaseline}: temp file and {@code Files.move} to a new name,
- *       same layout.
+ *       record. Baselines: {@code storeNewPlainBaseline}, a plain {@code Files.write} of the final
+ *       file, creating its directories (not atomic: what gufe does); {@code storeNewBaseline}, a
+ *       temp file and {@code Files.move} to a new name, same layout (atomic, for information).
  *   <li>{@code load}: {@code loadBytes(location)}. Baseline {@code loadBaseline}: {@code
  *       Files.readAllBytes} of the same object file.
  *   <li>{@code loadVerified}: {@code loadBytes(location, expected)}, checked against its MD5.
@@ -133,6 +134,18 @@ public class SmallFileBenchmark {
     Files.write(temp, data, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     Path name = target.resolve(String.format("o%03d.bin", i % 1000));
     return Files.move(temp, name, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /**
+   * Baseline: a plain write of the final file into the same layout, creating its directories
+   * ({@code Files.createDirectories}, then {@code Files.write}), as gufe stores: not atomic, no
+   * hash, no record.
+   */
+  @Benchmark
+  public Path storeNewPlainBaseline() throws IOException {
+    int i = fresh++;
+    Path target = Files.createDirectories(rawNewDir.resolve(String.format("d%05d", i / 1000)));
+    return Files.write(target.resolve(String.format("o%03d.bin", i % 1000)), data);
   }
 
   /** Stowage: an unverified load. */

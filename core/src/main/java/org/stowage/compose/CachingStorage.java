@@ -53,12 +53,17 @@ import org.stowage.spi.BulkInputStream;
  *
  * <ul>
  *   <li><b>Loads</b> ({@code loadStream}, {@code loadBytes}, with or without expected metadata)
- *       are served from the cache tier when the object is cached. On a miss, the object's metadata
- *       is read from the backing store; an object larger than {@link Builder#maxObjectSize} is
- *       streamed straight from the backing store (a <em>bypass</em>); a smaller one is copied
- *       into the cache tier, verified while it is copied, and then served from there.
+ *       are served from the cache tier when the object is cached. On a miss, the backing store
+ *       opens the object with its metadata, in one request where it can ({@link
+ *       ExternalStorage#loadObject}); an object larger than {@link Builder#maxObjectSize} is
+ *       streamed on from that request (a <em>bypass</em>); a smaller one is copied into the cache
+ *       tier, verified while it is copied (and hashed once: the tier's store takes the check
+ *       over), and then served from there.
  *   <li><b>Stores, deletes, copies and moves</b> go to the backing store, and invalidate the
- *       location's cached copy before and after (see coherence below).
+ *       location's cached copy before and after (see coherence below). A store hands the caller's
+ *       content on as it is ({@link ExternalStorage#storeSource}), so the backing store sees the
+ *       caller's array or file, and hashes nothing again; copies and moves are the backing
+ *       store's own.
  *   <li><b>{@code exists}, {@code getMetadata}, listings, {@code verify} and {@code uri}</b> go to
  *       the backing store: it is the authority on what is stored, and these are the calls that
  *       tell. {@code verify} re-reads the backing store's object.

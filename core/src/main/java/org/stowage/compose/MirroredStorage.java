@@ -48,8 +48,10 @@ import org.stowage.WritePolicy;
  *
  * <h2>Writes</h2>
  *
- * <p>A store (or a copy or move, which are a store and a delete here) succeeds when the
- * primary stored it; if the primary fails, the write fails and no secondary is touched. Then the
+ * <p>A store, copy or move succeeds when the primary did it; if the primary fails, the write
+ * fails and no secondary is touched. A store hands the caller's content on to the primary as it is
+ * ({@link ExternalStorage#storeSource}); a copy or move is the primary's own (a server-side copy,
+ * a rename). Then the
  * location is replicated to every secondary: at once, in the writing thread ({@link
  * Replication#SYNCHRONOUS}, the default), or by the mirror's own threads ({@link
  * Replication#BACKGROUND}). Replicating a location means making the secondary's object equal to

@@ -1,6 +1,5 @@
 package org.stowage.staging;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -26,10 +25,8 @@ import org.stowage.InvalidLocationException;
 import org.stowage.Location;
 import org.stowage.Metadata;
 import org.stowage.MissingExternalResourceException;
-import org.stowage.VerifyingInputStream;
 import org.stowage.WritePolicy;
 import org.stowage.cas.ContentAddressedStore;
-import org.stowage.cas.Digest;
 
 /**
  * Moves one unit of work's outputs from its scratch directory into durable storage, under the
@@ -60,6 +57,23 @@ import org.stowage.cas.Digest;
  *       tried carries the first failure as its cause and the others as suppressed.
  * </ul>
  *
+ * <h2>Moving at close</h2>
+ *
+ * <p>Under {@link ScratchPolicy#DELETE_AFTER_TRANSFER}, the transfer that {@link #close()} runs
+ * moves each file into the store with {@link ExternalStorage#adoptPath} instead of copying it
+ * (scratch is deleted right after anyway): a {@code FileStorage} on the same filesystem renames
+ * it, other stores copy it and then delete it. Before the first file moves, every registered file
+ * has been checked, and the files about to move have been noted, with their sizes, in a journal in
+ * scratch ({@code .stowage-moves}); each file's MD5 is noted once it is stored. A transfer killed
+ * halfway so leaves each file in scratch or stored under the namespace, never lost, and a retry
+ * (a new manager over the same scratch directory, in any process) counts a file that is gone from
+ * scratch as transferred if the journal names it and the store holds it with the MD5 the journal
+ * noted (or, if the kill came between the store and its note, with the size noted and an object
+ * that passes {@link ExternalStorage#verify}). An explicit {@link #transfer()} always copies: the
+ * unit may still use its files. In content-addressed mode nothing moves: the content goes into the
+ * content-addressed store by a copy (it must be hashed with SHA-256 first, and is often present
+ * already), and the scratch file is deleted with scratch.
+ *
  * <h2>Content-addressed mode</h2>
  *
  * <p>With {@link Builder#contentAddressed}, content goes into a {@link ContentAddressedStore} and
@@ -70,9 +84,11 @@ import org.stowage.cas.Digest;
  * <h2>Loading</h2>
  *
  * <p>{@link #load} and {@link #open} take any location in the store. They verify while reading:
- * against the MD5 recorded when this manager transferred the location, otherwise against the
- * store's metadata for it. A damaged object raises {@link
- * org.stowage.ChangedExternalResourceException}; it is never returned as good data.
+ * against the MD5 recorded when this manager transferred the location, otherwise as an {@link
+ * OutputReader} over the store does (against the store's metadata, resolving content
+ * references). A damaged object raises {@link org.stowage.ChangedExternalResourceException}; it is
+ * never returned as good data. A program that holds only the store and the handles reads them
+ * with an {@link OutputReader}; no manager or scratch directory is needed.
  *
  * <h2>Closing</h2>
  *
@@ -91,6 +107,8 @@ public final class StorageManager implements AutoCloseable {
   private final ScratchPolicy scratchPolicy;
   private final ContentAddressedStore cas;
   private final int parallelism;
+  private final OutputReader reader;
+  private final MoveJournal journal;
   /** Registered files: location to relative scratch path, in registration order. */
   private final Map<String, String> registered = new LinkedHashMap<>();
   /** What this manager stored: location to what its content should verify against. */
@@ -116,6 +134,8 @@ public final class StorageManager implements AutoCloseable {
     this.scratchPolicy = b.scratchPolicy;
     this.cas = b.cas;
     this.parallelism = b.parallelism;
+    this.reader = new OutputReader(storage, cas != null ? cas.storage() : storage);
+    this.journal = new MoveJournal(scratchDir);
   }
 
   /**
@@ -183,14 +203,16 @@ public final class StorageManager implements AutoCloseable {
   }
 
   /**
-   * Stores every registered file; see the class description.
+   * Stores every registered file; see the class description. It copies the files, whatever the
+   * scratch policy (the unit may still use them); only the last transfer, the one {@link
+   * #close()} runs, moves them under {@link ScratchPolicy#DELETE_AFTER_TRANSFER}.
    *
    * @return what was done for each file
    * @throws MissingOutputsException if any registered file is missing; nothing was stored
    * @throws ExternalResourceException if storing some file failed; the others were stored
    */
   public synchronized TransferReport transfer() {
-    lastTransfer = transfer(new LinkedHashMap<>(registered));
+    lastTransfer = transfer(new LinkedHashMap<>(registered), relative -> false);
     return lastTransfer;
   }
 
@@ -210,7 +232,7 @@ public final class StorageManager implements AutoCloseable {
    */
   public synchronized TransferReport.Entry transferFile(String filename) {
     String location = register(filename);
-    return transfer(Map.of(location, registered.get(location))).files().get(0);
+    return transfer(Map.of(location, registered.get(location)), relative -> false).files().get(0);
   }
 
   /**
@@ -239,16 +261,10 @@ public final class StorageManager implements AutoCloseable {
     Recorded known = recorded.get(location);
     if (known != null) {
       return known.reference() != null
-          ? openContent(known.reference())
+          ? reader.openContent(known.reference())
           : storage.loadStream(location, known.metadata());
     }
-    Metadata metadata = storage.getMetadata(location);
-    if (metadata.size() <= ContentReference.MAX_BYTES) {
-      byte[] small = storage.loadBytes(location, metadata);
-      ContentReference reference = ContentReference.parse(small);
-      return reference != null ? openContent(reference) : new ByteArrayInputStream(small);
-    }
-    return storage.loadStream(location, metadata);
+    return reader.open(location);
   }
 
   /**
@@ -262,11 +278,37 @@ public final class StorageManager implements AutoCloseable {
     if (closed) {
       return;
     }
-    closed = true;
-    transfer();
-    if (scratchPolicy == ScratchPolicy.DELETE_AFTER_TRANSFER) {
+    boolean delete = scratchPolicy == ScratchPolicy.DELETE_AFTER_TRANSFER;
+    closeTransfer(relative -> delete);
+    if (delete) {
       deleteTree(scratchDir);
     }
+  }
+
+  /**
+   * For {@link #close()} and {@link UnitContext}: marks the manager closed and runs its last
+   * transfer, moving the files whose relative names {@code moves} accepts (never in
+   * content-addressed mode). Does nothing if already closed.
+   */
+  synchronized void closeTransfer(java.util.function.Predicate<String> moves) {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    lastTransfer = transfer(new LinkedHashMap<>(registered), moves);
+  }
+
+  /** For {@link UnitContext}: the registered files' names relative to scratch. */
+  synchronized java.util.Set<String> registeredFiles() {
+    return java.util.Set.copyOf(registered.values());
+  }
+
+  /**
+   * For {@link UnitContext}: the registered files that are missing from scratch and were not moved
+   * into this store by an earlier transfer; empty if a transfer can start.
+   */
+  synchronized Map<String, Path> missingFiles() {
+    return missing(new LinkedHashMap<>(registered), new LinkedHashMap<>());
   }
 
   @Override
@@ -276,20 +318,98 @@ public final class StorageManager implements AutoCloseable {
 
   // ---------------------------------------------------------------------------------------------
 
-  private TransferReport transfer(Map<String, String> files) {
-    Map<String, Path> missing = new LinkedHashMap<>();
-    files.forEach((location, relative) -> {
-      Path path = scratchDir.resolve(relative);
-      if (!Files.isRegularFile(path)) {
-        missing.put(location, path);
-      }
-    });
+  private TransferReport transfer(Map<String, String> files, java.util.function.Predicate<String> moves) {
+    Map<String, TransferReport.Entry> done = new LinkedHashMap<>();
+    Map<String, Path> missing = missing(files, done);
     if (!missing.isEmpty()) {
       throw new MissingOutputsException(toString(), missing);
     }
-    List<Map.Entry<String, String>> work = new ArrayList<>(files.entrySet());
+    List<Map.Entry<String, String>> work = new ArrayList<>();
+    Map<String, Long> moving = new LinkedHashMap<>();
+    for (Map.Entry<String, String> e : files.entrySet()) {
+      if (!done.containsKey(e.getKey())) {
+        work.add(e);
+        if (cas == null && moves.test(e.getValue())) {
+          moving.put(e.getValue(), sizeOf(scratchDir.resolve(e.getValue())));
+        }
+      }
+    }
+    if (!moving.isEmpty()) {
+      try {
+        journal.moving(moving);
+      } catch (IOException e) {
+        throw new ExternalResourceException(
+            this + ": cannot write the move journal in " + scratchDir + ", so nothing was moved: " + e, e);
+      }
+    }
+    Map<String, TransferReport.Entry> stored = transferAll(work, moving);
+    List<TransferReport.Entry> entries = new ArrayList<>();
+    for (String location : files.keySet()) {
+      entries.add(done.containsKey(location) ? done.get(location) : stored.get(location));
+    }
+    return new TransferReport(entries);
+  }
+
+  /**
+   * The registered files missing from scratch. A file an earlier moving transfer took out of
+   * scratch into this store (see the class description, "Moving at close") is not missing: its
+   * entry goes into {@code done}.
+   */
+  private Map<String, Path> missing(Map<String, String> files, Map<String, TransferReport.Entry> done) {
+    Map<String, Path> missing = new LinkedHashMap<>();
+    Map<String, MoveJournal.Moved> journalled = null;
+    for (Map.Entry<String, String> e : files.entrySet()) {
+      Path path = scratchDir.resolve(e.getValue());
+      if (Files.isRegularFile(path)) {
+        continue;
+      }
+      if (journalled == null) {
+        try {
+          journalled = journal.read();
+        } catch (IOException ex) {
+          throw new ExternalResourceException(this + ": cannot read the move journal in " + scratchDir + ": " + ex, ex);
+        }
+      }
+      Metadata moved = movedHere(e.getKey(), journalled.get(e.getValue()));
+      if (moved == null) {
+        missing.put(e.getKey(), path);
+      } else {
+        recorded.put(e.getKey(), new Recorded(moved, null));
+        done.put(e.getKey(), new TransferReport.Entry(e.getKey(), path, moved, null, false, e.getKey()));
+      }
+    }
+    return missing;
+  }
+
+  /**
+   * The metadata of the object at {@code location} if it is the file the journal says a moving
+   * transfer took there; {@code null} otherwise.
+   */
+  private Metadata movedHere(String location, MoveJournal.Moved moved) {
+    if (moved == null) {
+      return null;
+    }
+    Metadata present = storage.findMetadata(location).orElse(null);
+    if (present == null || present.size() != moved.size()) {
+      return null;
+    }
+    if (moved.metadata() != null) {
+      return present.equals(moved.metadata()) ? present : null;
+    }
+    // Killed between storing the file and noting its MD5: the file left scratch only by being
+    // stored here (adoptPath deletes it after the commit), so the object is it, if it is intact.
+    try {
+      return storage.verify(location);
+    } catch (org.stowage.ChangedExternalResourceException e) {
+      LOG.warn("{}: {} was moved here but does not verify: {}", this, location, e.getMessage());
+      return null;
+    }
+  }
+
+  private Map<String, TransferReport.Entry> transferAll(List<Map.Entry<String, String>> work, Map<String, Long> moving) {
+    Map<String, TransferReport.Entry> stored = new LinkedHashMap<>();
     if (work.isEmpty()) {
-      return new TransferReport(List.of());
+      return stored;
     }
     int threads = Math.min(parallelism, work.size());
     ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
@@ -300,14 +420,15 @@ public final class StorageManager implements AutoCloseable {
     try {
       List<Future<TransferReport.Entry>> futures = new ArrayList<>();
       for (Map.Entry<String, String> e : work) {
-        futures.add(pool.submit(() -> transferOne(e.getKey(), scratchDir.resolve(e.getValue()))));
+        boolean move = moving.containsKey(e.getValue());
+        futures.add(pool.submit(() -> transferOne(e.getKey(), e.getValue(), move)));
       }
-      List<TransferReport.Entry> entries = new ArrayList<>();
       ExternalResourceException failure = null;
       int failed = 0;
       for (int i = 0; i < futures.size(); i++) {
         try {
-          entries.add(futures.get(i).get());
+          TransferReport.Entry entry = futures.get(i).get();
+          stored.put(entry.location(), entry);
         } catch (ExecutionException e) {
           failed++;
           Throwable cause = e.getCause();
@@ -328,47 +449,41 @@ public final class StorageManager implements AutoCloseable {
         LOG.warn("{}: {} of {} files failed to transfer", this, failed, work.size());
         throw failure;
       }
-      return new TransferReport(entries);
+      return stored;
     } finally {
       pool.shutdownNow();
     }
   }
 
-  private TransferReport.Entry transferOne(String location, Path file) {
+  private TransferReport.Entry transferOne(String location, String relative, boolean move) throws IOException {
+    Path file = scratchDir.resolve(relative);
     if (cas != null) {
       ContentAddressedStore.Insertion put = cas.insert(file);
-      ContentReference reference =
-          new ContentReference(put.digest(), put.metadata(), cas.location(put.digest()));
+      String contentLocation = cas.location(put.digest());
+      ContentReference reference = new ContentReference(put.digest(), put.metadata(), contentLocation);
       byte[] bytes = reference.toBytes();
       Metadata wanted = Metadata.of(bytes);
       if (!wanted.equals(storage.findMetadata(location).orElse(null))) {
         storage.storeBytes(location, bytes, WritePolicy.OVERWRITE);
       }
       recorded.put(location, new Recorded(put.metadata(), reference));
-      return new TransferReport.Entry(location, file, put.metadata(), put.digest(), put.stored());
+      return new TransferReport.Entry(location, file, put.metadata(), put.digest(), put.stored(), contentLocation);
     }
     Metadata present = storage.findMetadata(location).orElse(null);
     // Resume: the same size first (one stat), and only then the same MD5 (a read of the file).
     if (present != null && present.size() == sizeOf(file) && present.equals(md5Of(file))) {
       recorded.put(location, new Recorded(present, null));
-      return new TransferReport.Entry(location, file, present, null, false);
+      return new TransferReport.Entry(location, file, present, null, false, location);
     }
-    Metadata stored = storage.storePath(location, file, WritePolicy.OVERWRITE);
+    Metadata stored;
+    if (move) {
+      stored = storage.adoptPath(location, file, WritePolicy.OVERWRITE);
+      journal.moved(relative, stored);
+    } else {
+      stored = storage.storePath(location, file, WritePolicy.OVERWRITE);
+    }
     recorded.put(location, new Recorded(stored, null));
-    return new TransferReport.Entry(location, file, stored, null, true);
-  }
-
-  private InputStream openContent(ContentReference reference) {
-    ExternalStorage contentStorage = cas != null ? cas.storage() : storage;
-    Digest digest = reference.digest();
-    return VerifyingInputStream.ofDigest(
-        contentStorage.loadStream(reference.contentLocation()),
-        Digest.newMessageDigest(digest.algorithm()),
-        digest.hex(),
-        digest.size(),
-        reference.contentLocation(),
-        this + ": content-addressed load",
-        "C3");
+    return new TransferReport.Entry(location, file, stored, null, true, location);
   }
 
   private static long sizeOf(Path file) {
@@ -388,14 +503,29 @@ public final class StorageManager implements AutoCloseable {
   }
 
   static void deleteTree(Path root) {
-    if (!Files.exists(root)) {
+    deleteTree(root, false);
+  }
+
+  /** Deletes a scratch directory; a failure is logged, or thrown if {@code strict}. */
+  static void deleteTree(Path root, boolean strict) {
+    if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
+    // The move journal goes last, so that a process killed while deleting leaves it as long as
+    // any file of scratch is left: a retry then still finds the files that were moved.
+    Path journal = root.resolve(MoveJournal.FILE_NAME);
     try (Stream<Path> walk = Files.walk(root)) {
       for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-        Files.deleteIfExists(p);
+        if (!p.equals(journal) && !p.equals(root)) {
+          Files.deleteIfExists(p);
+        }
       }
+      Files.deleteIfExists(journal);
+      Files.deleteIfExists(root);
     } catch (IOException | UncheckedIOException e) {
+      if (strict) {
+        throw new ExternalResourceException("cannot delete the scratch directory " + root + ": " + e, e);
+      }
       LOG.warn("cannot delete scratch directory {}", root, e);
     }
   }
@@ -452,6 +582,11 @@ public final class StorageManager implements AutoCloseable {
     public Builder contentAddressed(ContentAddressedStore cas) {
       this.cas = Objects.requireNonNull(cas, "cas");
       return this;
+    }
+
+    /** How many files a transfer stores at once. */
+    int parallelism() {
+      return parallelism;
     }
 
     /** How many files a transfer stores at once; 4 by default. */

@@ -30,13 +30,25 @@ public record TransferReport(List<Entry> files) {
   /**
    * One transferred file.
    *
+   * <p>Which call reads the data back: {@link OutputReader#load(String) new
+   * OutputReader(store).load(location)}, in either mode, verified. With the plain store, {@code
+   * store.loadBytes(contentLocation, metadata)} is the verified load: {@code metadata} is the MD5
+   * and size of the content, and {@code contentLocation} is where that content is. Without content
+   * addressing that is {@code location} itself; in content-addressed mode {@code location} holds a
+   * small reference (see docs/staging.md) and the content is at {@code contentLocation}, in the
+   * storage of the content-addressed store, so {@code store.loadBytes(location, metadata)} fails
+   * there: read the handle with an {@link OutputReader}.
+   *
    * @param location its location in the store: the handle to pass on to later units
-   * @param source the scratch file it came from
+   * @param source the scratch file it came from (gone after a moving transfer)
    * @param metadata the MD5 and size of its content
    * @param digest its content digest, in content-addressed mode; {@code null} otherwise
    * @param uploaded true if this transfer stored the content; false if it was already there with
    *     the same MD5 (a resumed transfer, or content shared with other units in content-addressed
    *     mode)
+   * @param contentLocation where the content is: {@code location}, or in content-addressed mode
+   *     the content's location in the content-addressed store
    */
-  public record Entry(String location, Path source, Metadata metadata, Digest digest, boolean uploaded) {}
+  public record Entry(
+      String location, Path source, Metadata metadata, Digest digest, boolean uploaded, String contentLocation) {}
 }

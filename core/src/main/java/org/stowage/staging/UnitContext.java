@@ -67,7 +67,7 @@ public final class UnitContext implements AutoCloseable {
     StorageManager.Builder m = StorageManager.builder(scratch, storage, b.dagLabel, b.unitLabel)
         .attempt(b.attempt)
         .scratchPolicy(ScratchPolicy.KEEP)
-        .parallelism(b.parallelism);
+        .parallelism(b.managers.parallelism());
     if (b.contentAddressed) {
       m.contentAddressed(storage == b.shared ? b.sharedCas() : b.permanentCas());
     }
@@ -112,6 +112,12 @@ public final class UnitContext implements AutoCloseable {
   /**
    * Transfers both managers, then cleans scratch per policy if both succeeded. Idempotent.
    *
+   * <p>Under {@link ScratchPolicy#DELETE_AFTER_TRANSFER}, once every file registered with either
+   * manager is known to be there, files move into their stores instead of being copied (see
+   * {@link StorageManager}, "Moving at close"): a file registered with both managers is copied
+   * into the shared store and moved into the permanent one. If a file is missing, nothing moves:
+   * both managers copy, as under {@code KEEP}, and report what is missing.
+   *
    * @throws ExternalResourceException the first transfer failure, with the second as suppressed
    */
   @Override
@@ -120,10 +126,13 @@ public final class UnitContext implements AutoCloseable {
       return;
     }
     closed = true;
+    boolean move = scratchPolicy == ScratchPolicy.DELETE_AFTER_TRANSFER
+        && shared.missingFiles().isEmpty() && permanent.missingFiles().isEmpty();
+    java.util.Set<String> alsoPermanent = permanent.registeredFiles();
     RuntimeException failure = null;
     for (StorageManager m : new StorageManager[] {shared, permanent}) {
       try {
-        m.close();
+        m.closeTransfer(relative -> move && (m == permanent || !alsoPermanent.contains(relative)));
       } catch (RuntimeException e) {
         if (failure == null) {
           failure = e;
@@ -138,6 +147,23 @@ public final class UnitContext implements AutoCloseable {
     if (scratchPolicy == ScratchPolicy.DELETE_AFTER_TRANSFER) {
       StorageManager.deleteTree(scratch);
     }
+  }
+
+  /**
+   * Deletes the scratch directory of a failed attempt: what an engine calls once it has given up
+   * on an attempt whose {@link #close()} threw (a missing output, a failed transfer), which keeps
+   * scratch so that nothing is lost. Nothing else deletes it: not the next attempt (which has its
+   * own scratch directory) and not the JVM. The attempt's stored outputs stay in the stores under
+   * its namespace; this deletes only local files. Call it only after {@link #close()}; idempotent.
+   *
+   * @throws IllegalStateException if the context is not closed yet
+   * @throws ExternalResourceException if a file cannot be deleted
+   */
+  public synchronized void discardScratch() {
+    if (!closed) {
+      throw new IllegalStateException(this + ": discardScratch() before close(); close it first");
+    }
+    StorageManager.deleteTree(scratch, true);
   }
 
   @Override
@@ -155,7 +181,8 @@ public final class UnitContext implements AutoCloseable {
     private int attempt = 1;
     private ScratchPolicy scratchPolicy = ScratchPolicy.DELETE_AFTER_TRANSFER;
     private boolean contentAddressed;
-    private int parallelism = 4;
+    /** Checks the labels, and holds the options both managers share. */
+    private final StorageManager.Builder managers;
     private ContentAddressedStore sharedCas;
     private ContentAddressedStore permanentCas;
 
@@ -164,11 +191,15 @@ public final class UnitContext implements AutoCloseable {
       this.permanent = Objects.requireNonNull(permanent, "permanent");
       this.dagLabel = dagLabel;
       this.unitLabel = unitLabel;
-      // Validate the labels now, with the manager's rules.
-      StorageManager.builder(Path.of("."), shared, dagLabel, unitLabel);
+      this.managers = StorageManager.builder(Path.of("."), shared, dagLabel, unitLabel);
     }
 
-    /** Where the scratch directory is made; the JVM's temporary directory by default. */
+    /**
+     * Where the scratch directory is made: a fresh directory {@code
+     * <dag>-<unit>-attempt-<n>-<random>} inside {@code directory}, which is created if needed. By
+     * default the JVM's temporary directory ({@code java.io.tmpdir}). Put it on the same
+     * filesystem as a {@code FileStorage} root so that files move into the store by a rename.
+     */
     public Builder scratchRoot(Path directory) {
       this.scratchRoot = Objects.requireNonNull(directory, "directory");
       return this;
@@ -183,7 +214,10 @@ public final class UnitContext implements AutoCloseable {
       return this;
     }
 
-    /** What closing does with scratch; {@link ScratchPolicy#DELETE_AFTER_TRANSFER} by default. */
+    /**
+     * What closing does with scratch; {@link ScratchPolicy#DELETE_AFTER_TRANSFER} by default (files
+     * then move into the stores, see {@link UnitContext#close()}).
+     */
     public Builder scratchPolicy(ScratchPolicy policy) {
       this.scratchPolicy = Objects.requireNonNull(policy, "policy");
       return this;
@@ -200,10 +234,7 @@ public final class UnitContext implements AutoCloseable {
 
     /** How many files each manager transfers at once; 4 by default. */
     public Builder parallelism(int threads) {
-      if (threads < 1) {
-        throw new IllegalArgumentException("parallelism must be at least 1: " + threads);
-      }
-      this.parallelism = threads;
+      managers.parallelism(threads);
       return this;
     }
 

@@ -30,6 +30,7 @@ class ZipStorageContractTest extends ExternalStorageContract {
   protected Capabilities capabilities() {
     return Capabilities.none()
         .withMaxObjectSize(1L << 20) // every write copies the archive: keep the suite's objects small
+        .withLargeListingSize(300) // and the large listing (I5) short
         .withCorrupter((storage, location) -> flipAByte(dir.resolve("store.zip"), location));
   }
 

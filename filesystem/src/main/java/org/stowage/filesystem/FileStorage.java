@@ -109,8 +109,9 @@ import org.stowage.ObjectSource;
  * location) holds the MD5 and size and the version of the file they describe: its identity
  * ({@link BasicFileAttributes#fileKey()}, on Unix the device and inode numbers), its size and its
  * last-modified time, taken from the temporary file that became the object. Under the location's
- * lock, a store empties the old record (an empty record counts as none), publishes the file, then
- * writes the new record into the same record file (or creates it, for a new location); readers
+ * lock, a store opens the record file, creating it for a new location or emptying the old record
+ * (an empty record counts as none), publishes the file, then writes the new record into that
+ * record file (no temporary file, no rename); readers
  * check records under the same lock, so they never pair a file with another file's record, and a
  * crash between publishing and recording leaves no record, never a wrong one. Before a record is
  * used, the file's current attributes are compared with it:
@@ -192,6 +193,7 @@ public final class FileStorage extends ExternalStorage {
   private final MetadataRecords records;
   private final LocationLocks locks;
   private volatile boolean hardLinks;
+  private final HardLinker linker;
 
   /**
    * Opens (creating it if needed) the storage rooted at the directory {@code root}, with the
@@ -208,6 +210,7 @@ public final class FileStorage extends ExternalStorage {
     this.root = builder.root.toAbsolutePath().normalize();
     this.durable = builder.durable;
     this.hardLinks = builder.hardLinks;
+    this.linker = builder.linker;
     this.name = "FileStorage[" + root + "]";
     this.realRoot = openRoot();
     this.resolver = new Resolver(realRoot, name);
@@ -411,9 +414,7 @@ public final class FileStorage extends ExternalStorage {
               if (!at.isObject()) {
                 return null;
               }
-              try {
-                Files.delete(at.path());
-              } catch (NoSuchFileException e) {
+              if (!removeFile(at.path())) {
                 return null;
               }
               try {
@@ -485,7 +486,8 @@ public final class FileStorage extends ExternalStorage {
         if (target.missingDirectories() > 0) {
           Files.createDirectories(targetDir);
         }
-        renamed = locks.withLocks(from, to, () -> rename(from, to, replaceExisting));
+        renamed =
+            locks.withLocks(from, to, () -> rename(from, source, to, target, replaceExisting));
       } catch (FileAlreadyExistsException e) {
         continue; // an object took the place of a directory: the next look names it (L1.2)
       } finally {
@@ -520,6 +522,108 @@ public final class FileStorage extends ExternalStorage {
     throw keptChanging(from, "move");
   }
 
+  /**
+   * Takes a local file into the store without copying it, for {@link #adoptPath} (rule M3): the
+   * file is read once to hash it (it was usually just written, so it is read from the page cache),
+   * then renamed into place under the location's lock, with its metadata record written for the
+   * renamed file (its identity, size and last-modified time, R3), exactly as a store publishes its
+   * temporary file: by {@code rename(2)} under {@code OVERWRITE}, and under the other policies by
+   * the {@code link(2)} that refuses a taken name followed by removing the source name (or a
+   * rename under the lock where the filesystem has no hard links). Under the lock, the file is
+   * checked to be the same version (identity, size, last-modified time) as the one hashed; a file
+   * changed meanwhile is refused with nothing changed.
+   *
+   * <p>The file is copied instead, by the default of {@link ExternalStorage} (which stores a copy
+   * and then deletes the file), when a rename cannot take it: it is on another filesystem than
+   * the target's directory ({@code EXDEV}), it has other hard links (renaming it would leave a
+   * second name of a stored object outside the store), or the platform cannot tell either.
+   */
+  @Override
+  protected Metadata adoptFile(Location location, Path source, boolean replaceExisting)
+      throws IOException {
+    Resolver.Located at = resolver.locate(location, "adopt");
+    checkStorable(location, at);
+    if (!replaceExisting && at.attributes() != null) {
+      return null; // present: nothing to do
+    }
+    BasicFileAttributes before =
+        Files.readAttributes(source, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    if (!before.isRegularFile() || !renameable(source, at.deepestDirectory())) {
+      return super.adoptFile(location, source, replaceExisting);
+    }
+    FileVersion version = FileVersion.of(before);
+    Metadata metadata;
+    try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ)) {
+      metadata = Metadata.of(java.nio.channels.Channels.newInputStream(in));
+      if (durable) {
+        in.force(true);
+      }
+    }
+    if (metadata.size() != version.size() || !version.equals(versionOrNull(source))) {
+      throw changedWhileAdopted(location, source);
+    }
+    Path target = at.path();
+    Outcome outcome = null;
+    try {
+      if (at.missingDirectories() > 0) {
+        Files.createDirectories(target.getParent());
+      }
+      outcome =
+          locks.withLock(
+              location,
+              () -> {
+                BasicFileAttributes now =
+                    Resolver.attributesOrNull(source, LinkOption.NOFOLLOW_LINKS);
+                if (now == null || !now.isRegularFile() || !version.equals(FileVersion.of(now))) {
+                  throw changedWhileAdopted(location, source);
+                }
+                return publish(location, source, target, replaceExisting, metadata, version);
+              });
+    } catch (AtomicMoveNotSupportedException e) {
+      return super.adoptFile(location, source, replaceExisting); // nothing moved
+    } finally {
+      if (outcome == null || outcome == Outcome.REFUSED) {
+        pruneCreated(at);
+      }
+    }
+    if (outcome == Outcome.REFUSED) {
+      return null;
+    }
+    if (outcome == Outcome.LINKED) {
+      Files.delete(source); // the object stays; the scratch name must not remain a second name
+    }
+    if (durable) {
+      Path dir = target.getParent();
+      syncDirectories(dir, at.missingDirectories() > 0 ? at.deepestDirectory() : dir);
+      syncDirectories(source.toAbsolutePath().getParent(), source.toAbsolutePath().getParent());
+    }
+    return metadata;
+  }
+
+  /**
+   * Whether {@code source} can be renamed into {@code directory}: one filesystem (the same device),
+   * and no other hard link to the file. False where the platform has no {@code unix} attributes.
+   */
+  private static boolean renameable(Path source, Path directory) {
+    try {
+      java.util.Map<String, Object> file =
+          Files.readAttributes(source, "unix:dev,nlink", LinkOption.NOFOLLOW_LINKS);
+      Object device = Files.getAttribute(directory, "unix:dev");
+      return Objects.equals(file.get("dev"), device) && ((Number) file.get("nlink")).intValue() == 1;
+    } catch (UnsupportedOperationException | IllegalArgumentException | IOException e) {
+      return false;
+    }
+  }
+
+  private ExternalResourceException changedWhileAdopted(Location location, Path source) {
+    return new ExternalResourceException(
+        name + ": adopt of " + source + " as " + quote(location.value()) + " refused: the file"
+            + " changed while it was hashed, so nothing was stored and the file was kept; it must"
+            + " not change while it is adopted (rule M3)",
+        location.value(),
+        null);
+  }
+
   /** How {@link #rename} ended. */
   private enum RenameOutcome {
     /** The object is at the target now, with its record. */
@@ -548,51 +652,54 @@ public final class FileStorage extends ExternalStorage {
     }
   }
 
-  /** Under the locks of {@code from} and {@code to}: the rename step of {@link #moveObject}. */
-  private Renamed rename(Location from, Location to, boolean replace) throws IOException {
-    Lookup found = lookUp(from, "move"); // R3: a file changed in place throws
+  /**
+   * Under the locks of {@code from} and {@code to}: the rename step of {@link #moveObject}. Both
+   * locations were resolved just before, outside the locks; here only their last components are
+   * looked at again ({@link Resolver#refresh}): a directory removed meanwhile makes the rename or
+   * the link fail, and the move looks again.
+   */
+  private Renamed rename(
+      Location from, Resolver.Located source, Location to, Resolver.Located target, boolean replace)
+      throws IOException {
+    Resolver.Located now = resolver.refresh(source, from, "move");
+    Lookup found = lookUp(from, now, "move"); // R3: a file changed in place throws
     if (found == null) {
       return new Renamed(RenameOutcome.MISSING);
     }
     if (found.metadata() == null) {
       return new Renamed(RenameOutcome.UNRECORDED, null, found);
     }
-    if (Files.isSymbolicLink(found.path())) {
+    if (now.isLink()) {
       return new Renamed(RenameOutcome.CANNOT_RENAME);
     }
-    Resolver.Located target = resolver.locate(to, "move");
-    checkStorable(to, target);
-    if (!replace && target.attributes() != null) {
+    Resolver.Located there = resolver.refresh(target, to, "move");
+    checkStorable(to, there);
+    if (!replace && there.attributes() != null) {
       return new Renamed(RenameOutcome.REFUSED);
     }
-    if (target.missingDirectories() > 0) {
-      return new Renamed(RenameOutcome.RETRY); // a concurrent delete pruned the directory
-    }
-    Path source = found.path();
+    Path sourcePath = found.path();
+    Path targetPath = there.path();
     FileChannel emptied = records.openEmptied(to);
     try {
       try {
-        if (replace || !hardLinks) {
-          Files.move(source, target.path(), StandardCopyOption.ATOMIC_MOVE);
-          removeIfSameFile(source, found.version());
-        } else {
-          Files.createLink(target.path(), source);
-          Files.delete(source);
+        Linked linked = replace ? Linked.NO_LINKS : link(sourcePath, targetPath);
+        switch (linked) {
+          case LINKED:
+            removeFile(sourcePath);
+            break;
+          case TAKEN:
+            return new Renamed(RenameOutcome.REFUSED); // taken by a tool that takes no lock
+          case CROSS_DEVICE:
+            return new Renamed(RenameOutcome.CANNOT_RENAME);
+          case NO_LINKS:
+          default:
+            Files.move(sourcePath, targetPath, StandardCopyOption.ATOMIC_MOVE);
+            removeIfSameFile(sourcePath, found.version());
+            break;
         }
-      } catch (FileAlreadyExistsException e) {
-        return new Renamed(RenameOutcome.REFUSED); // taken by a tool that takes no lock
       } catch (NoSuchFileException e) {
-        return new Renamed(RenameOutcome.RETRY);
+        return new Renamed(RenameOutcome.RETRY); // a directory on the way was removed meanwhile
       } catch (AtomicMoveNotSupportedException e) {
-        return new Renamed(RenameOutcome.CANNOT_RENAME);
-      } catch (AccessDeniedException e) {
-        throw e;
-      } catch (FileSystemException e) {
-        if (replace || !hardLinks) {
-          throw e;
-        }
-        // No hard links here, or the target is on another filesystem (EXDEV): copy instead.
-        LOG.debug("{}: cannot link {} to {}: {}", name, source, target.path(), e.toString());
         return new Renamed(RenameOutcome.CANNOT_RENAME);
       }
       record(to, emptied, found.metadata(), found.version());
@@ -619,7 +726,7 @@ public final class FileStorage extends ExternalStorage {
     BasicFileAttributes left = Resolver.attributesOrNull(source, LinkOption.NOFOLLOW_LINKS);
     if (left != null && left.isRegularFile() && !FileVersion.of(left).isOtherFile(moved)
         && moved.fileKey() != null) {
-      Files.deleteIfExists(source);
+      removeFile(source);
     }
   }
 
@@ -764,11 +871,14 @@ public final class FileStorage extends ExternalStorage {
 
   /**
    * Under the location's lock: makes {@code temp} the object at {@code target} and records its
-   * metadata. The old record is emptied first (an empty record counts as none), so that a crash
-   * before the new one is written leaves no valid record (the file is hashed again) rather than a
-   * record of another file; the new record is then written into the same record file, which costs
-   * no file creation. Returns {@link Outcome#REFUSED}, having changed nothing, if {@code replace}
-   * is false and something is at {@code target}.
+   * metadata. The record file is opened first, created if missing and emptied if present (an
+   * empty record counts as none), so that a crash before the new record is written leaves no
+   * valid record (the file is hashed again) rather than a record of another file; the new record
+   * is then written into that same record file: one {@code open}, {@code write} and {@code close},
+   * no temporary file. Returns {@link Outcome#REFUSED} if {@code replace} is false and something
+   * is at {@code target}; then nothing was published, and the only change is that a record of
+   * that object was emptied, if a process that took the name between this store's look and its
+   * lock recorded one (the object is hashed again when next needed, never described wrongly).
    */
   private Outcome publish(
       Location location,
@@ -778,8 +888,9 @@ public final class FileStorage extends ExternalStorage {
       Metadata metadata,
       FileVersion version)
       throws IOException {
-    if (!replace && Resolver.attributesOrNull(target, LinkOption.NOFOLLOW_LINKS) != null) {
-      return Outcome.REFUSED;
+    if (!replace && !hardLinks
+        && Resolver.attributesOrNull(target, LinkOption.NOFOLLOW_LINKS) != null) {
+      return Outcome.REFUSED; // a rename would replace it: look first
     }
     FileChannel emptied = records.openEmptied(location);
     try {
@@ -824,31 +935,87 @@ public final class FileStorage extends ExternalStorage {
   }
 
   /**
-   * Under the location's lock, with nothing at {@code target}: publishes {@code temp} there with
-   * {@code link(2)}, which also refuses if a process that does not take the lock created the name
-   * meanwhile; where hard links are unavailable, with a rename. Returns {@link Outcome#REFUSED} if
-   * the name is taken.
+   * Under the location's lock, with nothing at {@code target} as far as Stowage processes know:
+   * publishes {@code temp} there with {@code link(2)}, which also refuses if a process that does
+   * not take the lock created the name meanwhile; where hard links are unavailable, with a rename
+   * (the caller looked first). Returns {@link Outcome#REFUSED} if the name is taken.
    */
   private Outcome createAt(Path temp, Path target) throws IOException {
-    if (hardLinks) {
-      try {
-        Files.createLink(target, temp);
+    switch (link(temp, target)) {
+      case LINKED:
         return Outcome.LINKED;
-      } catch (FileAlreadyExistsException e) {
+      case TAKEN:
         return Outcome.REFUSED;
-      } catch (NoSuchFileException | AccessDeniedException e) {
-        throw e;
-      } catch (UnsupportedOperationException | FileSystemException e) {
-        LOG.warn(
-            "{}: cannot create hard links here ({}); create-if-absent renames under the"
-                + " location's lock from now on",
-            name,
-            e.toString());
-        hardLinks = false;
-      }
+      case CROSS_DEVICE:
+        throw new AtomicMoveNotSupportedException(
+            temp.toString(), target.toString(), "on another filesystem");
+      case NO_LINKS:
+      default:
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+        return Outcome.RENAMED;
     }
-    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-    return Outcome.RENAMED;
+  }
+
+  /** How {@link #link} ended. */
+  private enum Linked {
+    /** {@code target} is a new name of the file now. */
+    LINKED,
+    /** {@code target} was taken; nothing changed. */
+    TAKEN,
+    /** The two names are on different filesystems ({@code EXDEV}); nothing changed. */
+    CROSS_DEVICE,
+    /**
+     * Hard links are unavailable here (now or since an earlier failure), and are off for this
+     * storage from now on; nothing changed. The caller renames instead, having checked under the
+     * lock that the name is free.
+     */
+    NO_LINKS
+  }
+
+  /**
+   * The create-if-absent step shared by stores and moves: makes {@code target} a hard link to the
+   * file {@code existing} ({@code link(2)}, which fails if the name is taken). A filesystem that
+   * refuses hard links turns them off for this storage, with one warning, whichever operation met
+   * it first.
+   *
+   * @throws NoSuchFileException if {@code existing} or the target's directory is gone (a
+   *     concurrent delete: the caller looks again)
+   * @throws IOException for other failures: permissions, a parent that is not a directory
+   */
+  private Linked link(Path existing, Path target) throws IOException {
+    if (!hardLinks) {
+      return Linked.NO_LINKS;
+    }
+    try {
+      linker.link(target, existing);
+      return Linked.LINKED;
+    } catch (FileAlreadyExistsException e) {
+      return Linked.TAKEN;
+    } catch (NoSuchFileException | AccessDeniedException e) {
+      throw e;
+    } catch (FileSystemException e) {
+      String reason = String.valueOf(e.getReason());
+      if (reason.contains("cross-device")) {
+        return Linked.CROSS_DEVICE;
+      }
+      if (reason.contains("Not a directory")) {
+        throw e;
+      }
+      noHardLinks(e);
+      return Linked.NO_LINKS;
+    } catch (UnsupportedOperationException e) {
+      noHardLinks(e);
+      return Linked.NO_LINKS;
+    }
+  }
+
+  private void noHardLinks(Exception e) {
+    LOG.warn(
+        "{}: cannot create hard links here ({}); create-if-absent renames under the location's"
+            + " lock from now on",
+        name,
+        e.toString());
+    hardLinks = false;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -871,7 +1038,12 @@ public final class FileStorage extends ExternalStorage {
    *     since (rule R3)
    */
   private Lookup lookUp(Location location, String operation) throws IOException {
-    Resolver.Located at = resolver.locate(location, operation);
+    return lookUp(location, resolver.locate(location, operation), operation);
+  }
+
+  /** {@link #lookUp(Location, String)} of a location already resolved under the lock. */
+  private Lookup lookUp(Location location, Resolver.Located at, String operation)
+      throws IOException {
     if (!at.isObject()) {
       return null;
     }
@@ -1072,18 +1244,41 @@ public final class FileStorage extends ExternalStorage {
     }
   }
 
-  /** Deletes {@code path} if it exists; logs a failure. */
+  /** Deletes the file {@code path} if it exists; logs a failure. */
   static void deleteQuietly(Path path, String storage) {
     try {
-      Files.deleteIfExists(path);
+      removeFile(path);
     } catch (IOException e) {
       LOG.warn("{}: cannot delete the temporary file {}", storage, path, e);
     }
   }
 
+  /**
+   * Removes the file {@code path} with one system call: {@link java.io.File#delete} is {@code
+   * unlink(2)} alone, where {@link Files#deleteIfExists} looks at the file first ({@code lstat},
+   * then {@code unlink}). Only for names the store knows to be files (temporary files, records,
+   * the second name of a moved file). Returns whether it was removed; {@code false} if nothing was
+   * there.
+   *
+   * @throws IOException if it is there but cannot be removed (with the system's reason)
+   */
+  static boolean removeFile(Path path) throws IOException {
+    if (path.getFileSystem() == java.nio.file.FileSystems.getDefault()
+        && path.toFile().delete()) {
+      return true;
+    }
+    return Files.deleteIfExists(path); // gone: false; else removes it, or says why it cannot
+  }
+
   /** Quotes a location for a message, as the core does. */
   static String quote(String location) {
     return Location.quote(location);
+  }
+
+  /** Makes {@code link} a new name of the file {@code existing}, as {@link Files#createLink}. */
+  @FunctionalInterface
+  interface HardLinker {
+    void link(Path link, Path existing) throws IOException;
   }
 
   /**
@@ -1095,6 +1290,7 @@ public final class FileStorage extends ExternalStorage {
     private boolean durable;
     private Duration cleanTempFilesOlderThan;
     private boolean hardLinks = true;
+    private HardLinker linker = Files::createLink;
 
     private Builder(Path root) {
       this.root = Objects.requireNonNull(root, "root");
@@ -1134,6 +1330,12 @@ public final class FileStorage extends ExternalStorage {
      */
     Builder hardLinks(boolean hardLinks) {
       this.hardLinks = hardLinks;
+      return this;
+    }
+
+    /** How hard links are made (default {@link Files#createLink}). For tests of failing links. */
+    Builder linker(HardLinker linker) {
+      this.linker = Objects.requireNonNull(linker, "linker");
       return this;
     }
 

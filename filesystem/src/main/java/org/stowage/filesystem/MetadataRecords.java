@@ -53,12 +53,16 @@ import org.stowage.Metadata;
  * BasicFileAttributes.fileKey()}), absent where the platform has none. Values never contain a line
  * break: locations cannot (rule L2) and file keys that would are not recorded.
  *
- * <p>A record is created atomically (a temporary file in the same directory, then a rename). When
- * a store replaces an object, its record file is emptied before the new object is published and
- * rewritten in place after ({@link #openEmptied}, {@link #rewrite}), which saves creating and
- * freeing a file per store; both happen under the location's lock, which every reader of records
- * holds too, so a reader sees a whole record or none. An empty record counts as none, silently: it
- * is what a store interrupted between the two steps leaves. A record that cannot be read or parsed
+ * <p>Records are written in place, under the location's lock, which every reader of records holds
+ * too, so a reader sees a whole record or none: a store opens the record file with {@code O_CREAT
+ * | O_TRUNC} (creating it for a new location, emptying it for a replaced one) before the new object
+ * is published, and writes the record into it after ({@link #openEmptied}, {@link #rewrite}). That
+ * is one {@code open}, one {@code write} and one {@code close} per store, with no temporary file
+ * and no rename. An empty record counts as none, silently: it is what a store interrupted between
+ * the two steps leaves. (Before 2026-12, a new location's record was written to a temporary file
+ * and renamed into place; both kinds of record file are read alike.) Only where something other
+ * than a regular file has taken a record's name is the record written to a temporary file and
+ * renamed over it. A record that cannot be read or parsed
  * is treated as absent, with a warning; it is replaced when the object is next hashed. A record cut
  * short by a crash while it was rewritten either fails to parse (every line must end with a line
  * break; {@code location}, {@code md5}, {@code size} and {@code modified} are required) or lacks
@@ -69,6 +73,8 @@ final class MetadataRecords {
   private static final String HEADER = "stowage-file-record 1";
   private static final int MAX_RECORD_BYTES = 16 * 1024;
   private static final HexFormat HEX = HexFormat.of();
+  /** Cloned for each record name; never used itself. */
+  private static final MessageDigest SHA256 = newSha256();
 
   /**
    * What a record says.
@@ -107,7 +113,8 @@ final class MetadataRecords {
   Entry read(Location location) throws IOException {
     Path file = pathOf(location);
     byte[] bytes;
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+    try (FileChannel channel =
+        FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
       long size = channel.size();
       if (size > MAX_RECORD_BYTES) {
         LOG.warn("{}: ignoring the metadata record {}: {} bytes is too long", storage, file, size);
@@ -120,6 +127,10 @@ final class MetadataRecords {
       bytes = new byte[buffer.position()];
       buffer.flip().get(bytes);
     } catch (NoSuchFileException e) {
+      return null;
+    } catch (IOException e) {
+      // A directory or the like in the record's place (EISDIR), or a record that cannot be read.
+      LOG.warn("{}: ignoring the metadata record {}: it cannot be read: {}", storage, file, e.toString());
       return null;
     }
     if (bytes.length == 0) {
@@ -141,19 +152,28 @@ final class MetadataRecords {
   }
 
   /**
-   * Replaces the record of {@code entry.location()} atomically.
+   * Replaces the record of {@code entry.location()}. Call under the location's lock: the record
+   * file is opened (created if missing), emptied and written in place ({@link #openEmptied},
+   * {@link #rewrite}); only if something other than a regular file is in its place is the record
+   * written to a temporary file and renamed over it.
    *
    * @throws IOException if it cannot be written; no temporary file is left behind
    */
   void write(Entry entry) throws IOException {
-    Path file = pathOf(Location.of(entry.location()));
-    Path dir = file.getParent();
-    if (!Files.isDirectory(dir)) {
-      Files.createDirectories(dir);
-      if (durable) {
-        FileStorage.syncDirectories(dir.getParent(), directory.getParent().getParent());
+    Location location = Location.of(entry.location());
+    FileChannel emptied = openEmptied(location);
+    if (emptied != null) {
+      try (FileChannel channel = emptied) {
+        rewrite(channel, entry);
       }
+      return;
     }
+    replace(pathOf(location), entry);
+  }
+
+  /** Writes {@code entry} to a temporary file and renames it over {@code file}. */
+  private void replace(Path file, Entry entry) throws IOException {
+    Path dir = file.getParent();
     byte[] bytes = format(entry).getBytes(StandardCharsets.UTF_8);
     Path temp = null;
     try {
@@ -194,15 +214,61 @@ final class MetadataRecords {
 
   /**
    * Opens the record file of {@code location} for {@link #rewrite} and empties it, so that it
-   * counts as no record until it is rewritten. Returns {@code null} if there is no record file to
-   * rewrite (none yet, or something other than a regular file is in its place, which a link never
-   * leads through); then {@link #write} creates one. Call under the location's lock; the caller
-   * closes the channel.
+   * counts as no record until it is rewritten; creates it, empty, if there is none (and its
+   * directory, if missing). One {@code open(O_CREAT | O_TRUNC | O_NOFOLLOW)} in the common case.
+   * Returns {@code null} if something other than a regular file is in its place (a link, which is
+   * never followed, or a directory); then {@link #write} replaces it. Call under the location's
+   * lock; the caller closes the channel.
    *
-   * @throws IOException if the record file exists but cannot be opened
+   * @throws IOException if the record file cannot be opened or created
    */
   FileChannel openEmptied(Location location) throws IOException {
     Path file = pathOf(location);
+    for (int attempt = 0; ; attempt++) {
+      try {
+        if (durable) {
+          FileChannel existing = openExisting(file);
+          if (existing != null) {
+            return existing;
+          }
+          FileChannel created =
+              FileChannel.open(
+                  file,
+                  StandardOpenOption.CREATE_NEW,
+                  StandardOpenOption.WRITE,
+                  LinkOption.NOFOLLOW_LINKS);
+          FileStorage.syncDirectories(file.getParent(), file.getParent());
+          return created;
+        }
+        return FileChannel.open(
+            file,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            LinkOption.NOFOLLOW_LINKS);
+      } catch (FileAlreadyExistsException e) {
+        if (attempt >= 1) {
+          throw e;
+        }
+        // A durable store that found none, racing another process that created it: open it.
+      } catch (NoSuchFileException e) {
+        if (attempt >= 1) {
+          throw e;
+        }
+        createDirectory(file.getParent()); // the first record in this directory
+      } catch (AccessDeniedException e) {
+        throw e;
+      } catch (IOException e) {
+        // A link (ELOOP, which Java reports as a plain IOException), a directory (EISDIR) or the
+        // like: write() replaces it.
+        LOG.debug("{}: not rewriting the record {} in place: {}", storage, file, e.toString());
+        return null;
+      }
+    }
+  }
+
+  /** Opens and empties an existing record file; {@code null} if there is none. */
+  private static FileChannel openExisting(Path file) throws IOException {
     try {
       return FileChannel.open(
           file,
@@ -211,13 +277,14 @@ final class MetadataRecords {
           LinkOption.NOFOLLOW_LINKS);
     } catch (NoSuchFileException e) {
       return null;
-    } catch (FileSystemException e) {
-      if (e instanceof AccessDeniedException) {
-        throw e;
-      }
-      // A link (ELOOP), a directory (EISDIR) or the like: write() replaces or reports it.
-      LOG.debug("{}: not rewriting the record {} in place: {}", storage, file, e.toString());
-      return null;
+    }
+  }
+
+  /** Creates a record directory ({@code .stowage/meta/<h0h1>}), syncing its parent if durable. */
+  private void createDirectory(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    if (durable) {
+      FileStorage.syncDirectories(dir.getParent(), directory.getParent().getParent());
     }
   }
 
@@ -240,7 +307,7 @@ final class MetadataRecords {
 
   /** Deletes the record of {@code location}, if there is one. */
   void delete(Location location) throws IOException {
-    Files.deleteIfExists(pathOf(location));
+    FileStorage.removeFile(pathOf(location));
   }
 
   static String format(Entry entry) {
@@ -309,9 +376,18 @@ final class MetadataRecords {
   }
 
   private static String sha256(String location) {
+    MessageDigest digest;
     try {
-      MessageDigest digest = MessageDigest.getInstance("SHA-256");
-      return HEX.formatHex(digest.digest(location.getBytes(StandardCharsets.UTF_8)));
+      digest = (MessageDigest) SHA256.clone(); // no provider lookup per record
+    } catch (CloneNotSupportedException e) {
+      digest = newSha256();
+    }
+    return HEX.formatHex(digest.digest(location.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  private static MessageDigest newSha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new AssertionError("every Java platform provides SHA-256", e);
     }

@@ -53,6 +53,8 @@ final class Resolver {
    *     or {@code null}
    * @param pruneLimit the directory that pruning after a delete must stop at: the root, or the
    *     target of the deepest parent that is a symbolic link
+   * @param isLink whether {@code path} itself is a symbolic link (which {@code attributes}
+   *     followed)
    */
   record Located(
       Path path,
@@ -60,7 +62,8 @@ final class Resolver {
       Path deepestDirectory,
       int missingDirectories,
       String blockedBy,
-      Path pruneLimit) {
+      Path pruneLimit,
+      boolean isLink) {
 
     /** Whether a regular file (an object) is there. */
     boolean isObject() {
@@ -94,17 +97,45 @@ final class Resolver {
           path = child(path, segments.get(j), location);
         }
         String blockedBy = attributes == null ? null : prefix(segments, i);
-        return new Located(path, null, dir, last - i, blockedBy, pruneLimit);
+        return new Located(path, null, dir, last - i, blockedBy, pruneLimit, false);
       }
       dir = next;
     }
     Path file = child(dir, segments.get(last), location);
+    return last(file, location, operation, dir, 0, pruneLimit);
+  }
+
+  /**
+   * Looks again at the last component of {@code at}, which {@link #locate} returned for {@code
+   * location} a moment ago, without examining its directories again: one {@code lstat} (and the
+   * L4 check of a link there). For a step under the location's lock that must see the current
+   * file; a directory on the way that changed meanwhile makes that step's own system call fail.
+   * A location that was blocked by an object is resolved again in full.
+   */
+  Located refresh(Located at, Location location, String operation) throws IOException {
+    if (at.blockedBy() != null) {
+      return locate(location, operation);
+    }
+    return last(
+        at.path(), location, operation, at.deepestDirectory(), at.missingDirectories(),
+        at.pruneLimit());
+  }
+
+  private Located last(
+      Path file,
+      Location location,
+      String operation,
+      Path dir,
+      int missingDirectories,
+      Path pruneLimit)
+      throws IOException {
     BasicFileAttributes attributes = attributesOrNull(file, LinkOption.NOFOLLOW_LINKS);
-    if (attributes != null && attributes.isSymbolicLink()) {
+    boolean isLink = attributes != null && attributes.isSymbolicLink();
+    if (isLink) {
       Path target = followOrRefuse(file, location, location.value(), operation);
       attributes = attributesOrNull(target);
     }
-    return new Located(file, attributes, dir, 0, null, pruneLimit);
+    return new Located(file, attributes, dir, missingDirectories, null, pruneLimit, isLink);
   }
 
   /**

@@ -18,7 +18,8 @@ import org.stowage.WritePolicy;
  * a version and the size, then bytes that follow from them. So a reader can tell, from the object
  * alone, whether it is some version's content, whole.
  *
- * <p>Arguments: {@code root seed}. Operations, at random: overwrites of a small set of locations
+ * <p>Arguments: {@code root seed scratch} (a directory for the source files of {@code
+ * storePath}). Operations, at random: overwrites of a small set of locations
  * (small and large, from bytes, a stream of unknown length, or a file), CREATE of fresh
  * locations, deletes, and moves of a freshly created object to {@code moved/<same name>} (whose
  * content still names the {@code created/} location it was made at).
@@ -71,7 +72,8 @@ public final class CrashChild {
     Path root = Path.of(args[0]);
     long seed = Long.parseLong(args[1]);
     Random random = new Random(seed);
-    Path scratch = Files.createTempDirectory("stowage-crash-child");
+    // Inside the test's own temporary directory, which JUnit removes: a killed child cannot.
+    Path scratch = Files.createDirectories(Path.of(args[2]));
     long version = seed * 1_000_000L;
     try (FileStorage storage = new FileStorage(root)) {
       String lastCreated = null;

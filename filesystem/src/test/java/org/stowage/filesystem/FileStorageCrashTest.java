@@ -39,20 +39,27 @@ class FileStorageCrashTest {
     Random random = new Random(seed);
     Path root = dir.resolve("store");
     long objectsChecked = 0;
+    Path childErrors = dir.resolve("child-stderr.txt"); // each child's, replaced by the next's
     for (int kill = 0; kill < kills; kill++) {
       int opsBeforeKill = 1 + random.nextInt(12);
       Process child = new ProcessBuilder(
               Path.of(System.getProperty("java.home"), "bin", "java").toString(),
               "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Xmx256m",
               "-cp", System.getProperty("java.class.path"),
-              CrashChild.class.getName(), root.toString(), Long.toString(seed + kill))
-          .redirectError(ProcessBuilder.Redirect.DISCARD)
+              CrashChild.class.getName(), root.toString(), Long.toString(seed + kill),
+              dir.resolve("scratch-" + kill).toString())
+          .redirectError(childErrors.toFile())
           .start();
       try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
         for (int i = 0; i < opsBeforeKill; i++) {
           String line = out.readLine();
           if (line == null) {
-            fail("the child died by itself before operation " + i + " (seed " + seed + ", kill " + kill + ")");
+            // The pipe closed: the child has exited (or closed its output), so waiting for it
+            // waits on that event, not on a guess of how long a loaded machine needs.
+            boolean exited = child.waitFor(60, TimeUnit.SECONDS);
+            fail("the child died by itself before operation " + i + " (seed " + seed + ", kill "
+                + kill + "; " + (exited ? "exit status " + child.exitValue() : "still running")
+                + "); the end of its standard error:\n" + tail(childErrors, 4096));
           }
         }
         child.destroyForcibly(); // SIGKILL on Unix: mid-operation, wherever the child is
@@ -77,6 +84,14 @@ class FileStorageCrashTest {
       }
       checkEveryObject(root, seed, kills);
     }
+  }
+
+  /** The last {@code limit} bytes of {@code file}, as text: a failed child's last words. */
+  private static String tail(Path file, int limit) throws IOException {
+    byte[] all = Files.exists(file) ? Files.readAllBytes(file) : new byte[0];
+    int from = Math.max(0, all.length - limit);
+    return (from > 0 ? "[... " + from + " bytes before]\n" : "")
+        + new String(all, from, all.length - from, StandardCharsets.UTF_8);
   }
 
   /** Every listed object loads whole, verifies, and has metadata that matches its bytes. */

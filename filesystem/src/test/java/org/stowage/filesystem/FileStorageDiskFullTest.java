@@ -136,7 +136,10 @@ class FileStorageDiskFullTest {
       Metadata stored = storage.storeBytes("obj", data);
       assertEquals(Disk.md5(data), stored.md5());
       assertEquals(0, Files.getFileStore(mount).getUsableSpace(), "the disk is full");
-      assertFalse(Files.exists(Disk.recordOf(storage.root(), "obj")), "no room for the record");
+      Path record = Disk.recordOf(storage.root(), "obj");
+      // The record file is created before the object is published (an inode, no data block), so
+      // it may be there, empty, which counts as no record.
+      assertTrue(!Files.exists(record) || Files.size(record) == 0, "no room for the record");
       assertEquals(List.of(), Disk.tempFiles(storage.root()), "no temporary file is left");
 
       // Still full: everything reads the object and computes its metadata from its bytes.
@@ -152,7 +155,7 @@ class FileStorageDiskFullTest {
       // Room again: the record is written the next time the metadata is needed.
       Files.delete(filler);
       assertEquals(stored, storage.getMetadata("obj"));
-      assertTrue(Files.exists(Disk.recordOf(storage.root(), "obj")), "recorded once there is room");
+      assertTrue(Files.exists(record) && Files.size(record) > 0, "recorded once there is room");
       assertEquals(stored, storage.verify("obj"));
     }
   }

@@ -217,4 +217,52 @@ class FileStorageMoveTest {
       pool.shutdownNow();
     }
   }
+
+  @Test
+  @DisplayName("M2 a move whose link fails (no hard links here) turns hard links off and renames, as a store does: the same file, not a copy")
+  void failedLinkInMoveTurnsHardLinksOff() throws IOException {
+    List<Path> linked = new ArrayList<>();
+    try (FileStorage noLinks =
+        FileStorage.builder(root).linker(failingLinker(linked, "Operation not permitted")).build()) {
+      Metadata stored = noLinks.storeBytes("a/src", Disk.content(7, 50_000));
+      Object key = fileKey("a/src");
+      assertEquals(stored, noLinks.move("a/src", "b/dst", WritePolicy.CREATE));
+      assertEquals(key, fileKey("b/dst"), "renamed, not copied");
+      assertFalse(Files.exists(root.resolve("a/src")));
+      assertEquals(1, linked.size(), "one link was tried: " + linked);
+
+      // Off from now on, for stores too: create-if-absent renames under the lock.
+      assertEquals(stored, noLinks.move("b/dst", "c/dst", WritePolicy.CREATE));
+      noLinks.storeBytes("d/new", Disk.content(8, 10), WritePolicy.CREATE);
+      assertEquals(1, linked.size(), "no link was tried again: " + linked);
+      assertThrows(ExistingExternalResourceException.class,
+          () -> noLinks.storeBytes("d/new", Disk.content(9, 10), WritePolicy.CREATE));
+      assertEquals(stored, noLinks.verify("c/dst"));
+      assertEquals(List.of(), Disk.tempFiles(root));
+    }
+  }
+
+  @Test
+  @DisplayName("M2 a store whose link fails turns hard links off, and the next move renames without trying a link")
+  void failedLinkInStoreTurnsHardLinksOffForMoves() throws IOException {
+    List<Path> linked = new ArrayList<>();
+    try (FileStorage noLinks =
+        FileStorage.builder(root).linker(failingLinker(linked, "Operation not supported")).build()) {
+      Metadata stored = noLinks.storeBytes("a/src", Disk.content(10, 5_000), WritePolicy.CREATE);
+      assertEquals(1, linked.size());
+      Object key = fileKey("a/src");
+      assertEquals(stored, noLinks.move("a/src", "b/dst", WritePolicy.CREATE));
+      assertEquals(key, fileKey("b/dst"), "renamed, not copied");
+      assertEquals(1, linked.size(), "no link was tried by the move");
+      assertEquals(stored, noLinks.getMetadata("b/dst"));
+    }
+  }
+
+  /** A linker that fails as a filesystem without hard links does, and notes each link tried. */
+  private static FileStorage.HardLinker failingLinker(List<Path> tried, String reason) {
+    return (link, existing) -> {
+      tried.add(link);
+      throw new java.nio.file.FileSystemException(existing.toString(), link.toString(), reason);
+    };
+  }
 }

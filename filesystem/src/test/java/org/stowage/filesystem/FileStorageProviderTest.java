@@ -33,15 +33,17 @@ class FileStorageProviderTest {
 
   @Test
   @DisplayName("L4 file URIs that could climb out, and malformed ones, are refused with the URI named")
-  void refuses() {
-    String base = dir.toUri().toString();
+  void refuses() throws Exception {
+    Path root = Files.createDirectory(dir.resolve("root")); // a parent of our own: "../x" would land in dir
+    String base = root.toUri().toString();
     for (String bad : new String[] {base + "%2e%2e/x", base + "../x", base + "./x", base + "x/%2E%2E",
         "file:relative", "file://example.org/data", base + "#frag", base + "?durable=yes", base + "?other=1",
         base + "%00"}) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ExternalStorage.open(bad), bad);
       assertTrue(e.getMessage().contains("not a file storage URI"), e.getMessage());
     }
-    assertFalse(Files.exists(dir.getParent().resolve("x")));
+    assertFalse(Files.exists(dir.resolve("x")));
+    assertFalse(Files.exists(root.resolve("x")));
   }
 
   @Test

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -19,6 +20,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.stowage.ChangedExternalResourceException;
 import org.stowage.Metadata;
@@ -208,5 +211,45 @@ class FileStorageRecordsTest {
     }
     assertEquals(second, storage.getMetadata("w/r.bin"));
     assertEquals(second, storage.verify("w/r.bin"));
+  }
+
+  @Test
+  @DisplayName("R3 a new location's record is created in place (no temporary file in the record directory), also when its directory is new")
+  void newRecordCreatedInPlace() throws IOException {
+    Metadata stored = storage.storeBytes("n/first.bin", Disk.content(9, 3000));
+    Path record = Disk.recordOf(root, "n/first.bin");
+    assertTrue(Files.readString(record).contains("md5=" + stored.md5() + "\n"));
+    try (var entries = Files.list(record.getParent())) {
+      assertEquals(List.of(record.getFileName().toString()),
+          entries.map(p -> p.getFileName().toString()).toList());
+    }
+    assertEquals(stored, storage.getMetadata("n/first.bin"));
+  }
+
+  @ParameterizedTest(name = "R3 a record name taken by a {0} is never followed")
+  @ValueSource(strings = {"symbolic link", "directory"})
+  @DisplayName("R3 a record name taken by something other than a file is never followed: a link is replaced by the record")
+  void recordNameTaken(String what) throws IOException {
+    Path record = Disk.recordOf(root, "t/x.bin");
+    Files.createDirectories(record.getParent());
+    Path outside = Files.writeString(dir.resolve("outside.txt"), "untouched");
+    if (what.equals("directory")) {
+      Files.createDirectory(record);
+    } else {
+      Files.createSymbolicLink(record, outside);
+    }
+    Metadata stored = storage.storeBytes("t/x.bin", Disk.content(10, 2000));
+    assertEquals("untouched", Files.readString(outside));
+    assertEquals(stored, storage.getMetadata("t/x.bin"));
+    if (what.equals("directory")) {
+      // rename(2) cannot replace a directory with a file: the object has no record (logged), and
+      // its metadata is computed from its bytes.
+      assertTrue(Files.isDirectory(record, java.nio.file.LinkOption.NOFOLLOW_LINKS));
+    } else {
+      assertTrue(Files.isRegularFile(record, java.nio.file.LinkOption.NOFOLLOW_LINKS), "replaced");
+      assertTrue(Files.readString(record).contains("md5=" + stored.md5() + "\n"));
+    }
+    assertEquals(stored, storage.getMetadata("t/x.bin"));
+    assertEquals(stored, storage.verify("t/x.bin"));
   }
 }

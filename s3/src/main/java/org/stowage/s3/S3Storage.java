@@ -77,7 +77,8 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  *       PutObject} of a buffer in memory, with {@code Content-MD5}, so the server itself refuses a
  *       body damaged in transit. A larger stream is uploaded in parts to a temporary key under the
  *       reserved {@code .stowage-tmp/} folder of the root (parts read in turn from the source,
- *       uploaded in parallel, each with its own {@code Content-MD5}, in memory bounded by part
+ *       uploaded in parallel, each with the SDK's CRC32, or its own {@code Content-MD5} under {@link
+ *       ChecksumMode#WHEN_REQUIRED}, in memory bounded by part
  *       size times {@linkplain Builder#uploadConcurrency concurrency}); once the source has ended
  *       and its MD5 is known, the object is copied on the server to its final key by a second
  *       multipart upload whose parts are {@code UploadPartCopy}s of the temporary object and which
@@ -876,8 +877,8 @@ public final class S3Storage extends ExternalStorage {
   // Configuration
 
   /**
-   * How the SDK adds and checks checksums beyond the {@code Content-MD5} that S3Storage always
-   * sends.
+   * How the SDK adds and checks checksums beyond the {@code Content-MD5} that S3Storage sends
+   * with every {@code PutObject} and every part of a file or an array.
    */
   public enum ChecksumMode {
     /**
@@ -890,7 +891,7 @@ public final class S3Storage extends ExternalStorage {
      * Checksums only where an operation requires one ({@code requestChecksumCalculation} and
      * {@code responseChecksumValidation} {@code WHEN_REQUIRED}), and plain bodies: for servers
      * that refuse {@code aws-chunked} uploads or trailing checksums (older MinIO, Ceph,
-     * some gateways). Uploads still carry {@code Content-MD5}.
+     * some gateways). Uploads still carry {@code Content-MD5}, the parts of a stream too.
      */
     WHEN_REQUIRED
   }

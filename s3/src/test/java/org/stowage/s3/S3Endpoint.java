@@ -68,29 +68,30 @@ record S3Endpoint(
 
   /** A raw client, for doing things behind a storage's back. The caller closes it. */
   S3Client client() {
-    return client(null);
+    return clientBuilder()
+        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+        .build();
   }
 
   /**
-   * A raw client whose requests pass {@code interceptor} (null: none), for a storage built on it
-   * to be observed or to meet a hook. The caller closes it.
+   * A client with the SDK's defaults (checksums included), as {@link S3Storage} builds one, that
+   * runs {@code interceptor} on every request: for tests that watch what a storage sends. The
+   * caller closes it.
    */
-  S3Client client(software.amazon.awssdk.core.interceptor.ExecutionInterceptor interceptor) {
+  S3Client clientWith(software.amazon.awssdk.core.interceptor.ExecutionInterceptor interceptor) {
+    return clientBuilder().overrideConfiguration(o -> o.addExecutionInterceptor(interceptor)).build();
+  }
+
+  /** A client builder for this endpoint and its credentials, on the Apache 5 HTTP client. */
+  private software.amazon.awssdk.services.s3.S3ClientBuilder clientBuilder() {
     return S3Client.builder()
-        .overrideConfiguration(o -> {
-          if (interceptor != null) {
-            o.addExecutionInterceptor(interceptor);
-          }
-        })
         .endpointOverride(uri)
         .region(Region.of(region))
         .forcePathStyle(true)
         .credentialsProvider(
             StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
-        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-        .httpClientBuilder(Apache5HttpClient.builder())
-        .build();
+        .httpClientBuilder(Apache5HttpClient.builder());
   }
 
   /** The same server, with another bucket (created if missing). */

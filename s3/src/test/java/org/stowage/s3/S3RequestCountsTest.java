@@ -22,13 +22,9 @@ import org.stowage.WritePolicy;
 import org.stowage.compose.CachingStorage;
 import org.stowage.compose.MirroredStorage;
 import org.stowage.memory.MemoryStorage;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
-import software.amazon.awssdk.http.apache5.Apache5HttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -68,19 +64,6 @@ class S3RequestCountsTest {
     }
   }
 
-  private static S3Client client(S3Endpoint endpoint, Requests requests) {
-    return S3Client.builder()
-        .endpointOverride(endpoint.uri())
-        .region(Region.of(endpoint.region()))
-        .forcePathStyle(true)
-        .credentialsProvider(
-            StaticCredentialsProvider.create(
-                AwsBasicCredentials.create(endpoint.accessKey(), endpoint.secretKey())))
-        .httpClientBuilder(Apache5HttpClient.builder())
-        .overrideConfiguration(o -> o.addExecutionInterceptor(requests))
-        .build();
-  }
-
   private static String show(Map<String, Integer> counts) {
     return counts.isEmpty()
         ? "none"
@@ -99,7 +82,7 @@ class S3RequestCountsTest {
     }
     Metadata smallMd = Metadata.of(small);
     Requests requests = new Requests();
-    try (S3Client client = client(endpoint, requests)) {
+    try (S3Client client = endpoint.clientWith(requests)) {
       for (int variant = 0; variant < 3; variant++) {
         S3Storage s3 =
             S3Storage.builder()

@@ -197,7 +197,7 @@ class S3ServerDeviationsTest {
         }
       }
     };
-    try (S3Client client = endpoint.client(flipOnPut);
+    try (S3Client client = endpoint.clientWith(flipOnPut);
         S3Storage s3 = S3Storage.builder().client(client).bucket(BUCKET).prefix("p").build()) {
       assertEquals("400 BadRequest", s3.serverFeatures().badDigestAnswer());
       ChangedExternalResourceException e = assertThrows(ChangedExternalResourceException.class,

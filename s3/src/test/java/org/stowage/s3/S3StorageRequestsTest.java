@@ -19,16 +19,12 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.stowage.Metadata;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.AbortableInputStream;
-import software.amazon.awssdk.http.apache5.Apache5HttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
@@ -93,16 +89,7 @@ class S3StorageRequestsTest {
   void serverSideCopy(S3Endpoint endpoint) {
     ContentMd5Recorder recorder = new ContentMd5Recorder();
     try (S3Client client =
-        S3Client.builder()
-            .endpointOverride(endpoint.uri())
-            .region(Region.of(endpoint.region()))
-            .forcePathStyle(true)
-            .credentialsProvider(
-                StaticCredentialsProvider.create(
-                    AwsBasicCredentials.create(endpoint.accessKey(), endpoint.secretKey())))
-            .httpClientBuilder(Apache5HttpClient.builder())
-            .overrideConfiguration(o -> o.addExecutionInterceptor(recorder))
-            .build();
+        endpoint.clientWith(recorder);
         S3Storage storage =
             S3Storage.builder().serverFeatures(S3Endpoint.TESTED_S3PROXY).client(client).bucket(endpoint.bucket()).prefix(S3Endpoint.freshPrefix()).build()) {
       byte[] data = TestData.bytes(5, 100_000);
@@ -131,16 +118,7 @@ class S3StorageRequestsTest {
       }
     };
     try (S3Client client =
-        S3Client.builder()
-            .endpointOverride(endpoint.uri())
-            .region(Region.of(endpoint.region()))
-            .forcePathStyle(true)
-            .credentialsProvider(
-                StaticCredentialsProvider.create(
-                    AwsBasicCredentials.create(endpoint.accessKey(), endpoint.secretKey())))
-            .httpClientBuilder(Apache5HttpClient.builder())
-            .overrideConfiguration(o -> o.addExecutionInterceptor(recorder))
-            .build();
+        endpoint.clientWith(recorder);
         S3Storage storage =
             S3Storage.builder().serverFeatures(S3Endpoint.TESTED_S3PROXY).client(client).bucket(endpoint.bucket()).prefix(S3Endpoint.freshPrefix()).build()) {
       Metadata m = storage.storeBytes("r3", TestData.bytes(8, 300_000));
@@ -167,16 +145,7 @@ class S3StorageRequestsTest {
         }
       };
       try (S3Client client =
-          S3Client.builder()
-              .endpointOverride(endpoint.uri())
-              .region(Region.of(endpoint.region()))
-              .forcePathStyle(true)
-              .credentialsProvider(
-                  StaticCredentialsProvider.create(
-                      AwsBasicCredentials.create(endpoint.accessKey(), endpoint.secretKey())))
-              .httpClientBuilder(Apache5HttpClient.builder())
-              .overrideConfiguration(o -> o.addExecutionInterceptor(writeAfterCopy))
-              .build();
+          endpoint.clientWith(writeAfterCopy);
           S3Storage storage =
               S3Storage.builder().serverFeatures(S3Endpoint.TESTED_S3PROXY).client(client).bucket(endpoint.bucket()).prefix(prefix).build()) {
         byte[] data = TestData.bytes(6, 5000);
@@ -194,16 +163,7 @@ class S3StorageRequestsTest {
   void sendsContentMd5(S3Endpoint endpoint) {
     ContentMd5Recorder recorder = new ContentMd5Recorder();
     try (S3Client client =
-        S3Client.builder()
-            .endpointOverride(endpoint.uri())
-            .region(Region.of(endpoint.region()))
-            .forcePathStyle(true)
-            .credentialsProvider(
-                StaticCredentialsProvider.create(
-                    AwsBasicCredentials.create(endpoint.accessKey(), endpoint.secretKey())))
-            .httpClientBuilder(Apache5HttpClient.builder())
-            .overrideConfiguration(o -> o.addExecutionInterceptor(recorder))
-            .build()) {
+        endpoint.clientWith(recorder)) {
       try (S3Storage storage =
           S3Storage.builder()
               .serverFeatures(S3Endpoint.TESTED_S3PROXY)

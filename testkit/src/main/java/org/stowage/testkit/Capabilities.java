@@ -2,6 +2,7 @@ package org.stowage.testkit;
 
 import java.util.Objects;
 import java.util.Optional;
+import org.stowage.Location;
 
 /**
  * What a backend under test can do beyond the contract every backend keeps, so that {@link
@@ -32,13 +33,26 @@ import java.util.Optional;
  *     it for a slow backend, raise it to cover buffer boundaries of a backend with large parts (the
  *     kit tries 64 KiB and 1 MiB, each plus and minus one byte, when they fit)
  * @param corrupter how to damage a stored object behind the backend's back, for the checks of R2,
- *     R3 and R4; empty if the test cannot do that
+ *     R3 and R4; empty if the test cannot do that. Without one, a backend with {@code
+ *     localFileUris} is damaged through the file its {@code uri} names instead
+ * @param maxLocationBytes the longest location, in UTF-8 bytes, that the backend accepts (rule
+ *     L1.3): {@value org.stowage.Location#MAX_BYTES} unless the backend puts a root of its own in
+ *     front of every location (an S3 key prefix, a directory path) and refuses, with an {@link
+ *     org.stowage.InvalidLocationException} naming L1 and this limit, a location the root makes too
+ *     long. The kit's generated locations stay within it, and the L1 checks expect exactly this
+ *     limit. From {@value #MIN_LOCATION_BYTES} to {@value org.stowage.Location#MAX_BYTES}
+ * @param largeListingSize how many objects the large-listing check (I1.1) stores and lists; the
+ *     default, {@value #DEFAULT_LARGE_LISTING_SIZE}, crosses the 1,000-object pages that S3 and
+ *     most object stores use twice. Lower it for a slow backend (a remote store, an archive that is
+ *     rewritten on each store); at least 1
  */
 public record Capabilities(
     boolean crossProcessSafety,
     boolean localFileUris,
     long maxObjectSize,
-    Optional<Corrupter> corrupter) {
+    Optional<Corrupter> corrupter,
+    int maxLocationBytes,
+    int largeListingSize) {
 
   /** The default {@link #maxObjectSize()}: 4 MiB. */
   public static final long DEFAULT_MAX_OBJECT_SIZE = 4L << 20;
@@ -50,11 +64,21 @@ public record Capabilities(
   public static final long MIN_MAX_OBJECT_SIZE = 64L << 10;
 
   /**
+   * The least {@link #maxLocationBytes()}: 512, so that the kit's own locations (a namespace
+   * segment and a few short segments below it, or one segment of 255 bytes) always fit.
+   */
+  public static final int MIN_LOCATION_BYTES = 512;
+
+  /** The default {@link #largeListingSize()}: 2,600 objects, over two 1,000-object pages. */
+  public static final int DEFAULT_LARGE_LISTING_SIZE = 2600;
+
+  /**
    * Validates the components.
    *
    * @throws NullPointerException if {@code corrupter} is null (use {@link Optional#empty()})
    * @throws IllegalArgumentException if {@code maxObjectSize} is less than {@value
-   *     #MIN_MAX_OBJECT_SIZE}
+   *     #MIN_MAX_OBJECT_SIZE}, {@code maxLocationBytes} is outside {@value #MIN_LOCATION_BYTES} to
+   *     {@value org.stowage.Location#MAX_BYTES}, or {@code largeListingSize} is less than 1
    */
   public Capabilities {
     Objects.requireNonNull(corrupter, "corrupter");
@@ -62,24 +86,37 @@ public record Capabilities(
       throw new IllegalArgumentException(
           "maxObjectSize must be at least " + MIN_MAX_OBJECT_SIZE + ", got " + maxObjectSize);
     }
+    if (maxLocationBytes < MIN_LOCATION_BYTES || maxLocationBytes > Location.MAX_BYTES) {
+      throw new IllegalArgumentException("maxLocationBytes must be from " + MIN_LOCATION_BYTES
+          + " to " + Location.MAX_BYTES + ", got " + maxLocationBytes);
+    }
+    if (largeListingSize < 1) {
+      throw new IllegalArgumentException(
+          "largeListingSize must be at least 1, got " + largeListingSize);
+    }
   }
 
   /**
    * A backend with no optional capability: not shared between processes, no {@code file:} URIs,
-   * objects up to {@value #DEFAULT_MAX_OBJECT_SIZE} bytes, no corrupter.
+   * objects up to {@value #DEFAULT_MAX_OBJECT_SIZE} bytes, no corrupter, locations up to {@value
+   * org.stowage.Location#MAX_BYTES} bytes, a large listing of {@value #DEFAULT_LARGE_LISTING_SIZE}
+   * objects.
    */
   public static Capabilities none() {
-    return new Capabilities(false, false, DEFAULT_MAX_OBJECT_SIZE, Optional.empty());
+    return new Capabilities(false, false, DEFAULT_MAX_OBJECT_SIZE, Optional.empty(),
+        Location.MAX_BYTES, DEFAULT_LARGE_LISTING_SIZE);
   }
 
   /** A copy with {@link #crossProcessSafety()} set to {@code value}. */
   public Capabilities withCrossProcessSafety(boolean value) {
-    return new Capabilities(value, localFileUris, maxObjectSize, corrupter);
+    return new Capabilities(value, localFileUris, maxObjectSize, corrupter, maxLocationBytes,
+        largeListingSize);
   }
 
   /** A copy with {@link #localFileUris()} set to {@code value}. */
   public Capabilities withLocalFileUris(boolean value) {
-    return new Capabilities(crossProcessSafety, value, maxObjectSize, corrupter);
+    return new Capabilities(crossProcessSafety, value, maxObjectSize, corrupter, maxLocationBytes,
+        largeListingSize);
   }
 
   /**
@@ -88,7 +125,8 @@ public record Capabilities(
    * @throws IllegalArgumentException if {@code bytes} is less than {@value #MIN_MAX_OBJECT_SIZE}
    */
   public Capabilities withMaxObjectSize(long bytes) {
-    return new Capabilities(crossProcessSafety, localFileUris, bytes, corrupter);
+    return new Capabilities(crossProcessSafety, localFileUris, bytes, corrupter, maxLocationBytes,
+        largeListingSize);
   }
 
   /**
@@ -97,7 +135,28 @@ public record Capabilities(
    * @throws NullPointerException if {@code value} is null
    */
   public Capabilities withCorrupter(Corrupter value) {
-    return new Capabilities(
-        crossProcessSafety, localFileUris, maxObjectSize, Optional.of(Objects.requireNonNull(value, "value")));
+    return new Capabilities(crossProcessSafety, localFileUris, maxObjectSize,
+        Optional.of(Objects.requireNonNull(value, "value")), maxLocationBytes, largeListingSize);
+  }
+
+  /**
+   * A copy with {@link #maxLocationBytes()} set to {@code bytes}.
+   *
+   * @throws IllegalArgumentException if {@code bytes} is outside {@value #MIN_LOCATION_BYTES} to
+   *     {@value org.stowage.Location#MAX_BYTES}
+   */
+  public Capabilities withMaxLocationBytes(int bytes) {
+    return new Capabilities(crossProcessSafety, localFileUris, maxObjectSize, corrupter, bytes,
+        largeListingSize);
+  }
+
+  /**
+   * A copy with {@link #largeListingSize()} set to {@code objects}.
+   *
+   * @throws IllegalArgumentException if {@code objects} is less than 1
+   */
+  public Capabilities withLargeListingSize(int objects) {
+    return new Capabilities(crossProcessSafety, localFileUris, maxObjectSize, corrupter,
+        maxLocationBytes, objects);
   }
 }

@@ -62,13 +62,32 @@ final class Generators {
    * {@value #PORTABLE_SEGMENT_BYTES} UTF-8 bytes.
    */
   static Gen<String> validLocations() {
+    return validLocations(Location.MAX_BYTES);
+  }
+
+  /**
+   * {@link #validLocations()} of at most {@code maxBytes} UTF-8 bytes (a backend's declared
+   * {@link Capabilities#maxLocationBytes()}): the long names reach exactly {@code maxBytes}, and
+   * other locations over it lose trailing segments.
+   */
+  static Gen<String> validLocations(int maxBytes) {
     return weighted(List.of(
         Pair.of(30, joined(segments(anyCodePoint(), 1, 12), 1, 4)),
         Pair.of(15, joined(Generate.pick(SHARED), 1, 4)),
         Pair.of(15, joined(segments(unicodeCodePoint(), 1, 6), 1, 3)),
         Pair.of(10, joined(segments(asciiCodePoint(), 1, 3), 20, 300)),
-        Pair.of(15, exactBytes(Generate.range(1000, Location.MAX_BYTES))),
-        Pair.of(15, joined(Generate.pick(EDGY).mix(segments(anyCodePoint(), 1, 5), 30), 1, 4))));
+        Pair.of(15, exactBytes(Generate.range(Math.max(1, maxBytes - 24), maxBytes))),
+        Pair.of(15, joined(Generate.pick(EDGY).mix(segments(anyCodePoint(), 1, 5), 30), 1, 4))))
+        .map(location -> within(location, maxBytes));
+  }
+
+  /** {@code location} without the trailing segments that take it over {@code maxBytes}. */
+  static String within(String location, int maxBytes) {
+    String out = location;
+    while (utf8Length(out) > maxBytes && out.indexOf('/') > 0) {
+      out = out.substring(0, out.lastIndexOf('/'));
+    }
+    return out;
   }
 
   /**
@@ -78,15 +97,20 @@ final class Generators {
    * namespace segment of up to {@value #NAMESPACE_BYTES} bytes.
    */
   static Gen<List<String>> locationSets(int max) {
+    return locationSets(max, Location.MAX_BYTES);
+  }
+
+  /** {@link #locationSets(int)} within a backend's {@link Capabilities#maxLocationBytes()}. */
+  static Gen<List<String>> locationSets(int max, int maxBytes) {
     Gen<String> one = weighted(List.of(
         Pair.of(3, joined(Generate.pick(SHARED), 1, 3)),
-        Pair.of(1, validLocations())));
+        Pair.of(1, validLocations(maxBytes))));
     return in -> {
       int n = Generate.range(0, max).generate(in);
       TreeSet<String> chosen = new TreeSet<>(Location.UTF8_ORDER);
       for (int i = 0; i < n; i++) {
         String candidate = one.generate(in);
-        if (utf8Length(candidate) <= Location.MAX_BYTES - NAMESPACE_BYTES
+        if (utf8Length(candidate) <= maxBytes - NAMESPACE_BYTES
             && chosen.stream().noneMatch(c -> nested(c, candidate))) {
           chosen.add(candidate);
         }

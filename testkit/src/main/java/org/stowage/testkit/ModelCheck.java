@@ -79,11 +79,11 @@ final class ModelCheck {
         Pair.of(30, store),
         Pair.of(8, location.zip(viaStream, Op.Load::new)),
         Pair.of(8, verifiedLoad),
-        Pair.of(6, location.map(Op.Exists::new)),
-        Pair.of(8, location.map(Op.Delete::new)),
-        Pair.of(6, location.map(Op.DeleteIfExists::new)),
-        Pair.of(6, location.map(Op.GetMetadata::new)),
-        Pair.of(5, location.map(Op.Verify::new)),
+        Pair.of(6, location.map(Op::exists)),
+        Pair.of(8, location.map(Op::delete)),
+        Pair.of(6, location.map(Op::deleteIfExists)),
+        Pair.of(6, location.map(Op::getMetadata)),
+        Pair.of(5, location.map(Op::verify)),
         Pair.of(8, Generate.pick(PREFIXES).map(Op.ListPrefix::new)),
         Pair.of(10, transfer(location))));
   }
@@ -205,7 +205,7 @@ final class ModelCheck {
       if (only != null && !only.equals(e.getKey())) {
         continue;
       }
-      Op get = new Op.GetMetadata(e.getKey());
+      Op get = Op.getMetadata(e.getKey());
       Outcome actual = get.run(storage, namespace, scratch);
       if (!actual.equals(Outcome.of(e.getValue().metadata()))) {
         return "rule R3: getMetadata " + Generators.quote(e.getKey()) + " gives "

@@ -205,15 +205,7 @@ sealed interface Op {
 
     @Override
     public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
-      String at = at(namespace, location);
-      return attempt(() -> {
-        if (!viaStream) {
-          return Outcome.bytes(storage.loadBytes(at));
-        }
-        try (InputStream in = storage.loadStream(at)) {
-          return Outcome.bytes(readAll(in));
-        }
-      });
+      return attempt(() -> load(storage, at(namespace, location), viaStream, null));
     }
 
     @Override
@@ -254,16 +246,7 @@ sealed interface Op {
 
     @Override
     public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
-      String at = at(namespace, location);
-      Metadata expected = claimed.metadata();
-      return attempt(() -> {
-        if (!viaStream) {
-          return Outcome.bytes(storage.loadBytes(at, expected));
-        }
-        try (InputStream in = storage.loadStream(at, expected)) {
-          return Outcome.bytes(readAll(in));
-        }
-      });
+      return attempt(() -> load(storage, at(namespace, location), viaStream, claimed.metadata()));
     }
 
     @Override
@@ -273,128 +256,97 @@ sealed interface Op {
     }
   }
 
-  /** {@code exists(location)}. */
-  record Exists(String location) implements OnLocation {
+  /**
+   * One of the calls on a single location that take nothing but the location: {@code exists},
+   * {@code delete}, {@code deleteIfExists}, {@code getMetadata} and {@code verify}.
+   */
+  record Query(Kind kind, String location) implements OnLocation {
+
+    /** Which call, with its rule and its sequential specification. */
+    enum Kind {
+      EXISTS("exists", "R5"),
+      DELETE("delete", "D1"),
+      DELETE_IF_EXISTS("deleteIfExists", "D1"),
+      GET_METADATA("getMetadata", "R3"),
+      VERIFY("verify", "R4");
+
+      private final String method;
+      private final String rule;
+
+      Kind(String method, String rule) {
+        this.method = method;
+        this.rule = rule;
+      }
+
+      Transition step(Content present) {
+        Outcome missing = Outcome.thrown(MissingExternalResourceException.class);
+        return switch (this) {
+          case EXISTS -> Transition.keep(present, Outcome.of(present != null));
+          case DELETE -> Transition.keep(null, present == null ? missing : Outcome.done());
+          case DELETE_IF_EXISTS -> Transition.keep(null, Outcome.of(present != null));
+          case GET_METADATA, VERIFY ->
+              Transition.keep(present, present == null ? missing : Outcome.of(present.metadata()));
+        };
+      }
+
+      Outcome call(ExternalStorage storage, String at) {
+        return switch (this) {
+          case EXISTS -> Outcome.of(storage.exists(at));
+          case DELETE -> {
+            storage.delete(at);
+            yield Outcome.done();
+          }
+          case DELETE_IF_EXISTS -> Outcome.of(storage.deleteIfExists(at));
+          case GET_METADATA -> Outcome.of(storage.getMetadata(at));
+          case VERIFY -> Outcome.of(storage.verify(at));
+        };
+      }
+    }
+
     @Override
     public String rule() {
-      return "R5";
+      return kind.rule;
     }
 
     @Override
     public Transition step(Content present) {
-      return Transition.keep(present, Outcome.of(present != null));
+      return kind.step(present);
     }
 
     @Override
     public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
-      return attempt(() -> Outcome.of(storage.exists(at(namespace, location))));
+      return attempt(() -> kind.call(storage, at(namespace, location)));
     }
 
     @Override
     public String toString() {
-      return "exists " + Generators.quote(location);
+      return kind.method + " " + Generators.quote(location);
     }
+  }
+
+  /** {@code exists(location)}. */
+  static Query exists(String location) {
+    return new Query(Query.Kind.EXISTS, location);
   }
 
   /** {@code delete(location)}. */
-  record Delete(String location) implements OnLocation {
-    @Override
-    public String rule() {
-      return "D1";
-    }
-
-    @Override
-    public Transition step(Content present) {
-      return Transition.keep(null, present == null
-          ? Outcome.thrown(MissingExternalResourceException.class)
-          : Outcome.done());
-    }
-
-    @Override
-    public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
-      return attempt(() -> {
-        storage.delete(at(namespace, location));
-        return Outcome.done();
-      });
-    }
-
-    @Override
-    public String toString() {
-      return "delete " + Generators.quote(location);
-    }
+  static Query delete(String location) {
+    return new Query(Query.Kind.DELETE, location);
   }
 
   /** {@code deleteIfExists(location)}. */
-  record DeleteIfExists(String location) implements OnLocation {
-    @Override
-    public String rule() {
-      return "D1";
-    }
-
-    @Override
-    public Transition step(Content present) {
-      return Transition.keep(null, Outcome.of(present != null));
-    }
-
-    @Override
-    public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
-      return attempt(() -> Outcome.of(storage.deleteIfExists(at(namespace, location))));
-    }
-
-    @Override
-    public String toString() {
-      return "deleteIfExists " + Generators.quote(location);
-    }
+  static Query deleteIfExists(String location) {
+    return new Query(Query.Kind.DELETE_IF_EXISTS, location);
   }
 
   /** {@code getMetadata(location)}. */
-  record GetMetadata(String location) implements OnLocation {
-    @Override
-    public String rule() {
-      return "R3";
-    }
-
-    @Override
-    public Transition step(Content present) {
-      return Transition.keep(present, present == null
-          ? Outcome.thrown(MissingExternalResourceException.class)
-          : Outcome.of(present.metadata()));
-    }
-
-    @Override
-    public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
-      return attempt(() -> Outcome.of(storage.getMetadata(at(namespace, location))));
-    }
-
-    @Override
-    public String toString() {
-      return "getMetadata " + Generators.quote(location);
-    }
+  static Query getMetadata(String location) {
+    return new Query(Query.Kind.GET_METADATA, location);
   }
 
   /** {@code verify(location)}. */
-  record Verify(String location) implements OnLocation {
-    @Override
-    public String rule() {
-      return "R4";
-    }
-
-    @Override
-    public Transition step(Content present) {
-      return Transition.keep(present, present == null
-          ? Outcome.thrown(MissingExternalResourceException.class)
-          : Outcome.of(present.metadata()));
-    }
-
-    @Override
-    public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
-      return attempt(() -> Outcome.of(storage.verify(at(namespace, location))));
-    }
-
-    @Override
-    public String toString() {
-      return "verify " + Generators.quote(location);
-    }
+  static Query verify(String location) {
+    return new Query(Query.Kind.VERIFY, location);
   }
 
   /**
@@ -439,11 +391,9 @@ sealed interface Op {
     public Outcome run(ExternalStorage storage, String namespace, Scratch scratch) {
       String source = at(namespace, from);
       String target = at(namespace, to);
-      return attempt(() -> {
-        return Outcome.of(move
-            ? storage.move(source, target, policy)
-            : storage.copy(source, target, policy));
-      });
+      return attempt(() -> Outcome.of(move
+          ? storage.move(source, target, policy)
+          : storage.copy(source, target, policy)));
     }
 
     @Override
@@ -485,6 +435,17 @@ sealed interface Op {
       listed.forEach(l -> out.add(l.startsWith(strip) ? l.substring(strip.length()) : l));
     }
     return out;
+  }
+
+  /** Loads {@code at} whole, as bytes or through a stream, verified against {@code expected} unless null. */
+  private static Outcome load(ExternalStorage storage, String at, boolean viaStream, Metadata expected)
+      throws IOException {
+    if (!viaStream) {
+      return Outcome.bytes(expected == null ? storage.loadBytes(at) : storage.loadBytes(at, expected));
+    }
+    try (InputStream in = expected == null ? storage.loadStream(at) : storage.loadStream(at, expected)) {
+      return Outcome.bytes(readAll(in));
+    }
   }
 
   private static byte[] readAll(InputStream in) throws IOException {

@@ -69,10 +69,10 @@ final class ParallelCheck {
         Pair.of(4, location.zip(Generate.booleans(), Op.Load::new)),
         Pair.of(2, in -> new Op.VerifiedLoad(
             location.generate(in), Generate.booleans().generate(in), content.generate(in))),
-        Pair.of(2, location.map(Op.Exists::new)),
-        Pair.of(2, location.map(Op.Delete::new)),
-        Pair.of(2, location.map(Op.DeleteIfExists::new)),
-        Pair.of(2, location.map(Op.GetMetadata::new))));
+        Pair.of(2, location.map(Op::exists)),
+        Pair.of(2, location.map(Op::delete)),
+        Pair.of(2, location.map(Op::deleteIfExists)),
+        Pair.of(2, location.map(Op::getMetadata))));
     Gen<List<Op.OnLocation>> thread = SourceDSL.lists().of(op).ofSizeBetween(1, 4);
     return SourceDSL.lists().of(thread).ofSizeBetween(2, 4);
   }
@@ -197,7 +197,6 @@ final class ParallelCheck {
     deadEnds.add(key);
     return false;
   }
-
 
   private static String describe(List<Event> history, int threads) {
     long origin = history.stream().mapToLong(Event::start).min().orElse(0);

@@ -16,17 +16,30 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * @param examples the number of examples per simple property; model and parallel checks run a
  *     fraction of it, since each of their examples is a whole sequence of operations
  * @param seed the seed to replay, if one was given; otherwise every property draws its own
+ * @param stressSeconds the time budget of the stress check ({@value #STRESS_KEY}, else {@code
+ *     STOWAGE_STRESS_SECONDS}; default {@value #DEFAULT_STRESS_SECONDS}): it stops starting
+ *     operations when the budget is spent, and checks what ran
  */
-record Tuning(int examples, OptionalLong seed) {
+record Tuning(int examples, OptionalLong seed, int stressSeconds) {
   static final String EXAMPLES_KEY = "stowage.examples";
   static final String SEED_KEY = "stowage.seed";
+  static final String STRESS_KEY = "stowage.stress.seconds";
   static final int DEFAULT_EXAMPLES = 100;
+  static final int DEFAULT_STRESS_SECONDS = 15;
+
+  /** The settings with the default stress budget. */
+  Tuning(int examples, OptionalLong seed) {
+    this(examples, seed, DEFAULT_STRESS_SECONDS);
+  }
 
   private static final SplittableRandom SEEDS = new SplittableRandom();
 
   Tuning {
     if (examples < 1) {
       throw new IllegalArgumentException(EXAMPLES_KEY + " must be at least 1, got " + examples);
+    }
+    if (stressSeconds < 1) {
+      throw new IllegalArgumentException(STRESS_KEY + " must be at least 1, got " + stressSeconds);
     }
   }
 
@@ -41,15 +54,20 @@ record Tuning(int examples, OptionalLong seed) {
         config.apply(EXAMPLES_KEY).or(() -> Optional.ofNullable(env.apply("STOWAGE_EXAMPLES")));
     Optional<String> seed =
         config.apply(SEED_KEY).or(() -> Optional.ofNullable(env.apply("STOWAGE_SEED")));
+    Optional<String> stress = config.apply(STRESS_KEY)
+        .or(() -> Optional.ofNullable(env.apply("STOWAGE_STRESS_SECONDS")));
     try {
       return new Tuning(
           examples.map(String::trim).filter(s -> !s.isEmpty()).map(Integer::parseInt)
               .orElse(DEFAULT_EXAMPLES),
           seed.map(String::trim).filter(s -> !s.isEmpty())
-              .map(s -> OptionalLong.of(Long.parseLong(s))).orElse(OptionalLong.empty()));
+              .map(s -> OptionalLong.of(Long.parseLong(s))).orElse(OptionalLong.empty()),
+          stress.map(String::trim).filter(s -> !s.isEmpty()).map(Integer::parseInt)
+              .orElse(DEFAULT_STRESS_SECONDS));
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(
-          "the test kit settings " + EXAMPLES_KEY + " and " + SEED_KEY + " must be numbers: "
+          "the test kit settings " + EXAMPLES_KEY + ", " + SEED_KEY + " and " + STRESS_KEY
+              + " must be numbers: "
               + e.getMessage(), e);
     }
   }

@@ -16,10 +16,10 @@ import org.stowage.testkit.reference.ReferenceStorage;
 class ModelCheckTest {
   private static final List<Op> SEQUENCE = List.of(
       new Op.Store("a", new Content(3, 2), WritePolicy.OVERWRITE, Op.Source.BYTES),
-      new Op.Exists("b/a"),
+      Op.exists("b/a"),
       new Op.Store("c/d/e", new Content(1, 1), WritePolicy.CREATE, Op.Source.STREAM),
       new Op.ListPrefix(""),
-      new Op.Delete("a"),
+      Op.delete("a"),
       new Op.Load("c/d/e", true),
       new Op.VerifiedLoad("c/d/e", false, null));
 

@@ -38,7 +38,7 @@ class ParallelCheckTest {
       List<ParallelCheck.Event> history = List.of(
           new ParallelCheck.Event(0, new Op.Store("p", A, policy, Op.Source.STREAM), 0, 10, gaveUp),
           store(1, 1, 2, B, WritePolicy.OVERWRITE, stored(B)),
-          new ParallelCheck.Event(1, new Op.Delete("p"), 3, 4, Outcome.done()),
+          new ParallelCheck.Event(1, Op.delete("p"), 3, 4, Outcome.done()),
           load(-1, 11, 12, Outcome.thrown(MissingExternalResourceException.class)));
       assertNull(ParallelCheck.explain(history), policy.toString());
       // The give-up changes nothing: "p" cannot hold A afterwards.

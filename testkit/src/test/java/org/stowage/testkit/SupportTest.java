@@ -28,8 +28,14 @@ class SupportTest {
     assertEquals(Optional.empty(), none.corrupter());
     Corrupter corrupter = (storage, location) -> { };
     Capabilities all = none.withCrossProcessSafety(true).withLocalFileUris(true)
-        .withMaxObjectSize(1 << 20).withCorrupter(corrupter);
-    assertEquals(new Capabilities(true, true, 1 << 20, Optional.of(corrupter)), all);
+        .withMaxObjectSize(1 << 20).withCorrupter(corrupter).withMaxLocationBytes(900)
+        .withLargeListingSize(300);
+    assertEquals(new Capabilities(true, true, 1 << 20, Optional.of(corrupter), 900, 300), all);
+    assertEquals(1024, none.maxLocationBytes());
+    assertEquals(2600, none.largeListingSize());
+    assertThrows(IllegalArgumentException.class, () -> none.withMaxLocationBytes(1025));
+    assertThrows(IllegalArgumentException.class, () -> none.withMaxLocationBytes(511));
+    assertThrows(IllegalArgumentException.class, () -> none.withLargeListingSize(0));
     assertThrows(IllegalArgumentException.class, () -> none.withMaxObjectSize(65535));
     assertThrows(NullPointerException.class, () -> none.withCorrupter(null));
   }

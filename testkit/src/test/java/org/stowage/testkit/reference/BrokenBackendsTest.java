@@ -3,6 +3,7 @@ package org.stowage.testkit.reference;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectNestedMethod;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -100,7 +101,86 @@ class BrokenBackendsTest {
         "L4: loadBytes must not follow a symbolic link");
   }
 
+  @Test
+  @DisplayName("S6 a backend that keeps a view of the caller's array")
+  void keepsCallersArray() {
+    EngineExecutionResults results = run(KeepsCallersArray.class);
+    assertMessage(failure(results, "S6 changing the array passed to storeBytes"), "S6");
+  }
+
+  @Test
+  @DisplayName("R6 a backend whose loadBytes returns its stored array")
+  void sharesLoadedArray() {
+    EngineExecutionResults results = run(SharesLoadedArray.class);
+    assertMessage(failure(results, "R6 loadBytes gives a new array per call"), "R6");
+  }
+
+  @Test
+  @DisplayName("L6 a backend whose uri() folds case")
+  void foldsUriCase() {
+    EngineExecutionResults results = run(FoldsUriCase.class);
+    assertMessage(failure(results, "L6 uri() is distinct"), "L6: ");
+    assertMessage(failure(results, "L6 property"), "-Dstowage.seed=" + SEED);
+  }
+
+  @Test
+  @DisplayName("D2 a backend whose delete removes what is below the location too")
+  void deletesNested() {
+    EngineExecutionResults results = run(DeletesNested.class);
+    assertMessage(failure(results, "D2 deleting p when p/q exists"), "D2: ");
+  }
+
+  @Test
+  @DisplayName("I5 a backend that loses an object at each 1,000-object page boundary")
+  void losesPageBoundary() {
+    EngineExecutionResults results = run(LosesPageBoundary.class);
+    Throwable failure = failure(results, "I5 lists thousands of objects");
+    assertMessage(failure, "I5: ");
+    assertMessage(failure, "first difference at position 1000");
+  }
+
+  @Test
+  @DisplayName("L1.3 a backend that refuses locations its root makes too long without naming L1")
+  void rootLimitUnnamed() {
+    EngineExecutionResults results = run(RootLimitUnnamed.class);
+    assertMessage(failure(results, "L1.3 a location over the backend's declared limit"), "L1: ");
+  }
+
+  @Test
+  @DisplayName("T1 a backend on a plain, unsynchronised map")
+  void unsynchronisedMap() {
+    assertMessage(stressFailure(Unsynchronised.class), "T1");
+  }
+
+  @Test
+  @DisplayName("T1.1 a backend that updates bytes and metadata in two steps")
+  void twoStepMetadata() {
+    assertMessage(stressFailure(TwoStepMetadata.class), "T1");
+  }
+
+  @Test
+  @DisplayName("S5 a backend whose CREATE checks, then acts")
+  void checkThenActCreate() {
+    assertMessage(stressFailure(CheckThenActCreate.class), "S5: ");
+  }
+
+  @Test
+  @DisplayName("I6 a backend whose temporary names show in concurrent listings")
+  void tempNameVisible() {
+    assertMessage(stressFailure(TempNameVisible.class), "I6: ");
+  }
+
   // ---------------------------------------------------------------------------------------------
+
+  /** Runs only the stress check of {@code contract}, and returns its failure. */
+  private static Throwable stressFailure(Class<?> contract) {
+    EngineExecutionResults results = EngineTestKit.engine("junit-jupiter")
+        .selectors(selectNestedMethod(List.of(contract.getName()),
+            ExternalStorageContract.class.getName() + "$Threads", "stress"))
+        .configurationParameter("stowage.examples", "100")
+        .execute();
+    return failure(results, "T1 T1.1 S5 I6 stress");
+  }
 
   private static EngineExecutionResults run(Class<?> contract) {
     return run(contract, 100);
@@ -112,6 +192,8 @@ class BrokenBackendsTest {
         .selectors(selectClass(contract))
         .configurationParameter("stowage.seed", SEED)
         .configurationParameter("stowage.examples", String.valueOf(examples))
+        // The stress check is for the racy backends below; here one second of it is enough.
+        .configurationParameter("stowage.stress.seconds", "1")
         .execute();
     assertTrue(results.testEvents().succeeded().count() > 20,
         "most of the suite passes even on a broken backend");
@@ -169,7 +251,7 @@ class BrokenBackendsTest {
 
     @Override
     protected Capabilities capabilities() {
-      return Capabilities.none().withMaxObjectSize(1L << 20);
+      return Capabilities.none().withMaxObjectSize(1L << 20).withLargeListingSize(1100);
     }
   }
 
@@ -212,6 +294,92 @@ class BrokenBackendsTest {
     @Override
     BrokenStorage.Flaw flaw() {
       return BrokenStorage.Flaw.MOVE_LOSES_SOURCE;
+    }
+  }
+
+  static class KeepsCallersArray extends Broken {
+    @Override
+    BrokenStorage.Flaw flaw() {
+      return BrokenStorage.Flaw.KEEPS_CALLERS_ARRAY;
+    }
+  }
+
+  static class SharesLoadedArray extends Broken {
+    @Override
+    BrokenStorage.Flaw flaw() {
+      return BrokenStorage.Flaw.SHARES_LOADED_ARRAY;
+    }
+  }
+
+  static class FoldsUriCase extends Broken {
+    @Override
+    BrokenStorage.Flaw flaw() {
+      return BrokenStorage.Flaw.FOLDS_URI_CASE;
+    }
+  }
+
+  static class DeletesNested extends Broken {
+    @Override
+    BrokenStorage.Flaw flaw() {
+      return BrokenStorage.Flaw.DELETES_NESTED;
+    }
+  }
+
+  static class LosesPageBoundary extends Broken {
+    @Override
+    BrokenStorage.Flaw flaw() {
+      return BrokenStorage.Flaw.LOSES_PAGE_BOUNDARY;
+    }
+  }
+
+  static class RootLimitUnnamed extends Broken {
+    @Override
+    BrokenStorage.Flaw flaw() {
+      return BrokenStorage.Flaw.ROOT_LIMIT_UNNAMED;
+    }
+
+    @Override
+    protected Capabilities capabilities() {
+      return super.capabilities().withMaxLocationBytes(900);
+    }
+  }
+
+  /** The contract against a {@link RacyStorage} with one race. */
+  @Tag("broken-backend")
+  abstract static class Racy extends ExternalStorageContract {
+    abstract RacyStorage.Flaw flaw();
+
+    @Override
+    protected ExternalStorage newStorage() {
+      return new RacyStorage(flaw());
+    }
+  }
+
+  static class Unsynchronised extends Racy {
+    @Override
+    RacyStorage.Flaw flaw() {
+      return RacyStorage.Flaw.UNSYNCHRONISED_MAP;
+    }
+  }
+
+  static class TwoStepMetadata extends Racy {
+    @Override
+    RacyStorage.Flaw flaw() {
+      return RacyStorage.Flaw.TWO_STEP_METADATA;
+    }
+  }
+
+  static class CheckThenActCreate extends Racy {
+    @Override
+    RacyStorage.Flaw flaw() {
+      return RacyStorage.Flaw.CHECK_THEN_ACT_CREATE;
+    }
+  }
+
+  static class TempNameVisible extends Racy {
+    @Override
+    RacyStorage.Flaw flaw() {
+      return RacyStorage.Flaw.TEMP_NAME_VISIBLE;
     }
   }
 

@@ -43,8 +43,35 @@ public final class BrokenStorage extends ExternalStorage {
      * A move deletes the source first, then stores at the target: a move that the target's policy
      * refuses has lost the object (M2).
      */
-    MOVE_LOSES_SOURCE
+    MOVE_LOSES_SOURCE,
+    /**
+     * Keeps a view of the caller's array for objects over 4 KiB, reading it only when the object
+     * is loaded, as a zero-copy optimisation would (S6). The core makes such late reads fail.
+     */
+    KEEPS_CALLERS_ARRAY,
+    /** loadBytes returns the stored array itself for objects over 4 KiB (R6). */
+    SHARES_LOADED_ARRAY,
+    /** uri() folds the location to lower case, so "a" and "A" share one URI (L6). */
+    FOLDS_URI_CASE,
+    /** delete removes the location and everything below it, as {@code rm -r} would (D2). */
+    DELETES_NESTED,
+    /**
+     * The listing comes in pages of 1,000, and each page after the first skips the first object
+     * after the last one listed, an off-by-one in the continuation (I5).
+     */
+    LOSES_PAGE_BOUNDARY,
+    /**
+     * Puts a root of 124 bytes in front of every location and refuses what the root makes longer
+     * than 1024 bytes, but with a plain ExternalResourceException that neither names L1 nor the
+     * limit (L1.3). Its test declares the limit, 900.
+     */
+    ROOT_LIMIT_UNNAMED
   }
+
+  /** A kept view of a caller's array, and the metadata hashed from it. */
+  private record View(InputStream stream, Metadata metadata) {}
+
+  private final java.util.Map<String, View> views = new java.util.concurrent.ConcurrentHashMap<>();
 
   private final ReferenceStorage inner = new ReferenceStorage(new ReferenceStorage.Root(), "inner");
   private final Flaw flaw;
@@ -68,11 +95,44 @@ public final class BrokenStorage extends ExternalStorage {
       }
       return inner.putDirectly(target.value(), written.toByteArray(), replaceExisting);
     }
+    if (flaw == Flaw.ROOT_LIMIT_UNNAMED
+        && location.value().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 900) {
+      throw new org.stowage.ExternalResourceException(this + ": the key is too long", location.value(), null);
+    }
+    if (flaw == Flaw.KEEPS_CALLERS_ARRAY && source.isRereadable()) {
+      Metadata md = source.precomputeMetadata();
+      if (md.size() > 4096) {
+        if (!inner.putDirectly(target.value(), new byte[(int) md.size()], replaceExisting)) {
+          return false;
+        }
+        views.put(target.value(), new View(source.openRange(0, md.size()), md));
+        return true;
+      }
+      try (InputStream in = source.openRange(0, md.size())) {
+        return inner.putDirectly(target.value(), in.readAllBytes(), replaceExisting);
+      }
+    }
+    views.remove(target.value());
     return inner.writeObject(target, source, replaceExisting || flaw == Flaw.IGNORES_CREATE);
   }
 
   @Override
   protected InputStream openObject(Location location) throws IOException {
+    View view = views.get(location.value());
+    if (view != null) {
+      return view.stream();
+    }
+    if (flaw == Flaw.SHARES_LOADED_ARRAY) {
+      byte[] stored = inner.storedArray(location.value());
+      if (stored != null && stored.length > 4096) {
+        return new ByteArrayInputStream(stored) {
+          @Override
+          public synchronized byte[] readAllBytes() {
+            return pos == 0 ? stored : super.readAllBytes();
+          }
+        };
+      }
+    }
     InputStream in = inner.openObject(rewrite(location));
     if (in == null || flaw != Flaw.TRUNCATES_READS) {
       return in;
@@ -90,6 +150,10 @@ public final class BrokenStorage extends ExternalStorage {
 
   @Override
   protected Metadata objectMetadata(Location location) {
+    View view = views.get(location.value());
+    if (view != null) {
+      return view.metadata();
+    }
     return inner.objectMetadata(rewrite(location));
   }
 
@@ -97,6 +161,14 @@ public final class BrokenStorage extends ExternalStorage {
   protected boolean deleteObject(Location location) {
     if (flaw == Flaw.DELETE_KEEPS_OBJECT) {
       return inner.objectExists(rewrite(location));
+    }
+    views.remove(location.value());
+    if (flaw == Flaw.DELETES_NESTED) {
+      boolean any = inner.deleteObject(location);
+      for (String below : inner.listObjects(location.value() + "/").toList()) {
+        any |= inner.deleteObject(Location.of(below));
+      }
+      return any;
     }
     return inner.deleteObject(rewrite(location));
   }
@@ -121,11 +193,24 @@ public final class BrokenStorage extends ExternalStorage {
 
   @Override
   protected Stream<String> listObjects(String prefix) {
-    return inner.listObjects(prefix);
+    if (flaw != Flaw.LOSES_PAGE_BOUNDARY) {
+      return inner.listObjects(prefix);
+    }
+    java.util.List<String> all = inner.listObjects(prefix).toList();
+    java.util.List<String> out = new java.util.ArrayList<>();
+    for (int i = 0; i < all.size(); i++) {
+      if (i == 0 || i % 1000 != 0) {
+        out.add(all.get(i));
+      }
+    }
+    return out.stream();
   }
 
   @Override
   protected URI objectUri(Location location) throws IOException {
+    if (flaw == Flaw.FOLDS_URI_CASE) {
+      return inner.objectUri(Location.of(location.value().toLowerCase(java.util.Locale.ROOT)));
+    }
     return inner.objectUri(rewrite(location));
   }
 

@@ -6,16 +6,20 @@ import java.io.OutputStream;
 import java.net.URI;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.stowage.ExternalStorage;
@@ -26,16 +30,22 @@ import org.stowage.ObjectSource;
 /**
  * A plain filesystem backend for the kit's own tests: one file per object, the location's
  * segments as directories, every operation under one lock per root (shared by all instances in the
- * JVM), metadata computed from the file. Simple rather than fast; it exists so that the kit's
+ * JVM), the metadata recorded when an object is stored (in memory, shared by all instances over
+ * one root in the JVM; computed from the file only for a file the store did not write). Temporary
+ * files live in a reserved directory that listings skip. Simple rather than fast; it exists so that the kit's
  * file-specific checks (L4, D1's directories, {@code file:} URIs, shared roots) run against
  * something known to be right.
  */
 public final class ReferenceFileStorage extends ExternalStorage {
   private static final ConcurrentHashMap<Path, Object> LOCKS = new ConcurrentHashMap<>();
+  private static final ConcurrentHashMap<Path, Map<String, Metadata>> RECORDS =
+      new ConcurrentHashMap<>();
   private static final String TEMP_PREFIX = Location.RESERVED_PREFIX + "-tmp-";
 
   private final Path root;
   private final Object lock;
+  private final Map<String, Metadata> records;
+  private final Path temps;
   private final boolean refuseLinks;
 
   /** A storage over {@code root}, which is created if needed. */
@@ -52,12 +62,14 @@ public final class ReferenceFileStorage extends ExternalStorage {
     Files.createDirectories(root);
     this.root = root.toRealPath();
     this.lock = LOCKS.computeIfAbsent(this.root, k -> new Object());
+    this.records = RECORDS.computeIfAbsent(this.root, k -> new ConcurrentHashMap<>());
+    this.temps = Files.createDirectories(this.root.resolve(TEMP_PREFIX + "files"));
   }
 
   @Override
   protected boolean writeObject(Location location, ObjectSource source, boolean replaceExisting)
       throws IOException {
-    Path temp = Files.createTempFile(root, TEMP_PREFIX, "");
+    Path temp = Files.createTempFile(temps, TEMP_PREFIX, "");
     try {
       try (OutputStream out = Files.newOutputStream(temp)) {
         source.transferTo(out);
@@ -76,6 +88,7 @@ public final class ReferenceFileStorage extends ExternalStorage {
           throw new IOException("an object is in the way of the directory " + e.getFile(), e);
         }
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        records.put(location.value(), source.metadata());
         return true;
       }
     } finally {
@@ -108,6 +121,10 @@ public final class ReferenceFileStorage extends ExternalStorage {
       if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
         return null;
       }
+      Metadata recorded = records.get(location.value());
+      if (recorded != null) {
+        return recorded;
+      }
       MessageDigest md5 = md5();
       long size = 0;
       try (InputStream in = new DigestInputStream(
@@ -130,6 +147,7 @@ public final class ReferenceFileStorage extends ExternalStorage {
         return false;
       }
       Files.delete(file);
+      records.remove(location.value());
       for (Path dir = file.getParent(); !dir.equals(root); dir = dir.getParent()) {
         try {
           Files.delete(dir);
@@ -145,8 +163,19 @@ public final class ReferenceFileStorage extends ExternalStorage {
   protected Stream<String> listObjects(String prefix) throws IOException {
     List<String> found = new ArrayList<>();
     synchronized (lock) {
-      try (Stream<Path> all = Files.walk(root)) {
-        all.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).forEach(p -> {
+      Files.walkFileTree(root, new SimpleFileVisitor<>() {
+        @Override
+        public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attributes) {
+          return !dir.equals(root) && dir.getFileName().toString()
+              .startsWith(Location.RESERVED_PREFIX) ? FileVisitResult.SKIP_SUBTREE
+              : FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult visitFile(Path p, BasicFileAttributes attributes) {
+          if (!attributes.isRegularFile()) {
+            return FileVisitResult.CONTINUE;
+          }
           List<String> segments = new ArrayList<>();
           root.relativize(p).forEach(s -> segments.add(s.toString()));
           if (segments.stream().noneMatch(s -> s.startsWith(Location.RESERVED_PREFIX))) {
@@ -155,8 +184,9 @@ public final class ReferenceFileStorage extends ExternalStorage {
               found.add(location);
             }
           }
-        });
-      }
+          return FileVisitResult.CONTINUE;
+        }
+      });
     }
     found.sort(Location.UTF8_ORDER);
     return found.stream();

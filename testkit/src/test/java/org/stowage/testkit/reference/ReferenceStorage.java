@@ -125,6 +125,12 @@ public class ReferenceStorage extends ExternalStorage {
     }
   }
 
+  /** The stored array of the object itself (not a copy), or null: for a broken backend. */
+  byte[] storedArray(String location) {
+    Entry entry = entry(location);
+    return entry == null ? null : entry.data();
+  }
+
   /** Flips one byte of the object, keeping its size and its recorded metadata. */
   void corrupt(String location) {
     synchronized (root) {

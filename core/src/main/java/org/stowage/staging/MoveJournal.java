@@ -1,0 +1,95 @@
+package org.stowage.staging;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.stowage.Location;
+import org.stowage.Metadata;
+
+/**
+ * The record a moving transfer keeps in its scratch directory of the files it moves out of it, so
+ * that a transfer killed halfway can be finished by a retry, even in another process (see
+ * docs/staging.md, "Moving transfers"). The file is {@code <scratch>/.stowage-moves}: a name no
+ * registered file can have (no location segment may start with {@code .stowage}, rule L2). It is
+ * an append-only text file, UTF-8, one {@code \n} after each line:
+ *
+ * <pre>
+ * moving &lt;size&gt; &lt;relative path&gt;          written for every file, before the first file moves
+ * moved &lt;md5&gt; &lt;size&gt; &lt;relative path&gt;     written after that file is stored
+ * </pre>
+ *
+ * <p>Each batch of lines goes out in one {@code write(2)} with {@code O_APPEND}; a killed process
+ * leaves at most a partial last line, which a reader skips. It is not synced to disk: it survives
+ * a killed process (the operating system keeps what was written), not a power failure. It is
+ * deleted with the scratch directory.
+ */
+final class MoveJournal {
+  static final String FILE_NAME = Location.RESERVED_PREFIX + "-moves";
+
+  private final Path file;
+
+  MoveJournal(Path scratchDir) {
+    this.file = scratchDir.resolve(FILE_NAME);
+  }
+
+  /** What the journal knows of one file that a transfer moved, or began to move. */
+  record Moved(long size, Metadata metadata) {}
+
+  /** Notes that these files (relative path to size) are about to move. */
+  void moving(Map<String, Long> files) throws IOException {
+    StringBuilder lines = new StringBuilder();
+    files.forEach((relative, size) -> lines.append("moving ").append(size).append(' ').append(relative).append('\n'));
+    append(lines.toString());
+  }
+
+  /** Notes that the file at {@code relative} is stored with {@code metadata}. */
+  void moved(String relative, Metadata metadata) throws IOException {
+    append("moved " + metadata.md5() + " " + metadata.size() + " " + relative + "\n");
+  }
+
+  /**
+   * What the journal says of each relative path: for a file noted as moved, its metadata; for one
+   * only noted as moving, its size and a {@code null} metadata. Empty if there is no journal.
+   */
+  Map<String, Moved> read() throws IOException {
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      return Map.of();
+    }
+    Map<String, Moved> known = new HashMap<>();
+    for (String line : lines) {
+      try {
+        String[] parts = line.split(" ", line.startsWith("moving ") ? 3 : 4);
+        if (parts.length == 3 && parts[0].equals("moving") && Location.isValid(parts[2])) {
+          known.putIfAbsent(parts[2], new Moved(Long.parseLong(parts[1]), null));
+        } else if (parts.length == 4 && parts[0].equals("moved") && Location.isValid(parts[3])) {
+          long size = Long.parseLong(parts[2]);
+          known.put(parts[3], new Moved(size, new Metadata(parts[1], size)));
+        }
+      } catch (IllegalArgumentException e) {
+        // a partial last line, cut by a kill: skipped
+      }
+    }
+    return known;
+  }
+
+  private synchronized void append(String text) throws IOException {
+    try (FileChannel out = FileChannel.open(
+        file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+      ByteBuffer buffer = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+      while (buffer.hasRemaining()) {
+        out.write(buffer);
+      }
+    }
+  }
+}

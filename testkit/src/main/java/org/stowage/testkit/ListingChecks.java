@@ -1,0 +1,242 @@
+package org.stowage.testkit;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.core.Gen;
+import org.quicktheories.generators.SourceDSL;
+import org.stowage.ExternalResourceException;
+import org.stowage.Location;
+
+/** Rules I1 to I4: what a listing gives, in which order, lazily, and under change. */
+abstract class ListingChecks extends ContractGroup {
+
+  ListingChecks(ExternalStorageContract contract) {
+    super(contract);
+  }
+
+  @Test
+  @DisplayName("I1 a prefix matches as a plain string prefix, as in S3")
+  void plainPrefix() {
+    for (String location : List.of("a/b.txt", "a/bc/d", "a/b/c", "a/c", "ab", "b")) {
+      storage.storeBytes(location, new byte[] {1});
+    }
+    assertEquals(List.of("a/b.txt", "a/b/c", "a/bc/d"), list("a/b"),
+        "I1: \"a/b\" matches a/b.txt, a/b/c and a/bc/d (I2: in UTF-8 order)");
+    assertEquals(List.of("a/b/c"), list("a/b/"), "I1: \"a/b/\" matches what is inside a/b");
+    assertEquals(List.of("a/b.txt", "a/b/c", "a/bc/d", "a/c"), list("a/"), "I1: \"a/\"");
+    assertEquals(List.of("a/b.txt", "a/b/c", "a/bc/d", "a/c", "ab"), list("a"), "I1: \"a\"");
+    assertEquals(List.of(), list("c"), "I1: a prefix that matches nothing");
+    assertEquals(List.of("a/b/c"), list("a/b/c"), "I1: a whole location matches itself");
+  }
+
+  @Test
+  @DisplayName("I1 lists objects only: no directories, no temp or metadata files")
+  void objectsOnly() {
+    storage.storeBytes("x/y/z", new byte[] {1});
+    storage.storeBytes("x/w", new byte[] {2});
+    for (int i = 0; i < 3; i++) {
+      storage.storeBytes("x/w", new byte[] {(byte) i});
+      try {
+        storage.storeStream("x/y/z", new Content(20_000, i).failingStream());
+      } catch (ExternalResourceException expected) {
+        // The source fails on purpose.
+      }
+    }
+    assertEquals(List.of("x/w", "x/y/z"), list(""),
+        "I1: a listing gives the objects and nothing else: no directories, temp or metadata files");
+  }
+
+  @Test
+  @DisplayName("I1 I2 property: iterContents(prefix) gives the stored locations with that prefix, in UTF-8 order")
+  void listingProperty() {
+    Gen<ListingCase> cases = Generators.locationSets(12, caps.maxLocationBytes()).flatMap(locations ->
+        SourceDSL.lists().of(Generators.prefixesOf(locations)).ofSizeBetween(1, 5)
+            .map(prefixes -> new ListingCase(locations, prefixes)));
+    AtomicInteger runs = new AtomicInteger();
+    Theories.check(tuning, "I1/I2", "iterContents(prefix) gives the stored locations with that"
+            + " prefix, in UTF-8 order", tuning.examples(2), 100, cases, c -> {
+          String namespace = "listing-" + runs.incrementAndGet();
+          TreeSet<String> model = new TreeSet<>(Location.UTF8_ORDER);
+          try {
+            for (int i = 0; i < c.locations().size(); i++) {
+              String location = c.locations().get(i);
+              storage.storeBytes(Op.at(namespace, location), new Content(i % 3, i).bytes());
+              model.add(location);
+            }
+            for (String prefix : c.prefixes()) {
+              List<String> expected =
+                  model.stream().filter(l -> l.startsWith(prefix)).toList();
+              assertEquals(quoted(expected), quoted(Op.list(storage, namespace, prefix)),
+                  "I1/I2: iterContents(" + Generators.quote(prefix) + ") must give exactly the"
+                      + " stored locations that start with it, in ascending UTF-8 byte order");
+            }
+          } finally {
+            for (String location : model) {
+              storage.deleteIfExists(Op.at(namespace, location));
+            }
+          }
+        });
+  }
+
+  @Test
+  @DisplayName("I2 lists in ascending UTF-8 byte order, the same on every backend")
+  void order() {
+    List<String> locations = new ArrayList<>(List.of(
+        "a", "a-b", "a.b", "b/c", "b-c", "b.c", "b0", "A", "Z", "_", "~", "\u00e9", "e\u0301",
+        "\u00ff", "\u0100", "\ue000", "\ufffd", "\ud83d\ude00", "\ud800\udc00", "\u4e00",
+        "z z", "z+z", "z%z"));
+    Collections.shuffle(locations, new java.util.Random(42));
+    for (String location : locations) {
+      storage.storeBytes(location, new byte[] {1});
+    }
+    List<String> expected = new ArrayList<>(locations);
+    expected.sort((x, y) -> Arrays.compareUnsigned(
+        x.getBytes(StandardCharsets.UTF_8), y.getBytes(StandardCharsets.UTF_8)));
+    assertEquals(quoted(expected), quoted(list("")),
+        "I2: a listing must be in ascending order of the locations' UTF-8 bytes (\"/\" after"
+            + " \"-\" and \".\", characters above U+FFFF after U+E000..U+FFFF)");
+  }
+
+  @Test
+  @DisplayName("I3 a listing can be read in part and closed, and read again")
+  void partialListing() {
+    List<String> all = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      String location = String.format("i3/%03d", i);
+      storage.storeBytes(location, new byte[] {(byte) i});
+      all.add(location);
+    }
+    try (Stream<String> listing = storage.iterContents("i3/")) {
+      Iterator<String> it = listing.iterator();
+      List<String> head = new ArrayList<>();
+      for (int i = 0; i < 5 && it.hasNext(); i++) {
+        head.add(it.next());
+      }
+      assertEquals(all.subList(0, 5), head, "I3: the first locations of a listing");
+    }
+    try (Stream<String> listing = storage.iterContents("i3/")) {
+      assertEquals(all.subList(0, 3), listing.limit(3).toList(), "I3: limit on a listing");
+    }
+    assertEquals(all, list("i3/"), "I3: a listing read to its end after partial ones");
+  }
+
+  @Test
+  @DisplayName("I4 a listing survives objects stored and deleted while it runs")
+  void changesDuringListing() {
+    List<String> all = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      String location = String.format("i4/%02d", i);
+      storage.storeBytes(location, new byte[] {(byte) i});
+      all.add(location);
+    }
+    List<String> seen = new ArrayList<>();
+    try (Stream<String> listing = storage.iterContents("i4/")) {
+      Iterator<String> it = listing.iterator();
+      for (int i = 0; i < 10 && it.hasNext(); i++) {
+        seen.add(it.next());
+      }
+      storage.delete("i4/05");
+      storage.delete("i4/30");
+      storage.storeBytes("i4/35x", new byte[] {1});
+      storage.storeBytes("i4/01x", new byte[] {1});
+      storage.storeBytes("i4/20", new byte[] {9});
+      assertDoesNotThrow(() -> it.forEachRemaining(seen::add),
+          "I4: a listing must not fail because objects changed while it ran");
+    }
+    for (int i = 1; i < seen.size(); i++) {
+      assertTrue(Location.UTF8_ORDER.compare(seen.get(i - 1), seen.get(i)) < 0,
+          "I2: a listing changed while it ran is still strictly ascending: " + seen);
+    }
+    Set<String> untouched = new TreeSet<>(all);
+    untouched.removeAll(List.of("i4/05", "i4/30", "i4/20"));
+    assertTrue(seen.containsAll(untouched),
+        "I4: objects left alone during a listing must appear in it; missing: "
+            + untouched.stream().filter(l -> !seen.contains(l)).toList());
+    Set<String> possible = new TreeSet<>(all);
+    possible.addAll(List.of("i4/35x", "i4/01x"));
+    assertTrue(possible.containsAll(seen),
+        "I1: a listing gives only objects; extra: "
+            + seen.stream().filter(l -> !possible.contains(l)).toList());
+  }
+
+  /** Generated listing case: locations stored, prefixes listed. */
+  record ListingCase(List<String> locations, List<String> prefixes) {
+    @Override
+    public String toString() {
+      return "locations " + quoted(locations) + ", prefixes " + quoted(prefixes);
+    }
+  }
+
+  @Test
+  @DisplayName("I5 lists thousands of objects, across the backend's pages, each once and in order")
+  void largeListing() throws Exception {
+    int count = caps.largeListingSize();
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      // Two shapes of name, so that the listing's order is not the order of storing.
+      expected.add(i % 2 == 0 ? String.format("big/%05d", i) : String.format("big/o/%05d", i));
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<?>> stores = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        int first = t;
+        stores.add(pool.submit(() -> {
+          for (int i = first; i < count; i += 4) {
+            storage.storeBytes(expected.get(i), new byte[] {(byte) i});
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : stores) {
+        getOrRethrow(f);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    storage.storeBytes("bigger", new byte[] {1});
+    storage.storeBytes("bif", new byte[] {1});
+    expected.sort(Location.UTF8_ORDER);
+    List<String> listed = list("big/");
+    if (!listed.equals(expected)) {
+      Set<String> missing = new TreeSet<>(expected);
+      listed.forEach(missing::remove);
+      fail("I5: a listing of " + count + " objects must give each once, in order; it gave "
+          + listed.size() + ", missing "
+          + missing.stream().limit(10).toList() + (missing.size() > 10 ? "..." : "")
+          + ", first difference at position " + firstDifference(expected, listed));
+    }
+    List<String> everything = new ArrayList<>(expected);
+    everything.add(0, "bif");
+    everything.add("bigger");
+    assertEquals(everything, list(""), "I5: the listing of everything, each once, in order");
+    List<String> inner = expected.stream().filter(l -> l.startsWith("big/o/")).toList();
+    assertEquals(inner, list("big/o/"), "I5: the listing of a prefix holding half of them");
+  }
+
+  private static int firstDifference(List<String> expected, List<String> listed) {
+    int i = 0;
+    while (i < expected.size() && i < listed.size() && expected.get(i).equals(listed.get(i))) {
+      i++;
+    }
+    return i;
+  }
+}
