@@ -889,9 +889,13 @@ public final class S3Storage extends ExternalStorage {
     SDK_DEFAULT,
     /**
      * Checksums only where an operation requires one ({@code requestChecksumCalculation} and
-     * {@code responseChecksumValidation} {@code WHEN_REQUIRED}), and plain bodies: for servers
-     * that refuse {@code aws-chunked} uploads or trailing checksums (older MinIO, Ceph,
-     * some gateways). Uploads still carry {@code Content-MD5}, the parts of a stream too.
+     * {@code responseChecksumValidation} {@code WHEN_REQUIRED}), and plain bodies on every scheme:
+     * the SDK's chunked encoding is turned off too ({@code S3Configuration
+     * chunkedEncodingEnabled(false)}), without which the SDK frames bodies as {@code aws-chunked}
+     * over {@code http://} whatever the checksum setting. For servers that refuse {@code
+     * aws-chunked} uploads or trailing checksums (older MinIO, Ceph, some gateways), or store the
+     * framing as the object's bytes (s3rver over {@code http://}). Uploads still carry {@code
+     * Content-MD5}, the parts of a stream too.
      */
     WHEN_REQUIRED
   }

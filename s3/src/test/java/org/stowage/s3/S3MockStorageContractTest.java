@@ -14,14 +14,15 @@ class S3MockStorageContractTest extends S3StorageContractTest {
 
   static final ExpectedRefusals REFUSALS =
       ExpectedRefusals.none("S3Mock " + S3MockServer.VERSION)
-          .refuse("Storing.createRace", NON_ATOMIC_CREATE)
-          .refuse("Threads.sharedRoot", NON_ATOMIC_CREATE)
-          .refuse("Threads.linearizable", NON_ATOMIC_CREATE)
-          .refuse("Listing.order", UTF16_LISTINGS)
+          .refuse("StoringChecks.createRace", NON_ATOMIC_CREATE)
+          .refuse("ThreadChecks.sharedRoot", NON_ATOMIC_CREATE)
+          .refuse("ThreadChecks.linearizable", NON_ATOMIC_CREATE)
+          .refuse("ThreadChecks.stress", NON_ATOMIC_CREATE)
+          .refuse("ListingChecks.order", UTF16_LISTINGS)
           // Property tests that take half a minute to find the same refusal: not run.
-          .skip("Listing.listingProperty", UTF16_LISTINGS)
+          .skip("ListingChecks.listingProperty", UTF16_LISTINGS)
           .skip("Model.sequences", UTF16_LISTINGS)
-          .skip("Storing.atomicReplace",
+          .skip("StoringChecks.atomicReplace",
               "S2/R1: a GET while S3Mock replaces the object can stall: fewer bytes than its"
                   + " Content-Length, the connection left open until the client's timeout (60 s)");
 

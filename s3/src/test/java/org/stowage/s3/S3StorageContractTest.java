@@ -21,7 +21,7 @@ import software.amazon.awssdk.services.s3.S3Client;
  * <p>On an external endpoint the suite runs with the {@linkplain ExpectedRefusals expected
  * refusals} that the server probe finds there, plus the tests named in the environment variable
  * {@code STOWAGE_S3_EXPECTED_REFUSALS} (comma-separated, such as {@code
- * Storing.atomicReplace,Listing.order}); the report (logged, and in {@code
+ * StoringChecks.atomicReplace,ListingChecks.order}); the report (logged, and in {@code
  * target/contract-report-*.txt}) says which rules the server kept and which it could not.
  */
 @ExtendWith({S3TestEnvironment.class, ExpectedRefusals.class})
@@ -79,6 +79,9 @@ class S3StorageContractTest extends ExternalStorageContract implements ExpectedR
   @Override
   public ExpectedRefusals expectedRefusals() {
     S3Endpoint shared = sharedEndpoint();
+    if (shared.kind().equals("s3proxy")) {
+      return ExpectedRefusals.s3proxy();
+    }
     if (!shared.kind().equals("external")) {
       return ExpectedRefusals.none(shared.kind());
     }
