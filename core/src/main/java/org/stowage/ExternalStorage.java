@@ -995,7 +995,9 @@ public abstract class ExternalStorage implements AutoCloseable {
   /**
    * Opens the object together with the metadata that describes exactly the bytes the stream will
    * yield, for {@link #verify}; {@code null} if there is none. The default reads the metadata,
-   * opens the object, and reads the metadata again, retrying while a concurrent writer changes it.
+   * opens the object, and reads the metadata again, retrying while a concurrent writer changes it,
+   * and gives up with an {@link ExternalResourceException} if it changes on every attempt, rather
+   * than pair bytes with the metadata of another version (T1.1).
    * Backends that get both in one request (an S3 GET) override it.
    *
    * @param location the validated location of the object
@@ -1023,10 +1025,16 @@ public abstract class ExternalStorage implements AutoCloseable {
         in.close();
         throw e;
       }
-      if (before.equals(after) || attempt >= RACE_RETRIES) {
+      if (before.equals(after)) {
         return new OpenObject(in, before);
       }
       in.close();
+      if (attempt >= RACE_RETRIES) {
+        // Never pair bytes with metadata of another version (T1.1): that would report damage.
+        throw new ExternalResourceException(this + ": reading " + Location.quote(location.value())
+            + " with its metadata gave up: concurrent writers changed it on every attempt; retry",
+            location.value(), null);
+      }
     }
   }
 

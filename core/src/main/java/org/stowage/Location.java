@@ -166,9 +166,12 @@ public record Location(String value) implements Comparable<Location> {
   }
 
   /**
-   * Quotes a string for an error message: double quotes around it, with control characters,
-   * backslashes and quotes escaped, and anything over 200 characters shortened. For backends'
-   * messages, so that every message shows locations the same way.
+   * Quotes a string for an error message: double quotes around it, with backslashes and quotes
+   * escaped, every character that would not show as itself escaped as {@code \\uXXXX} (controls,
+   * format characters such as U+200B, private-use and unassigned characters such as U+E000,
+   * unpaired surrogates, and separators other than the ASCII space), and anything over 200
+   * characters shortened. For backends' messages, so that every message shows locations the same
+   * way, and a location that ends in an invisible character does not seem to end early.
    *
    * @param s the string to quote, or {@code null}
    * @return the first 200 characters of {@code s}, escaped, in double quotes, followed by the full
@@ -180,23 +183,45 @@ public record Location(String value) implements Comparable<Location> {
     }
     StringBuilder out = new StringBuilder(Math.min(s.length(), 200) + 8).append('"');
     int shown = Math.min(s.length(), 200);
-    for (int i = 0; i < shown; i++) {
-      char c = s.charAt(i);
-      if (c == '"' || c == '\\') {
-        out.append('\\').append(c);
-      } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-        out.append(c).append(s.charAt(++i));
-      } else if (c < 0x20 || c == 0x7f || Character.isSurrogate(c)) {
-        out.append(String.format("\\u%04x", (int) c));
+    for (int i = 0; i < shown; ) {
+      int cp = s.codePointAt(i);
+      int n = Character.charCount(cp);
+      if (cp == '"' || cp == '\\') {
+        out.append('\\').appendCodePoint(cp);
+      } else if (invisible(cp)) {
+        for (int j = i; j < i + n && j < s.length(); j++) {
+          out.append(String.format("\\u%04x", (int) s.charAt(j)));
+        }
       } else {
-        out.append(c);
+        out.appendCodePoint(cp);
       }
+      i += n;
     }
     out.append('"');
     if (s.length() > shown) {
       out.append("... (").append(s.length()).append(" chars)");
     }
     return out.toString();
+  }
+
+  /** Whether a code point would not show as itself in a message. */
+  private static boolean invisible(int cp) {
+    if (cp == ' ') {
+      return false;
+    }
+    switch (Character.getType(cp)) {
+      case Character.CONTROL:
+      case Character.FORMAT:
+      case Character.PRIVATE_USE:
+      case Character.SURROGATE:
+      case Character.UNASSIGNED:
+      case Character.LINE_SEPARATOR:
+      case Character.PARAGRAPH_SEPARATOR:
+      case Character.SPACE_SEPARATOR:
+        return true;
+      default:
+        return false;
+    }
   }
 
   /** Returns why {@code s} is not a valid location (or prefix), or {@code null} if it is. */

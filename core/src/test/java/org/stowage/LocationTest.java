@@ -61,6 +61,16 @@ class LocationTest {
     assertEquals("\"a\\ud83db\"", Location.quote("a\ud83db"));
     assertEquals("\"a\\u0000\"", Location.quote("a\u0000"));
     assertFalse(Location.isValid(null));
+  }
+
+  @Test
+  @DisplayName("messages escape characters that do not show: a key ending in U+E000 does not seem to end early")
+  void quotingInvisible() {
+    assertEquals("\"a\\ue000\"", Location.quote("a\uE000"));
+    assertEquals("\"a\\u200bb\"", Location.quote("a\u200Bb"));
+    assertEquals("\"a\\u00a0b\"", Location.quote("a\u00A0b"));
+    assertEquals("\"\\udb80\\udc00\"", Location.quote("\uDB80\uDC00"), "U+F0000, private use");
+    assertEquals("\"a b\uFFFD\u00e9\"", Location.quote("a b\uFFFD\u00e9"));
     assertThrows(NullPointerException.class, () -> Location.of(null));
   }
 

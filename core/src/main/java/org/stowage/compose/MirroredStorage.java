@@ -168,6 +168,17 @@ public final class MirroredStorage extends ExternalStorage {
   private final boolean repairPrimary;
   private final Duration closeTimeout;
   private final Replicator replicator;
+  /**
+   * The locations whose primary a store, copy, move or delete is changing right now, with how
+   * many such calls are under way. Until the call has marked the secondaries behind, they still
+   * look up to date while the primary already differs, so reads do not fall back to a secondary
+   * for these locations: a read that missed on the primary during a delete would otherwise be
+   * served the version that the delete's own store had just replaced (T1.1; found by the contract
+   * suite's stress check on FileStorage tiers).
+   */
+  private final java.util.concurrent.ConcurrentHashMap<String, Integer> changing =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   /** Writers of a location hold its read lock; a repair takes its write lock, if free. */
   private final Striped<ReadWriteLock> locationLocks = Striped.lazyWeakReadWriteLock(STRIPES);
   /** Deletes of one location, one at a time (see {@link #deleteObject}). */
@@ -277,12 +288,14 @@ public final class MirroredStorage extends ExternalStorage {
     boolean stored;
     Lock shared = locationLocks.get(loc).readLock();
     shared.lock();
+    beginChange(loc);
     try {
       stored = Tiers.store(this, primary, loc, source, replaceExisting);
       if (stored) {
         replicator.changed(loc);
       }
     } finally {
+      endChange(loc);
       shared.unlock();
     }
     if (stored) {
@@ -343,6 +356,7 @@ public final class MirroredStorage extends ExternalStorage {
       shared.lock();
       held.add(shared);
     }
+    written.forEach(this::beginChange);
     try {
       result = call.apply(Tiers.policy(replaceExisting));
       written.forEach(replicator::changed);
@@ -356,6 +370,7 @@ public final class MirroredStorage extends ExternalStorage {
     } catch (ExternalResourceException e) {
       throw Tiers.renamed(this, e);
     } finally {
+      written.forEach(this::endChange);
       for (int i = held.size() - 1; i >= 0; i--) {
         held.get(i).unlock();
       }
@@ -379,12 +394,14 @@ public final class MirroredStorage extends ExternalStorage {
     Lock shared = locationLocks.get(loc).readLock();
     turn.lock();
     shared.lock();
+    beginChange(loc);
     try {
       deleted = deleteOnPrimary(loc);
       replicator.changed(loc);
     } catch (ExternalResourceException e) {
       throw Tiers.renamed(this, e);
     } finally {
+      endChange(loc);
       shared.unlock();
       turn.unlock();
     }
@@ -481,6 +498,14 @@ public final class MirroredStorage extends ExternalStorage {
     }
   }
 
+  private void beginChange(String loc) {
+    changing.merge(loc, 1, Integer::sum);
+  }
+
+  private void endChange(String loc) {
+    changing.computeIfPresent(loc, (k, n) -> n == 1 ? null : n - 1);
+  }
+
   /** One read of one store: the answer, or {@code null} (or a missing exception) for "absent". */
   @FunctionalInterface
   private interface TierRead<T> {
@@ -507,7 +532,8 @@ public final class MirroredStorage extends ExternalStorage {
     }
     boolean[] answered = {false};
     List<ExternalResourceException> failures = new ArrayList<>();
-    T answer = fromSecondaries(loc, read, new Fallback(answered, failures));
+    // While a call changes the primary at loc, the primary's answer stands (see changing).
+    T answer = changing.containsKey(loc) ? null : fromSecondaries(loc, read, new Fallback(answered, failures));
     if (answer != null) {
       if (primaryFailure != null) {
         LOG.debug("{}: the primary failed for {}; served by a secondary", this, quote(loc), primaryFailure);

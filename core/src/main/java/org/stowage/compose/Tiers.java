@@ -7,6 +7,7 @@ import org.slf4j.LoggerFactory;
 import org.stowage.ChangedExternalResourceException;
 import org.stowage.ExistingExternalResourceException;
 import org.stowage.ExternalResourceException;
+import org.stowage.Location;
 import org.stowage.ExternalStorage;
 import org.stowage.InvalidLocationException;
 import org.stowage.Metadata;

@@ -224,11 +224,12 @@ final class PartUpload {
       if (sourceFailure.get() != null) {
         throw storage.upload().sourceFailed(location, sourceFailure.get(), e);
       }
-      if (e instanceof S3Exception && S3Errors.isBadDigest((S3Exception) e)) {
+      if (e instanceof S3Exception && storage.upload().digestRefused((S3Exception) e)) {
         throw storage.upload().sourceMismatch(
             location, source, offset, length, md5,
             "the server refused part " + partNumber + ", whose bytes do not match the MD5 computed"
-                + " when the source was hashed (400 BadDigest)",
+                + " when the source was hashed (" + ((S3Exception) e).statusCode() + " "
+                + S3Errors.errorCode((S3Exception) e) + ")",
             e);
       }
       throw storage.errors().failure("UploadPart " + partNumber, location, e);
@@ -338,12 +339,22 @@ final class PartUpload {
     return parts.finish(partNumber);
   }
 
-  /** One part of a stream's upload, from its buffer. */
+  /**
+   * One part of a stream's upload, from its buffer. Its MD5 is computed where the part needs it:
+   * as its {@code Content-MD5} where the client adds no checksum, and where the server is not
+   * known to check checksums at all (the probe saw it ignore {@code Content-MD5}), to compare with
+   * the part's ETag, so that a part the server stored other than it was sent fails the upload,
+   * which is then aborted: nothing is committed.
+   */
   private CompletedPart uploadBuffer(String tempKey, String uploadId, int partNumber, byte[] buffer, int length) {
-    String contentMd5 = partChecksums ? null : md5Base64(buffer, length);
+    boolean checkETag =
+        !partChecksums
+            || storage.serverFeatures().contentMd5Checked() != S3ServerFeatures.Support.YES;
+    String md5Hex = checkETag ? md5Hex(buffer, length) : null;
+    String contentMd5 = partChecksums ? null : S3Storage.base64OfHex(md5Hex);
+    UploadPartResponse response;
     try {
-      return completed(
-          partNumber,
+      response =
           s3.uploadPart(
               r -> {
                 r.bucket(bucket).key(tempKey).uploadId(uploadId)
@@ -355,10 +366,24 @@ final class PartUpload {
                 }
               },
               RequestBody.fromContentProvider(
-                  () -> new ByteArrayInputStream(buffer, 0, length), length, S3Upload.CONTENT_TYPE)));
+                  () -> new ByteArrayInputStream(buffer, 0, length), length, S3Upload.CONTENT_TYPE));
     } catch (SdkException e) {
       throw storage.errors().failure("UploadPart " + partNumber, location, e);
     }
+    if (checkETag) {
+      String received = S3Storage.md5OfETag(checkedETag(response, partNumber),
+          response.serverSideEncryptionAsString(), response.sseCustomerAlgorithm());
+      if (received != null && !received.equals(md5Hex)) {
+        throw new ExternalResourceException(
+            storage + ": store of " + S3Storage.quote(location.value()) + " failed: the server's"
+                + " MD5 of the bytes it stored for part " + partNumber + " (its ETag) is "
+                + received + ", not the MD5 " + md5Hex + " of the bytes sent: the server did not"
+                + " check them, and stored other bytes; nothing was stored (rule S2)",
+            location.value(),
+            null);
+      }
+    }
+    return completed(partNumber, response);
   }
 
   /** Reads into {@code buffer} until it is full or the stream ends; returns the bytes read. */
@@ -785,9 +810,9 @@ final class PartUpload {
     }
   }
 
-  private static String md5Base64(byte[] data, int length) {
+  private static String md5Hex(byte[] data, int length) {
     MessageDigest md5 = Metadata.newMd5();
     md5.update(data, 0, length);
-    return Base64.getEncoder().encodeToString(md5.digest());
+    return java.util.HexFormat.of().formatHex(md5.digest());
   }
 }

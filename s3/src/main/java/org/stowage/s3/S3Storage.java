@@ -192,6 +192,8 @@ public final class S3Storage extends ExternalStorage {
   private final AtomicBoolean bucketConfirmed = new AtomicBoolean();
   private final S3Errors errors;
   private final S3Upload upload;
+  /** What the server does: given to the builder, or learned by the probe on first need. */
+  private volatile S3ServerFeatures features;
 
   private S3Storage(Builder b, S3Client s3, boolean ownsClient, String endpointLabel) {
     this.s3 = s3;
@@ -214,6 +216,54 @@ public final class S3Storage extends ExternalStorage {
     this.workers.allowCoreThreadTimeOut(true);
     this.errors = new S3Errors(toString(), bucket, endpointLabel);
     this.upload = new S3Upload(this, errors);
+    this.features = b.serverFeatures;
+  }
+
+  /**
+   * What the S3 server does with the requests this storage's guarantees rest on, and the rules it
+   * therefore cannot back ({@link S3ServerFeatures#refusals()}). Learned once per storage by the
+   * probe, on the first call or the first store, whichever comes first: a few small requests under
+   * {@code <root>.stowage-tmp/}, which leave nothing behind (docs/s3.md, "The server probe"); the
+   * findings are logged once at INFO. Not probed when the builder was given them ({@link
+   * Builder#serverFeatures}), nor for a storage built with {@code readOnlyForeignBucket(true)},
+   * which writes nothing (every answer is then {@code UNKNOWN}).
+   *
+   * <p>Stores act on it: one whose guarantee the server cannot back fails at once, with an {@link
+   * ExternalResourceException} that names the missing feature and what to do, never with a weaker
+   * guarantee: a store with a policy other than {@code OVERWRITE} where {@code If-None-Match} is
+   * ignored; a stream larger than a part where {@code UploadPartCopy} is missing; any store where
+   * neither {@code Content-MD5} is checked nor the ETag is an MD5.
+   *
+   * @throws ExternalResourceException if the probe's requests fail (no access, no bucket, the
+   *     server unreachable); the next call probes again
+   */
+  public S3ServerFeatures serverFeatures() {
+    S3ServerFeatures f = features;
+    if (f != null) {
+      return f;
+    }
+    synchronized (this) {
+      if (features == null) {
+        String server = endpointLabel + " bucket " + quote(bucket);
+        if (readOnlyForeignBucket) {
+          features = new S3ServerFeatures(server, S3ServerFeatures.Support.UNKNOWN,
+              S3ServerFeatures.Support.UNKNOWN, S3ServerFeatures.Support.UNKNOWN, S3ServerFeatures.Support.UNKNOWN,
+              S3ServerFeatures.Support.UNKNOWN, S3ServerFeatures.Support.UNKNOWN, null,
+              S3ServerFeatures.Support.UNKNOWN, S3ServerFeatures.Support.UNKNOWN,
+              S3ServerFeatures.ListingOrder.UNKNOWN,
+              java.util.List.of("not probed: the storage is read-only (readOnlyForeignBucket)"));
+        } else {
+          try {
+            features = S3ServerProbe.probe(
+                s3, bucket, root + TEMP_FOLDER + "probe-" + UUID.randomUUID() + "/", server);
+          } catch (SdkException e) {
+            throw errors.failure("the server probe", null, e);
+          }
+          LOG.info("{}: {}", this, features.report());
+        }
+      }
+      return features;
+    }
   }
 
   /**
@@ -856,9 +906,13 @@ public final class S3Storage extends ExternalStorage {
     SDK_DEFAULT,
     /**
      * Checksums only where an operation requires one ({@code requestChecksumCalculation} and
-     * {@code responseChecksumValidation} {@code WHEN_REQUIRED}), and plain bodies: for servers
-     * that refuse {@code aws-chunked} uploads or trailing checksums (older MinIO, Ceph,
-     * some gateways). Uploads still carry {@code Content-MD5}, the parts of a stream too.
+     * {@code responseChecksumValidation} {@code WHEN_REQUIRED}), and plain bodies on every scheme:
+     * the SDK's chunked encoding is turned off too ({@code S3Configuration
+     * chunkedEncodingEnabled(false)}), without which the SDK frames bodies as {@code aws-chunked}
+     * over {@code http://} whatever the checksum setting. For servers that refuse {@code
+     * aws-chunked} uploads or trailing checksums (older MinIO, Ceph, some gateways), or store the
+     * framing as the object's bytes (s3rver over {@code http://}). Uploads still carry {@code
+     * Content-MD5}, the parts of a stream too.
      */
     WHEN_REQUIRED
   }
@@ -888,6 +942,7 @@ public final class S3Storage extends ExternalStorage {
     private RetryStrategy retryStrategy;
     private Integer maxAttempts;
     private ChecksumMode checksumMode;
+    private S3ServerFeatures serverFeatures;
 
     private Builder() {}
 
@@ -1164,6 +1219,16 @@ public final class S3Storage extends ExternalStorage {
     }
 
     /**
+     * What the server does, known beforehand (from an earlier {@link S3Storage#serverFeatures()},
+     * or {@link S3ServerFeatures#assumedS3} for AWS): the storage then acts on these and sends no
+     * probe. Default: probe once, on first need.
+     */
+    public Builder serverFeatures(S3ServerFeatures features) {
+      this.serverFeatures = Objects.requireNonNull(features, "features");
+      return this;
+    }
+
+    /**
      * How the SDK adds and validates checksums; default {@link ChecksumMode#SDK_DEFAULT}.
      *
      * @param mode the checksum mode
@@ -1286,6 +1351,12 @@ public final class S3Storage extends ExternalStorage {
       if (checksumMode == ChecksumMode.WHEN_REQUIRED) {
         b.requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED);
         b.responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+        // Over http:// the SDK signs bodies in aws-chunked framing (STREAMING-AWS4-HMAC-SHA256-
+        // PAYLOAD) whatever the checksum setting; this sends them plain, signed whole.
+        b.serviceConfiguration(
+            software.amazon.awssdk.services.s3.S3Configuration.builder()
+                .chunkedEncodingEnabled(false)
+                .build());
       }
       try {
         return b.build();

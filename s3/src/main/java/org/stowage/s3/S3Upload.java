@@ -48,6 +48,11 @@ final class S3Upload {
    */
   boolean write(Location location, String key, ObjectSource source, boolean replaceExisting)
       throws IOException {
+    S3ServerFeatures features = storage.serverFeatures();
+    requireVerifiable(location, features);
+    if (!replaceExisting) {
+      requireConditionalCreate(location, features);
+    }
     if (source.isRereadable()) {
       return writeDirect(location, key, source, replaceExisting);
     }
@@ -101,6 +106,7 @@ final class S3Upload {
             null,
             null);
       }
+      requireUploadPartCopy(location, features, effectivePartSize);
       if (!replaceExisting && !source.targetSeenAbsent() && storage.head(location, key) != null) {
         return false; // the conditional complete would refuse it: spare the upload
       }
@@ -118,6 +124,76 @@ final class S3Upload {
     long needed = (source.knownSize().getAsLong() + S3Storage.MAX_PARTS - 1) / S3Storage.MAX_PARTS;
     long mib = 1L << 20;
     return Math.min(S3Storage.MAX_PART_SIZE, Math.max(storage.partSize(), (needed + mib - 1) / mib * mib));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // What the server cannot back: refused at once (S3Storage#serverFeatures)
+
+  /** Refuses every store where nothing could show that the server holds the bytes hashed. */
+  private void requireVerifiable(Location location, S3ServerFeatures f) {
+    if (f.storesBytesSent() == S3ServerFeatures.Support.NO) {
+      throw new ExternalResourceException(
+          storage + ": cannot store " + Location.quote(location.value()) + ": the server stores"
+              + " other bytes than it is sent (the probe read back other bytes than it had stored;"
+              + " rules S1, S2); with an http:// endpoint, build the storage with"
+              + " checksumMode(WHEN_REQUIRED), which sends plain bodies instead of aws-chunked ones"
+              + " (see serverFeatures())",
+          location.value(),
+          null);
+    }
+    if (f.contentMd5Checked() == S3ServerFeatures.Support.NO
+        && f.md5ETags() == S3ServerFeatures.Support.NO) {
+      throw new ExternalResourceException(
+          storage + ": cannot store " + Location.quote(location.value()) + ": the server"
+              + " neither checks Content-MD5 nor answers with ETags that are MD5s, so no store"
+              + " could show that it holds the bytes hashed (rule S2); use a server that checks"
+              + " Content-MD5 (see serverFeatures())",
+          location.value(),
+          null);
+    }
+  }
+
+  /** Refuses a create-if-absent on a server that ignores {@code If-None-Match}. */
+  private void requireConditionalCreate(Location location, S3ServerFeatures f) {
+    if (f.conditionalCreate() == S3ServerFeatures.Support.NO) {
+      throw new ExternalResourceException(
+          storage + ": cannot store " + Location.quote(location.value()) + " with a policy other"
+              + " than OVERWRITE: the server ignores If-None-Match: * (conditional create), so it"
+              + " would replace an object that is there (rule S5); store with OVERWRITE, or use a"
+              + " server that honours If-None-Match (see serverFeatures())",
+          location.value(),
+          null);
+    }
+  }
+
+  /** Refuses a stream larger than a part on a server without {@code UploadPartCopy}. */
+  private void requireUploadPartCopy(Location location, S3ServerFeatures f, long partSize) {
+    if (f.uploadPartCopy() == S3ServerFeatures.Support.NO) {
+      throw new ExternalResourceException(
+          storage + ": cannot store " + Location.quote(location.value()) + " from a stream"
+              + " larger than one part (" + partSize + " bytes): the server has no UploadPartCopy,"
+              + " which the upload of a stream needs to copy its parts to the final key (rule S4);"
+              + " store the content from a file or bytes (storePath, storeBytes), which go"
+              + " straight to the key, or build the storage with a partSize above the stream's"
+              + " size (see serverFeatures())",
+          location.value(),
+          null);
+    }
+  }
+
+  /**
+   * Whether the server refused a body for its {@code Content-MD5}: {@code 400 BadDigest}, or the
+   * {@code 400 BadRequest} that a server such as S3Mock answers instead, where the probe saw it do
+   * so.
+   */
+  boolean digestRefused(S3Exception e) {
+    if (S3Errors.isBadDigest(e)) {
+      return true;
+    }
+    S3ServerFeatures f = storage.serverFeatures();
+    String answer = e.statusCode() + " " + S3Errors.errorCode(e);
+    return e.statusCode() == 400 && !answer.endsWith(" BadDigest")
+        && answer.equals(f.badDigestAnswer());
   }
 
   /**
@@ -243,11 +319,11 @@ final class S3Upload {
         if (sourceFailure != null && sourceFailure.get() != null) {
           throw sourceFailed(location, sourceFailure.get(), e);
         }
-        if (rereadable != null && S3Errors.isBadDigest(e)) {
+        if (rereadable != null && digestRefused(e)) {
           throw sourceMismatch(
               location, rereadable, 0, metadata.size(), metadata.md5(),
               "the server refused the object's bytes, which do not match the MD5 computed when"
-                  + " the source was hashed (400 BadDigest)",
+                  + " the source was hashed (" + e.statusCode() + " " + S3Errors.errorCode(e) + ")",
               e);
         }
         throw e;
@@ -257,39 +333,72 @@ final class S3Upload {
         }
         throw e;
       }
-      if (rereadable != null) {
-        checkReceived(
-            location,
-            "PutObject",
-            metadata.md5(),
-            S3Storage.md5OfETag(
-                response.eTag(),
-                response.serverSideEncryptionAsString(),
-                response.sseCustomerAlgorithm()));
-      }
+      checkStored(location, key, metadata, response, rereadable, replaceExisting);
       return true;
     }
   }
 
   /**
-   * After a direct upload the server accepted: if its ETag is an MD5 of the bytes it received, that
-   * MD5 must be the one sent as {@code Content-MD5}. It differs only on a server that does not
-   * check {@code Content-MD5}; the object it now holds has a record its bytes contradict, which
-   * every read reports as changed (R3); the store says so at once. (Bodies in memory are the very
-   * bytes hashed, and are not checked again.)
+   * After a {@code PutObject} the server accepted: if its ETag is an MD5 of the bytes it stored,
+   * that MD5 must be the one hashed. It differs only on a server that does not check {@code
+   * Content-MD5} (or checks it against other bytes than it stores): the object there contradicts
+   * its record. It is removed at once ({@code DeleteObject} conditional on its ETag, so that a
+   * later write is never removed), and the store fails: nothing is left at the location that was
+   * not there before (under {@code OVERWRITE}, the object it replaced is gone too, and the message
+   * says so).
    *
-   * @param received the MD5 of the ETag, or null if the ETag is not an MD5
+   * @param rereadable the source the body was read from, read again to tell a source that changed
+   *     from bytes damaged on the way; null for a body in memory (the very bytes hashed)
    */
-  private void checkReceived(Location location, String operation, String sent, String received) {
-    if (received != null && !received.equals(sent)) {
+  private void checkStored(
+      Location location,
+      String key,
+      Metadata metadata,
+      PutObjectResponse response,
+      ObjectSource rereadable,
+      boolean replaceExisting) {
+    String received = S3Storage.md5OfETag(
+        response.eTag(), response.serverSideEncryptionAsString(), response.sseCustomerAlgorithm());
+    if (received == null || received.equals(metadata.md5())) {
+      return;
+    }
+    String removal = removeDamaged(key, response.eTag());
+    String what = "the server's MD5 of the bytes it stored for PutObject (its ETag) is " + received
+        + ", not the MD5 " + metadata.md5() + " of the bytes hashed: the server did not check"
+        + " Content-MD5; " + removal
+        + (replaceExisting ? "; the object it replaced, if any, is gone" : "");
+    String now = rereadable == null ? metadata.md5() : md5Now(rereadable, 0, metadata.size());
+    if (!metadata.md5().equals(now)) {
       throw new ChangedExternalResourceException(
-          storage + ": store of " + Location.quote(location.value()) + ": the server's MD5 of the bytes it"
-              + " received for " + operation + " (its ETag) is " + received + ", but the bytes"
-              + " hashed have MD5 " + sent + ": the server did not check Content-MD5, and the"
-              + " bytes changed at the source or in transit; the object stored at "
-              + Location.quote(location.value()) + " does not match its record, and reads report it as"
-              + " changed (rule R3): store it again",
+          storage + ": cannot store " + Location.quote(location.value()) + ": the source changed"
+              + " while it was stored: " + what + " (rules S2, S3)",
           location.value());
+    }
+    throw new ExternalResourceException(
+        storage + ": store of " + Location.quote(location.value()) + " failed: " + what + "; the"
+            + " source still holds the bytes hashed: the server stored other bytes than it was"
+            + " sent, or they were damaged on the way (rule S2)",
+        location.value(),
+        null);
+  }
+
+  /** Removes the damaged object a PutObject left at {@code key}; says what happened. */
+  private String removeDamaged(String key, String eTag) {
+    try {
+      storage.client().deleteObject(r -> r.bucket(storage.bucket()).key(key).ifMatch(eTag));
+      return "the object it stored was removed";
+    } catch (SdkException e) {
+      return "removing the object it stored failed (" + e.getMessage() + "): it is still there,"
+          + " and reads report it as changed (rule R3)";
+    }
+  }
+
+  /** The MD5 of bytes {@code [offset, offset + length)} of the source now; null if unreadable. */
+  private static String md5Now(ObjectSource source, long offset, long length) {
+    try (InputStream in = source.openRange(offset, length)) {
+      return Metadata.of(in).md5();
+    } catch (IOException e) {
+      return null; // shorter now, or unreadable
     }
   }
 
@@ -308,12 +417,7 @@ final class S3Upload {
       String expectedMd5,
       String what,
       Exception cause) {
-    String now;
-    try (InputStream in = source.openRange(offset, length)) {
-      now = Metadata.of(in).md5();
-    } catch (IOException e) {
-      now = null; // shorter now, or unreadable
-    }
+    String now = md5Now(source, offset, length);
     if (now == null || !now.equals(expectedMd5)) {
       return new ChangedExternalResourceException(
           storage + ": cannot store " + Location.quote(location.value()) + ": the source changed while it"

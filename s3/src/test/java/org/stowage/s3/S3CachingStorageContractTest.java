@@ -14,8 +14,16 @@ import org.stowage.testkit.ExternalStorageContract;
  * bypass the cache. Objects stay within 1 MiB, one request each: S3StorageContractTest covers
  * uploads in parts.
  */
-@ExtendWith(S3TestEnvironment.class)
-class S3CachingStorageContractTest extends ExternalStorageContract {
+@ExtendWith({S3TestEnvironment.class, ExpectedRefusals.class})
+class S3CachingStorageContractTest extends ExternalStorageContract
+    implements ExpectedRefusals.Listed {
+  @Override
+  public ExpectedRefusals expectedRefusals() {
+    return S3TestEnvironment.shared().kind().equals("s3proxy")
+        ? ExpectedRefusals.s3proxy()
+        : ExpectedRefusals.none(S3TestEnvironment.shared().kind());
+  }
+
   private static final long PART = S3Storage.MIN_PART_SIZE;
 
   @Override

@@ -27,8 +27,25 @@ import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 record S3Endpoint(
     URI uri, String region, String accessKey, String secretKey, String bucket, String kind) {
 
-  /** A builder for a storage on this endpoint's shared bucket, under {@code prefix}. */
+  /**
+   * What the probe finds on s3proxy as the tests run it (every feature; {@code
+   * S3ServerProbeTest.s3proxyAsTested} checks it): given to the storages of tests that count
+   * requests or inject faults by connection, so that no probe adds requests of its own.
+   */
+  static final S3ServerFeatures TESTED_S3PROXY =
+      S3ServerFeatures.assumedS3("s3proxy as the tests run it (S3ServerProbeTest checks it)");
+
+  /**
+   * A builder for a storage on this endpoint's shared bucket, under {@code prefix}. On s3proxy
+   * it acts on {@link #TESTED_S3PROXY}; on any other server it probes the server itself.
+   */
   S3Storage.Builder storage(String prefix) {
+    S3Storage.Builder b = probingStorage(prefix);
+    return kind.equals("s3proxy") ? b.serverFeatures(TESTED_S3PROXY) : b;
+  }
+
+  /** As {@link #storage}, always probing the server on first need. */
+  S3Storage.Builder probingStorage(String prefix) {
     return S3Storage.builder()
         .bucket(bucket)
         .prefix(prefix)

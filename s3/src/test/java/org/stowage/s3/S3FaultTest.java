@@ -678,6 +678,7 @@ class S3FaultTest {
 
   private static S3Storage throughProxy(String prefix, Duration socketTimeout, int attempts) {
     return S3Storage.builder()
+        .serverFeatures(S3Endpoint.TESTED_S3PROXY)
         .bucket(endpoint.bucket())
         .prefix(prefix)
         .region(endpoint.region())

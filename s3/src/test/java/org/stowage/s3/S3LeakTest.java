@@ -74,6 +74,7 @@ class S3LeakTest {
             .build();
     storage =
         S3Storage.builder()
+            .serverFeatures(S3Endpoint.TESTED_S3PROXY)
             .bucket(endpoint.bucket())
             .prefix(S3Endpoint.freshPrefix())
             .client(client)

@@ -86,6 +86,7 @@ class S3RequestCountsTest {
       for (int variant = 0; variant < 3; variant++) {
         S3Storage s3 =
             S3Storage.builder()
+                .serverFeatures(S3Endpoint.TESTED_S3PROXY)
                 .client(client)
                 .bucket(endpoint.bucket())
                 .prefix(S3Endpoint.freshPrefix())

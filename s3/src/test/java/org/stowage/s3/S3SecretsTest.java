@@ -239,6 +239,7 @@ class S3SecretsTest {
   private void exercise(AwsCredentials credentials, String bucket, Boolean succeed) throws Exception {
     S3Storage.Builder builder =
         S3Storage.builder()
+            .serverFeatures(S3Endpoint.TESTED_S3PROXY)
             .bucket(bucket)
             .prefix(S3Endpoint.freshPrefix())
             .region(endpoint.region())

@@ -156,6 +156,19 @@ class S3ServerBehaviourTest {
   }
 
   @Test
+  @DisplayName("I2 the listing-order error shows keys escaped: one ending in U+E000 does not seem to end early")
+  void listingOrderMessageEscapes() {
+    put("e/\uE000", "1");
+    put("e/\uD83D\uDE00", "2");
+    try (S3Storage storage = endpoint.storage("e").readOnlyForeignBucket(true).build();
+        Stream<String> listed = storage.iterContents()) {
+      ExternalResourceException x =
+          assertThrows(ExternalResourceException.class, () -> listed.collect(Collectors.toList()));
+      assertTrue(x.getMessage().contains("\"e/\\ue000\""), x.getMessage());
+    }
+  }
+
+  @Test
   @DisplayName("I1 s3proxy's nio2 stores cannot hold a key and a longer key below it (\"k\" and \"k/x\")")
   void fileAndFolder() {
     put("k/x", "below");

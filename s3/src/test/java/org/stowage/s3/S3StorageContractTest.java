@@ -14,12 +14,20 @@ import software.amazon.awssdk.services.s3.S3Client;
  * with an empty root prefix, so that locations of the full 1024 bytes fit S3's key limit (a root
  * prefix would take some of it); a second {@code newStorage()} in the same test (the kit's
  * two-instance check) opens the same bucket. On an external endpoint, where tests must not create
- * buckets, a fresh prefix of the shared bucket stands in, and the longest locations do not fit. The
- * part size is the smallest S3 allows, so that objects over 5 MiB take the upload-in-parts path.
+ * buckets, a fresh prefix of the shared bucket stands in, and the longest location the backend
+ * accepts is S3's 1,024 bytes less the prefix's ({@link #maxLocationBytes}). The part size is the
+ * smallest S3 allows, so that objects over 5 MiB take the upload-in-parts path.
+ *
+ * <p>On an external endpoint the suite runs with the {@linkplain ExpectedRefusals expected
+ * refusals} that the server probe finds there, plus the tests named in the environment variable
+ * {@code STOWAGE_S3_EXPECTED_REFUSALS} (comma-separated, such as {@code
+ * StoringChecks.atomicReplace,ListingChecks.order}); the report (logged, and in {@code
+ * target/contract-report-*.txt}) says which rules the server kept and which it could not.
  */
-@ExtendWith(S3TestEnvironment.class)
-class S3StorageContractTest extends ExternalStorageContract {
+@ExtendWith({S3TestEnvironment.class, ExpectedRefusals.class})
+class S3StorageContractTest extends ExternalStorageContract implements ExpectedRefusals.Listed {
   private static final long PART = S3Storage.MIN_PART_SIZE;
+  private static ExpectedRefusals externalRefusals;
 
   private S3Endpoint endpoint;
   private String prefix;
@@ -27,13 +35,29 @@ class S3StorageContractTest extends ExternalStorageContract {
   @Override
   protected ExternalStorage newStorage() {
     chooseEndpoint();
-    return endpoint.storage(prefix).partSize(PART).uploadConcurrency(2).build();
+    S3Storage.Builder b = endpoint.storage(prefix).partSize(PART).uploadConcurrency(2);
+    if (!endpoint.kind().equals("s3proxy")) {
+      b.serverFeatures(probedOnce(sharedEndpoint())); // one probe per server, not per test
+    }
+    return b.build();
+  }
+
+  private static final java.util.Map<String, S3ServerFeatures> PROBED =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** What a storage on {@code server} learns by its probe, probed once per JVM. */
+  static S3ServerFeatures probedOnce(S3Endpoint server) {
+    return PROBED.computeIfAbsent(server.kind() + " " + server.uri() + " " + server.bucket(), k -> {
+      try (S3Storage s = server.probingStorage(S3Endpoint.freshPrefix()).build()) {
+        return s.serverFeatures();
+      }
+    });
   }
 
   /** The shared external endpoint under a fresh prefix, or a fresh bucket on the local one. */
   private void chooseEndpoint() {
     if (endpoint == null) {
-      S3Endpoint shared = S3TestEnvironment.shared();
+      S3Endpoint shared = sharedEndpoint();
       if (shared.kind().equals("external")) {
         endpoint = shared;
         prefix = S3Endpoint.freshPrefix();
@@ -44,12 +68,57 @@ class S3StorageContractTest extends ExternalStorageContract {
     }
   }
 
+  /**
+   * The longest location, in UTF-8 bytes, that the store under test accepts: S3's key limit less
+   * the root prefix's bytes (none in a bucket of its own).
+   */
+  static int maxLocationBytes(String rootPrefix) {
+    return S3Storage.MAX_KEY_BYTES - rootPrefix.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+  }
+
+  @Override
+  public ExpectedRefusals expectedRefusals() {
+    S3Endpoint shared = sharedEndpoint();
+    if (shared.kind().equals("s3proxy")) {
+      return ExpectedRefusals.s3proxy();
+    }
+    if (!shared.kind().equals("external")) {
+      return ExpectedRefusals.none(shared.kind());
+    }
+    synchronized (S3StorageContractTest.class) {
+      if (externalRefusals == null) {
+        ExpectedRefusals r = ExpectedRefusals.of(probedOnce(shared));
+        String listed = System.getenv("STOWAGE_S3_EXPECTED_REFUSALS");
+        if (listed != null) {
+          for (String test : listed.split(",")) {
+            if (!test.isBlank()) {
+              r.refuse(test.trim(), "listed in STOWAGE_S3_EXPECTED_REFUSALS");
+            }
+          }
+        }
+        externalRefusals = r;
+      }
+      return externalRefusals;
+    }
+  }
+
+  /** The server the suite runs against; a subclass names another. */
+  S3Endpoint sharedEndpoint() {
+    return S3TestEnvironment.shared();
+  }
+
+  /** The root prefix the storages of this test use, with its trailing slash if any. */
+  String rootPrefixUsed() {
+    chooseEndpoint();
+    return prefix == null || prefix.isEmpty() ? "" : prefix + "/";
+  }
+
   @Override
   protected Capabilities capabilities() {
     chooseEndpoint();
     return Capabilities.none()
         // Under a test prefix (root "<prefix>/") S3's 1024-byte key limit leaves less (rule L1.3).
-        .withMaxLocationBytes(Location.MAX_BYTES - (prefix.isEmpty() ? 0 : prefix.length() + 1))
+        .withMaxLocationBytes(maxLocationBytes(rootPrefixUsed()))
         // Conditional writes and deletes are decided by the server, whichever process sends them.
         .withCrossProcessSafety(true)
         // Above one part, so that the suite exercises uploads in parts and their copy step.

@@ -91,7 +91,7 @@ class S3StorageRequestsTest {
     try (S3Client client =
         endpoint.clientWith(recorder);
         S3Storage storage =
-            S3Storage.builder().client(client).bucket(endpoint.bucket()).prefix(S3Endpoint.freshPrefix()).build()) {
+            S3Storage.builder().serverFeatures(S3Endpoint.TESTED_S3PROXY).client(client).bucket(endpoint.bucket()).prefix(S3Endpoint.freshPrefix()).build()) {
       byte[] data = TestData.bytes(5, 100_000);
       Metadata m = storage.storeBytes("src", data);
       int uploads = recorder.seen.size();
@@ -120,7 +120,7 @@ class S3StorageRequestsTest {
     try (S3Client client =
         endpoint.clientWith(recorder);
         S3Storage storage =
-            S3Storage.builder().client(client).bucket(endpoint.bucket()).prefix(S3Endpoint.freshPrefix()).build()) {
+            S3Storage.builder().serverFeatures(S3Endpoint.TESTED_S3PROXY).client(client).bucket(endpoint.bucket()).prefix(S3Endpoint.freshPrefix()).build()) {
       Metadata m = storage.storeBytes("r3", TestData.bytes(8, 300_000));
       requests.clear();
       assertEquals(m, storage.getMetadata("r3"));
@@ -147,7 +147,7 @@ class S3StorageRequestsTest {
       try (S3Client client =
           endpoint.clientWith(writeAfterCopy);
           S3Storage storage =
-              S3Storage.builder().client(client).bucket(endpoint.bucket()).prefix(prefix).build()) {
+              S3Storage.builder().serverFeatures(S3Endpoint.TESTED_S3PROXY).client(client).bucket(endpoint.bucket()).prefix(prefix).build()) {
         byte[] data = TestData.bytes(6, 5000);
         Metadata m = storage.storeBytes("src", data);
         assertEquals(m, storage.move("src", "dst"));
@@ -166,6 +166,7 @@ class S3StorageRequestsTest {
         endpoint.clientWith(recorder)) {
       try (S3Storage storage =
           S3Storage.builder()
+              .serverFeatures(S3Endpoint.TESTED_S3PROXY)
               .client(client)
               .bucket(endpoint.bucket())
               .prefix(S3Endpoint.freshPrefix())

@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.stowage.ChangedExternalResourceException;
 import org.stowage.ExistingExternalResourceException;
+import org.stowage.ExternalResourceException;
 import org.stowage.ExternalStorage;
 import org.stowage.Location;
 import org.stowage.Metadata;
@@ -246,7 +247,7 @@ final class StressCheck {
   }
 
   private long nextId(int thread, int counter) {
-    return ((long) (thread + 1) << 40) | ((long) config.seed() & 0xffff) << 24 | counter;
+    return ((long) (thread + 1) << 40) | (config.seed() & 0xffff) << 24 | counter;
   }
 
   /** The self-describing content of {@code id}: its id, its size, then bytes drawn from the id. */
@@ -340,6 +341,14 @@ final class StressCheck {
       e.problem = "T1.1: " + kind + " reported a change though nothing damaged the object: the"
           + " bytes and the metadata it saw belong to different versions (" + changed.getMessage()
           + ")";
+    } catch (ExternalResourceException gaveUp) {
+      e.end = System.nanoTime();
+      e.result = gaveUp.toString();
+      // Reading bytes with their metadata may give up while writers change the object on every
+      // attempt; only if writers ran meanwhile, checked later.
+      e.problem = gaveUp.getClass() == ExternalResourceException.class
+          && (kind == Kind.VERIFY || kind == Kind.VERIFIED_LOAD)
+          ? "?gave up" : "T1: " + kind + " under concurrent use threw " + gaveUp;
     } catch (IOException | RuntimeException | Error other) {
       e.end = System.nanoTime();
       e.result = other.toString();
@@ -544,7 +553,7 @@ final class StressCheck {
       }
     }
     for (Event e : events) {
-      if (e.problem != null && !e.problem.equals("?changed")) {
+      if (e.problem != null && !e.problem.startsWith("?")) {
         problems.add(e.problem + "\n    " + e.describe(t0));
       }
     }
@@ -595,12 +604,13 @@ final class StressCheck {
       latestVersion[i] = o.seen != ABSENT && (version == null || o.start > version.start) ? o : version;
     }
     for (Event read : ops) {
-      if ("?changed".equals(read.problem)) {
+      if (read.problem != null && read.problem.startsWith("?")) {
         boolean overlapped = writers.stream().anyMatch(w -> overlaps(w, read))
             || removals.stream().anyMatch(d -> overlaps(d, read));
         if (!overlapped) {
-          problems.add("T1.1: a load verified against the metadata getMetadata had just given"
-              + " failed as changed, with no store or delete running meanwhile\n    "
+          problems.add("T1.1: " + ("?changed".equals(read.problem)
+              ? "a load verified against the metadata getMetadata had just given failed as changed"
+              : read.kind + " gave up") + ", with no store or delete running meanwhile\n    "
               + read.describe(t0));
         }
         continue;

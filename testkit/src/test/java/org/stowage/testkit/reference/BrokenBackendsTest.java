@@ -149,7 +149,12 @@ class BrokenBackendsTest {
   @Test
   @DisplayName("T1 a backend on a plain, unsynchronised map")
   void unsynchronisedMap() {
-    assertMessage(stressFailure(Unsynchronised.class), "T1");
+    // A plain map breaks T1; which symptom the stress check meets first is up to the threads: a
+    // read no order explains (T1), or two winners of one CREATE race (S5).
+    Throwable failure = stressFailure(Unsynchronised.class);
+    String message = String.valueOf(failure.getMessage());
+    assertTrue(message.contains("T1") || message.contains("S5: "),
+        () -> "the failure should name T1 or S5, but says: " + message);
   }
 
   @Test
@@ -172,14 +177,24 @@ class BrokenBackendsTest {
 
   // ---------------------------------------------------------------------------------------------
 
-  /** Runs only the stress check of {@code contract}, and returns its failure. */
+  /**
+   * Runs only the stress check of {@code contract}, at the default settings, and returns its
+   * failure. A race shows only when the threads meet, so up to three runs are tried; on an idle
+   * machine the first catches it (docs/testkit.md gives the rates of single runs).
+   */
   private static Throwable stressFailure(Class<?> contract) {
-    EngineExecutionResults results = EngineTestKit.engine("junit-jupiter")
-        .selectors(selectNestedMethod(List.of(contract.getName()),
-            ExternalStorageContract.class.getName() + "$Threads", "stress"))
-        .configurationParameter("stowage.examples", "100")
-        .execute();
-    return failure(results, "T1 T1.1 S5 I6 stress");
+    for (int attempt = 0; attempt < 3; attempt++) {
+      EngineExecutionResults results = EngineTestKit.engine("junit-jupiter")
+          .selectors(selectNestedMethod(List.of(contract.getName()),
+              ExternalStorageContract.class.getName() + "$Threads", "stress"))
+          .execute();
+      List<Event> failed = results.testEvents().failed().list();
+      if (!failed.isEmpty()) {
+        return failure(results, "T1 T1.1 S5 I6 stress");
+      }
+    }
+    throw new AssertionError("the stress check did not catch " + contract.getSimpleName()
+        + " in three runs");
   }
 
   private static EngineExecutionResults run(Class<?> contract) {
