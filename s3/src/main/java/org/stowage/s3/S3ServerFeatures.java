@@ -53,7 +53,9 @@ public record S3ServerFeatures(
 
   /** Whether the server does something. */
   public enum Support {
+    /** The server does it. */
     YES,
+    /** The server does not do it. */
     NO,
     /** The probe could not tell. */
     UNKNOWN
@@ -67,6 +69,7 @@ public record S3ServerFeatures(
     UTF16,
     /** Another order, such as a file walk's. */
     OTHER,
+    /** The probe could not tell; {@link S3ServerFeatures#notes()} may say why. */
     UNKNOWN
   }
 
@@ -78,6 +81,14 @@ public record S3ServerFeatures(
    * @param consequence what S3Storage does about it, and what a user can do
    */
   public record Refusal(String feature, String rules, String consequence) {
+    /**
+     * Checks the components.
+     *
+     * @param feature the server's missing feature
+     * @param rules the rules concerned
+     * @param consequence what S3Storage does about it
+     * @throws NullPointerException if a component is null
+     */
     public Refusal {
       Objects.requireNonNull(feature, "feature");
       Objects.requireNonNull(rules, "rules");
@@ -90,6 +101,23 @@ public record S3ServerFeatures(
     }
   }
 
+  /**
+   * Checks the components and copies the notes.
+   *
+   * @param server the endpoint and bucket probed
+   * @param storesBytesSent whether an object read back holds the bytes sent
+   * @param md5ETags whether a plain upload's ETag is its MD5
+   * @param conditionalCreate whether {@code If-None-Match: *} is honoured
+   * @param atomicConditionalCreate whether only one of concurrent conditional creates succeeds
+   * @param conditionalDelete whether {@code If-Match} on {@code DeleteObject} is honoured
+   * @param contentMd5Checked whether a wrong {@code Content-MD5} is refused
+   * @param badDigestAnswer the refusal's status and error code, or null
+   * @param uploadPartCopy whether {@code UploadPartCopy} works
+   * @param abortKeepsObject whether an abort leaves the object another upload committed
+   * @param listingOrder the order listings give keys in
+   * @param notes the remarks; copied
+   * @throws NullPointerException if a component other than {@code badDigestAnswer} is null
+   */
   public S3ServerFeatures {
     Objects.requireNonNull(server, "server");
     Objects.requireNonNull(storesBytesSent, "storesBytesSent");
@@ -107,6 +135,9 @@ public record S3ServerFeatures(
   /**
    * What AWS S3 documents, for a server that is not probed ({@link
    * S3Storage.Builder#serverFeatures}): every feature present, listings in UTF-8 order.
+   *
+   * @param server the endpoint and bucket, for messages
+   * @return the features AWS S3 documents, with a note that they were assumed, not probed
    */
   public static S3ServerFeatures assumedS3(String server) {
     return new S3ServerFeatures(server, Support.YES, Support.YES, Support.YES, Support.YES, Support.YES,
@@ -114,7 +145,12 @@ public record S3ServerFeatures(
         List.of("assumed, not probed"));
   }
 
-  /** The rules this server cannot back, each with what S3Storage does about it; empty if none. */
+  /**
+   * The rules this server cannot back, each with what S3Storage does about it; empty if none.
+   *
+   * @return the refusals, in a fixed order; an unmodifiable list, empty if the server backs every
+   *     rule
+   */
   public List<Refusal> refusals() {
     List<Refusal> r = new ArrayList<>();
     if (storesBytesSent == Support.NO) {
@@ -169,7 +205,12 @@ public record S3ServerFeatures(
     return List.copyOf(r);
   }
 
-  /** The findings and the refusals as text, one line each. */
+  /**
+   * The findings and the refusals as text, one line each.
+   *
+   * @return a multi-line text: a header naming the server, a line per finding, the notes, then the
+   *     refusals (or {@code none})
+   */
   public String report() {
     StringBuilder b = new StringBuilder();
     b.append("S3 server ").append(server).append(':')

@@ -234,6 +234,8 @@ public final class S3Storage extends ExternalStorage {
    * ignored; a stream larger than a part where {@code UploadPartCopy} is missing; any store where
    * neither {@code Content-MD5} is checked nor the ETag is an MD5.
    *
+   * @return what the server does: as given to the builder, or as probed once, on the first call or
+   *     store that needed it; the same value on every later call
    * @throws ExternalResourceException if the probe's requests fail (no access, no bucket, the
    *     server unreachable); the next call probes again
    */
@@ -1222,6 +1224,11 @@ public final class S3Storage extends ExternalStorage {
      * What the server does, known beforehand (from an earlier {@link S3Storage#serverFeatures()},
      * or {@link S3ServerFeatures#assumedS3} for AWS): the storage then acts on these and sends no
      * probe. Default: probe once, on first need.
+     *
+     * @param features what the server does, as an earlier probe found or as {@link
+     *     S3ServerFeatures#assumedS3} assumes
+     * @return this builder
+     * @throws NullPointerException if {@code features} is null
      */
     public Builder serverFeatures(S3ServerFeatures features) {
       this.serverFeatures = Objects.requireNonNull(features, "features");
