@@ -16,8 +16,16 @@ import software.amazon.awssdk.services.s3.S3Client;
  * covers uploads in parts). The corrupter changes the primary's bytes behind its back,
  * which the mirror's reads must report (R2, R3, R4), not paper over from the secondary.
  */
-@ExtendWith(S3TestEnvironment.class)
-class S3MirroredStorageContractTest extends ExternalStorageContract {
+@ExtendWith({S3TestEnvironment.class, ExpectedRefusals.class})
+class S3MirroredStorageContractTest extends ExternalStorageContract
+    implements ExpectedRefusals.Listed {
+  @Override
+  public ExpectedRefusals expectedRefusals() {
+    return S3TestEnvironment.shared().kind().equals("s3proxy")
+        ? ExpectedRefusals.s3proxy()
+        : ExpectedRefusals.none(S3TestEnvironment.shared().kind());
+  }
+
   private static final long PART = S3Storage.MIN_PART_SIZE;
 
   private S3Endpoint primary;
