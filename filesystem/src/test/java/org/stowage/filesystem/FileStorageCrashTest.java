@@ -24,7 +24,7 @@ import org.stowage.Metadata;
 
 /**
  * Crash safety (S2): a writer killed with SIGKILL at random moments never leaves a partial or
- * damaged object behind. {@code -Dstowage.crash.kills=N} sets the number of kills (100 by
+ * damaged object behind. {@code -Dstowage.crash.kills=N} sets the number of kills (50 by
  * default; the seed is printed, and {@code -Dstowage.crash.seed} replays it).
  */
 class FileStorageCrashTest {
@@ -33,7 +33,7 @@ class FileStorageCrashTest {
   @Test
   @DisplayName("S2 after SIGKILL at random moments every listed object loads, verifies and is some version whole; leftovers are ignored, then cleaned")
   void killedWriterLeavesOnlyWholeObjects() throws Exception {
-    int kills = Integer.getInteger("stowage.crash.kills", 100);
+    int kills = Integer.getInteger("stowage.crash.kills", 50);
     long seed = Long.getLong("stowage.crash.seed", System.nanoTime());
     System.out.println("FileStorageCrashTest seed " + seed + " (replay with -Dstowage.crash.seed=" + seed + ")");
     Random random = new Random(seed);

@@ -187,9 +187,11 @@ class BrokenBackendsTest {
       EngineExecutionResults results = EngineTestKit.engine("junit-jupiter")
           .selectors(selectNestedMethod(List.of(contract.getName()),
               ExternalStorageContract.class.getName() + "$Threads", "stress"))
-          // The kit's default budget, whatever the build sets for correct backends: the detection
-          // rates in docs/testkit.md are measured at it.
-          .configurationParameter("stowage.stress.seconds", "15")
+          // A fixed budget, whatever the build sets for correct backends: 8 s, tried up to three
+          // times. The single-run detection rates in docs/testkit.md are measured at the kit's
+          // default of 15 s (StressRatesTest); this test checks that the kit catches each racy
+          // backend, within CI's time.
+          .configurationParameter("stowage.stress.seconds", "8")
           .execute();
       List<Event> failed = results.testEvents().failed().list();
       if (!failed.isEmpty()) {
