@@ -32,6 +32,7 @@ import picocli.CommandLine.ScopeType;
       SyncCommand.class,
       MigrateCommand.class,
       UsageCommand.class,
+      CollectCommand.class,
       AutoComplete.GenerateCompletion.class
     })
 final class StowageCommand implements Runnable {

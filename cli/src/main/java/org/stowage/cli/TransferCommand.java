@@ -3,7 +3,6 @@ package org.stowage.cli;
 import java.util.List;
 import org.stowage.ExternalStorage;
 import org.stowage.Metadata;
-import org.stowage.MissingExternalResourceException;
 import org.stowage.compose.StorageSync;
 import org.stowage.compose.SyncOptions;
 import picocli.CommandLine.Option;
@@ -56,11 +55,7 @@ abstract class TransferCommand extends StoreCommand {
 
   /** The metadata at {@code location}, or null if nothing is there. */
   static Metadata metadataOrNull(ExternalStorage storage, String location) {
-    try {
-      return storage.getMetadata(location);
-    } catch (MissingExternalResourceException e) {
-      return null;
-    }
+    return storage.findMetadata(location).orElse(null); // no exception per miss
   }
 
   /** A planned action of a dry run. */

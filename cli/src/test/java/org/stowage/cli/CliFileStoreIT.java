@@ -68,7 +68,7 @@ class CliFileStoreIT {
   @DisplayName("--help documents the commands and the exit codes")
   void help() throws Exception {
     Cli.Result r = ok("--help");
-    for (String command : List.of("ls", "stat", "cat", "put", "get", "rm", "cp", "mv", "verify", "sync", "migrate", "du")) {
+    for (String command : List.of("ls", "stat", "cat", "put", "get", "rm", "cp", "mv", "verify", "sync", "migrate", "du", "gc")) {
       assertTrue(r.out().contains("\n  " + command + " "), command + ": " + r.out());
     }
     assertTrue(r.out().contains("Exit codes:"), r.out());
@@ -282,5 +282,32 @@ class CliFileStoreIT {
     String out = new String(p.getInputStream().readAllBytes(), UTF_8);
     assertEquals(0, p.waitFor(), out);
     assertTrue(out.startsWith("stowage "), out);
+  }
+
+  @Test
+  @DisplayName("gc: a dry run reports unreferenced content and deletes nothing; gc deletes it and keeps referenced content")
+  void collect() throws Exception {
+    Path scratch = Files.createDirectory(dir.resolve("scratch"));
+    Files.writeString(scratch.resolve("kept.txt"), "referenced content", UTF_8);
+    org.stowage.cas.Digest garbage;
+    try (org.stowage.ExternalStorage storage = new org.stowage.filesystem.FileStorage(store)) {
+      org.stowage.cas.ContentAddressedStore cas = org.stowage.cas.ContentAddressedStore.builder(storage).build();
+      org.stowage.staging.StorageManager m = org.stowage.staging.StorageManager
+          .builder(scratch, storage, "dag", "unit").contentAddressed(cas).build();
+      m.register("kept.txt");
+      m.transfer();
+      garbage = cas.put("nobody refers to this".getBytes(UTF_8));
+      assertTrue(cas.contains(garbage));
+    }
+    String dry = ok("gc", uri, "--dry-run").out();
+    assertTrue(dry.startsWith("dry run: 2 content objects, 1 references; 1 unreferenced (21 bytes); reclaimed 0"), dry);
+    String json = ok("gc", uri, "--json").out();
+    assertTrue(json.contains("\"reclaimedObjects\":1") && json.contains("\"dangling\":0"), json);
+    try (org.stowage.ExternalStorage storage = new org.stowage.filesystem.FileStorage(store)) {
+      org.stowage.cas.ContentAddressedStore cas = org.stowage.cas.ContentAddressedStore.builder(storage).build();
+      assertFalse(cas.contains(garbage), "the unreferenced content is gone");
+      assertEquals("referenced content", new String(
+          new org.stowage.staging.OutputReader(storage).load("dag/unit/kept.txt"), UTF_8));
+    }
   }
 }
