@@ -39,6 +39,17 @@ final class VerifyCommand extends StoreCommand {
   @Option(names = "--json", description = "JSON lines.")
   boolean json;
 
+  @Option(names = "--references", description = "Also check the content references: each must"
+      + " name content that is present and whole (ReferenceCheck; content read whole and checked"
+      + " against its SHA-256). Problems are \"reference LOCATION: KIND detail\" lines.")
+  boolean references;
+
+  @Option(names = "--cas-prefix", defaultValue = "cas", paramLabel = "PREFIX",
+      description = "With --references: where the content lives (default: ${DEFAULT-VALUE}).")
+  String casPrefix;
+
+  private org.stowage.staging.ReferenceCheck.Report referenceReport;
+
   private final AtomicLong sound = new AtomicLong();
   private final AtomicLong bytes = new AtomicLong();
   private final AtomicLong damaged = new AtomicLong();
@@ -77,6 +88,13 @@ final class VerifyCommand extends StoreCommand {
         pool.shutdown();
         pool.awaitTermination(Long.MAX_VALUE, TimeUnit.DAYS);
       }
+      if (references) {
+        referenceReport = org.stowage.staging.ReferenceCheck.builder(
+                org.stowage.cas.ContentAddressedStore.builder(storage).prefix(casPrefix).build())
+            .verifyFraction(1.0)
+            .build()
+            .check();
+      }
     } finally {
       pool.shutdownNow();
     }
@@ -90,10 +108,25 @@ final class VerifyCommand extends StoreCommand {
           "checked " + checked + " objects: " + sound.get() + " sound (" + bytes.get() + " bytes), "
               + damaged.get() + " damaged, " + missing.get() + " missing, " + failed.get() + " failed");
     }
+    long badReferences = 0;
+    if (referenceReport != null) {
+      badReferences = referenceReport.problemCount();
+      for (org.stowage.staging.ReferenceCheck.Problem p : referenceReport.problems()) {
+        out().println(json
+            ? Json.object("reference", p.location(), "status", p.kind().toString(), "detail", p.detail())
+            : "reference " + p.location() + ": " + p.kind() + " " + p.detail());
+      }
+      out().println(json
+          ? Json.object("references", referenceReport.references(), "problems", badReferences,
+              "unreferenced", referenceReport.unreferencedCount())
+          : "checked " + referenceReport.references() + " references: " + badReferences
+              + " to missing or damaged content, " + referenceReport.unreferencedCount()
+              + " content objects unreferenced");
+    }
     if (failed.get() > 0) {
       return ExitCode.UNREACHABLE;
     }
-    return damaged.get() + missing.get() > 0 ? ExitCode.REFUSED : ExitCode.OK;
+    return damaged.get() + missing.get() + badReferences > 0 ? ExitCode.REFUSED : ExitCode.OK;
   }
 
   private void check(ExternalStorage storage, String location) {

@@ -308,6 +308,13 @@ class CliFileStoreIT {
       assertFalse(cas.contains(garbage), "the unreferenced content is gone");
       assertEquals("referenced content", new String(
           new org.stowage.staging.OutputReader(storage).load("dag/unit/kept.txt"), UTF_8));
+      String sound = ok("verify", uri, "--references").out();
+      assertTrue(sound.contains("checked 1 references: 0 to missing or damaged content"), sound);
+      // The referenced content goes: verify --references names the reference and exits 1.
+      assertTrue(cas.delete(org.stowage.cas.Digest.sha256("referenced content".getBytes(UTF_8))));
+      Cli.Result dangling = stowage("verify", uri, "--references");
+      assertEquals(ExitCode.REFUSED, dangling.exit(), dangling.describe());
+      assertTrue(dangling.out().contains("reference dag/unit/kept.txt: MISSING"), dangling.describe());
     }
   }
 }
