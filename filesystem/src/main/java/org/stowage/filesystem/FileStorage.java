@@ -179,7 +179,6 @@ public final class FileStorage extends ExternalStorage {
   static final String TEMP_PREFIX = Location.RESERVED_PREFIX + "-tmp-";
 
   private static final String RESERVED_DIRECTORY = Location.RESERVED_PREFIX;
-  private static final int MIN_BUFFER = 64 * 1024;
   private static final int MAX_BUFFER = 1024 * 1024;
   /** How often a step is retried when concurrent writers or deleters get in its way. */
   private static final int RACE_RETRIES = 16;
@@ -217,7 +216,12 @@ public final class FileStorage extends ExternalStorage {
     this.realRoot = openRoot();
     this.resolver = new Resolver(realRoot, name);
     Path reserved = realRoot.resolve(RESERVED_DIRECTORY);
-    this.records = new MetadataRecords(reserved.resolve("meta"), durable, name);
+    this.records =
+        new MetadataRecords(
+            reserved.resolve("meta"),
+            durable,
+            name,
+            builder.extendedAttributes && MetadataRecords.attributesWork(reserved, name));
     this.locks = new LocationLocks(reserved.resolve("lock"));
     warnIfNamesAreNotUnicode();
     if (builder.cleanTempFilesOlderThan != null) {
@@ -275,21 +279,33 @@ public final class FileStorage extends ExternalStorage {
         channel = createTemp(location, candidate, attempt, directoryExisted);
         temp = channel == null ? null : candidate;
       }
-      copy(source, channel);
-      FileVersion version =
-          FileVersion.of(
-              Files.readAttributes(temp, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS));
-      Metadata metadata = source.metadata();
-      if (version.size() != metadata.size()) {
-        throw new IOException(
-            "the temporary file " + temp + " holds " + version.size() + " bytes, but "
-                + metadata.size() + " were written to it: another process changed it");
+      FileVersion version;
+      Metadata metadata;
+      boolean recorded;
+      try (FileChannel out = channel) {
+        copy(source, out);
+        version =
+            FileVersion.of(
+                Files.readAttributes(temp, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS));
+        metadata = source.metadata();
+        if (version.size() != metadata.size()) {
+          throw new IOException(
+              "the temporary file " + temp + " holds " + version.size() + " bytes, but "
+                  + metadata.size() + " were written to it: another process changed it");
+        }
+        // The record goes with the file: set on it before it is published (R3).
+        recorded = recordOnFile(location, temp, metadata, version);
+        if (durable) {
+          out.force(true); // data, and metadata: the time and the record attribute
+        }
       }
       Path written = temp;
       Outcome outcome =
           locks.withLock(
               location,
-              () -> publish(location, written, target, replaceExisting, metadata, version));
+              () ->
+                  publish(
+                      location, written, target, replaceExisting, metadata, version, recorded));
       if (outcome == Outcome.RENAMED) {
         temp = null; // it is the object now
       }
@@ -341,7 +357,8 @@ public final class FileStorage extends ExternalStorage {
       return null;
     }
     try {
-      return Files.newInputStream(at.path());
+      return new ObjectFileStream(
+          FileChannel.open(at.path(), StandardOpenOption.READ), at.attributes().size());
     } catch (NoSuchFileException e) {
       return null;
     }
@@ -430,11 +447,14 @@ public final class FileStorage extends ExternalStorage {
               if (!removeFile(at.path())) {
                 return null;
               }
-              try {
-                records.delete(location);
-              } catch (IOException e) {
-                LOG.warn(
-                    "{}: deleted {} but not its metadata record", name, quote(location.value()), e);
+              if (records.recordFilesMayExist()) {
+                try {
+                  records.delete(location);
+                } catch (IOException e) {
+                  LOG.warn(
+                      "{}: deleted {} but not its metadata record", name, quote(location.value()),
+                      e);
+                }
               }
               return at;
             });
@@ -566,14 +586,16 @@ public final class FileStorage extends ExternalStorage {
     }
     FileVersion version = FileVersion.of(before);
     Metadata metadata;
+    boolean recorded;
     try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ)) {
       metadata = Metadata.of(java.nio.channels.Channels.newInputStream(in));
+      if (metadata.size() != version.size() || !version.equals(versionOrNull(source))) {
+        throw changedWhileAdopted(location, source);
+      }
+      recorded = recordOnFile(location, source, metadata, version);
       if (durable) {
         in.force(true);
       }
-    }
-    if (metadata.size() != version.size() || !version.equals(versionOrNull(source))) {
-      throw changedWhileAdopted(location, source);
     }
     Path target = at.path();
     Outcome outcome = null;
@@ -590,7 +612,8 @@ public final class FileStorage extends ExternalStorage {
                 if (now == null || !now.isRegularFile() || !version.equals(FileVersion.of(now))) {
                   throw changedWhileAdopted(location, source);
                 }
-                return publish(location, source, target, replaceExisting, metadata, version);
+                return publish(
+                    location, source, target, replaceExisting, metadata, version, recorded);
               });
     } catch (AtomicMoveNotSupportedException e) {
       return super.adoptFile(location, source, replaceExisting); // nothing moved
@@ -692,7 +715,9 @@ public final class FileStorage extends ExternalStorage {
     }
     Path sourcePath = found.path();
     Path targetPath = there.path();
-    FileChannel emptied = records.openEmptied(to);
+    // A record in the file's attribute moves with the file; a record file is rewritten.
+    boolean carried = found.inAttribute();
+    FileChannel emptied = carried ? null : records.openEmptied(to);
     try {
       try {
         Linked linked = replace ? Linked.NO_LINKS : link(sourcePath, targetPath);
@@ -720,17 +745,23 @@ public final class FileStorage extends ExternalStorage {
         }
         throw e;
       }
-      record(to, emptied, found.metadata(), found.version());
+      if (carried) {
+        dropRecordFile(to);
+      } else {
+        record(to, targetPath, emptied, found.metadata(), found.version());
+      }
     } finally {
       if (emptied != null) {
         emptied.close();
       }
     }
-    try {
-      records.delete(from);
-    } catch (IOException e) {
-      LOG.warn("{}: moved {} but could not delete its old metadata record", name,
-          quote(from.value()), e);
+    if (records.recordFilesMayExist()) {
+      try {
+        records.delete(from);
+      } catch (IOException e) {
+        LOG.warn("{}: moved {} but could not delete its old metadata record", name,
+            quote(from.value()), e);
+      }
     }
     return new Renamed(RenameOutcome.MOVED, found.metadata(), null);
   }
@@ -851,30 +882,29 @@ public final class FileStorage extends ExternalStorage {
     }
   }
 
-  /** Copies the content into {@code channel} in large writes, then closes it. */
-  private void copy(ObjectSource source, FileChannel channel) throws IOException {
-    try (FileChannel out = channel) {
-      byte[] buffer = new byte[bufferSize(source.knownSize())];
-      ByteBuffer wrapped = ByteBuffer.wrap(buffer);
-      InputStream in = source.stream();
-      int n;
-      while ((n = in.readNBytes(buffer, 0, buffer.length)) > 0) {
-        wrapped.clear().limit(n);
-        while (wrapped.hasRemaining()) {
-          out.write(wrapped);
-        }
-      }
-      if (durable) {
-        out.force(true);
+  /** Copies the content into {@code out} in large writes; the caller syncs and closes it. */
+  private static void copy(ObjectSource source, FileChannel out) throws IOException {
+    byte[] buffer = new byte[bufferSize(source.knownSize())];
+    ByteBuffer wrapped = ByteBuffer.wrap(buffer);
+    InputStream in = source.stream();
+    int n;
+    while ((n = in.readNBytes(buffer, 0, buffer.length)) > 0) {
+      wrapped.clear().limit(n);
+      while (wrapped.hasRemaining()) {
+        out.write(wrapped);
       }
     }
   }
 
-  private static int bufferSize(OptionalLong knownSize) {
+  /**
+   * Up to {@link #MAX_BUFFER}; for a content of known size, one byte more than it, so that the
+   * first read also meets its end and a small object costs no larger buffer than itself.
+   */
+  static int bufferSize(OptionalLong knownSize) {
     if (knownSize.isEmpty()) {
       return MAX_BUFFER;
     }
-    return (int) Math.max(MIN_BUFFER, Math.min(MAX_BUFFER, knownSize.getAsLong()));
+    return (int) Math.min(MAX_BUFFER, knownSize.getAsLong() + 1);
   }
 
   /** How {@link #publish} ended. */
@@ -897,6 +927,11 @@ public final class FileStorage extends ExternalStorage {
    * is at {@code target}; then nothing was published, and the only change is that a record of
    * that object was emptied, if a process that took the name between this store's look and its
    * lock recorded one (the object is hashed again when next needed, never described wrongly).
+   *
+   * <p>If {@code recorded}, {@code temp} carries its record in its attribute already, which is
+   * published with it: no record file is opened or written, and a record file left by an earlier
+   * version or a fallback is removed after publishing (a crash in between leaves it, and readers
+   * take the attribute first).
    */
   private Outcome publish(
       Location location,
@@ -904,13 +939,14 @@ public final class FileStorage extends ExternalStorage {
       Path target,
       boolean replace,
       Metadata metadata,
-      FileVersion version)
+      FileVersion version,
+      boolean recorded)
       throws IOException {
     if (!replace && !hardLinks
         && Resolver.attributesOrNull(target, LinkOption.NOFOLLOW_LINKS) != null) {
       return Outcome.REFUSED; // a rename would replace it: look first
     }
-    FileChannel emptied = records.openEmptied(location);
+    FileChannel emptied = recorded ? null : records.openEmptied(location);
     try {
       Outcome outcome;
       if (replace) {
@@ -922,7 +958,11 @@ public final class FileStorage extends ExternalStorage {
           return outcome;
         }
       }
-      record(location, emptied, metadata, version);
+      if (recorded) {
+        dropRecordFile(location);
+      } else {
+        record(location, target, emptied, metadata, version);
+      }
       return outcome;
     } finally {
       if (emptied != null) {
@@ -932,12 +972,27 @@ public final class FileStorage extends ExternalStorage {
   }
 
   /**
-   * Under the location's lock, once its new file is in place: writes its record, into the record
-   * file {@code emptied} if there was one, else into a new one. A record that cannot be written is
-   * logged, not thrown: the object is in place, and a missing record only costs a re-hash.
+   * Under the location's lock, once its new file {@code file} is in place: writes its record, into
+   * the record file {@code emptied} if there was one; else into the file's attribute where records
+   * go there (removing a record file of the location, if any may exist), or into a new record
+   * file. A record that cannot be written is logged, not thrown: the object is in place, and a
+   * missing record only costs a re-hash.
    */
   private void record(
-      Location location, FileChannel emptied, Metadata metadata, FileVersion version) {
+      Location location, Path file, FileChannel emptied, Metadata metadata, FileVersion version) {
+    try {
+      if (emptied == null
+          && records.inAttributes()
+          && records.writeAttribute(file, true, new MetadataRecords.Entry(null, metadata, version))) {
+        dropRecordFile(location);
+        return;
+      }
+    } catch (IOException e) {
+      LOG.warn(
+          "{}: cannot write the metadata record of {}; it will be computed again when needed",
+          name, quote(location.value()), e);
+      return;
+    }
     MetadataRecords.Entry entry = new MetadataRecords.Entry(location.value(), metadata, version);
     try {
       if (emptied != null) {
@@ -949,6 +1004,46 @@ public final class FileStorage extends ExternalStorage {
       LOG.warn(
           "{}: cannot write the metadata record of {}; it will be computed again when needed",
           name, quote(location.value()), e);
+    }
+  }
+
+  /**
+   * Where records go into attributes: sets the record of {@code file}, a temporary file or a file
+   * about to be adopted, not yet published, to {@code metadata} and {@code version}. Returns
+   * whether it did; false where records are files, or this file cannot carry the attribute (then
+   * publishing writes a record file). A failure is logged, not thrown: the object can still be
+   * stored, and a missing record only costs a re-hash.
+   */
+  private boolean recordOnFile(
+      Location location, Path file, Metadata metadata, FileVersion version) {
+    if (!records.inAttributes()) {
+      return false;
+    }
+    try {
+      return records.writeAttribute(
+          file, false, new MetadataRecords.Entry(null, metadata, version));
+    } catch (IOException e) {
+      LOG.warn(
+          "{}: cannot set the metadata record of {} on {}; it will be computed again when needed",
+          name, quote(location.value()), file, e);
+      return false;
+    }
+  }
+
+  /**
+   * Under the location's lock, after its object got its record in its attribute: removes the
+   * location's record file, if record files may exist under this root, so that none is left
+   * describing an older file.
+   */
+  private void dropRecordFile(Location location) {
+    if (!records.recordFilesMayExist()) {
+      return;
+    }
+    try {
+      records.delete(location);
+    } catch (IOException e) {
+      LOG.warn("{}: cannot delete the old metadata record file of {}", name,
+          quote(location.value()), e);
     }
   }
 
@@ -1046,7 +1141,11 @@ public final class FileStorage extends ExternalStorage {
    * @param version the file's version when it was looked up
    * @param metadata its recorded metadata, or {@code null} if it must be computed from the file
    */
-  private record Lookup(Path path, FileVersion version, Metadata metadata) {}
+  private record Lookup(Path path, FileVersion version, Metadata metadata, boolean inAttribute) {
+    Lookup(Path path, FileVersion version, Metadata metadata) {
+      this(path, version, metadata, false);
+    }
+  }
 
   /**
    * Under the location's lock: finds the object and checks its record (see the class description,
@@ -1066,12 +1165,12 @@ public final class FileStorage extends ExternalStorage {
       return null;
     }
     FileVersion version = FileVersion.of(at.attributes());
-    MetadataRecords.Entry entry = records.read(location);
+    MetadataRecords.Entry entry = readRecord(location, at);
     if (entry == null || entry.version().isOtherFile(version)) {
       return new Lookup(at.path(), version, null);
     }
     if (entry.version().sameContentStamp(version)) {
-      return new Lookup(at.path(), version, entry.metadata());
+      return new Lookup(at.path(), version, entry.metadata(), entry.inAttribute());
     }
     throw new ChangedExternalResourceException(
         name + ": " + operation + " of " + quote(location.value()) + " failed: the file "
@@ -1079,6 +1178,21 @@ public final class FileStorage extends ExternalStorage {
             + version.describe() + ", but its metadata was recorded for "
             + entry.version().describe() + " (rule R3); store the object again, or delete it",
         location.value());
+  }
+
+  /**
+   * The record of the object {@code at}: its attribute where records go there, else (or if it has
+   * none) its record file, if record files may exist here; {@code null} if there is neither.
+   */
+  private MetadataRecords.Entry readRecord(Location location, Resolver.Located at)
+      throws IOException {
+    if (records.inAttributes()) {
+      MetadataRecords.Entry entry = records.readAttribute(at.path(), at.isLink());
+      if (entry != null || !records.recordFilesMayExist()) {
+        return entry;
+      }
+    }
+    return records.read(location);
   }
 
   /**
@@ -1114,7 +1228,7 @@ public final class FileStorage extends ExternalStorage {
               if (!version.equals(versionOrNull(path))) {
                 return false;
               }
-              record(location, null, metadata, version);
+              record(location, path, null, metadata, version);
               return true;
             });
     return recorded ? metadata : null;
@@ -1308,6 +1422,7 @@ public final class FileStorage extends ExternalStorage {
     private boolean durable;
     private Duration cleanTempFilesOlderThan;
     private boolean hardLinks = true;
+    private boolean extendedAttributes = true;
     private HardLinker linker = Files::createLink;
 
     private Builder(Path root) {
@@ -1353,6 +1468,16 @@ public final class FileStorage extends ExternalStorage {
      */
     Builder hardLinks(boolean hardLinks) {
       this.hardLinks = hardLinks;
+      return this;
+    }
+
+    /**
+     * Whether metadata records may go into the objects' extended attributes (default true; they
+     * do where the filesystem keeps user attributes); false keeps them in record files, as on a
+     * filesystem without. For tests.
+     */
+    Builder extendedAttributes(boolean extendedAttributes) {
+      this.extendedAttributes = extendedAttributes;
       return this;
     }
 

@@ -14,6 +14,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
@@ -27,11 +28,32 @@ import org.stowage.Location;
 import org.stowage.Metadata;
 
 /**
- * The metadata records of a {@link FileStorage}: one small text file per object, holding the
- * object's MD5 and size and the version of the file they were computed from, so that {@code
- * getMetadata} need not read the object (rule R3).
+ * The metadata records of a {@link FileStorage}: one small text per object, holding the object's
+ * MD5 and size and the version of the file they were computed from, so that {@code getMetadata}
+ * need not read the object (rule R3).
  *
- * <p>The record of a location lives at {@code .stowage/meta/<h0h1>/<h>} under the root, where
+ * <p><b>Two places.</b> Where the filesystem keeps user extended attributes (checked once when the
+ * storage opens, {@link #attributesWork}), a record is the attribute {@value #ATTRIBUTE_NAME}
+ * ({@code user.stowage.record}) of the object file itself, in format 2 (below): a store sets it on
+ * its temporary file before publishing it, so the record is published with the file in the same
+ * {@code rename(2)} or {@code link(2)}, moves with it, and is gone with it. Where attributes are
+ * not kept, or cannot be set on one file, a record is a file (format 1, below), as before
+ * 2026-12. Readers look at the attribute first and then at the record file, so stores written
+ * either way read alike.
+ *
+ * <p>Format 2 (the attribute) is format 1 without the location (the record belongs to the file,
+ * whatever its name) and with {@code modified} as whole seconds since the epoch, a point, and
+ * nine digits of nanoseconds:
+ *
+ * <pre>
+ * stowage-file-record 2
+ * md5=9e107d9d372bb6826bd81d3542a419d6
+ * size=43
+ * modified=1748779200.123456789
+ * file-key=(dev=803,ino=1234567)
+ * </pre>
+ *
+ * <p>The record file of a location lives at {@code .stowage/meta/<h0h1>/<h>} under the root, where
  * {@code h} is the lowercase hex SHA-256 of the location's UTF-8 bytes and {@code h0h1} its first
  * two digits. Records therefore never share a directory with objects, need no pruning, and a
  * location of any length maps to a short file name. The record repeats the location, so that a
@@ -71,6 +93,11 @@ import org.stowage.Metadata;
 final class MetadataRecords {
   private static final Logger LOG = LoggerFactory.getLogger(MetadataRecords.class);
   private static final String HEADER = "stowage-file-record 1";
+  private static final String ATTRIBUTE_HEADER = "stowage-file-record 2";
+  /** The user extended attribute that holds a record, {@code user.stowage.record} on Linux. */
+  static final String ATTRIBUTE_NAME = "stowage.record";
+  /** Longer attribute values are not records of this store. */
+  private static final int MAX_ATTRIBUTE_BYTES = 1024;
   private static final int MAX_RECORD_BYTES = 16 * 1024;
   private static final HexFormat HEX = HexFormat.of();
   /** Cloned for each record name; never used itself. */
@@ -79,25 +106,171 @@ final class MetadataRecords {
   /**
    * What a record says.
    *
-   * @param location the location it is for
+   * @param location the location it is for; {@code null} for a record in an object's attribute,
+   *     which belongs to the file whatever its name
    * @param metadata the object's MD5 and size
    * @param version the version of the object file the metadata describes
    */
-  record Entry(String location, Metadata metadata, FileVersion version) {}
+  record Entry(String location, Metadata metadata, FileVersion version) {
+    /** Whether it was read from an object's attribute (rather than from a record file). */
+    boolean inAttribute() {
+      return location == null;
+    }
+  }
 
   private final Path directory;
   private final boolean durable;
   private final String storage;
+  private final boolean attributes;
+  /**
+   * Whether record files may exist under {@link #directory}: always where records are files;
+   * otherwise if the record directory existed when the storage opened (an earlier version, or
+   * another storage without attributes, wrote there) or this storage wrote a record file since.
+   * While false, a store or delete leaves record files alone (there are none to make stale).
+   */
+  private volatile boolean recordFilesMayExist;
 
   /**
+   * Records as files only (format 1), as when extended attributes are not kept.
+   *
    * @param directory where records live, {@code <root>/.stowage/meta}
    * @param durable whether to sync records to disk before they count as written
    * @param storage the storage's name for log messages
    */
   MetadataRecords(Path directory, boolean durable, String storage) {
+    this(directory, durable, storage, false);
+  }
+
+  /**
+   * @param directory where record files live, {@code <root>/.stowage/meta}
+   * @param durable whether to sync records to disk before they count as written
+   * @param storage the storage's name for log messages
+   * @param attributes whether records go into the objects' extended attributes ({@link
+   *     #attributesWork} said yes for this root)
+   */
+  MetadataRecords(Path directory, boolean durable, String storage, boolean attributes) {
     this.directory = directory;
     this.durable = durable;
     this.storage = storage;
+    this.attributes = attributes;
+    this.recordFilesMayExist = !attributes || Files.isDirectory(directory);
+  }
+
+  /** Whether records go into the objects' extended attributes. */
+  boolean inAttributes() {
+    return attributes;
+  }
+
+  /** Whether a record file may exist for some location (see {@link #recordFilesMayExist}). */
+  boolean recordFilesMayExist() {
+    return recordFilesMayExist;
+  }
+
+  /**
+   * Whether the filesystem of {@code reservedDirectory} ({@code <root>/.stowage}, created if
+   * missing) keeps user extended attributes: sets and reads one on a temporary file there, then
+   * removes it. False, without an exception, wherever that fails (an old kernel's tmpfs, a mount
+   * with {@code nouser_xattr}, a filesystem or platform without them).
+   */
+  static boolean attributesWork(Path reservedDirectory, String storage) {
+    Path probe = reservedDirectory.resolve(FileStorage.newTempName());
+    try {
+      Files.createDirectories(reservedDirectory);
+      Files.createFile(probe);
+      UserDefinedFileAttributeView view = view(probe, false);
+      if (view == null) {
+        return false;
+      }
+      byte[] value = ATTRIBUTE_HEADER.getBytes(StandardCharsets.US_ASCII);
+      view.write(ATTRIBUTE_NAME, ByteBuffer.wrap(value));
+      ByteBuffer back = ByteBuffer.allocate(MAX_ATTRIBUTE_BYTES);
+      return view.read(ATTRIBUTE_NAME, back) == value.length;
+    } catch (IOException | UnsupportedOperationException e) {
+      LOG.info(
+          "{}: the filesystem keeps no user extended attributes here ({}); metadata records are"
+              + " files under .stowage/meta",
+          storage, e.toString());
+      return false;
+    } finally {
+      try {
+        Files.deleteIfExists(probe);
+      } catch (IOException e) {
+        LOG.warn("{}: cannot delete the probe file {}", storage, probe, e);
+      }
+    }
+  }
+
+  private static UserDefinedFileAttributeView view(Path file, boolean followLinks) {
+    return followLinks
+        ? Files.getFileAttributeView(file, UserDefinedFileAttributeView.class)
+        : Files.getFileAttributeView(
+            file, UserDefinedFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+  }
+
+  /**
+   * The record in the attribute of the file {@code file} ({@code open}, {@code fgetxattr}, {@code
+   * close}); {@code null} if it has none, the file cannot carry one, or it is malformed (logged).
+   * Call only {@link #inAttributes()}.
+   *
+   * @param followLinks whether to read the attribute of a link's target (the location itself is a
+   *     link the resolver allowed) rather than refuse a link
+   */
+  Entry readAttribute(Path file, boolean followLinks) throws IOException {
+    ByteBuffer buffer = ByteBuffer.allocate(MAX_ATTRIBUTE_BYTES);
+    try {
+      UserDefinedFileAttributeView view = view(file, followLinks);
+      if (view == null) {
+        return null;
+      }
+      view.read(ATTRIBUTE_NAME, buffer);
+    } catch (NoSuchFileException e) {
+      throw e;
+    } catch (FileSystemException | UnsupportedOperationException e) {
+      // ENODATA: no record; ENOTSUP: not here; ERANGE: too long to be ours; ELOOP: a link.
+      String reason = e instanceof FileSystemException f ? String.valueOf(f.getReason()) : "";
+      if (!reason.contains("No data available")) {
+        LOG.debug("{}: no record attribute on {}: {}", storage, file, e.toString());
+      }
+      return null;
+    }
+    String text = new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8);
+    try {
+      return parse(text);
+    } catch (IllegalArgumentException | DateTimeParseException e) {
+      LOG.warn("{}: ignoring the malformed metadata record attribute of {}: {}", storage, file,
+          e.getMessage());
+      return null;
+    }
+  }
+
+  /**
+   * Sets the record attribute of the file {@code file} to {@code entry} (format 2; {@code open},
+   * {@code fsetxattr}, {@code close}). Returns false, writing nothing, if the file cannot carry it
+   * here (its filesystem keeps no user attributes, or the file may not be changed by this process):
+   * the caller then writes a record file. Call only {@link #inAttributes()}.
+   *
+   * @throws IOException if setting it fails otherwise (no space for it, the file is gone)
+   */
+  boolean writeAttribute(Path file, boolean followLinks, Entry entry) throws IOException {
+    byte[] value = formatAttribute(entry).getBytes(StandardCharsets.UTF_8);
+    try {
+      UserDefinedFileAttributeView view = view(file, followLinks);
+      if (view == null) {
+        return false;
+      }
+      view.write(ATTRIBUTE_NAME, ByteBuffer.wrap(value));
+      return true;
+    } catch (AccessDeniedException | UnsupportedOperationException e) {
+      LOG.debug("{}: cannot set the record attribute of {}: {}", storage, file, e.toString());
+      return false;
+    } catch (FileSystemException e) {
+      String reason = String.valueOf(e.getReason());
+      if (reason.contains("not supported") || reason.contains("not permitted")) {
+        LOG.debug("{}: cannot set the record attribute of {}: {}", storage, file, e.toString());
+        return false;
+      }
+      throw e;
+    }
   }
 
   /** The record file of {@code location}. */
@@ -138,6 +311,9 @@ final class MetadataRecords {
     }
     try {
       Entry entry = parse(new String(bytes, StandardCharsets.UTF_8));
+      if (entry.inAttribute()) {
+        throw new IllegalArgumentException("it is in the attribute format, not a record file's");
+      }
       if (!entry.location().equals(location.value())) {
         LOG.warn(
             "{}: ignoring the metadata record {}: it is for {}, not for {}",
@@ -160,6 +336,7 @@ final class MetadataRecords {
    * @throws IOException if it cannot be written; no temporary file is left behind
    */
   void write(Entry entry) throws IOException {
+    recordFilesMayExist = true;
     Location location = Location.of(entry.location());
     FileChannel emptied = openEmptied(location);
     if (emptied != null) {
@@ -223,6 +400,7 @@ final class MetadataRecords {
    * @throws IOException if the record file cannot be opened or created
    */
   FileChannel openEmptied(Location location) throws IOException {
+    recordFilesMayExist = true;
     Path file = pathOf(location);
     for (int attempt = 0; ; attempt++) {
       try {
@@ -323,16 +501,35 @@ final class MetadataRecords {
     return out.toString();
   }
 
+  /** Format 2, for an attribute: no location, {@code modified} as seconds and nanoseconds. */
+  static String formatAttribute(Entry entry) {
+    Instant modified = entry.version().modified();
+    String nanos = Integer.toString(modified.getNano());
+    StringBuilder out = new StringBuilder(160);
+    out.append(ATTRIBUTE_HEADER).append('\n');
+    out.append("md5=").append(entry.metadata().md5()).append('\n');
+    out.append("size=").append(entry.metadata().size()).append('\n');
+    out.append("modified=").append(modified.getEpochSecond()).append('.');
+    out.append("000000000", nanos.length(), 9).append(nanos).append('\n');
+    if (entry.version().fileKey() != null) {
+      out.append("file-key=").append(entry.version().fileKey()).append('\n');
+    }
+    return out.toString();
+  }
+
   /**
-   * Parses a record.
+   * Parses a record of either format: 1 (a record file, with its location) or 2 (an attribute,
+   * whose {@link Entry#location()} is then {@code null}).
    *
    * @throws IllegalArgumentException if it is malformed
    */
   static Entry parse(String text) {
     String[] lines = text.split("\n", -1);
-    if (!lines[0].equals(HEADER)) {
+    boolean attribute = lines[0].equals(ATTRIBUTE_HEADER);
+    if (!attribute && !lines[0].equals(HEADER)) {
       throw new IllegalArgumentException(
-          "it does not start with \"" + HEADER + "\" (a different format or version)");
+          "it does not start with \"" + HEADER + "\" or \"" + ATTRIBUTE_HEADER
+              + "\" (a different format or version)");
     }
     Map<String, String> fields = new HashMap<>();
     for (int i = 1; i < lines.length; i++) {
@@ -354,7 +551,7 @@ final class MetadataRecords {
     if (!text.endsWith("\n")) {
       throw new IllegalArgumentException("it is truncated");
     }
-    String location = required(fields, "location");
+    String location = attribute ? null : required(fields, "location");
     long size;
     try {
       size = Long.parseLong(required(fields, "size"));
@@ -362,9 +559,28 @@ final class MetadataRecords {
       throw new IllegalArgumentException("its size is not a number", e);
     }
     Metadata metadata = new Metadata(required(fields, "md5"), size);
-    Instant modified = Instant.parse(required(fields, "modified"));
+    String stamp = required(fields, "modified");
+    Instant modified = attribute ? parseSeconds(stamp) : Instant.parse(stamp);
     String fileKey = fields.get("file-key");
     return new Entry(location, metadata, new FileVersion(fileKey, size, modified));
+  }
+
+  /** {@code <seconds>.<nine digits of nanoseconds>}, as {@link #formatAttribute} writes it. */
+  private static Instant parseSeconds(String stamp) {
+    int point = stamp.indexOf('.');
+    if (point <= 0 || stamp.length() - point - 1 != 9) {
+      throw new IllegalArgumentException("its modified time is not <seconds>.<nanoseconds>");
+    }
+    try {
+      long seconds = Long.parseLong(stamp.substring(0, point));
+      int nanos = Integer.parseInt(stamp.substring(point + 1));
+      if (nanos < 0) {
+        throw new IllegalArgumentException("its modified time has negative nanoseconds");
+      }
+      return Instant.ofEpochSecond(seconds, nanos);
+    } catch (NumberFormatException | java.time.DateTimeException e) {
+      throw new IllegalArgumentException("its modified time is not <seconds>.<nanoseconds>", e);
+    }
   }
 
   private static String required(Map<String, String> fields, String key) {

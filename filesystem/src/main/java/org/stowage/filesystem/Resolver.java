@@ -26,6 +26,13 @@ import org.stowage.Location;
 final class Resolver {
   private final Path root;
   private final String storage;
+  /**
+   * Whether the root is on the default filesystem of a platform whose only name separator is
+   * {@code /} (Unix), where a valid location segment (no {@code /}, neither {@code .} nor {@code
+   * ..}, rule L2) always resolves to exactly one child; elsewhere ({@code C:x} on Windows) {@link
+   * #child} checks.
+   */
+  private final boolean slashOnly;
 
   /**
    * @param root the root's real path ({@link Path#toRealPath})
@@ -34,6 +41,9 @@ final class Resolver {
   Resolver(Path root, String storage) {
     this.root = root;
     this.storage = storage;
+    this.slashOnly =
+        java.io.File.separatorChar == '/'
+            && root.getFileSystem() == java.nio.file.FileSystems.getDefault();
   }
 
   Path root() {
@@ -264,6 +274,9 @@ final class Resolver {
       child = dir.resolve(name);
     } catch (InvalidPathException e) {
       throw unrepresentable(location, name, e);
+    }
+    if (slashOnly) {
+      return child;
     }
     if (!dir.equals(child.getParent())
         || child.getFileName() == null

@@ -6,7 +6,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.ByteBuffer;
+import java.nio.file.FileSystemException;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -86,5 +89,56 @@ final class Disk {
   static Path recordOf(Path root, String location) {
     String hash = sha256(location);
     return root.resolve(".stowage").resolve("meta").resolve(hash.substring(0, 2)).resolve(hash);
+  }
+
+  /**
+   * The text of the record attribute of {@code file} (not following a link), or {@code null} if
+   * it has none.
+   */
+  static String recordAttribute(Path file) throws IOException {
+    UserDefinedFileAttributeView view =
+        Files.getFileAttributeView(file, UserDefinedFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+    ByteBuffer buffer = ByteBuffer.allocate(4096);
+    try {
+      view.read(MetadataRecords.ATTRIBUTE_NAME, buffer);
+    } catch (FileSystemException e) {
+      if (String.valueOf(e.getReason()).contains("No data available")) {
+        return null;
+      }
+      throw e;
+    }
+    return new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8);
+  }
+
+  /** Sets the record attribute of {@code file} to {@code text}, as a tool could. */
+  static void setRecordAttribute(Path file, String text) throws IOException {
+    Files.getFileAttributeView(file, UserDefinedFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+        .write(MetadataRecords.ATTRIBUTE_NAME, ByteBuffer.wrap(utf8(text)));
+  }
+
+  /**
+   * The text of the metadata record of {@code location}, wherever it is: the object's record
+   * attribute if it has one, else its record file; {@code null} if neither is there.
+   */
+  static String recordText(Path root, String location) throws IOException {
+    Path object = root.resolve(location);
+    if (Files.isRegularFile(object, LinkOption.NOFOLLOW_LINKS)) {
+      String attribute = recordAttribute(object);
+      if (attribute != null) {
+        return attribute;
+      }
+    }
+    Path file = recordOf(root, location);
+    return Files.isRegularFile(file) ? Files.readString(file) : null;
+  }
+
+  /** Replaces the text of the record of {@code location} where {@link #recordText} found it. */
+  static void rewriteRecord(Path root, String location, String text) throws IOException {
+    Path object = root.resolve(location);
+    if (recordAttribute(object) != null) {
+      setRecordAttribute(object, text);
+    } else {
+      Files.writeString(recordOf(root, location), text);
+    }
   }
 }

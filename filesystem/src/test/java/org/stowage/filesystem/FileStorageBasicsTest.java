@@ -145,7 +145,7 @@ class FileStorageBasicsTest {
     storage.delete("foo.txt");
     assertFalse(storage.exists("foo.txt"));
     assertFalse(Disk.exists(root.resolve("foo.txt")));
-    assertFalse(Disk.exists(Disk.recordOf(root, "foo.txt")));
+    assertFalse(Disk.exists(Disk.recordOf(root, "foo.txt")), "no record file is left");
     assertThrows(MissingExternalResourceException.class, () -> storage.delete("foo.txt"));
     assertThrows(MissingExternalResourceException.class, () -> storage.delete("bar/baz"));
     assertFalse(storage.deleteIfExists("foo.txt"));

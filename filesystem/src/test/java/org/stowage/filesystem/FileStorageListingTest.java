@@ -98,7 +98,7 @@ class FileStorageListingTest {
     assertEquals(List.of(), list("empty/"));
     assertEquals(List.of(), list("x/1/"));
     assertEquals(List.of(), list("nothing/here/"));
-    assertTrue(Files.isDirectory(root.resolve(".stowage/meta")));
+    assertTrue(Files.isDirectory(root.resolve(".stowage")));
   }
 
   @Test

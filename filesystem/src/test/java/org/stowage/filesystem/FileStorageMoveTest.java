@@ -60,16 +60,15 @@ class FileStorageMoveTest {
     Object key = fileKey("a/src");
     // Doctor the source's record: if the move re-hashed the file, the target would get the true
     // MD5; a rename carries the record as it is.
-    Path record = Disk.recordOf(root, "a/src");
     String fake = "0123456789abcdef0123456789abcdef";
-    Files.writeString(record, Files.readString(record).replace(stored.md5(), fake));
+    Disk.rewriteRecord(root, "a/src", Disk.recordText(root, "a/src").replace(stored.md5(), fake));
     Metadata carried = new Metadata(fake, stored.size());
 
     assertEquals(carried, storage.move("a/src", "b/c/dst", WritePolicy.valueOf(policy)));
     assertEquals(key, fileKey("b/c/dst"), "the target is the very file the source was");
     assertFalse(Files.exists(root.resolve("a")), "the source's directory, left empty, is gone");
-    assertFalse(Files.exists(record), "the source's record is gone");
-    assertTrue(Files.readString(Disk.recordOf(root, "b/c/dst")).contains("location=b/c/dst\n"));
+    assertFalse(Files.exists(Disk.recordOf(root, "a/src")), "no record file of the source");
+    assertTrue(Disk.recordText(root, "b/c/dst").contains("md5=" + fake + "\n"));
     assertEquals(carried, storage.getMetadata("b/c/dst"), "the record moved with the file");
     assertEquals(List.of(), Disk.tempFiles(root));
   }
@@ -93,7 +92,7 @@ class FileStorageMoveTest {
     storage = FileStorage.builder(root).hardLinks(links).build();
     Metadata mine = storage.storeBytes("src", Disk.content(2, 5000));
     Metadata theirs = storage.storeBytes("d/dst", Disk.content(3, 7000));
-    String recordBefore = Files.readString(Disk.recordOf(root, "d/dst"));
+    String recordBefore = Disk.recordText(root, "d/dst");
     assertThrows(ExistingExternalResourceException.class,
         () -> storage.move("src", "d/dst", WritePolicy.CREATE));
     assertEquals(theirs, storage.move("src", "d/dst", WritePolicy.SKIP_IF_EXISTS));
@@ -101,7 +100,7 @@ class FileStorageMoveTest {
         () -> storage.move("src", "d/dst", WritePolicy.FAIL_IF_DIFFERENT));
     assertEquals(mine, storage.verify("src"));
     assertEquals(theirs, storage.verify("d/dst"));
-    assertEquals(recordBefore, Files.readString(Disk.recordOf(root, "d/dst")));
+    assertEquals(recordBefore, Disk.recordText(root, "d/dst"));
     assertEquals(mine, storage.move("src", "e/new", WritePolicy.CREATE));
     assertEquals(mine, storage.verify("e/new"));
     assertFalse(storage.exists("src"));
@@ -126,7 +125,7 @@ class FileStorageMoveTest {
     Metadata expected = Metadata.of(data);
     assertEquals(expected, storage.move("tool-output", "kept/output"));
     assertEquals(expected, storage.getMetadata("kept/output"));
-    assertTrue(Files.readString(Disk.recordOf(root, "kept/output")).contains(expected.md5()));
+    assertTrue(Disk.recordText(root, "kept/output").contains(expected.md5()));
     assertArrayEquals(data, storage.loadBytes("kept/output", expected));
   }
 

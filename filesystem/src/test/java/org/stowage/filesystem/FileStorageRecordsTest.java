@@ -26,7 +26,12 @@ import org.junit.jupiter.api.io.TempDir;
 import org.stowage.ChangedExternalResourceException;
 import org.stowage.Metadata;
 
-/** Metadata records: answering without reading (R3), and catching changes (R2, R3, R4). */
+/**
+ * Metadata records kept as record files under {@code .stowage/meta}, as on a filesystem without
+ * user extended attributes (the builder's seam turns attributes off): answering without reading
+ * (R3), and catching changes (R2, R3, R4). {@link FileStorageRecordAttributeTest} covers records
+ * in attributes, and reading this layout with them.
+ */
 class FileStorageRecordsTest {
   @TempDir Path dir;
   Path root;
@@ -35,7 +40,7 @@ class FileStorageRecordsTest {
   @BeforeEach
   void open() {
     root = dir.resolve("store");
-    storage = new FileStorage(root);
+    storage = FileStorage.builder(root).extendedAttributes(false).build();
   }
 
   @AfterEach

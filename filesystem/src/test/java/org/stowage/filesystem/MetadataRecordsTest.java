@@ -1,6 +1,7 @@
 package org.stowage.filesystem;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -38,6 +39,33 @@ class MetadataRecordsTest {
     }
   }
 
+  @Test
+  @DisplayName("R3 an attribute record (format 2) round-trips without a location, times before and after 1970 included")
+  void attributeRoundTrip() {
+    for (Instant modified :
+        new Instant[] {
+          Instant.parse("2025-06-01T12:00:00.123456789Z"),
+          Instant.parse("2025-06-01T12:00:00Z"),
+          Instant.ofEpochSecond(-5, 7)
+        }) {
+      for (String key : new String[] {"(dev=803,ino=1234567)", null}) {
+        MetadataRecords.Entry entry =
+            new MetadataRecords.Entry(null, MD, new FileVersion(key, 43, modified));
+        String text = MetadataRecords.formatAttribute(entry);
+        assertTrue(text.startsWith("stowage-file-record 2\nmd5="), text);
+        assertFalse(text.contains("location="), text);
+        assertEquals(entry, MetadataRecords.parse(text));
+        assertTrue(MetadataRecords.parse(text).inAttribute());
+      }
+    }
+    assertEquals(
+        "stowage-file-record 2\nmd5=9e107d9d372bb6826bd81d3542a419d6\nsize=43\n"
+            + "modified=1748779200.000000042\n",
+        MetadataRecords.formatAttribute(
+            new MetadataRecords.Entry(
+                null, MD, new FileVersion(null, 43, Instant.ofEpochSecond(1748779200L, 42)))));
+  }
+
   @ParameterizedTest(name = "R3 malformed record {index} is refused")
   @ValueSource(
       strings = {
@@ -52,6 +80,10 @@ class MetadataRecordsTest {
             + "modified=2025-06-01T12:00:00Z",
         "stowage-file-record 1\nlocation=a\nlocation=b\nmd5=9e107d9d372bb6826bd81d3542a419d6\n"
             + "size=1\nmodified=2025-06-01T12:00:00Z\n",
+        "stowage-file-record 2\nmd5=9e107d9d372bb6826bd81d3542a419d6\nsize=1\nmodified=17.5\n",
+        "stowage-file-record 2\nmd5=9e107d9d372bb6826bd81d3542a419d6\nsize=1\n"
+            + "modified=17.-00000001\n",
+        "stowage-file-record 2\nmd5=9e107d9d372bb6826bd81d3542a419d6\nsize=1\n",
       })
   void malformed(String text) {
     assertThrows(RuntimeException.class, () -> MetadataRecords.parse(text));
