@@ -41,16 +41,22 @@ import org.stowage.Metadata;
  * 2026-12. Readers look at the attribute first and then at the record file, so stores written
  * either way read alike.
  *
- * <p>Format 2 (the attribute) is format 1 without the location (the record belongs to the file,
- * whatever its name) and with {@code modified} as whole seconds since the epoch, a point, and
- * nine digits of nanoseconds:
+ * <p>Format 2, the attribute's value, is binary and short, so that it fits in the inode itself
+ * where the filesystem keeps small attributes there (ext4 with its default 256-byte inodes has
+ * room for a value of 56 bytes under this name; a longer one takes a data block of its own). It
+ * holds what format 1 holds except the location, which it does not need (the record belongs to
+ * the file, whatever its name). Numbers are big-endian:
  *
  * <pre>
- * stowage-file-record 2
- * md5=9e107d9d372bb6826bd81d3542a419d6
- * size=43
- * modified=1748779200.123456789
- * file-key=(dev=803,ino=1234567)
+ * byte 0        2, the format
+ * bytes 1-16    the MD5
+ * bytes 17-24   the size in bytes
+ * bytes 25-32   the last-modified time: seconds since 1970-01-01T00:00:00Z (may be negative)
+ * bytes 33-36   and nanoseconds after them (0 to 999,999,999)
+ * byte 37       the kind of identity that follows: 0 none, 1 Unix device and inode numbers,
+ *               2 another platform's identity as UTF-8 text
+ * then          kind 1: the device number (8 bytes) and the inode number (8 bytes), 54 bytes in
+ *               all; kind 2: the text's length (1 byte) and the text
  * </pre>
  *
  * <p>The record file of a location lives at {@code .stowage/meta/<h0h1>/<h>} under the root, where
@@ -93,7 +99,10 @@ import org.stowage.Metadata;
 final class MetadataRecords {
   private static final Logger LOG = LoggerFactory.getLogger(MetadataRecords.class);
   private static final String HEADER = "stowage-file-record 1";
-  private static final String ATTRIBUTE_HEADER = "stowage-file-record 2";
+  /** The first byte of a record attribute: its format. */
+  private static final byte ATTRIBUTE_FORMAT = 2;
+  /** The length of a record attribute up to its identity's kind byte, included. */
+  private static final int ATTRIBUTE_FIXED_BYTES = 1 + 16 + 8 + 8 + 4 + 1;
   /** The user extended attribute that holds a record, {@code user.stowage.record} on Linux. */
   static final String ATTRIBUTE_NAME = "stowage.record";
   /** Longer attribute values are not records of this store. */
@@ -181,7 +190,7 @@ final class MetadataRecords {
       if (view == null) {
         return false;
       }
-      byte[] value = ATTRIBUTE_HEADER.getBytes(StandardCharsets.US_ASCII);
+      byte[] value = {ATTRIBUTE_FORMAT};
       view.write(ATTRIBUTE_NAME, ByteBuffer.wrap(value));
       ByteBuffer back = ByteBuffer.allocate(MAX_ATTRIBUTE_BYTES);
       return view.read(ATTRIBUTE_NAME, back) == value.length;
@@ -233,10 +242,9 @@ final class MetadataRecords {
       }
       return null;
     }
-    String text = new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8);
     try {
-      return parse(text);
-    } catch (IllegalArgumentException | DateTimeParseException e) {
+      return decodeAttribute(buffer.flip());
+    } catch (IllegalArgumentException e) {
       LOG.warn("{}: ignoring the malformed metadata record attribute of {}: {}", storage, file,
           e.getMessage());
       return null;
@@ -252,13 +260,13 @@ final class MetadataRecords {
    * @throws IOException if setting it fails otherwise (no space for it, the file is gone)
    */
   boolean writeAttribute(Path file, boolean followLinks, Entry entry) throws IOException {
-    byte[] value = formatAttribute(entry).getBytes(StandardCharsets.UTF_8);
+    ByteBuffer value = encodeAttribute(entry);
     try {
       UserDefinedFileAttributeView view = view(file, followLinks);
       if (view == null) {
         return false;
       }
-      view.write(ATTRIBUTE_NAME, ByteBuffer.wrap(value));
+      view.write(ATTRIBUTE_NAME, value);
       return true;
     } catch (AccessDeniedException | UnsupportedOperationException e) {
       LOG.debug("{}: cannot set the record attribute of {}: {}", storage, file, e.toString());
@@ -311,9 +319,6 @@ final class MetadataRecords {
     }
     try {
       Entry entry = parse(new String(bytes, StandardCharsets.UTF_8));
-      if (entry.inAttribute()) {
-        throw new IllegalArgumentException("it is in the attribute format, not a record file's");
-      }
       if (!entry.location().equals(location.value())) {
         LOG.warn(
             "{}: ignoring the metadata record {}: it is for {}, not for {}",
@@ -501,35 +506,112 @@ final class MetadataRecords {
     return out.toString();
   }
 
-  /** Format 2, for an attribute: no location, {@code modified} as seconds and nanoseconds. */
-  static String formatAttribute(Entry entry) {
-    Instant modified = entry.version().modified();
-    String nanos = Integer.toString(modified.getNano());
-    StringBuilder out = new StringBuilder(160);
-    out.append(ATTRIBUTE_HEADER).append('\n');
-    out.append("md5=").append(entry.metadata().md5()).append('\n');
-    out.append("size=").append(entry.metadata().size()).append('\n');
-    out.append("modified=").append(modified.getEpochSecond()).append('.');
-    out.append("000000000", nanos.length(), 9).append(nanos).append('\n');
-    if (entry.version().fileKey() != null) {
-      out.append("file-key=").append(entry.version().fileKey()).append('\n');
+  /** Format 2, the value of a record attribute (see the class description). */
+  static ByteBuffer encodeAttribute(Entry entry) {
+    String key = entry.version().fileKey();
+    long[] unix = key == null ? null : unixKey(key);
+    byte[] text = key == null || unix != null ? null : key.getBytes(StandardCharsets.UTF_8);
+    if (text != null && text.length > 255) {
+      text = null; // FileVersion refuses such keys on records; never seen
+      key = null;
     }
-    return out.toString();
+    int length = ATTRIBUTE_FIXED_BYTES + (unix != null ? 16 : text != null ? 1 + text.length : 0);
+    ByteBuffer out = ByteBuffer.allocate(length);
+    Instant modified = entry.version().modified();
+    out.put(ATTRIBUTE_FORMAT)
+        .put(HEX.parseHex(entry.metadata().md5()))
+        .putLong(entry.metadata().size())
+        .putLong(modified.getEpochSecond())
+        .putInt(modified.getNano());
+    if (unix != null) {
+      out.put((byte) 1).putLong(unix[0]).putLong(unix[1]);
+    } else if (text != null) {
+      out.put((byte) 2).put((byte) text.length).put(text);
+    } else {
+      out.put((byte) 0);
+    }
+    return out.flip();
   }
 
   /**
-   * Parses a record of either format: 1 (a record file, with its location) or 2 (an attribute,
-   * whose {@link Entry#location()} is then {@code null}).
+   * Reads format 2 (see the class description); the entry's location is {@code null}.
+   *
+   * @throws IllegalArgumentException if it is malformed
+   */
+  static Entry decodeAttribute(ByteBuffer in) {
+    try {
+      if (in.remaining() < ATTRIBUTE_FIXED_BYTES || in.get() != ATTRIBUTE_FORMAT) {
+        throw new IllegalArgumentException("it is not a format 2 record");
+      }
+      byte[] md5 = new byte[16];
+      in.get(md5);
+      long size = in.getLong();
+      long seconds = in.getLong();
+      int nanos = in.getInt();
+      String key;
+      switch (in.get()) {
+        case 0:
+          key = null;
+          break;
+        case 1:
+          key = unixKeyText(in.getLong(), in.getLong());
+          break;
+        case 2:
+          byte[] text = new byte[in.get() & 0xff];
+          in.get(text);
+          key = new String(text, StandardCharsets.UTF_8);
+          break;
+        default:
+          throw new IllegalArgumentException("its identity is of an unknown kind");
+      }
+      if (in.hasRemaining()) {
+        throw new IllegalArgumentException("it has " + in.remaining() + " bytes too many");
+      }
+      if (nanos < 0 || nanos > 999_999_999) {
+        throw new IllegalArgumentException("its nanoseconds are out of range");
+      }
+      Metadata metadata = new Metadata(HEX.formatHex(md5), size);
+      return new Entry(null, metadata, new FileVersion(key, size, Instant.ofEpochSecond(seconds, nanos)));
+    } catch (java.nio.BufferUnderflowException | java.time.DateTimeException e) {
+      throw new IllegalArgumentException("it is cut short or out of range", e);
+    }
+  }
+
+  /**
+   * The device and inode numbers of a Unix file key's text, {@code (dev=<hex>,ino=<decimal>)} as
+   * the JDK writes it; {@code null} if {@code key} is not exactly that (then it is kept as text).
+   */
+  private static long[] unixKey(String key) {
+    if (!key.startsWith("(dev=") || !key.endsWith(")")) {
+      return null;
+    }
+    int comma = key.indexOf(",ino=");
+    if (comma < 0) {
+      return null;
+    }
+    try {
+      long dev = Long.parseUnsignedLong(key.substring(5, comma), 16);
+      long ino = Long.parseUnsignedLong(key.substring(comma + 5, key.length() - 1));
+      return unixKeyText(dev, ino).equals(key) ? new long[] {dev, ino} : null;
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
+  private static String unixKeyText(long dev, long ino) {
+    return "(dev=" + Long.toHexString(dev) + ",ino=" + Long.toUnsignedString(ino) + ")";
+  }
+
+  /**
+   * Parses a record file (format 1).
    *
    * @throws IllegalArgumentException if it is malformed
    */
   static Entry parse(String text) {
     String[] lines = text.split("\n", -1);
-    boolean attribute = lines[0].equals(ATTRIBUTE_HEADER);
-    if (!attribute && !lines[0].equals(HEADER)) {
+    if (!lines[0].equals(HEADER)) {
       throw new IllegalArgumentException(
-          "it does not start with \"" + HEADER + "\" or \"" + ATTRIBUTE_HEADER
-              + "\" (a different format or version)");
+          "it does not start with \"" + HEADER + "\" (a different format or version)");
     }
     Map<String, String> fields = new HashMap<>();
     for (int i = 1; i < lines.length; i++) {
@@ -551,7 +633,7 @@ final class MetadataRecords {
     if (!text.endsWith("\n")) {
       throw new IllegalArgumentException("it is truncated");
     }
-    String location = attribute ? null : required(fields, "location");
+    String location = required(fields, "location");
     long size;
     try {
       size = Long.parseLong(required(fields, "size"));
@@ -559,28 +641,9 @@ final class MetadataRecords {
       throw new IllegalArgumentException("its size is not a number", e);
     }
     Metadata metadata = new Metadata(required(fields, "md5"), size);
-    String stamp = required(fields, "modified");
-    Instant modified = attribute ? parseSeconds(stamp) : Instant.parse(stamp);
+    Instant modified = Instant.parse(required(fields, "modified"));
     String fileKey = fields.get("file-key");
     return new Entry(location, metadata, new FileVersion(fileKey, size, modified));
-  }
-
-  /** {@code <seconds>.<nine digits of nanoseconds>}, as {@link #formatAttribute} writes it. */
-  private static Instant parseSeconds(String stamp) {
-    int point = stamp.indexOf('.');
-    if (point <= 0 || stamp.length() - point - 1 != 9) {
-      throw new IllegalArgumentException("its modified time is not <seconds>.<nanoseconds>");
-    }
-    try {
-      long seconds = Long.parseLong(stamp.substring(0, point));
-      int nanos = Integer.parseInt(stamp.substring(point + 1));
-      if (nanos < 0) {
-        throw new IllegalArgumentException("its modified time has negative nanoseconds");
-      }
-      return Instant.ofEpochSecond(seconds, nanos);
-    } catch (NumberFormatException | java.time.DateTimeException e) {
-      throw new IllegalArgumentException("its modified time is not <seconds>.<nanoseconds>", e);
-    }
   }
 
   private static String required(Map<String, String> fields, String key) {

@@ -91,11 +91,8 @@ final class Disk {
     return root.resolve(".stowage").resolve("meta").resolve(hash.substring(0, 2)).resolve(hash);
   }
 
-  /**
-   * The text of the record attribute of {@code file} (not following a link), or {@code null} if
-   * it has none.
-   */
-  static String recordAttribute(Path file) throws IOException {
+  /** The raw record attribute of {@code file} (not following a link), or {@code null}. */
+  static byte[] recordAttributeBytes(Path file) throws IOException {
     UserDefinedFileAttributeView view =
         Files.getFileAttributeView(file, UserDefinedFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
     ByteBuffer buffer = ByteBuffer.allocate(4096);
@@ -107,38 +104,56 @@ final class Disk {
       }
       throw e;
     }
-    return new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8);
+    return java.util.Arrays.copyOf(buffer.array(), buffer.position());
   }
 
-  /** Sets the record attribute of {@code file} to {@code text}, as a tool could. */
-  static void setRecordAttribute(Path file, String text) throws IOException {
+  /** The record in the attribute of {@code file}, decoded, or {@code null} if it has none. */
+  static MetadataRecords.Entry recordAttribute(Path file) throws IOException {
+    byte[] bytes = recordAttributeBytes(file);
+    return bytes == null ? null : MetadataRecords.decodeAttribute(ByteBuffer.wrap(bytes));
+  }
+
+  /** Sets the record attribute of {@code file} to {@code bytes}, as a tool could. */
+  static void setRecordAttribute(Path file, byte[] bytes) throws IOException {
     Files.getFileAttributeView(file, UserDefinedFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
-        .write(MetadataRecords.ATTRIBUTE_NAME, ByteBuffer.wrap(utf8(text)));
+        .write(MetadataRecords.ATTRIBUTE_NAME, ByteBuffer.wrap(bytes));
+  }
+
+  /** Sets the record attribute of {@code file} to {@code entry}. */
+  static void setRecordAttribute(Path file, MetadataRecords.Entry entry) throws IOException {
+    ByteBuffer encoded = MetadataRecords.encodeAttribute(entry);
+    byte[] bytes = new byte[encoded.remaining()];
+    encoded.get(bytes);
+    setRecordAttribute(file, bytes);
   }
 
   /**
-   * The text of the metadata record of {@code location}, wherever it is: the object's record
-   * attribute if it has one, else its record file; {@code null} if neither is there.
+   * The metadata record of {@code location}, wherever it is, as text: the object's record
+   * attribute (described) if it has one, else its record file; {@code null} if neither is there.
    */
   static String recordText(Path root, String location) throws IOException {
     Path object = root.resolve(location);
     if (Files.isRegularFile(object, LinkOption.NOFOLLOW_LINKS)) {
-      String attribute = recordAttribute(object);
+      MetadataRecords.Entry attribute = recordAttribute(object);
       if (attribute != null) {
-        return attribute;
+        return attribute.toString();
       }
     }
     Path file = recordOf(root, location);
     return Files.isRegularFile(file) ? Files.readString(file) : null;
   }
 
-  /** Replaces the text of the record of {@code location} where {@link #recordText} found it. */
-  static void rewriteRecord(Path root, String location, String text) throws IOException {
+  /** Makes the record of {@code location}, wherever it is, say {@code md5} instead. */
+  static void fakeRecordMd5(Path root, String location, String md5) throws IOException {
     Path object = root.resolve(location);
-    if (recordAttribute(object) != null) {
-      setRecordAttribute(object, text);
+    MetadataRecords.Entry entry = recordAttribute(object);
+    if (entry != null) {
+      setRecordAttribute(object, new MetadataRecords.Entry(
+          null, new org.stowage.Metadata(md5, entry.metadata().size()), entry.version()));
     } else {
-      Files.writeString(recordOf(root, location), text);
+      Path file = recordOf(root, location);
+      String text = Files.readString(file);
+      Files.writeString(file, text.replaceFirst("md5=[0-9a-f]{32}", "md5=" + md5));
     }
   }
 }

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -54,16 +55,19 @@ class FileStorageRecordAttributeTest {
   @DisplayName("R3 a store records the object in its own attribute (format 2), with no record file")
   void storeSetsAttribute() throws IOException {
     Metadata stored = storage.storeBytes("a/b.bin", Disk.content(1, 10_000));
-    String text = Disk.recordAttribute(root.resolve("a/b.bin"));
-    assertNotNull(text, "the object carries its record");
-    assertTrue(text.startsWith("stowage-file-record 2\nmd5=" + stored.md5() + "\nsize=10000\n"),
-        text);
-    assertTrue(text.matches("(?s).*\nmodified=-?\\d+\\.\\d{9}\n.*"), text);
+    Path file = root.resolve("a/b.bin");
+    MetadataRecords.Entry entry = Disk.recordAttribute(file);
+    assertNotNull(entry, "the object carries its record");
+    assertEquals(stored, entry.metadata());
+    assertEquals(FileVersion.of(Files.readAttributes(file, BasicFileAttributes.class)),
+        entry.version(), "identity, size and time of the object file");
+    assertEquals(54, Disk.recordAttributeBytes(file).length,
+        "small enough for an ext4 inode (56 bytes under this name)");
     assertFalse(Files.exists(root.resolve(".stowage/meta")), "no record file or directory");
     assertEquals(stored, storage.getMetadata("a/b.bin"));
     assertEquals(stored, storage.verify("a/b.bin"));
     Metadata again = storage.storeBytes("a/b.bin", Disk.content(2, 3000));
-    assertTrue(Disk.recordAttribute(root.resolve("a/b.bin")).contains("md5=" + again.md5()));
+    assertEquals(again, Disk.recordAttribute(root.resolve("a/b.bin")).metadata());
     assertEquals(again, storage.getMetadata("a/b.bin"));
     storage.delete("a/b.bin");
     assertFalse(Files.exists(root.resolve(".stowage/meta")));
@@ -76,7 +80,7 @@ class FileStorageRecordAttributeTest {
     Metadata stored = storage.storeBytes("r.bin", Disk.content(3, 5000));
     String fake = "0123456789abcdef0123456789abcdef";
     Path file = root.resolve("r.bin");
-    Disk.setRecordAttribute(file, Disk.recordAttribute(file).replace(stored.md5(), fake));
+    Disk.fakeRecordMd5(root, "r.bin", fake);
     assertEquals(new Metadata(fake, 5000), storage.getMetadata("r.bin"));
     // A verified load checks the bytes against what the caller expects, never against records.
     assertArrayEquals(Disk.content(3, 5000), storage.loadBytes("r.bin", stored));
@@ -118,7 +122,7 @@ class FileStorageRecordAttributeTest {
         Files.getLastModifiedTime(root.resolve("orig.bin")));
     Metadata truth = Metadata.of(other);
     assertEquals(truth, storage.getMetadata("copy.bin"));
-    assertTrue(Disk.recordAttribute(root.resolve("copy.bin")).contains("md5=" + truth.md5()),
+    assertEquals(truth, Disk.recordAttribute(root.resolve("copy.bin")).metadata(),
         "recorded for the copy itself");
     assertEquals(truth, storage.verify("copy.bin"));
   }
@@ -127,9 +131,9 @@ class FileStorageRecordAttributeTest {
   @DisplayName("R3 a damaged attribute is ignored and replaced from the file")
   void damagedAttribute() throws IOException {
     Metadata stored = storage.storeBytes("d.bin", Disk.content(7, 3000));
-    Disk.setRecordAttribute(root.resolve("d.bin"), "garbage\n");
+    Disk.setRecordAttribute(root.resolve("d.bin"), Disk.utf8("garbage\n"));
     assertEquals(stored, storage.getMetadata("d.bin"));
-    assertTrue(Disk.recordAttribute(root.resolve("d.bin")).startsWith("stowage-file-record 2\n"));
+    assertEquals(stored, Disk.recordAttribute(root.resolve("d.bin")).metadata());
   }
 
   @Test
@@ -184,7 +188,7 @@ class FileStorageRecordAttributeTest {
     assertEquals(b, storage.verify("o/b.bin"));
     Metadata newer = storage.storeBytes("o/b.bin", Disk.content(13, 6000));
     assertFalse(Files.exists(Disk.recordOf(root, "o/b.bin")), "the old record file is gone");
-    assertTrue(Disk.recordAttribute(root.resolve("o/b.bin")).contains(newer.md5()));
+    assertEquals(newer, Disk.recordAttribute(root.resolve("o/b.bin")).metadata());
     assertEquals(newer, storage.getMetadata("o/b.bin"));
     storage.delete("o/c.bin");
     assertFalse(Files.exists(Disk.recordOf(root, "o/c.bin")));

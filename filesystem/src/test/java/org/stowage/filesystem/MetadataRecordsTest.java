@@ -40,7 +40,7 @@ class MetadataRecordsTest {
   }
 
   @Test
-  @DisplayName("R3 an attribute record (format 2) round-trips without a location, times before and after 1970 included")
+  @DisplayName("R3 an attribute record (format 2, binary) round-trips without a location, times before and after 1970, Unix and other identities")
   void attributeRoundTrip() {
     for (Instant modified :
         new Instant[] {
@@ -48,22 +48,46 @@ class MetadataRecordsTest {
           Instant.parse("2025-06-01T12:00:00Z"),
           Instant.ofEpochSecond(-5, 7)
         }) {
-      for (String key : new String[] {"(dev=803,ino=1234567)", null}) {
+      for (String key :
+          new String[] {"(dev=803,ino=1234567)", "(dev=fe00,ino=18446744073709551615)", null,
+              "(dev=803,ino=012)", "volume 7, file 42 \u00e9"}) {
         MetadataRecords.Entry entry =
             new MetadataRecords.Entry(null, MD, new FileVersion(key, 43, modified));
-        String text = MetadataRecords.formatAttribute(entry);
-        assertTrue(text.startsWith("stowage-file-record 2\nmd5="), text);
-        assertFalse(text.contains("location="), text);
-        assertEquals(entry, MetadataRecords.parse(text));
-        assertTrue(MetadataRecords.parse(text).inAttribute());
+        java.nio.ByteBuffer encoded = MetadataRecords.encodeAttribute(entry);
+        assertEquals(2, encoded.get(0), "format 2");
+        MetadataRecords.Entry back = MetadataRecords.decodeAttribute(encoded.duplicate());
+        assertEquals(entry, back, key);
+        assertTrue(back.inAttribute());
       }
     }
-    assertEquals(
-        "stowage-file-record 2\nmd5=9e107d9d372bb6826bd81d3542a419d6\nsize=43\n"
-            + "modified=1748779200.000000042\n",
-        MetadataRecords.formatAttribute(
-            new MetadataRecords.Entry(
-                null, MD, new FileVersion(null, 43, Instant.ofEpochSecond(1748779200L, 42)))));
+    assertEquals(54, MetadataRecords.encodeAttribute(
+        new MetadataRecords.Entry(null, MD, new FileVersion("(dev=803,ino=1234567)", 43,
+            Instant.now()))).remaining(), "fits in an ext4 inode");
+  }
+
+  @Test
+  @DisplayName("R3 malformed attribute records are refused")
+  void malformedAttribute() {
+    java.nio.ByteBuffer good = MetadataRecords.encodeAttribute(
+        new MetadataRecords.Entry(null, MD, new FileVersion("(dev=803,ino=1)", 43, Instant.EPOCH)));
+    byte[] bytes = new byte[good.remaining()];
+    good.get(bytes);
+    for (int cut = 0; cut < bytes.length; cut++) {
+      byte[] shorter = java.util.Arrays.copyOf(bytes, cut);
+      assertThrows(IllegalArgumentException.class,
+          () -> MetadataRecords.decodeAttribute(java.nio.ByteBuffer.wrap(shorter)), "cut at " + cut);
+    }
+    byte[] longer = java.util.Arrays.copyOf(bytes, bytes.length + 1);
+    assertThrows(IllegalArgumentException.class,
+        () -> MetadataRecords.decodeAttribute(java.nio.ByteBuffer.wrap(longer)));
+    byte[] otherFormat = bytes.clone();
+    otherFormat[0] = 3;
+    assertThrows(IllegalArgumentException.class,
+        () -> MetadataRecords.decodeAttribute(java.nio.ByteBuffer.wrap(otherFormat)));
+    byte[] badNanos = bytes.clone();
+    badNanos[33] = (byte) 0x7f;
+    assertThrows(IllegalArgumentException.class,
+        () -> MetadataRecords.decodeAttribute(java.nio.ByteBuffer.wrap(badNanos)));
   }
 
   @ParameterizedTest(name = "R3 malformed record {index} is refused")
