@@ -58,8 +58,9 @@ import org.stowage.ObjectSource;
  * itself). Everything the store keeps for itself has a name that starts with {@code .stowage},
  * which no location segment may (rule L2), and is never listed: temporary files {@code
  * .stowage-tmp-<random>} next to the objects being written, and the directory {@code
- * <root>/.stowage} holding the metadata records ({@code .stowage/meta}, see below) and the lock
- * file {@code .stowage/lock}.
+ * <root>/.stowage} holding the lock file {@code .stowage/lock} and, where records are files, the
+ * metadata records ({@code .stowage/meta}, see below). Where the filesystem keeps user extended
+ * attributes, an object's record is its attribute {@code user.stowage.record}.
  *
  * <p>A location cannot be both an object and a prefix of other objects followed by {@code /} (the
  * file {@code a} and the directory {@code a} holding {@code a/b} would share a name): storing
@@ -105,16 +106,22 @@ import org.stowage.ObjectSource;
  * <h2>Metadata records (R3)</h2>
  *
  * <p>{@link #getMetadata} answers from a record written when the object was stored, without
- * reading the object. A record ({@code .stowage/meta/<h0h1>/<h>}, {@code h} the SHA-256 of the
- * location) holds the MD5 and size and the version of the file they describe: its identity
- * ({@link BasicFileAttributes#fileKey()}, on Unix the device and inode numbers), its size and its
- * last-modified time, taken from the temporary file that became the object. Under the location's
- * lock, a store opens the record file, creating it for a new location or emptying the old record
- * (an empty record counts as none), publishes the file, then writes the new record into that
- * record file (no temporary file, no rename); readers
- * check records under the same lock, so they never pair a file with another file's record, and a
- * crash between publishing and recording leaves no record, never a wrong one. Before a record is
- * used, the file's current attributes are compared with it:
+ * reading the object. A record holds the MD5 and size and the version of the file they describe:
+ * its identity ({@link BasicFileAttributes#fileKey()}, on Unix the device and inode numbers), its
+ * size and its last-modified time, taken from the temporary file that became the object. Where the
+ * filesystem keeps user extended attributes (probed when the storage opens), the record is the
+ * object file's attribute {@code user.stowage.record}, 54 bytes: a store sets it on its temporary
+ * file before publishing it, so the record is published, moved and deleted with the file, in the
+ * same system call. Elsewhere, and for objects stored before 2026-12, it is a file ({@code
+ * .stowage/meta/<h0h1>/<h>}, {@code h} the SHA-256 of the location), which readers still read when
+ * an object has no attribute and a store replaces: under the location's lock, a store opens the
+ * record file, creating it for a new location or emptying the old record (an empty record counts
+ * as none), publishes the file, then writes the new record into that record file. Readers check
+ * records under the same lock, so they never pair a file with another file's record, and a crash
+ * leaves no record or the right one, never a wrong one. A copy of the tree made without extended
+ * attributes has no records: its objects are hashed once when their metadata is needed, and
+ * verified loads check the bytes against the caller's metadata as always. Before a record is used,
+ * the file's current attributes are compared with it:
  *
  * <ul>
  *   <li>same identity, same size and last-modified time: the record is used;
@@ -981,9 +988,8 @@ public final class FileStorage extends ExternalStorage {
   private void record(
       Location location, Path file, FileChannel emptied, Metadata metadata, FileVersion version) {
     try {
-      if (emptied == null
-          && records.inAttributes()
-          && records.writeAttribute(file, true, new MetadataRecords.Entry(null, metadata, version))) {
+      MetadataRecords.Entry attribute = new MetadataRecords.Entry(null, metadata, version);
+      if (emptied == null && records.inAttributes() && records.writeAttribute(file, true, attribute)) {
         dropRecordFile(location);
         return;
       }

@@ -571,7 +571,8 @@ final class MetadataRecords {
         throw new IllegalArgumentException("its nanoseconds are out of range");
       }
       Metadata metadata = new Metadata(HEX.formatHex(md5), size);
-      return new Entry(null, metadata, new FileVersion(key, size, Instant.ofEpochSecond(seconds, nanos)));
+      Instant modified = Instant.ofEpochSecond(seconds, nanos);
+      return new Entry(null, metadata, new FileVersion(key, size, modified));
     } catch (java.nio.BufferUnderflowException | java.time.DateTimeException e) {
       throw new IllegalArgumentException("it is cut short or out of range", e);
     }

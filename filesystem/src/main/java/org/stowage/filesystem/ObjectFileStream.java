@@ -1,21 +1,21 @@
 package org.stowage.filesystem;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.Arrays;
 import java.util.Objects;
+import org.stowage.spi.BulkInputStream;
 
 /**
  * An object file opened for reading, as {@link FileStorage#openObject} returns it: a plain stream
  * over a {@link FileChannel} whose {@link #readAllBytes()} reads into one array of the size the
- * file had when the storage looked at it, as {@code Files.readAllBytes} does with the size it
- * asks for, instead of {@link InputStream}'s default of 8 KiB chunks copied together at the end.
- * A file that grew or shrank since is still read exactly to its end. Not thread-safe; closing it
- * closes the channel.
+ * file had when the storage looked at it, as {@code Files.readAllBytes} does with the size it asks
+ * for, instead of {@link java.io.InputStream}'s default of 8 KiB chunks copied together at the
+ * end. A file that grew or shrank since is still read exactly to its end. Not thread-safe; closing
+ * it closes the channel.
  */
-final class ObjectFileStream extends InputStream {
+final class ObjectFileStream extends BulkInputStream {
   private final FileChannel channel;
   private final long expectedSize;
   private byte[] lastArray;
@@ -30,12 +30,6 @@ final class ObjectFileStream extends InputStream {
   ObjectFileStream(FileChannel channel, long expectedSize) {
     this.channel = channel;
     this.expectedSize = expectedSize;
-  }
-
-  @Override
-  public int read() throws IOException {
-    byte[] one = new byte[1];
-    return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
   }
 
   @Override
@@ -62,12 +56,14 @@ final class ObjectFileStream extends InputStream {
     if (filled < data.length) {
       return Arrays.copyOf(data, filled); // it shrank since it was looked at
     }
-    byte[] rest = super.readAllBytes(); // usually empty: one read that meets the end
-    if (rest.length == 0) {
-      return data;
+    byte[] next = new byte[1];
+    if (read(next, 0, 1) < 0) {
+      return data; // the usual case: one more read meets the end
     }
-    byte[] all = Arrays.copyOf(data, data.length + rest.length);
-    System.arraycopy(rest, 0, all, data.length, rest.length);
+    byte[] rest = super.readAllBytes(); // it grew since it was looked at
+    byte[] all = Arrays.copyOf(data, data.length + 1 + rest.length);
+    all[data.length] = next[0];
+    System.arraycopy(rest, 0, all, data.length + 1, rest.length);
     return all;
   }
 
