@@ -315,9 +315,13 @@ public final class ContentCollector {
     }
 
     private void reference(ExternalStorage store, String location, ContentReference reference) {
-      referenced.put(ContentLayout.key(reference.digest()));
+      String key = ContentLayout.key(reference.digest());
+      referenced.put(key);
       references.incrementAndGet();
-      if (store == storage && layout.contentKey(reference.contentLocation()) != null) {
+      // Spooled for the dangling check, which looks up those whose key the present filter lacks
+      // once the listing has ended. A filter only gains keys, so a key it holds already will be
+      // skipped then: no need to spool it (where content sorts before references, most are).
+      if (store == storage && !present.mightContain(key) && layout.contentKey(reference.contentLocation()) != null) {
         synchronized (referenceOut) {
           try {
             referenceOut.writeUTF(location);
@@ -356,11 +360,14 @@ public final class ContentCollector {
           } catch (EOFException end) {
             break;
           }
-          Digest digest = Digest.parse(in.readUTF());
-          String key = ContentLayout.key(digest);
+          String digestText = in.readUTF();
+          // algorithm:hex:size, written by reference(): its key is all but the size; parsed only
+          // for the few whose content the listing did not see
+          String key = digestText.substring(0, digestText.lastIndexOf(':'));
           if (present.mightContain(key)) {
             continue;
           }
+          Digest digest = Digest.parse(digestText);
           workers.submit(() -> {
             if (storage.findMetadata(layout.location(key)).isEmpty() && storage.exists(location)) {
               danglingCount.incrementAndGet();

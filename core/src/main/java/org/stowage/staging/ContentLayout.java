@@ -41,6 +41,16 @@ final class ContentLayout {
   }
 
   /**
+   * Whether {@code location} is under one of the content trees ({@code <prefix>/sha256/} or
+   * {@code sha512/}): a cheap first look, true for every location {@link #contentKey} accepts.
+   */
+  boolean inContentTree(String location) {
+    return location.startsWith(prefix)
+        && (location.startsWith(Digest.SHA256 + "/", prefix.length())
+            || location.startsWith(Digest.SHA512 + "/", prefix.length()));
+  }
+
+  /**
    * The content key ({@code algorithm:hex}) of a content location, or {@code null} if {@code
    * location} is not where this layout puts content.
    */

@@ -33,15 +33,20 @@ record ContentReference(Digest digest, Metadata metadata, String contentLocation
       return null;
     }
     String text = new String(bytes, StandardCharsets.UTF_8);
-    String[] lines = text.split("\n", -1);
-    if (lines.length != 5 || !lines[0].equals(MAGIC) || !lines[4].isEmpty()
-        || !lines[1].startsWith("digest ") || !lines[2].startsWith("md5 ") || !lines[3].startsWith("location ")) {
+    // Exactly four lines, each ended by '\n' (a collection parses one per reference: no split).
+    int end0 = text.indexOf('\n');
+    int end1 = end0 < 0 ? -1 : text.indexOf('\n', end0 + 1);
+    int end2 = end1 < 0 ? -1 : text.indexOf('\n', end1 + 1);
+    int end3 = end2 < 0 ? -1 : text.indexOf('\n', end2 + 1);
+    if (end3 != text.length() - 1 || end0 != MAGIC.length() || !text.startsWith(MAGIC)
+        || !text.startsWith("digest ", end0 + 1) || !text.startsWith("md5 ", end1 + 1)
+        || !text.startsWith("location ", end2 + 1)) {
       return null;
     }
     try {
-      Digest digest = Digest.parse(lines[1].substring("digest ".length()));
-      Metadata metadata = new Metadata(lines[2].substring("md5 ".length()), digest.size());
-      String location = lines[3].substring("location ".length());
+      Digest digest = Digest.parse(text.substring(end0 + 1 + "digest ".length(), end1));
+      Metadata metadata = new Metadata(text.substring(end1 + 1 + "md5 ".length(), end2), digest.size());
+      String location = text.substring(end2 + 1 + "location ".length(), end3);
       if (!org.stowage.Location.isValid(location)) {
         return null;
       }
