@@ -57,9 +57,10 @@ import org.stowage.cas.Digest;
  * <ol>
  *   <li>Write a marker, {@code <prefix>/collections/<id>}, in state {@code marking}, and renew it
  *       (its lease) until the end.
- *   <li>Mark: list the stores once; read every object outside the content tree (at most 1,025
- *       bytes of each, on {@code parallelism} threads) and put the digest of each reference in a
- *       Bloom filter; note each content object in a local spool file.
+ *   <li>Mark: list the stores once, on the calling thread, which hands the locations in batches
+ *       to {@code parallelism} workers; they read every object outside the content tree (at most
+ *       1,025 bytes of each) and put the digest of each reference in a Bloom filter, and note each
+ *       content object in a Bloom filter and a local spool file.
  *   <li>Seal: set the marker to {@code sweeping}; then read the late roots writers left.
  *   <li>Check the references' content (dangling references are reported, never fixed).
  *   <li>Sweep: each spooled content object whose digest the filter does not hold is garbage: its
@@ -70,8 +71,8 @@ import org.stowage.cas.Digest;
  * <p><b>Memory</b> is two Bloom filters (referenced digests; present content), about 1.2 bytes
  * per object each at the default false-positive rate of 1%, whatever the store's size; a false
  * positive keeps some garbage, never deletes live content. Local disk: 33 bytes per content
- * object and about 80 bytes plus the location per reference, in the spool directory, deleted at
- * the end.
+ * object and about 80 bytes plus the location per reference listed before its content, in the
+ * spool directory, deleted at the end.
  *
  * <p><b>Killed midway</b>, a collection leaves its marker and spool files and may have deleted
  * part of the garbage; every deletion was of content that nothing referenced, so rerunning is

@@ -184,4 +184,45 @@ class ContentCollectorTest {
     assertFalse(storage.exists(marker));
     assertFalse(storage.exists(marker + "/roots/x"));
   }
+
+  @Test
+  @DisplayName("hundreds of objects over many worker batches, references listed before and after their content: exact garbage and dangling counts")
+  void manyBatchesInAnyListingOrder() {
+    int n = 300;
+    java.util.Set<String> danglingExpected = new java.util.HashSet<>();
+    java.util.Map<String, Digest> kept = new java.util.HashMap<>();
+    for (int i = 0; i < n; i++) {
+      Digest d = cas.put(("object " + i).getBytes(UTF_8));
+      if (i % 10 == 3) {
+        continue; // garbage: nothing refers to it
+      }
+      // "a-run/" sorts before "cas/", "z-run/" after: the dangling check sees both orders
+      String at = (i % 2 == 0 ? "a-run/" : "z-run/") + "ref-" + i;
+      storage.storeBytes(at, reference(d).toBytes());
+      kept.put(at, d);
+    }
+    for (int k = 0; k < 5; k++) {
+      Digest missing = Digest.sha256(("never stored " + k).getBytes(UTF_8));
+      String at = (k % 2 == 0 ? "a-run/" : "z-run/") + "missing-" + k;
+      storage.storeBytes(at, reference(missing).toBytes());
+      danglingExpected.add(at);
+    }
+    storage.storeBytes("a-run/large", new byte[ContentReference.MAX_BYTES + 1]);
+    storage.storeBytes("z-run/notes.txt", "not a reference".getBytes(UTF_8));
+
+    CollectionReport report = ContentCollector.builder(cas).dryRun(false).parallelism(3)
+        .falsePositiveRate(1e-9).build().collect();
+    assertEquals(n, report.contentObjects());
+    assertEquals(kept.size() + 5, report.references());
+    assertEquals(n / 10, report.reclaimedObjects());
+    assertEquals(5, report.danglingCount());
+    assertEquals(danglingExpected, report.dangling().stream()
+        .map(CollectionReport.DanglingReference::location).collect(java.util.stream.Collectors.toSet()));
+    assertEquals(n - n / 10, contentCount());
+    kept.values().forEach(d -> assertTrue(cas.contains(d), d.toString()));
+  }
+
+  private ContentReference reference(Digest d) {
+    return new ContentReference(d, new org.stowage.Metadata("0".repeat(32), d.size()), cas.location(d));
+  }
 }
