@@ -71,29 +71,22 @@ public record Digest(String algorithm, String hex, long size) {
   }
 
   private static boolean isAlgorithmName(String s, int from, int to) {
-    for (int i = from; i < to; i++) {
-      char c = s.charAt(i);
-      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) {
-        return false;
-      }
-    }
-    return true;
+    return isDigitsAndLetters(s, from, to, 'z');
   }
 
   private static boolean isLowerHex(String s, int from, int to) {
-    for (int i = from; i < to; i++) {
-      char c = s.charAt(i);
-      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-        return false;
-      }
-    }
-    return true;
+    return isDigitsAndLetters(s, from, to, 'f');
   }
 
   private static boolean isDecimal(String s, int from, int to) {
+    return isDigitsAndLetters(s, from, to, (char) ('a' - 1));
+  }
+
+  /** Whether {@code s[from, to)} holds only ASCII digits and lowercase letters up to {@code lastLetter}. */
+  private static boolean isDigitsAndLetters(String s, int from, int to, char lastLetter) {
     for (int i = from; i < to; i++) {
       char c = s.charAt(i);
-      if (c < '0' || c > '9') {
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= lastLetter))) {
         return false;
       }
     }
