@@ -22,12 +22,12 @@ import org.stowage.MissingExternalResourceException;
  * store's few references still spread over the workers. Memory: the workers' window of batches.
  */
 final class ReferenceScan {
-  /** Receives a content object's key; called on the workers, at once. */
+  /** Receives a content object's key; called on several workers at once, so thread-safe. */
   interface ContentSink {
     void content(String key);
   }
 
-  /** Receives a reference found at {@code location} of {@code store}; called on the workers. */
+  /** Receives a reference found at {@code location} of {@code store}; called on several workers at once. */
   interface ReferenceSink {
     void reference(ExternalStorage store, String location, ContentReference reference);
   }
