@@ -16,15 +16,27 @@ import org.stowage.cas.Digest;
  * </pre>
  *
  * <p>with one {@code \n} after each line. A reader that finds an object of at most {@link
- * #MAX_BYTES} bytes that parses as this format resolves it; anything else is content.
+ * #MAX_BYTES} bytes that parses as this format resolves it; anything else is content. An object
+ * that begins with {@link #MAGIC_PREFIX} (the magic of any version) but does not parse is a
+ * malformed reference: a reader resolving a handle takes it for content, but a {@link
+ * ContentCollector} refuses to sweep while one is in the store (docs/staging.md, "Lifecycle").
  */
 record ContentReference(Digest digest, Metadata metadata, String contentLocation) {
   static final int MAX_BYTES = 1024;
   private static final String MAGIC = "stowage-content-reference 1";
+  /** How every version's magic line begins; an object that begins so claims to be a reference. */
+  static final String MAGIC_PREFIX = "stowage-content-reference ";
+  private static final byte[] MAGIC_PREFIX_BYTES = MAGIC_PREFIX.getBytes(StandardCharsets.US_ASCII);
 
   byte[] toBytes() {
     return (MAGIC + "\ndigest " + digest + "\nmd5 " + metadata.md5() + "\nlocation " + contentLocation + "\n")
         .getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** Whether {@code head}, the first bytes of an object, begins with {@link #MAGIC_PREFIX}. */
+  static boolean claimedBy(byte[] head) {
+    return head.length >= MAGIC_PREFIX_BYTES.length
+        && java.util.Arrays.equals(head, 0, MAGIC_PREFIX_BYTES.length, MAGIC_PREFIX_BYTES, 0, MAGIC_PREFIX_BYTES.length);
   }
 
   /** Parses a reference, or returns {@code null} if {@code bytes} is not one. */
