@@ -317,4 +317,38 @@ class CliFileStoreIT {
       assertTrue(dangling.out().contains("reference dag/unit/kept.txt: MISSING"), dangling.describe());
     }
   }
+
+  @Test
+  @DisplayName("gc and verify --references: a reference file damaged on disk stops the collection (exit 1, named) and is reported")
+  void collectRefusesDamagedReference() throws Exception {
+    Path scratch = Files.createDirectory(dir.resolve("scratch"));
+    Files.writeString(scratch.resolve("kept.txt"), "referenced content", UTF_8);
+    org.stowage.cas.Digest garbage;
+    try (org.stowage.ExternalStorage storage = new org.stowage.filesystem.FileStorage(store)) {
+      org.stowage.cas.ContentAddressedStore cas = org.stowage.cas.ContentAddressedStore.builder(storage).build();
+      org.stowage.staging.StorageManager m = org.stowage.staging.StorageManager
+          .builder(scratch, storage, "dag", "unit").contentAddressed(cas).build();
+      m.register("kept.txt");
+      m.transfer();
+      garbage = cas.put("nobody refers to this".getBytes(UTF_8));
+    }
+    Path reference = store.resolve("dag/unit/kept.txt");
+    java.nio.file.attribute.FileTime modified = Files.getLastModifiedTime(reference);
+    Files.writeString(reference, Files.readString(reference).replace("sha256:", "sha257:"));
+    Files.setLastModifiedTime(reference, java.nio.file.attribute.FileTime.fromMillis(modified.toMillis() + 2000));
+
+    Cli.Result gc = stowage("gc", uri);
+    assertEquals(ExitCode.REFUSED, gc.exit(), gc.describe());
+    assertTrue(gc.out().contains("1 unreadable references: sweep refused, nothing deleted"), gc.describe());
+    assertTrue(gc.err().contains("unreadable reference dag/unit/kept.txt: DAMAGED"), gc.describe());
+    Cli.Result json = stowage("gc", uri, "--json", "--dry-run");
+    assertTrue(json.out().contains("\"unreadable\":1"), json.describe());
+    Cli.Result check = stowage("verify", uri, "--references");
+    assertEquals(ExitCode.REFUSED, check.exit(), check.describe());
+    assertTrue(check.out().contains("reference dag/unit/kept.txt: DAMAGED_REFERENCE"), check.describe());
+    try (org.stowage.ExternalStorage storage = new org.stowage.filesystem.FileStorage(store)) {
+      assertTrue(org.stowage.cas.ContentAddressedStore.builder(storage).build().contains(garbage),
+          "a refused collection deletes nothing");
+    }
+  }
 }
