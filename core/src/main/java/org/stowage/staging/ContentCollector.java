@@ -80,7 +80,8 @@ import org.stowage.cas.Digest;
  *       (whole if the store recorded at most 1,024 bytes for it, else its first 26 bytes), note
  *       the unreadable ones, and put the digest of each reference in a Bloom filter, and note each
  *       content object in a Bloom filter and a local spool file.
- *   <li>Seal: set the marker to {@code sweeping}; then read the late roots writers left.
+ *   <li>Seal: set the marker to {@code sweeping}; then read the late roots writers left, verified
+ *       (a damaged or malformed one counts as an unreadable reference).
  *   <li>Check the references' content (dangling references are reported, never fixed).
  *   <li>If any object was an unreadable reference, stop: no sweep (see above).
  *   <li>Sweep: each spooled content object whose digest the filter does not hold is garbage: its
@@ -393,11 +394,37 @@ public final class ContentCollector {
       // A writer that read "marking" after leaving its root left it before this listing started.
       try (Stream<String> lateRoots = storage.iterContents(CollectionFence.rootsPrefix(marker))) {
         for (String root : (Iterable<String>) lateRoots::iterator) {
-          for (Digest d : CollectionFence.parseLateRoot(storage.loadBytes(root))) {
+          for (Digest d : readLateRoot(root)) {
             referenced.put(ContentLayout.key(d));
             references.incrementAndGet();
           }
         }
+      }
+    }
+
+    /**
+     * The digests of the late root at {@code root}, read verified; none if it is gone. A damaged or
+     * malformed late root is noted as unreadable (no sweep then), like a damaged reference.
+     */
+    private List<Digest> readLateRoot(String root) {
+      byte[] bytes;
+      try (org.stowage.StoredObject object = storage.loadObject(root)) {
+        bytes = object.stream().readAllBytes();
+      } catch (org.stowage.MissingExternalResourceException e) {
+        return List.of();
+      } catch (org.stowage.ChangedExternalResourceException e) {
+        unreadable(storage, new CollectionReport.UnreadableReference(
+            root, CollectionReport.UnreadableReference.Reason.DAMAGED, "a late root: " + e.getMessage()));
+        return List.of();
+      } catch (IOException e) {
+        throw new ExternalResourceException(storage + ": cannot read the late root " + root + ": " + e, root, e);
+      }
+      try {
+        return CollectionFence.parseLateRoot(bytes);
+      } catch (IllegalArgumentException e) {
+        unreadable(storage, new CollectionReport.UnreadableReference(
+            root, CollectionReport.UnreadableReference.Reason.MALFORMED, "a late root: " + e.getMessage()));
+        return List.of();
       }
     }
 

@@ -279,6 +279,29 @@ class ContentCollectorTest {
         CollectionReport.UnreadableReference.Reason.MALFORMED, dry.unreadable().get(0).detail())), dry.unreadable());
   }
 
+  @Test
+  @DisplayName("a late root damaged or malformed stops the sweep like a damaged reference")
+  void damagedLateRootStopsTheSweep() {
+    Digest d = cas.put("named by a late root only".getBytes(UTF_8));
+    AtomicReference<String> marker = new AtomicReference<>();
+    ContentCollector collector = ContentCollector.builder(cas).listener(p -> {
+      if (p.phase() == ContentCollector.Phase.MARK && marker.get() == null) {
+        try (Stream<String> markers = storage.iterContents("cas/collections/")) {
+          marker.set(markers.findFirst().orElseThrow());
+        }
+        storage.storeBytes(marker.get() + "/roots/damaged", ("digest " + d + "\n").getBytes(UTF_8));
+        flipDigestHex(storage.objects, marker.get() + "/roots/damaged");
+        storage.storeBytes(marker.get() + "/roots/malformed", ("digest " + d + "\nnot a digest line\n").getBytes(UTF_8));
+      }
+    }).build();
+    CollectionReport report = collector.collect();
+    assertTrue(report.refused(), report.toString());
+    assertEquals(List.of(CollectionReport.UnreadableReference.Reason.DAMAGED, CollectionReport.UnreadableReference.Reason.MALFORMED),
+        report.unreadable().stream().map(CollectionReport.UnreadableReference::reason).toList(), report.toString());
+    assertEquals(0, report.reclaimableObjects());
+    assertTrue(cas.contains(d));
+  }
+
   /** Flips the lowest bit of the byte at {@code offset} of {@code location}, keeping its record. */
   static void flip(java.util.Map<String, byte[]> objects, String location, int offset) {
     byte[] bytes = objects.get(location).clone();
