@@ -13,11 +13,12 @@ import org.stowage.cas.Digest;
  *
  * @param dryRun whether it only reported (deleted nothing)
  * @param objectsListed objects listed in the content store and the other reference stores
- * @param references content references found (objects that parse as references), plus the late
- *     roots of writers that committed references while it marked
+ * @param references content references found (objects whose bytes verify and parse as
+ *     references), plus the late roots of writers that committed references while it marked
  * @param referencedDigests distinct digests referenced, including the caller's roots
  * @param contentObjects content objects listed
- * @param reclaimableObjects content objects that nothing referenced
+ * @param reclaimableObjects content objects that nothing referenced (0 if it {@linkplain #refused()
+ *     refused} to sweep)
  * @param reclaimableBytes their bytes
  * @param reclaimedObjects content objects this collection deleted (0 in a dry run; fewer than
  *     reclaimable if some were deleted by someone else meanwhile)

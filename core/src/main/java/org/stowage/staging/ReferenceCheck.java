@@ -101,7 +101,7 @@ public final class ReferenceCheck {
       /**
        * The reference itself (or an object outside the content tree that may be one) is damaged:
        * the store reports it changed behind its back (rule R3), or its bytes do not match the MD5
-       * and size recorded for them. Restore it or delete it; {@link #relink} refuses it.
+       * and size recorded for them. Restore it or delete it; {@link ReferenceCheck#relink} refuses it.
        */
       DAMAGED_REFERENCE,
       /**

@@ -1,7 +1,6 @@
 package org.stowage.staging;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.function.LongConsumer;
 import java.util.stream.Stream;
 import org.stowage.ChangedExternalResourceException;
