@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Objects;
-import java.util.regex.Pattern;
 import org.apache.commons.codec.binary.Hex;
 
 /**
@@ -20,7 +19,19 @@ import org.apache.commons.codec.binary.Hex;
  * @param size the number of bytes, zero or more
  */
 public record Metadata(String md5, long size) {
-  private static final Pattern MD5_HEX = Pattern.compile("[0-9a-f]{32}");
+  /** Whether {@code s} is 32 lowercase hexadecimal digits (a loop: every object's metadata is checked). */
+  private static boolean isMd5Hex(String s) {
+    if (s.length() != 32) {
+      return false;
+    }
+    for (int i = 0; i < 32; i++) {
+      char c = s.charAt(i);
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+        return false;
+      }
+    }
+    return true;
+  }
 
   /**
    * Validates the fields.
@@ -33,7 +44,7 @@ public record Metadata(String md5, long size) {
    */
   public Metadata {
     Objects.requireNonNull(md5, "md5");
-    if (!MD5_HEX.matcher(md5).matches()) {
+    if (!isMd5Hex(md5)) {
       throw new IllegalArgumentException(
           "md5 must be 32 lowercase hexadecimal digits, got " + Location.quote(md5));
     }

@@ -41,7 +41,9 @@ final class VerifyCommand extends StoreCommand {
 
   @Option(names = "--references", description = "Also check the content references: each must"
       + " name content that is present and whole (ReferenceCheck; content read whole and checked"
-      + " against its SHA-256). Problems are \"reference LOCATION: KIND detail\" lines.")
+      + " against its SHA-256). Problems are \"reference LOCATION: KIND detail\" lines; KIND is"
+      + " MISSING or DAMAGED (the content), DAMAGED_REFERENCE or MALFORMED_REFERENCE (the reference"
+      + " itself: its bytes do not match what the store recorded, or it does not parse).")
   boolean references;
 
   @Option(names = "--cas-prefix", defaultValue = "cas", paramLabel = "PREFIX",
@@ -120,7 +122,7 @@ final class VerifyCommand extends StoreCommand {
           ? Json.object("references", referenceReport.references(), "problems", badReferences,
               "unreferenced", referenceReport.unreferencedCount())
           : "checked " + referenceReport.references() + " references: " + badReferences
-              + " to missing or damaged content, " + referenceReport.unreferencedCount()
+              + " to missing or damaged content or damaged themselves, " + referenceReport.unreferencedCount()
               + " content objects unreferenced");
     }
     if (failed.get() > 0) {

@@ -287,18 +287,7 @@ class CliFileStoreIT {
   @Test
   @DisplayName("gc: a dry run reports unreferenced content and deletes nothing; gc deletes it and keeps referenced content")
   void collect() throws Exception {
-    Path scratch = Files.createDirectory(dir.resolve("scratch"));
-    Files.writeString(scratch.resolve("kept.txt"), "referenced content", UTF_8);
-    org.stowage.cas.Digest garbage;
-    try (org.stowage.ExternalStorage storage = new org.stowage.filesystem.FileStorage(store)) {
-      org.stowage.cas.ContentAddressedStore cas = org.stowage.cas.ContentAddressedStore.builder(storage).build();
-      org.stowage.staging.StorageManager m = org.stowage.staging.StorageManager
-          .builder(scratch, storage, "dag", "unit").contentAddressed(cas).build();
-      m.register("kept.txt");
-      m.transfer();
-      garbage = cas.put("nobody refers to this".getBytes(UTF_8));
-      assertTrue(cas.contains(garbage));
-    }
+    org.stowage.cas.Digest garbage = referencedAndGarbage();
     String dry = ok("gc", uri, "--dry-run").out();
     assertTrue(dry.startsWith("dry run: 2 content objects, 1 references; 1 unreferenced (21 bytes); reclaimed 0"), dry);
     String json = ok("gc", uri, "--json").out();
@@ -315,6 +304,46 @@ class CliFileStoreIT {
       Cli.Result dangling = stowage("verify", uri, "--references");
       assertEquals(ExitCode.REFUSED, dangling.exit(), dangling.describe());
       assertTrue(dangling.out().contains("reference dag/unit/kept.txt: MISSING"), dangling.describe());
+    }
+  }
+
+  @Test
+  @DisplayName("gc and verify --references: a reference file damaged on disk stops the collection (exit 1, named) and is reported")
+  void collectRefusesDamagedReference() throws Exception {
+    org.stowage.cas.Digest garbage = referencedAndGarbage();
+    Path reference = store.resolve("dag/unit/kept.txt");
+    java.nio.file.attribute.FileTime modified = Files.getLastModifiedTime(reference);
+    Files.writeString(reference, Files.readString(reference).replace("sha256:", "sha257:"));
+    Files.setLastModifiedTime(reference, java.nio.file.attribute.FileTime.fromMillis(modified.toMillis() + 2000));
+
+    Cli.Result gc = stowage("gc", uri);
+    assertEquals(ExitCode.REFUSED, gc.exit(), gc.describe());
+    assertTrue(gc.out().contains("1 unreadable references: sweep refused, nothing deleted"), gc.describe());
+    assertTrue(gc.err().contains("unreadable reference dag/unit/kept.txt: DAMAGED"), gc.describe());
+    Cli.Result json = stowage("gc", uri, "--json", "--dry-run");
+    assertTrue(json.out().contains("\"unreadable\":1"), json.describe());
+    Cli.Result check = stowage("verify", uri, "--references");
+    assertEquals(ExitCode.REFUSED, check.exit(), check.describe());
+    assertTrue(check.out().contains("reference dag/unit/kept.txt: DAMAGED_REFERENCE"), check.describe());
+    try (org.stowage.ExternalStorage storage = new org.stowage.filesystem.FileStorage(store)) {
+      assertTrue(org.stowage.cas.ContentAddressedStore.builder(storage).build().contains(garbage),
+          "a refused collection deletes nothing");
+    }
+  }
+
+  /** Stores dag/unit/kept.txt as a content reference, and content nothing refers to; returns the latter's digest. */
+  private org.stowage.cas.Digest referencedAndGarbage() throws Exception {
+    Path scratch = Files.createDirectory(dir.resolve("scratch"));
+    Files.writeString(scratch.resolve("kept.txt"), "referenced content", UTF_8);
+    try (org.stowage.ExternalStorage storage = new org.stowage.filesystem.FileStorage(store)) {
+      org.stowage.cas.ContentAddressedStore cas = org.stowage.cas.ContentAddressedStore.builder(storage).build();
+      org.stowage.staging.StorageManager m = org.stowage.staging.StorageManager
+          .builder(scratch, storage, "dag", "unit").contentAddressed(cas).build();
+      m.register("kept.txt");
+      m.transfer();
+      org.stowage.cas.Digest garbage = cas.put("nobody refers to this".getBytes(UTF_8));
+      assertTrue(cas.contains(garbage));
+      return garbage;
     }
   }
 }

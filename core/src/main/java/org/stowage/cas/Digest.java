@@ -3,8 +3,6 @@ package org.stowage.cas;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Objects;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The name of a piece of content: a hash algorithm, the content's hash under it, and its size
@@ -26,8 +24,6 @@ public record Digest(String algorithm, String hex, long size) {
   /** The other supported algorithm's name. */
   public static final String SHA512 = "sha512";
 
-  private static final Pattern TEXT = Pattern.compile("([a-z0-9]+):([0-9a-f]+):([0-9]+)");
-
   /**
    * Validates the fields.
    *
@@ -41,7 +37,7 @@ public record Digest(String algorithm, String hex, long size) {
     Objects.requireNonNull(algorithm, "algorithm");
     Objects.requireNonNull(hex, "hex");
     int hexLength = hexLength(algorithm);
-    if (hex.length() != hexLength || !hex.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+    if (hex.length() != hexLength || !isLowerHex(hex, 0, hex.length())) {
       throw new IllegalArgumentException(
           "a " + algorithm + " digest is " + hexLength + " lowercase hexadecimal digits, got \""
               + hex + "\"");
@@ -59,12 +55,42 @@ public record Digest(String algorithm, String hex, long size) {
    * @throws IllegalArgumentException if {@code text} is not a digest's text form
    */
   public static Digest parse(String text) {
-    Matcher m = TEXT.matcher(Objects.requireNonNull(text, "text"));
-    if (!m.matches()) {
+    // algorithm:hex:size, each part non-empty: [a-z0-9]+ : [0-9a-f]+ : [0-9]+ (a collection
+    // parses one per reference, so no regular expression)
+    Objects.requireNonNull(text, "text");
+    int first = text.indexOf(':');
+    int second = first < 0 ? -1 : text.indexOf(':', first + 1);
+    if (first <= 0 || second <= first + 1 || second == text.length() - 1
+        || !isAlgorithmName(text, 0, first) || !isLowerHex(text, first + 1, second)
+        || !isDecimal(text, second + 1, text.length())) {
       throw new IllegalArgumentException(
           "not a digest (expected algorithm:hex:size): \"" + text + "\"");
     }
-    return new Digest(m.group(1), m.group(2), Long.parseLong(m.group(3)));
+    return new Digest(
+        text.substring(0, first), text.substring(first + 1, second), Long.parseLong(text, second + 1, text.length(), 10));
+  }
+
+  private static boolean isAlgorithmName(String s, int from, int to) {
+    return isDigitsAndLetters(s, from, to, 'z');
+  }
+
+  private static boolean isLowerHex(String s, int from, int to) {
+    return isDigitsAndLetters(s, from, to, 'f');
+  }
+
+  private static boolean isDecimal(String s, int from, int to) {
+    return isDigitsAndLetters(s, from, to, (char) ('a' - 1));
+  }
+
+  /** Whether {@code s[from, to)} holds only ASCII digits and lowercase letters up to {@code lastLetter}. */
+  private static boolean isDigitsAndLetters(String s, int from, int to, char lastLetter) {
+    for (int i = from; i < to; i++) {
+      char c = s.charAt(i);
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= lastLetter))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

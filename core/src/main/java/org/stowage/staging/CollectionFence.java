@@ -10,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.stowage.ExternalResourceException;
 import org.stowage.ExternalStorage;
+import org.stowage.Location;
 import org.stowage.MissingExternalResourceException;
 import org.stowage.WritePolicy;
 import org.stowage.cas.ContentAddressedStore;
@@ -146,16 +147,25 @@ final class CollectionFence {
     }
   }
 
-  /** The digests a late root names. */
+  /**
+   * The digests a late root names.
+   *
+   * @throws IllegalArgumentException if a line is not {@code digest <digest>}: a root that cannot
+   *     be read, which the collection must not sweep past
+   */
   static List<Digest> parseLateRoot(byte[] bytes) {
     List<Digest> digests = new ArrayList<>();
+    if (bytes.length == 0) {
+      return digests;
+    }
     for (String line : new String(bytes, StandardCharsets.UTF_8).split("\n")) {
-      if (line.startsWith("digest ")) {
-        try {
-          digests.add(Digest.parse(line.substring(7)));
-        } catch (IllegalArgumentException e) {
-          LOG.warn("a late root names something that is not a digest: {}", line);
-        }
+      if (!line.startsWith("digest ")) {
+        throw new IllegalArgumentException("a line is not \"digest <digest>\": " + Location.quote(line));
+      }
+      try {
+        digests.add(Digest.parse(line.substring(7)));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("a line names something that is not a digest: " + Location.quote(line), e);
       }
     }
     return digests;

@@ -52,16 +52,38 @@ import org.stowage.cas.Digest;
  * and the late roots of writers that committed references while the collection marked. Content
  * whose digest none of them names is garbage.
  *
+ * <h2>Damaged roots: the collection refuses</h2>
+ *
+ * <p>Every object outside the content tree is read <b>verified</b>, against the MD5 and size the
+ * store recorded when it was stored (rules R2, R3); one recorded as larger than a reference can be
+ * is only looked at as far as the magic. A root is never guessed from damaged bytes: if an object
+ * is {@linkplain CollectionReport.UnreadableReference.Reason#DAMAGED damaged} (the store reports it
+ * changed behind its back, or its bytes do not match their record), or {@linkplain
+ * CollectionReport.UnreadableReference.Reason#MALFORMED malformed} (its stored bytes begin with the
+ * reference magic, {@code stowage-content-reference }, but do not parse), the content it named
+ * cannot be told from garbage, so the collection <b>sweeps nothing</b>. The report lists each such
+ * location with the reason ({@link CollectionReport#unreadable()}, {@link
+ * CollectionReport#refused()}); a dry run returns it, a real run deletes nothing and throws {@link
+ * CollectionRefusedException}, which carries it. Objects that verify and do not begin with the
+ * magic are content, not roots, as before. The fix is the user's: find them all with a {@link
+ * ReferenceCheck}; restore each damaged reference (rerun the unit that wrote it, or store it again
+ * from a copy, then {@link ReferenceCheck#relink relink} it if its content moved), or delete it if
+ * what it held may go; then collect again.
+ *
  * <h2>Steps</h2>
  *
  * <ol>
  *   <li>Write a marker, {@code <prefix>/collections/<id>}, in state {@code marking}, and renew it
  *       (its lease) until the end.
- *   <li>Mark: list the stores once; read every object outside the content tree (at most 1,025
- *       bytes of each, on {@code parallelism} threads) and put the digest of each reference in a
- *       Bloom filter; note each content object in a local spool file.
- *   <li>Seal: set the marker to {@code sweeping}; then read the late roots writers left.
+ *   <li>Mark: list the stores once, on the calling thread, which hands the locations in batches
+ *       to {@code parallelism} workers; they read every object outside the content tree, verified
+ *       (whole if the store recorded at most 1,024 bytes for it, else its first 26 bytes), note
+ *       the unreadable ones, and put the digest of each reference in a Bloom filter, and note each
+ *       content object in a Bloom filter and a local spool file.
+ *   <li>Seal: set the marker to {@code sweeping}; then read the late roots writers left, verified
+ *       (a damaged or malformed one counts as an unreadable reference).
  *   <li>Check the references' content (dangling references are reported, never fixed).
+ *   <li>If any object was an unreadable reference, stop: no sweep (see above).
  *   <li>Sweep: each spooled content object whose digest the filter does not hold is garbage: its
  *       size is read, and unless this is a dry run it is deleted.
  *   <li>Delete the late roots and the marker.
@@ -70,8 +92,8 @@ import org.stowage.cas.Digest;
  * <p><b>Memory</b> is two Bloom filters (referenced digests; present content), about 1.2 bytes
  * per object each at the default false-positive rate of 1%, whatever the store's size; a false
  * positive keeps some garbage, never deletes live content. Local disk: 33 bytes per content
- * object and about 80 bytes plus the location per reference, in the spool directory, deleted at
- * the end.
+ * object and about 80 bytes plus the location per reference listed before its content, in the
+ * spool directory, deleted at the end.
  *
  * <p><b>Killed midway</b>, a collection leaves its marker and spool files and may have deleted
  * part of the garbage; every deletion was of content that nothing referenced, so rerunning is
@@ -84,6 +106,10 @@ public final class ContentCollector {
   private static final Logger LOG = LoggerFactory.getLogger(ContentCollector.class);
   /** How many dangling references a report lists (all are counted). */
   public static final int MAX_LISTED_DANGLING = 1000;
+  /** How many unreadable references a report lists (all are counted). */
+  public static final int MAX_LISTED_UNREADABLE = 1000;
+  /** How many unreadable references a {@link CollectionRefusedException}'s message names. */
+  private static final int NAMED_IN_MESSAGE = 10;
   private static final int PROGRESS_EVERY = 10_000;
   private static final DateTimeFormatter ID_TIME =
       DateTimeFormatter.ofPattern("uuuuMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
@@ -151,6 +177,9 @@ public final class ContentCollector {
    * Runs one collection; see the class description.
    *
    * @return what it found and did
+   * @throws CollectionRefusedException if this is not a dry run and the stores hold unreadable
+   *     references (damaged or malformed, see the class description): nothing was deleted; the
+   *     exception carries the report
    * @throws ExternalResourceException if a store fails, or the collection lost its lease (it
    *     stops deleting at once); what was deleted until then was garbage, and a rerun is safe
    * @throws IllegalStateException if a store is closed
@@ -167,10 +196,19 @@ public final class ContentCollector {
       run.mark();
       run.seal();
       run.checkDangling();
-      run.sweep();
+      if (run.unreadableCount.get() == 0) {
+        run.sweep();
+      }
       CollectionReport report = run.report(Duration.ofNanos(System.nanoTime() - started));
       listener.accept(run.progress(Phase.DONE));
-      LOG.info("{}: {}", cas, report);
+      if (report.refused()) {
+        LOG.warn("{}: {}", cas, report);
+        if (!dryRun) {
+          throw new CollectionRefusedException(toString(), report, NAMED_IN_MESSAGE);
+        }
+      } else {
+        LOG.info("{}: {}", cas, report);
+      }
       return report;
     } finally {
       run.finish();
@@ -213,6 +251,8 @@ public final class ContentCollector {
     private final AtomicLong deletedBytes = new AtomicLong();
     private final AtomicLong danglingCount = new AtomicLong();
     private final List<CollectionReport.DanglingReference> dangling = new ArrayList<>();
+    private final AtomicLong unreadableCount = new AtomicLong();
+    private final List<CollectionReport.UnreadableReference> unreadable = new ArrayList<>();
     private final DigestFilter referenced;
     private final DigestFilter present;
     private BoundedWorkers workers;
@@ -286,9 +326,9 @@ public final class ContentCollector {
     }
 
     void mark() {
-      ReferenceScan.scan(storage, layout, this::content, this::reference, workers, this::listedOne);
+      ReferenceScan.scan(storage, layout, this::content, this::reference, this::unreadable, workers, this::listedOne);
       for (ExternalStorage other : otherStores) {
-        ReferenceScan.scan(other, layout, null, this::reference, workers, this::listedOne);
+        ReferenceScan.scan(other, layout, null, this::reference, this::unreadable, workers, this::listedOne);
       }
       workers.await();
       for (Digest root : roots) {
@@ -315,9 +355,13 @@ public final class ContentCollector {
     }
 
     private void reference(ExternalStorage store, String location, ContentReference reference) {
-      referenced.put(ContentLayout.key(reference.digest()));
+      String key = ContentLayout.key(reference.digest());
+      referenced.put(key);
       references.incrementAndGet();
-      if (store == storage && layout.contentKey(reference.contentLocation()) != null) {
+      // Spooled for the dangling check, which looks up those whose key the present filter lacks
+      // once the listing has ended. A filter only gains keys, so a key it holds already will be
+      // skipped then: no need to spool it (where content sorts before references, most are).
+      if (store == storage && !present.mightContain(key) && layout.contentKey(reference.contentLocation()) != null) {
         synchronized (referenceOut) {
           try {
             referenceOut.writeUTF(location);
@@ -326,6 +370,17 @@ public final class ContentCollector {
             throw new ExternalResourceException(
                 ContentCollector.this + ": cannot write the spool file " + referenceSpool + ": " + e, e);
           }
+        }
+      }
+    }
+
+    private void unreadable(ExternalStorage store, CollectionReport.UnreadableReference found) {
+      LOG.warn("{}: {} in {} may be a damaged content reference ({}): {}", cas, found.location(), store,
+          found.reason(), found.detail());
+      unreadableCount.incrementAndGet();
+      synchronized (unreadable) {
+        if (unreadable.size() < MAX_LISTED_UNREADABLE) {
+          unreadable.add(found);
         }
       }
     }
@@ -339,11 +394,37 @@ public final class ContentCollector {
       // A writer that read "marking" after leaving its root left it before this listing started.
       try (Stream<String> lateRoots = storage.iterContents(CollectionFence.rootsPrefix(marker))) {
         for (String root : (Iterable<String>) lateRoots::iterator) {
-          for (Digest d : CollectionFence.parseLateRoot(storage.loadBytes(root))) {
+          for (Digest d : readLateRoot(root)) {
             referenced.put(ContentLayout.key(d));
             references.incrementAndGet();
           }
         }
+      }
+    }
+
+    /**
+     * The digests of the late root at {@code root}, read verified; none if it is gone. A damaged or
+     * malformed late root is noted as unreadable (no sweep then), like a damaged reference.
+     */
+    private List<Digest> readLateRoot(String root) {
+      byte[] bytes;
+      try (org.stowage.StoredObject object = storage.loadObject(root)) {
+        bytes = object.stream().readAllBytes();
+      } catch (org.stowage.MissingExternalResourceException e) {
+        return List.of();
+      } catch (org.stowage.ChangedExternalResourceException e) {
+        unreadable(storage, new CollectionReport.UnreadableReference(
+            root, CollectionReport.UnreadableReference.Reason.DAMAGED, "a late root: " + e.getMessage()));
+        return List.of();
+      } catch (IOException e) {
+        throw new ExternalResourceException(storage + ": cannot read the late root " + root + ": " + e, root, e);
+      }
+      try {
+        return CollectionFence.parseLateRoot(bytes);
+      } catch (IllegalArgumentException e) {
+        unreadable(storage, new CollectionReport.UnreadableReference(
+            root, CollectionReport.UnreadableReference.Reason.MALFORMED, "a late root: " + e.getMessage()));
+        return List.of();
       }
     }
 
@@ -356,11 +437,14 @@ public final class ContentCollector {
           } catch (EOFException end) {
             break;
           }
-          Digest digest = Digest.parse(in.readUTF());
-          String key = ContentLayout.key(digest);
+          String digestText = in.readUTF();
+          // algorithm:hex:size, written by reference(): its key is all but the size; parsed only
+          // for the few whose content the listing did not see
+          String key = digestText.substring(0, digestText.lastIndexOf(':'));
           if (present.mightContain(key)) {
             continue;
           }
+          Digest digest = Digest.parse(digestText);
           workers.submit(() -> {
             if (storage.findMetadata(layout.location(key)).isEmpty() && storage.exists(location)) {
               danglingCount.incrementAndGet();
@@ -421,10 +505,15 @@ public final class ContentCollector {
       synchronized (dangling) {
         listedDangling = new ArrayList<>(dangling);
       }
+      List<CollectionReport.UnreadableReference> listedUnreadable;
+      synchronized (unreadable) {
+        listedUnreadable = new ArrayList<>(unreadable);
+      }
+      listedUnreadable.sort(java.util.Comparator.comparing(CollectionReport.UnreadableReference::location));
       return new CollectionReport(
           dryRun, listed.get(), references.get(), referenced.keys(), contentObjects.get(),
           garbage.get(), garbageBytes.get(), deleted.get(), deletedBytes.get(), danglingCount.get(),
-          listedDangling, referenced.bytes() + present.bytes(), elapsed);
+          listedDangling, unreadableCount.get(), listedUnreadable, referenced.bytes() + present.bytes(), elapsed);
     }
 
     void finish() {

@@ -41,36 +41,44 @@ final class ContentLayout {
   }
 
   /**
+   * Whether {@code location} is under one of the content trees ({@code <prefix>/sha256/} or
+   * {@code sha512/}): a cheap first look, true for every location {@link #contentKey} accepts.
+   */
+  boolean inContentTree(String location) {
+    return location.startsWith(prefix)
+        && (location.startsWith(Digest.SHA256 + "/", prefix.length())
+            || location.startsWith(Digest.SHA512 + "/", prefix.length()));
+  }
+
+  /**
    * The content key ({@code algorithm:hex}) of a content location, or {@code null} if {@code
    * location} is not where this layout puts content.
    */
   String contentKey(String location) {
-    if (!location.startsWith(prefix)) {
-      return null;
-    }
-    int slash = location.indexOf('/', prefix.length());
-    if (slash < 0) {
-      return null;
-    }
-    String algorithm = location.substring(prefix.length(), slash);
+    // <prefix><alg>/ab/cd/<hex>, checked in place: one string made, the key (called per object)
+    int start = prefix.length();
+    String algorithm;
     int hexLength;
-    if (algorithm.equals(Digest.SHA256)) {
+    if (location.startsWith(Digest.SHA256 + "/", start)) {
+      algorithm = Digest.SHA256;
       hexLength = 64;
-    } else if (algorithm.equals(Digest.SHA512)) {
+    } else if (location.startsWith(Digest.SHA512 + "/", start)) {
+      algorithm = Digest.SHA512;
       hexLength = 128;
     } else {
       return null;
     }
-    // <alg>/ab/cd/<hex>
-    String rest = location.substring(slash + 1);
-    if (rest.length() != 6 + hexLength || rest.charAt(2) != '/' || rest.charAt(5) != '/') {
+    if (!location.startsWith(prefix)) {
       return null;
     }
-    String hex = rest.substring(6);
-    if (!hex.startsWith(rest.substring(0, 2) + rest.substring(3, 5)) || !isLowerHex(hex)) {
+    int rest = start + algorithm.length() + 1;
+    int hex = rest + 6;
+    if (location.length() != hex + hexLength || location.charAt(rest + 2) != '/' || location.charAt(rest + 5) != '/'
+        || !location.regionMatches(rest, location, hex, 2) || !location.regionMatches(rest + 3, location, hex + 2, 2)
+        || !isLowerHex(location, hex)) {
       return null;
     }
-    return algorithm + ":" + hex;
+    return algorithm + ":" + location.substring(hex);
   }
 
   /** The content key of a digest: {@code algorithm:hex}. */
@@ -84,8 +92,8 @@ final class ContentLayout {
     return cas.location(new Digest(key.substring(0, colon), key.substring(colon + 1), 0)); // the size is not in it
   }
 
-  private static boolean isLowerHex(String s) {
-    for (int i = 0; i < s.length(); i++) {
+  private static boolean isLowerHex(String s, int from) {
+    for (int i = from; i < s.length(); i++) {
       char c = s.charAt(i);
       if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
         return false;

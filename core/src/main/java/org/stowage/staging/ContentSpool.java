@@ -17,7 +17,8 @@ import org.stowage.cas.Digest;
 /**
  * A local file of content keys, written while a store is listed and read back once the
  * references are all known: 33 bytes per SHA-256 key (a tag byte and the raw hash), so that a
- * listing of millions of content objects costs disk, not heap. Written by one thread.
+ * listing of millions of content objects costs disk, not heap. Thread-safe: a scan's workers
+ * add to it at once.
  */
 final class ContentSpool implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ContentSpool.class);
@@ -34,7 +35,7 @@ final class ContentSpool implements AutoCloseable {
   }
 
   /** Appends a content key ({@code algorithm:hex}). */
-  void add(String key) {
+  synchronized void add(String key) {
     int colon = key.indexOf(':');
     try {
       out.writeByte(key.startsWith(Digest.SHA256 + ":") ? 0 : 1);
@@ -45,7 +46,7 @@ final class ContentSpool implements AutoCloseable {
   }
 
   /** Closes the writing side, then hands every key to {@code action}, in the order added. */
-  void forEach(Consumer<String> action) {
+  synchronized void forEach(Consumer<String> action) {
     try {
       out.close();
       try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16))) {

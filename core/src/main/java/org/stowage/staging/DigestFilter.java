@@ -45,17 +45,27 @@ final class DigestFilter {
   }
 
   synchronized void put(String key) {
-    if (mightContainUnsynchronized(key)) {
-      return;
+    int last = stages.size() - 1;
+    for (int i = 0; i < last; i++) {
+      if (stages.get(i).mightContain(key)) {
+        return;
+      }
     }
     if (inStage >= stageCapacity) {
+      if (stages.get(last).mightContain(key)) {
+        return;
+      }
       stageCapacity *= 2;
       stages.add(newStage(stages.size()));
       inStage = 0;
+      last++;
     }
-    stages.get(stages.size() - 1).put(key);
-    inStage++;
-    keys++;
+    // put is true exactly when a bit changed, that is when the stage did not contain the key:
+    // one hash of the key instead of a look-up and then a put.
+    if (stages.get(last).put(key)) {
+      inStage++;
+      keys++;
+    }
   }
 
   synchronized boolean mightContain(String key) {

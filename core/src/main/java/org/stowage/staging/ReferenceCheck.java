@@ -31,6 +31,12 @@ import org.stowage.cas.Digest;
  *       and checked against its SHA-256 digest: a mismatch is {@code DAMAGED}. The sample is
  *       chosen by location and {@link Builder#seed}, so a rerun with the same seed checks the same
  *       references.
+ *   <li>Every object outside the content tree is read verified, as by a {@link ContentCollector}:
+ *       one damaged (the store reports it changed, or its bytes do not match what the store
+ *       recorded) is {@link Problem.Kind#DAMAGED_REFERENCE}, since whether it was a reference and
+ *       what it named cannot be told; one whose stored bytes begin with the reference magic but do
+ *       not parse is {@link Problem.Kind#MALFORMED_REFERENCE}. Either makes a collection refuse to
+ *       sweep ({@link CollectionRefusedException}).
  *   <li>Content objects whose digest no reference names are counted as unreferenced (garbage a
  *       {@link ContentCollector} would reclaim). The referenced digests are held in a Bloom
  *       filter, so a few unreferenced objects may be missed (about 1%); none is reported wrongly.
@@ -78,7 +84,8 @@ public final class ReferenceCheck {
    * One reference that does not resolve to its content.
    *
    * @param location where the reference is
-   * @param digest the content it names
+   * @param digest the content it names; {@code null} for a {@link Kind#DAMAGED_REFERENCE} or
+   *     {@link Kind#MALFORMED_REFERENCE}, whose digest cannot be read
    * @param kind what is wrong
    * @param detail what was found, for people
    * @param relinkable whether content of the same digest is present at the store's own location
@@ -90,7 +97,18 @@ public final class ReferenceCheck {
       /** Nothing is at the content location the reference names. */
       MISSING,
       /** The object there is not the content the digest names. */
-      DAMAGED
+      DAMAGED,
+      /**
+       * The reference itself (or an object outside the content tree that may be one) is damaged:
+       * the store reports it changed behind its back (rule R3), or its bytes do not match the MD5
+       * and size recorded for them. Restore it or delete it; {@link ReferenceCheck#relink} refuses it.
+       */
+      DAMAGED_REFERENCE,
+      /**
+       * The object's stored bytes begin with the reference magic ({@code
+       * stowage-content-reference }) but do not parse as a reference. Restore it or delete it.
+       */
+      MALFORMED_REFERENCE
     }
   }
 
@@ -100,7 +118,7 @@ public final class ReferenceCheck {
    * @param references references checked
    * @param contentObjects content objects listed
    * @param verified references whose content was read whole and checked against its digest
-   * @param problemCount references whose content is missing or damaged
+   * @param problemCount references whose content is missing or damaged, and unreadable references
    * @param problems the first {@link #MAX_LISTED} of them
    * @param unreferencedCount content objects no reference names
    * @param unreferenced the locations of the first {@link #MAX_LISTED} of them
@@ -114,7 +132,8 @@ public final class ReferenceCheck {
      * @param references how many references were checked
      * @param contentObjects how many content objects were listed
      * @param verified how many references had their content read whole and checked
-     * @param problemCount how many references named missing or damaged content
+     * @param problemCount how many references named missing or damaged content, or were damaged or
+     *     malformed themselves
      * @param problems the first of those problems, copied
      * @param unreferencedCount how many content objects no reference names
      * @param unreferenced the locations of the first of those objects, copied
@@ -125,7 +144,7 @@ public final class ReferenceCheck {
     }
 
     /**
-     * Whether every reference resolves to whole content.
+     * Whether every reference is whole and resolves to whole content.
      *
      * @return true if {@link #problemCount()} is zero
      */
@@ -160,6 +179,17 @@ public final class ReferenceCheck {
         }
       }
     };
+    ReferenceScan.UnreadableSink unreadable = (store, found) -> {
+      problemCount.incrementAndGet();
+      Problem.Kind kind = found.reason() == CollectionReport.UnreadableReference.Reason.DAMAGED
+          ? Problem.Kind.DAMAGED_REFERENCE
+          : Problem.Kind.MALFORMED_REFERENCE;
+      synchronized (problems) {
+        if (problems.size() < MAX_LISTED) {
+          problems.add(new Problem(found.location(), null, kind, found.detail(), false));
+        }
+      }
+    };
     List<String> unreferenced = new ArrayList<>();
     long[] unreferencedCount = {0};
     try (ContentSpool spool = new ContentSpool(spoolDirectory, "fsck-content");
@@ -167,9 +197,9 @@ public final class ReferenceCheck {
       ReferenceScan.scan(cas.storage(), layout, key -> {
         contentObjects.incrementAndGet();
         spool.add(key);
-      }, sink, workers, n -> {});
+      }, sink, unreadable, workers, n -> {});
       for (ExternalStorage other : otherStores) {
-        ReferenceScan.scan(other, layout, null, sink, workers, n -> {});
+        ReferenceScan.scan(other, layout, null, sink, unreadable, workers, n -> {});
       }
       workers.await();
       spool.forEach(key -> {
@@ -244,13 +274,23 @@ public final class ReferenceCheck {
    * @param cas the content-addressed store whose content the reference should name
    * @return true if the reference was rewritten; false if it already names that location with the
    *     right MD5, or no whole content of its digest is there
-   * @throws IllegalArgumentException if the object at {@code location} is not a reference
+   * @throws IllegalArgumentException if the object at {@code location} is not a reference, or is
+   *     a malformed one
+   * @throws ChangedExternalResourceException if the reference is damaged (read verified against the
+   *     metadata the store recorded for it): its digest cannot be trusted, so it is not rewritten
    * @throws MissingExternalResourceException if nothing is at {@code location}
    */
   public static boolean relink(ExternalStorage storage, String location, ContentAddressedStore cas) {
-    ContentReference reference = ContentReference.parse(storage.loadBytes(location));
+    ReferenceScan.Found found = ReferenceScan.read(storage, location);
+    if (found.unreadable() != null && found.unreadable().reason() == CollectionReport.UnreadableReference.Reason.DAMAGED) {
+      throw new ChangedExternalResourceException(storage + ": cannot relink " + location + ": "
+          + found.unreadable().detail(), location);
+    }
+    ContentReference reference = found.reference();
     if (reference == null) {
-      throw new IllegalArgumentException(storage + ": " + location + " is not a content reference");
+      storage.getMetadata(location); // throws if it is gone
+      throw new IllegalArgumentException(storage + ": " + location + " is not a content reference"
+          + (found.unreadable() == null ? "" : ": " + found.unreadable().detail()));
     }
     String canonical = cas.location(reference.digest());
     Optional<Metadata> present = cas.storage().findMetadata(canonical);

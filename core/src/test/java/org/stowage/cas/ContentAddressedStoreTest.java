@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -17,6 +20,8 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -72,6 +77,40 @@ class ContentAddressedStoreTest {
     assertThrows(IllegalArgumentException.class, () -> new Digest("sha256", "ABC", 1));
     assertThrows(IllegalArgumentException.class, () -> new Digest("md4", "0".repeat(64), 1));
     assertThrows(IllegalArgumentException.class, () -> Digest.parse("sha256:xyz"));
+  }
+
+  @Test
+  @DisplayName("C1 Digest.parse accepts exactly algorithm:hex:size ([a-z0-9]+:[0-9a-f]+:[0-9]+, then the fields' rules)")
+  void digestParseAgreesWithTheGrammar() {
+    String[] tokens = {"sha256", "sha512", "md5", ":", "0", "9", "a", "f", "g", "A", " ", "-", "",
+        "0".repeat(64), "ab".repeat(32), "c".repeat(128), "99999999999999999999", "\u00e9"};
+    Pattern grammar = Pattern.compile("([a-z0-9]+):([0-9a-f]+):([0-9]+)");
+    qt().withExamples(5000)
+        .forAll(lists().of(integers().between(0, tokens.length - 1)).ofSizeBetween(0, 7))
+        .check(picks -> {
+          StringBuilder text = new StringBuilder();
+          picks.forEach(i -> text.append(tokens[i]));
+          Digest expected;
+          try {
+            Matcher m = grammar.matcher(text);
+            expected = m.matches() ? new Digest(m.group(1), m.group(2), Long.parseLong(m.group(3))) : null;
+          } catch (IllegalArgumentException e) {
+            expected = null;
+          }
+          Digest parsed;
+          try {
+            parsed = Digest.parse(text.toString());
+          } catch (IllegalArgumentException e) {
+            parsed = null;
+          }
+          return java.util.Objects.equals(expected, parsed);
+        });
+    Digest d = new Digest("sha256", "ab".repeat(32), 12);
+    assertEquals(d, Digest.parse("sha256:" + "ab".repeat(32) + ":12"));
+    for (String bad : new String[] {"", ":", "sha256::12", "sha256:" + "ab".repeat(32) + ":", ":" + "ab".repeat(32) + ":1",
+        "sha256:" + "ab".repeat(32) + ":1:2", "sha256:" + "ab".repeat(32) + ":-1", "sha256:" + "ab".repeat(32) + ":+1"}) {
+      assertThrows(IllegalArgumentException.class, () -> Digest.parse(bad), bad);
+    }
   }
 
   @Test

@@ -184,4 +184,147 @@ class ContentCollectorTest {
     assertFalse(storage.exists(marker));
     assertFalse(storage.exists(marker + "/roots/x"));
   }
+
+  @Test
+  @DisplayName("hundreds of objects over many worker batches, references listed before and after their content: exact garbage and dangling counts")
+  void manyBatchesInAnyListingOrder() {
+    int n = 300;
+    java.util.Set<String> danglingExpected = new java.util.HashSet<>();
+    java.util.Map<String, Digest> kept = new java.util.HashMap<>();
+    for (int i = 0; i < n; i++) {
+      Digest d = cas.put(("object " + i).getBytes(UTF_8));
+      if (i % 10 == 3) {
+        continue; // garbage: nothing refers to it
+      }
+      // "a-run/" sorts before "cas/", "z-run/" after: the dangling check sees both orders
+      String at = (i % 2 == 0 ? "a-run/" : "z-run/") + "ref-" + i;
+      storage.storeBytes(at, reference(d).toBytes());
+      kept.put(at, d);
+    }
+    for (int k = 0; k < 5; k++) {
+      Digest missing = Digest.sha256(("never stored " + k).getBytes(UTF_8));
+      String at = (k % 2 == 0 ? "a-run/" : "z-run/") + "missing-" + k;
+      storage.storeBytes(at, reference(missing).toBytes());
+      danglingExpected.add(at);
+    }
+    storage.storeBytes("a-run/large", new byte[ContentReference.MAX_BYTES + 1]);
+    storage.storeBytes("z-run/notes.txt", "not a reference".getBytes(UTF_8));
+
+    CollectionReport report = ContentCollector.builder(cas).dryRun(false).parallelism(3)
+        .falsePositiveRate(1e-9).build().collect();
+    assertEquals(n, report.contentObjects());
+    assertEquals(kept.size() + 5, report.references());
+    assertEquals(n / 10, report.reclaimedObjects());
+    assertEquals(5, report.danglingCount());
+    assertEquals(danglingExpected, report.dangling().stream()
+        .map(CollectionReport.DanglingReference::location).collect(java.util.stream.Collectors.toSet()));
+    assertEquals(n - n / 10, contentCount());
+    kept.values().forEach(d -> assertTrue(cas.contains(d), d.toString()));
+  }
+
+  @Test
+  @DisplayName("a reference damaged behind the store's back (digest hex, magic line) or malformed stops the sweep: the dry run names it, a real run deletes nothing and throws")
+  void damagedOrMalformedReferencesStopTheSweep() throws IOException {
+    List<String> digestHit = transfer("run-1", "a", "x.txt", "named by a damaged digest");
+    List<String> magicHit = transfer("run-1", "b", "y.txt", "named by a damaged magic line");
+    transfer("run-2", "c", "z.txt", "garbage once run-2 is gone");
+    Namespaces.deleteRun(storage, "run-2");
+    // A hex digit turned into another: the reference still parses, to another digest.
+    flipDigestHex(storage.objects, digestHit.get(0));
+    flip(storage.objects, magicHit.get(0), "content-reference".length());
+    storage.storeBytes("run-1/v2", "stowage-content-reference 2\nsomething newer\n".getBytes(UTF_8));
+    storage.storeBytes("run-1/notes.txt", "ordinary content, not a root".getBytes(UTF_8));
+    long before = contentCount();
+
+    CollectionReport dry = ContentCollector.builder(cas).build().collect();
+    assertTrue(dry.refused(), dry.toString());
+    assertEquals(3, dry.unreadableCount());
+    assertEquals(List.of(digestHit.get(0), magicHit.get(0), "run-1/v2"),
+        dry.unreadable().stream().map(CollectionReport.UnreadableReference::location).toList());
+    assertEquals(List.of(CollectionReport.UnreadableReference.Reason.DAMAGED,
+            CollectionReport.UnreadableReference.Reason.DAMAGED, CollectionReport.UnreadableReference.Reason.MALFORMED),
+        dry.unreadable().stream().map(CollectionReport.UnreadableReference::reason).toList());
+    assertEquals(0, dry.reclaimableObjects(), "no sweep, not even counted");
+
+    CollectionRefusedException refused = org.junit.jupiter.api.Assertions.assertThrows(CollectionRefusedException.class,
+        () -> ContentCollector.builder(cas).dryRun(false).build().collect());
+    assertTrue(refused.getMessage().contains(digestHit.get(0)) && refused.getMessage().contains(magicHit.get(0))
+        && refused.getMessage().contains("ReferenceCheck"), refused.getMessage());
+    assertEquals(3, refused.report().unreadableCount());
+    assertEquals(0, refused.report().reclaimedObjects());
+    assertEquals(before, contentCount(), "nothing deleted on the strength of a damaged root");
+    try (Stream<String> s = storage.iterContents("cas/collections/")) {
+      assertEquals(0, s.count(), "the refused collection removed its marker");
+    }
+
+    // Once the user deals with them (here: deletes them), the collection sweeps again.
+    storage.delete(digestHit.get(0));
+    storage.delete(magicHit.get(0));
+    storage.delete("run-1/v2");
+    CollectionReport report = ContentCollector.builder(cas).dryRun(false).build().collect();
+    assertFalse(report.refused());
+    assertEquals(3, report.reclaimedObjects(), report.toString());
+  }
+
+  @Test
+  @DisplayName("an object over 1,024 bytes that begins with the reference magic is malformed; a large ordinary object is content")
+  void largeObjectClaimingToBeAReference() {
+    byte[] large = new byte[ContentReference.MAX_BYTES + 100];
+    byte[] magic = "stowage-content-reference 1\n".getBytes(UTF_8);
+    System.arraycopy(magic, 0, large, 0, magic.length);
+    storage.storeBytes("run/large-reference", large);
+    storage.storeBytes("run/large-content", new byte[ContentReference.MAX_BYTES + 100]);
+    CollectionReport dry = ContentCollector.builder(cas).build().collect();
+    assertEquals(List.of(new CollectionReport.UnreadableReference("run/large-reference",
+        CollectionReport.UnreadableReference.Reason.MALFORMED, dry.unreadable().get(0).detail())), dry.unreadable());
+  }
+
+  @Test
+  @DisplayName("a late root damaged or malformed stops the sweep like a damaged reference")
+  void damagedLateRootStopsTheSweep() {
+    Digest d = cas.put("named by a late root only".getBytes(UTF_8));
+    AtomicReference<String> marker = new AtomicReference<>();
+    ContentCollector collector = ContentCollector.builder(cas).listener(p -> {
+      if (p.phase() == ContentCollector.Phase.MARK && marker.get() == null) {
+        try (Stream<String> markers = storage.iterContents("cas/collections/")) {
+          marker.set(markers.findFirst().orElseThrow());
+        }
+        storage.storeBytes(marker.get() + "/roots/damaged", ("digest " + d + "\n").getBytes(UTF_8));
+        flipDigestHex(storage.objects, marker.get() + "/roots/damaged");
+        storage.storeBytes(marker.get() + "/roots/malformed", ("digest " + d + "\nnot a digest line\n").getBytes(UTF_8));
+      }
+    }).build();
+    CollectionReport report = collector.collect();
+    assertTrue(report.refused(), report.toString());
+    assertEquals(List.of(CollectionReport.UnreadableReference.Reason.DAMAGED, CollectionReport.UnreadableReference.Reason.MALFORMED),
+        report.unreadable().stream().map(CollectionReport.UnreadableReference::reason).toList(), report.toString());
+    assertEquals(0, report.reclaimableObjects());
+    assertTrue(cas.contains(d));
+  }
+
+  /** Flips the lowest bit of the byte at {@code offset} of {@code location}, keeping its record. */
+  static void flip(java.util.Map<String, byte[]> objects, String location, int offset) {
+    byte[] bytes = objects.get(location).clone();
+    bytes[offset] ^= 1;
+    objects.put(location, bytes);
+  }
+
+  /** Turns a hex digit of the reference's digest into another hex digit, keeping its record. */
+  static void flipDigestHex(java.util.Map<String, byte[]> objects, String location) {
+    flip(objects, location, digestHexOffset(objects.get(location)));
+  }
+
+  /** The offset in a reference's bytes of a digest hex digit whose lowest bit flipped is another hex digit. */
+  static int digestHexOffset(byte[] reference) {
+    String text = new String(reference, UTF_8);
+    for (int i = text.indexOf("sha256:") + "sha256:".length(); ; i++) {
+      if ("0123456789bcde".indexOf(text.charAt(i)) >= 0) {
+        return i;
+      }
+    }
+  }
+
+  private ContentReference reference(Digest d) {
+    return new ContentReference(d, new org.stowage.Metadata("0".repeat(32), d.size()), cas.location(d));
+  }
 }

@@ -86,4 +86,27 @@ class ReferenceCheckTest {
     cas.delete(d);
     assertFalse(ReferenceCheck.relink(storage, handle, cas), "no content of that digest: nothing to link to");
   }
+
+  @Test
+  @DisplayName("fsck reports damaged and malformed references as such, and relink refuses a damaged one")
+  void damagedAndMalformedReferences() throws IOException {
+    String damaged = transfer("damaged", "its reference is damaged");
+    transfer("good", "good content");
+    ContentCollectorTest.flipDigestHex(storage.objects, damaged);
+    storage.storeBytes("run/malformed", "stowage-content-reference 1\ndigest sha256:zz\n".getBytes(UTF_8));
+
+    ReferenceCheck.Report report = ReferenceCheck.builder(cas).build().check();
+    assertFalse(report.referencesIntact());
+    assertEquals(2, report.problemCount());
+    assertEquals(1, report.references(), "only the good one is a reference");
+    assertEquals(List.of(
+        new ReferenceCheck.Problem(damaged, null, ReferenceCheck.Problem.Kind.DAMAGED_REFERENCE,
+            report.problems().get(0).detail(), false),
+        new ReferenceCheck.Problem("run/malformed", null, ReferenceCheck.Problem.Kind.MALFORMED_REFERENCE,
+            report.problems().get(1).detail(), false)), report.problems());
+    org.junit.jupiter.api.Assertions.assertThrows(org.stowage.ChangedExternalResourceException.class,
+        () -> ReferenceCheck.relink(storage, damaged, cas));
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> ReferenceCheck.relink(storage, "run/malformed", cas));
+  }
 }

@@ -261,13 +261,25 @@ public final class MemoryStorage extends ExternalStorage {
    */
   @com.google.common.annotations.VisibleForTesting
   void damage(String location) {
+    damage(location, -1);
+  }
+
+  /**
+   * Flips the lowest bit of the byte at {@code index} of the stored bytes of {@code location} (the
+   * middle one if {@code index} is negative), keeping its recorded metadata.
+   *
+   * @throws IllegalArgumentException if nothing is stored there, or the object is empty
+   * @throws ArrayIndexOutOfBoundsException if {@code index} is past the object's end
+   */
+  @com.google.common.annotations.VisibleForTesting
+  void damage(String location, int index) {
     synchronized (writeLock) {
       Stored stored = objects.get(location);
       if (stored == null || stored.data.length == 0) {
         throw new IllegalArgumentException("nothing to damage at " + location);
       }
       byte[] copy = stored.data.clone();
-      copy[copy.length / 2] ^= 1;
+      copy[index < 0 ? copy.length / 2 : index] ^= 1;
       objects.put(location, new Stored(copy, stored.metadata));
     }
   }
