@@ -250,7 +250,15 @@ final class S3ServerProbe {
     String second = s3.createMultipartUpload(r -> r.bucket(bucket).key(key)).uploadId();
     s3.uploadPart(r -> r.bucket(bucket).key(key).uploadId(second).partNumber(1),
         RequestBody.fromBytes(body));
-    s3.abortMultipartUpload(r -> r.bucket(bucket).key(key).uploadId(second));
+    try {
+      s3.abortMultipartUpload(r -> r.bucket(bucket).key(key).uploadId(second));
+    } catch (S3Exception e) {
+      // s3rver 3.7.1 has no AbortMultipartUpload (405): a failed upload in parts then stays on
+      // the server, invisible, as after a store that lost its connection.
+      notes.add("AbortMultipartUpload was answered " + answer(e) + ": whether an abort keeps the"
+          + " object is unknown, and uploads in parts that fail stay on the server");
+      return Support.UNKNOWN;
+    }
     try {
       s3.headObject(r -> r.bucket(bucket).key(key));
       return Support.YES;

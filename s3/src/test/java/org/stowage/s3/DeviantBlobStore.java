@@ -57,7 +57,9 @@ final class DeviantBlobStore extends ForwardingBlobStore {
      * 4.1.0's nio2 stores answer when a PUT lands inside a GET ({@code S3TornGetTest}), here on
      * every GET of a key that has been replaced. HEAD answers are left as they are.
      */
-    TORN_GET
+    TORN_GET,
+    /** AbortMultipartUpload answers {@code 405 MethodNotAllowed} (s3rver 3.7.1 has no such route). */
+    NO_ABORT
   }
 
   private final Set<Deviation> deviations;
@@ -130,6 +132,15 @@ final class DeviantBlobStore extends ForwardingBlobStore {
     GetObjectResponse torn =
         in.response().toBuilder().eTag(before.eTag()).metadata(before.metadata()).build();
     return new ResponseInputStream<>(torn, AbortableInputStream.create(in));
+  }
+
+  @Override
+  public void abortMultipartUpload(MultipartUpload upload) {
+    if (has(Deviation.NO_ABORT)) {
+      throw error(405, "MethodNotAllowed", "The specified method is not allowed against this"
+          + " resource.");
+    }
+    delegate().abortMultipartUpload(upload);
   }
 
   @Override
