@@ -3,13 +3,17 @@ package org.stowage.s3;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.gaul.s3proxy.blobstore.BlobStore;
 import org.gaul.s3proxy.blobstore.ForwardingBlobStore;
 import org.gaul.s3proxy.blobstore.domain.MultipartUpload;
+import org.stowage.Location;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.http.AbortableInputStream;
@@ -17,9 +21,12 @@ import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.PutObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.model.UploadPartCopyRequest;
 import software.amazon.awssdk.services.s3.model.UploadPartCopyResponse;
 import software.amazon.awssdk.services.s3.model.UploadPartRequest;
@@ -59,7 +66,12 @@ final class DeviantBlobStore extends ForwardingBlobStore {
      */
     TORN_GET,
     /** AbortMultipartUpload answers {@code 405 MethodNotAllowed} (s3rver 3.7.1 has no such route). */
-    NO_ABORT
+    NO_ABORT,
+    /**
+     * Listings in the order of file names {@code <key>._S3rver_object} (s3rver 3.7.1): {@code
+     * "a-b"} before {@code "a"}. Each page is re-sorted; test listings fit one page.
+     */
+    FILE_NAME_ORDER
   }
 
   private final Set<Deviation> deviations;
@@ -141,6 +153,17 @@ final class DeviantBlobStore extends ForwardingBlobStore {
           + " resource.");
     }
     delegate().abortMultipartUpload(upload);
+  }
+
+  @Override
+  public ListObjectsV2Response list(ListObjectsV2Request request) {
+    ListObjectsV2Response r = delegate().list(request);
+    if (!has(Deviation.FILE_NAME_ORDER)) {
+      return r;
+    }
+    List<S3Object> page = new ArrayList<>(r.contents());
+    page.sort(Comparator.comparing(o -> o.key() + "._S3rver_object", Location.UTF8_ORDER));
+    return r.toBuilder().contents(page).build();
   }
 
   @Override

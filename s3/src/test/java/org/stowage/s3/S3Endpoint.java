@@ -46,7 +46,11 @@ record S3Endpoint(
 
   /** As {@link #storage}, always probing the server on first need. */
   S3Storage.Builder probingStorage(String prefix) {
-    return S3Storage.builder()
+    S3Storage.Builder b = S3Storage.builder();
+    if (kind.equals("external")) {
+      S3TestEnvironment.externalChecksumMode().ifPresent(b::checksumMode);
+    }
+    return b
         .bucket(bucket)
         .prefix(prefix)
         .region(region)

@@ -141,6 +141,15 @@ class S3ServerProbeTest {
   }
 
   @Test
+  @DisplayName("probe: a server that lists in file-name order (s3rver: \"a-b\" before \"a\") is seen out of UTF-8 order")
+  void fileNameOrder() throws Exception {
+    S3ServerFeatures f = probeS3Proxy(Deviation.FILE_NAME_ORDER);
+    assertEquals(ListingOrder.OTHER, f.listingOrder(), f.report());
+    assertTrue(f.notes().stream().anyMatch(n -> n.contains("\"o/a-b\", \"o/a\"")), f.report());
+    assertEquals(List.of("I2"), rules(f), f.report());
+  }
+
+  @Test
   @DisplayName("probe: a wrong Content-MD5 answered 400 BadRequest (S3Mock) is named in the report")
   void badRequestForBadDigest() throws Exception {
     S3ServerFeatures f = probeS3Proxy(Deviation.BAD_REQUEST_FOR_BAD_DIGEST);

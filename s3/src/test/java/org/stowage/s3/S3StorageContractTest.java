@@ -21,7 +21,8 @@ import software.amazon.awssdk.services.s3.S3Client;
  * <p>On an external endpoint the suite runs with the {@linkplain ExpectedRefusals expected
  * refusals} that the server probe finds there, plus the tests named in the environment variable
  * {@code STOWAGE_S3_EXPECTED_REFUSALS} (comma-separated, such as {@code
- * StoringChecks.atomicReplace,ListingChecks.order}); the report (logged, and in {@code
+ * StoringChecks.atomicReplace,ListingChecks.order}), and skipping without running those named in
+ * {@code STOWAGE_S3_NOT_RUN} (tests that would crash or stall the server); the report (logged, and in {@code
  * target/contract-report-*.txt}) says which rules the server kept and which it could not.
  */
 @ExtendWith({S3TestEnvironment.class, ExpectedRefusals.class})
@@ -93,6 +94,14 @@ class S3StorageContractTest extends ExternalStorageContract implements ExpectedR
           for (String test : listed.split(",")) {
             if (!test.isBlank()) {
               r.refuse(test.trim(), "listed in STOWAGE_S3_EXPECTED_REFUSALS");
+            }
+          }
+        }
+        String notRun = System.getenv("STOWAGE_S3_NOT_RUN");
+        if (notRun != null) {
+          for (String test : notRun.split(",")) {
+            if (!test.isBlank()) {
+              r.skip(test.trim(), "listed in STOWAGE_S3_NOT_RUN");
             }
           }
         }
