@@ -126,7 +126,7 @@ final class ExpectedRefusals implements InvocationInterceptor, AfterAllCallback 
           // Out of order for plain ASCII keys too ("a-b" before "a"): every listing of keys
           // where one is another followed by a character below '.', or by '/'.
           tests.addAll(List.of("ListingChecks.plainPrefix", "LocationChecks.verbatim",
-              "DeletingChecks.nested"));
+              "LocationChecks.objectInsideObject", "DeletingChecks.nested"));
         }
       }
       case "D1, M2" -> tests.addAll(List.of("ThreadChecks.sharedRoot", "Model.sequences"));
