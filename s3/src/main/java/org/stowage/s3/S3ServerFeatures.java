@@ -155,8 +155,8 @@ public record S3ServerFeatures(
     List<Refusal> r = new ArrayList<>();
     if (storesBytesSent == Support.NO) {
       r.add(new Refusal("stores other bytes than it is sent", "S1, S2",
-          "every store fails at once; with an http:// endpoint, try checksumMode(WHEN_REQUIRED),"
-              + " which sends plain bodies instead of aws-chunked ones"));
+          "every store fails at once; try checksumMode(WHEN_REQUIRED), which sends plain"
+              + " bodies instead of aws-chunked ones (over https:// too)"));
     }
     if (conditionalCreate == Support.NO) {
       r.add(new Refusal("If-None-Match ignored (conditional create)", "S5",

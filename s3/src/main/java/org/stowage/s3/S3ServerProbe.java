@@ -250,7 +250,15 @@ final class S3ServerProbe {
     String second = s3.createMultipartUpload(r -> r.bucket(bucket).key(key)).uploadId();
     s3.uploadPart(r -> r.bucket(bucket).key(key).uploadId(second).partNumber(1),
         RequestBody.fromBytes(body));
-    s3.abortMultipartUpload(r -> r.bucket(bucket).key(key).uploadId(second));
+    try {
+      s3.abortMultipartUpload(r -> r.bucket(bucket).key(key).uploadId(second));
+    } catch (S3Exception e) {
+      // s3rver 3.7.1 has no AbortMultipartUpload (405): a failed upload in parts then stays on
+      // the server, invisible, as after a store that lost its connection.
+      notes.add("AbortMultipartUpload was answered " + answer(e) + ": whether an abort keeps the"
+          + " object is unknown, and uploads in parts that fail stay on the server");
+      return Support.UNKNOWN;
+    }
     try {
       s3.headObject(r -> r.bucket(bucket).key(key));
       return Support.YES;
@@ -265,8 +273,10 @@ final class S3ServerProbe {
   }
 
   private ListingOrder listingOrder() {
-    // Stored out of order; U+FFFD sorts before U+1F600 in UTF-8, after it in UTF-16.
-    List<String> names = List.of("o/b", "o/a\uD83D\uDE00", "o/a\uFFFD", "o/a");
+    // Stored out of order; U+FFFD sorts before U+1F600 in UTF-8, after it in UTF-16; "o/a" before
+    // "o/a-b", which a server that lists its files "<key>.<suffix>" in name order puts first
+    // (s3rver 3.7.1).
+    List<String> names = List.of("o/b", "o/a\uD83D\uDE00", "o/a-b", "o/a\uFFFD", "o/a");
     byte[] one = {1};
     for (String n : names) {
       put(n, one, null, false);
@@ -275,10 +285,10 @@ final class S3ServerProbe {
         s3.listObjectsV2(r -> r.bucket(bucket).prefix(folder + "o/")).contents().stream()
             .map(o -> o.key().substring(folder.length()))
             .collect(Collectors.toList());
-    if (listed.equals(List.of("o/a", "o/a\uFFFD", "o/a\uD83D\uDE00", "o/b"))) {
+    if (listed.equals(List.of("o/a", "o/a-b", "o/a\uFFFD", "o/a\uD83D\uDE00", "o/b"))) {
       return ListingOrder.UTF8;
     }
-    if (listed.equals(List.of("o/a", "o/a\uD83D\uDE00", "o/a\uFFFD", "o/b"))) {
+    if (listed.equals(List.of("o/a", "o/a-b", "o/a\uD83D\uDE00", "o/a\uFFFD", "o/b"))) {
       return ListingOrder.UTF16;
     }
     notes.add("keys were listed as " + listed.stream().map(S3Storage::quote)

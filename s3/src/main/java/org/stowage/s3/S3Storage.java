@@ -913,7 +913,9 @@ public final class S3Storage extends ExternalStorage {
      * chunkedEncodingEnabled(false)}), without which the SDK frames bodies as {@code aws-chunked}
      * over {@code http://} whatever the checksum setting. For servers that refuse {@code
      * aws-chunked} uploads or trailing checksums (older MinIO, Ceph, some gateways), or store the
-     * framing as the object's bytes (s3rver over {@code http://}). Uploads still carry {@code
+     * framing as the object's bytes (s3rver 3.7.1, over {@code http://} and {@code https://}
+     * alike: the SDK's default sends its CRC32 as a trailer of an {@code aws-chunked} body on
+     * both). Uploads still carry {@code
      * Content-MD5}, the parts of a stream too.
      */
     WHEN_REQUIRED

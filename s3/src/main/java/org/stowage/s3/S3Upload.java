@@ -135,9 +135,9 @@ final class S3Upload {
       throw new ExternalResourceException(
           storage + ": cannot store " + Location.quote(location.value()) + ": the server stores"
               + " other bytes than it is sent (the probe read back other bytes than it had stored;"
-              + " rules S1, S2); with an http:// endpoint, build the storage with"
-              + " checksumMode(WHEN_REQUIRED), which sends plain bodies instead of aws-chunked ones"
-              + " (see serverFeatures())",
+              + " rules S1, S2); build the storage with checksumMode(WHEN_REQUIRED), which sends"
+              + " plain bodies instead of aws-chunked ones (the SDK's default frames them so over"
+              + " https:// too, for its CRC32 trailer; see serverFeatures())",
           location.value(),
           null);
     }

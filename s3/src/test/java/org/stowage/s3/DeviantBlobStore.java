@@ -3,15 +3,30 @@ package org.stowage.s3;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.gaul.s3proxy.blobstore.BlobStore;
 import org.gaul.s3proxy.blobstore.ForwardingBlobStore;
 import org.gaul.s3proxy.blobstore.domain.MultipartUpload;
+import org.stowage.Location;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.http.AbortableInputStream;
+import software.amazon.awssdk.services.s3.model.GetObjectRequest;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.PutObjectResponse;
 import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.model.UploadPartCopyRequest;
 import software.amazon.awssdk.services.s3.model.UploadPartCopyResponse;
 import software.amazon.awssdk.services.s3.model.UploadPartRequest;
@@ -42,10 +57,26 @@ final class DeviantBlobStore extends ForwardingBlobStore {
     /** UploadPartCopy answers {@code 501 NotImplemented} (s3rver). */
     NO_UPLOAD_PART_COPY,
     /** A wrong Content-MD5 is refused with {@code 400 BadRequest}, not {@code BadDigest} (S3Mock). */
-    BAD_REQUEST_FOR_BAD_DIGEST
+    BAD_REQUEST_FOR_BAD_DIGEST,
+    /**
+     * A {@code GetObject} is answered with the ETag and user metadata of the version that a
+     * {@code PutObject} replaced, and the bytes (and length) of the current one: what s3proxy
+     * 4.1.0's nio2 stores answer when a PUT lands inside a GET ({@code S3TornGetTest}), here on
+     * every GET of a key that has been replaced. HEAD answers are left as they are.
+     */
+    TORN_GET,
+    /** AbortMultipartUpload answers {@code 405 MethodNotAllowed} (s3rver 3.7.1 has no such route). */
+    NO_ABORT,
+    /**
+     * Listings in the order of file names {@code <key>._S3rver_object} (s3rver 3.7.1): {@code
+     * "a-b"} before {@code "a"}. Each page is re-sorted; test listings fit one page.
+     */
+    FILE_NAME_ORDER
   }
 
   private final Set<Deviation> deviations;
+  /** For {@link Deviation#TORN_GET}: per "bucket/key", the headers of the version replaced. */
+  private final Map<String, HeadObjectResponse> replaced = new ConcurrentHashMap<>();
 
   DeviantBlobStore(BlobStore delegate, Deviation first, Deviation... more) {
     super(delegate);
@@ -73,6 +104,13 @@ final class DeviantBlobStore extends ForwardingBlobStore {
       b.contentMD5(null);
     }
     InputStream body = has(Deviation.MISSTORE_BODY) ? new FirstByteChanged(content) : content;
+    if (has(Deviation.TORN_GET)) {
+      HeadObjectResponse before = delegate().blobMetadataIfPresent(
+          HeadObjectRequest.builder().bucket(request.bucket()).key(request.key()).build());
+      if (before != null) {
+        replaced.put(request.bucket() + "/" + request.key(), before);
+      }
+    }
     try {
       return delegate().putBlob(b.build(), body);
     } catch (S3Exception e) {
@@ -93,6 +131,39 @@ final class DeviantBlobStore extends ForwardingBlobStore {
     } catch (S3Exception e) {
       throw asBadRequest(e);
     }
+  }
+
+  @Override
+  public ResponseInputStream<GetObjectResponse> getBlob(GetObjectRequest request) {
+    ResponseInputStream<GetObjectResponse> in = delegate().getBlob(request);
+    HeadObjectResponse before =
+        in == null || !has(Deviation.TORN_GET) ? null : replaced.get(request.bucket() + "/" + request.key());
+    if (before == null) {
+      return in;
+    }
+    GetObjectResponse torn =
+        in.response().toBuilder().eTag(before.eTag()).metadata(before.metadata()).build();
+    return new ResponseInputStream<>(torn, AbortableInputStream.create(in));
+  }
+
+  @Override
+  public void abortMultipartUpload(MultipartUpload upload) {
+    if (has(Deviation.NO_ABORT)) {
+      throw error(405, "MethodNotAllowed", "The specified method is not allowed against this"
+          + " resource.");
+    }
+    delegate().abortMultipartUpload(upload);
+  }
+
+  @Override
+  public ListObjectsV2Response list(ListObjectsV2Request request) {
+    ListObjectsV2Response r = delegate().list(request);
+    if (!has(Deviation.FILE_NAME_ORDER)) {
+      return r;
+    }
+    List<S3Object> page = new ArrayList<>(r.contents());
+    page.sort(Comparator.comparing(o -> o.key() + "._S3rver_object", Location.UTF8_ORDER));
+    return r.toBuilder().contents(page).build();
   }
 
   @Override

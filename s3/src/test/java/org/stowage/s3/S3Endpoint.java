@@ -46,7 +46,11 @@ record S3Endpoint(
 
   /** As {@link #storage}, always probing the server on first need. */
   S3Storage.Builder probingStorage(String prefix) {
-    return S3Storage.builder()
+    S3Storage.Builder b = S3Storage.builder();
+    if (kind.equals("external")) {
+      S3TestEnvironment.externalChecksumMode().ifPresent(b::checksumMode);
+    }
+    return b
         .bucket(bucket)
         .prefix(prefix)
         .region(region)
@@ -66,11 +70,19 @@ record S3Endpoint(
     return "t-" + UUID.randomUUID();
   }
 
-  /** A raw client, for doing things behind a storage's back. The caller closes it. */
+  /**
+   * A raw client, for doing things behind a storage's back: no checksums, plain bodies on every
+   * scheme (no {@code aws-chunked} framing, which some servers store as the object's bytes: s3rver
+   * did over {@code http://}, so a corrupted object changed size). The caller closes it.
+   */
   S3Client client() {
     return clientBuilder()
         .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
         .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+        .serviceConfiguration(
+            software.amazon.awssdk.services.s3.S3Configuration.builder()
+                .chunkedEncodingEnabled(false)
+                .build())
         .build();
   }
 

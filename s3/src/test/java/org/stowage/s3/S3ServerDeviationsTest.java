@@ -16,6 +16,8 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.stowage.ChangedExternalResourceException;
 import org.stowage.ExternalResourceException;
+import org.stowage.Metadata;
+import org.stowage.StoredObject;
 import org.stowage.WritePolicy;
 import org.stowage.s3.DeviantBlobStore.Deviation;
 import software.amazon.awssdk.core.interceptor.Context;
@@ -204,6 +206,35 @@ class S3ServerDeviationsTest {
           () -> s3.storeBytes("changed", data));
       assertTrue(e.getMessage().contains("400 BadRequest"), e.getMessage());
       assertFalse(s3.exists("changed"));
+    }
+  }
+
+  @Test
+  @DisplayName("T1.1 R2 R4 a GET answered with one version's metadata and another's bytes (s3proxy's nio2 stores, S3TornGetTest) never passes as good: verify and loadObject fail as changed")
+  void tornGet() throws Exception {
+    try (S3Storage s3 = storage(S3ServerFeatures.assumedS3("torn GETs"), Deviation.TORN_GET)) {
+      byte[] first = TestData.bytes(1, 100);
+      byte[] second = TestData.bytes(2, 100);
+      Metadata m1 = s3.storeBytes("k", first);
+      Metadata m2 = s3.storeBytes("k", second, WritePolicy.OVERWRITE);
+      // Same size: the headers (first's record and ETag) agree with each other and the length;
+      // only the bytes (second's) show the tear, at the end of the read.
+      assertEquals(m2, s3.getMetadata("k"), "a HEAD answers one version");
+      assertThrows(ChangedExternalResourceException.class, () -> s3.verify("k"));
+      try (StoredObject o = s3.loadObject("k")) {
+        assertEquals(m1, o.metadata(), "the torn answer's headers");
+        assertThrows(ChangedExternalResourceException.class, () -> o.stream().readAllBytes());
+      }
+      assertThrows(ChangedExternalResourceException.class, () -> s3.loadBytes("k", m1));
+      // Without metadata, or against the caller's own: the bytes of one whole version.
+      assertArrayEquals(second, s3.loadBytes("k"));
+      assertArrayEquals(second, s3.loadBytes("k", m2));
+      // Another size: the headers alone show it (length against the record), twice in a row.
+      byte[] third = TestData.bytes(3, 50);
+      Metadata m3 = s3.storeBytes("k", third, WritePolicy.OVERWRITE);
+      assertThrows(ChangedExternalResourceException.class, () -> s3.verify("k"));
+      assertThrows(ChangedExternalResourceException.class, () -> s3.loadObject("k"));
+      assertArrayEquals(third, s3.loadBytes("k", m3));
     }
   }
 }

@@ -18,7 +18,10 @@ import org.testcontainers.containers.MinIOContainer;
  * <ol>
  *   <li>the external endpoint named by the environment: {@code STOWAGE_S3_ENDPOINT}, with {@code
  *       STOWAGE_S3_BUCKET}, {@code STOWAGE_S3_ACCESS_KEY}, {@code STOWAGE_S3_SECRET_KEY} and
- *       optionally {@code STOWAGE_S3_REGION} (default {@code us-east-1});
+ *       optionally {@code STOWAGE_S3_REGION} (default {@code us-east-1}) and {@code
+ *       STOWAGE_S3_CHECKSUM_MODE} ({@code SDK_DEFAULT} or {@code WHEN_REQUIRED}, the {@link
+ *       S3Storage.ChecksumMode} of the suite's storages, for servers that cannot take the SDK's
+ *       {@code aws-chunked} bodies);
  *   <li>with a Docker engine (Testcontainers finds one), MinIO in a container (image {@value
  *       #MINIO_IMAGE}, or the system property {@code stowage.s3.minioImage});
  *   <li>otherwise s3proxy in this JVM, on 127.0.0.1, over blobs in memory. CI takes this path: S3
@@ -113,6 +116,25 @@ final class S3TestEnvironment implements ParameterResolver {
       return server.endpoint(SHARED_BUCKET);
     } catch (Exception e) {
       throw new IllegalStateException("cannot start s3proxy for the S3 tests", e);
+    }
+  }
+
+  /**
+   * The checksum mode that {@code STOWAGE_S3_CHECKSUM_MODE} names for the storages on an external
+   * endpoint, or empty for the builder's default.
+   *
+   * @throws IllegalStateException if the variable names no {@link S3Storage.ChecksumMode}
+   */
+  static java.util.Optional<S3Storage.ChecksumMode> externalChecksumMode() {
+    String v = System.getenv("STOWAGE_S3_CHECKSUM_MODE");
+    if (v == null || v.isBlank()) {
+      return java.util.Optional.empty();
+    }
+    try {
+      return java.util.Optional.of(S3Storage.ChecksumMode.valueOf(v.trim()));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException("STOWAGE_S3_CHECKSUM_MODE must be SDK_DEFAULT or"
+          + " WHEN_REQUIRED, not \"" + v + "\"", e);
     }
   }
 
