@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Objects;
-import java.util.regex.Pattern;
 import org.apache.commons.codec.binary.Hex;
 
 /**
@@ -20,7 +19,13 @@ import org.apache.commons.codec.binary.Hex;
  * @param size the number of bytes, zero or more
  */
 public record Metadata(String md5, long size) {
-  private static final Pattern MD5_HEX = Pattern.compile("[0-9a-f]{32}");
+  /**
+   * A fresh MD5 digest that {@link #newMd5()} clones: cloning copies a few small arrays, while
+   * {@link MessageDigest#getInstance} looks the algorithm up among the providers on every call.
+   * Never updated, so concurrent clones read a state that does not change. Null if the provider's
+   * digest cannot be cloned; then every call looks it up.
+   */
+  private static final MessageDigest MD5_PROTOTYPE = cloneableMd5();
 
   /**
    * Validates the fields.
@@ -33,7 +38,7 @@ public record Metadata(String md5, long size) {
    */
   public Metadata {
     Objects.requireNonNull(md5, "md5");
-    if (!MD5_HEX.matcher(md5).matches()) {
+    if (!isMd5Hex(md5)) {
       throw new IllegalArgumentException(
           "md5 must be 32 lowercase hexadecimal digits, got " + Location.quote(md5));
     }
@@ -88,10 +93,46 @@ public record Metadata(String md5, long size) {
    * @return a new MD5 digest, in its initial state, owned by the caller
    */
   public static MessageDigest newMd5() {
+    if (MD5_PROTOTYPE != null) {
+      try {
+        return (MessageDigest) MD5_PROTOTYPE.clone();
+      } catch (CloneNotSupportedException e) {
+        // not expected after cloneableMd5 cloned it once; look it up as below
+      }
+    }
+    return lookUpMd5();
+  }
+
+  private static MessageDigest lookUpMd5() {
     try {
       return MessageDigest.getInstance("MD5");
     } catch (NoSuchAlgorithmException e) {
       throw new AssertionError("every Java platform provides MD5", e);
     }
+  }
+
+  /** A fresh MD5 digest that can be cloned, or null if this platform's cannot. */
+  private static MessageDigest cloneableMd5() {
+    MessageDigest md5 = lookUpMd5();
+    try {
+      md5.clone();
+      return md5;
+    } catch (CloneNotSupportedException e) {
+      return null;
+    }
+  }
+
+  /** Whether {@code s} is 32 lowercase hexadecimal digits (a loop: this runs on every store). */
+  private static boolean isMd5Hex(String s) {
+    if (s.length() != 32) {
+      return false;
+    }
+    for (int i = 0; i < 32; i++) {
+      char c = s.charAt(i);
+      if ((c < '0' || c > '9') && (c < 'a' || c > 'f')) {
+        return false;
+      }
+    }
+    return true;
   }
 }
