@@ -1,9 +1,21 @@
 package org.stowage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -18,5 +30,56 @@ class MetadataTest {
     assertThrows(IllegalArgumentException.class, () -> new Metadata("abc", 3));
     assertThrows(IllegalArgumentException.class, () -> new Metadata("900150983cd24fb0d6963f7d28e17f72", -1));
     assertThrows(NullPointerException.class, () -> new Metadata(null, 0));
+    for (String bad :
+        new String[] {
+          "", "900150983cd24fb0d6963f7d28e17f7", "900150983cd24fb0d6963f7d28e17f720",
+          "900150983cd24fb0d6963f7d28e17f7g", "/00150983cd24fb0d6963f7d28e17f72",
+          ":00150983cd24fb0d6963f7d28e17f72", "`00150983cd24fb0d6963f7d28e17f72",
+          " 900150983cd24fb0d6963f7d28e17f72", "900150983cd24fb0d6963f7d28e17f7\u0662"
+        }) {
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> new Metadata(bad, 0), bad);
+      assertTrue(e.getMessage().contains("32 lowercase hexadecimal digits"), e.getMessage());
+    }
+    assertEquals(32, new Metadata("0123456789abcdef0123456789abcdef", 0).md5().length());
+  }
+
+  @Test
+  @DisplayName("newMd5 gives a fresh, independent digest on every call, from any thread")
+  void newMd5IsFreshAndIndependent() throws Exception {
+    MessageDigest first = Metadata.newMd5();
+    first.update("abc".getBytes(StandardCharsets.US_ASCII));
+    MessageDigest second = Metadata.newMd5();
+    assertNotSame(first, second);
+    assertEquals("MD5", second.getAlgorithm());
+    assertEquals("d41d8cd98f00b204e9800998ecf8427e", HexFormat.of().formatHex(second.digest()));
+    assertEquals("900150983cd24fb0d6963f7d28e17f72", HexFormat.of().formatHex(first.digest()));
+
+    int threads = 4;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      CyclicBarrier start = new CyclicBarrier(threads);
+      List<Future<Integer>> results = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        byte[] data = new byte[1000 + t];
+        Arrays.fill(data, (byte) t);
+        String expected = Metadata.of(data).md5();
+        results.add(pool.submit(() -> {
+          start.await();
+          int mismatches = 0;
+          for (int i = 0; i < 2000; i++) {
+            if (!expected.equals(HexFormat.of().formatHex(Metadata.newMd5().digest(data)))) {
+              mismatches++;
+            }
+          }
+          return mismatches;
+        }));
+      }
+      for (Future<Integer> r : results) {
+        assertEquals(0, r.get(60, TimeUnit.SECONDS));
+      }
+    } finally {
+      pool.shutdownNow();
+    }
   }
 }

@@ -7,7 +7,9 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.NoSuchFileException;
 import java.util.Arrays;
-import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.stowage.ExternalResourceException;
@@ -29,8 +31,10 @@ import org.stowage.ObjectSource;
  *       take no lock; writes and deletes of all locations share one short lock, held only to swap
  *       the stored array and account for its size, never while reading a source.
  *   <li><b>Listing.</b> Sorted in UTF-8 byte order, lazy and weakly consistent: a listing walks
- *       the live map without copying it, and sees objects stored or deleted while it runs or not
- *       (rule I4).
+ *       a live sorted set of the locations without copying it, and sees objects stored or deleted
+ *       while it runs or not (rule I4). Stores, loads and look-ups go to a hash map instead, so
+ *       they cost the same however many objects the store holds; only a store to a new location,
+ *       a move and a delete also update the sorted set.
  *   <li><b>Bound.</b> {@link #MemoryStorage(long)} bounds the total bytes held. A store that would
  *       pass the bound fails with an {@link ExternalResourceException} that names the location,
  *       the sizes and the bound, and changes nothing; it stops reading its source as soon as the
@@ -47,8 +51,15 @@ public final class MemoryStorage extends ExternalStorage {
   private static final AtomicInteger INSTANCES = new AtomicInteger();
   private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
 
-  private final ConcurrentSkipListMap<String, Stored> objects =
-      new ConcurrentSkipListMap<>(Location.UTF8_ORDER);
+  /** The objects by location: what stores, loads and look-ups use, one hash look-up each. */
+  private final ConcurrentHashMap<String, Stored> objects = new ConcurrentHashMap<>();
+  /**
+   * The locations of {@link #objects}, sorted, for listings. Changed only under the write lock,
+   * and only when a location gains or loses its object (replacing an object leaves it alone): a
+   * location is added after its object, so a listing never shows one that cannot be loaded yet.
+   */
+  private final ConcurrentSkipListSet<String> locations =
+      new ConcurrentSkipListSet<>(Location.UTF8_ORDER);
   private final Object writeLock = new Object();
   private final long maxTotalBytes;
   private final String name = "store-" + INSTANCES.incrementAndGet();
@@ -104,6 +115,20 @@ public final class MemoryStorage extends ExternalStorage {
     byte[] data = readBounded(location, source);
     Stored stored = new Stored(data, source.metadata());
     synchronized (writeLock) {
+      if (maxTotalBytes == Long.MAX_VALUE) {
+        // Unbounded: nothing to check before the swap, so one map operation does it.
+        Stored previous =
+            replaceExisting
+                ? objects.put(location.value(), stored)
+                : objects.putIfAbsent(location.value(), stored);
+        if (previous == null) {
+          locations.add(location.value());
+        } else if (!replaceExisting) {
+          return false;
+        }
+        usedBytes += data.length - (previous == null ? 0 : previous.data.length);
+        return true;
+      }
       Stored previous = objects.get(location.value());
       if (previous != null && !replaceExisting) {
         return false;
@@ -113,6 +138,9 @@ public final class MemoryStorage extends ExternalStorage {
         throw overBound(location, data.length);
       }
       objects.put(location.value(), stored);
+      if (previous == null) {
+        locations.add(location.value());
+      }
       usedBytes = after;
     }
     return true;
@@ -120,32 +148,45 @@ public final class MemoryStorage extends ExternalStorage {
 
   /**
    * Reads the whole source into a new array, failing as soon as it could not fit: past the bound
-   * (counting the space the replaced object would free), or past the largest array.
+   * (counting the space the replaced object would free), or past the largest array. A source of
+   * known size is read into an array of exactly that size, which is returned as it is when a read
+   * past it finds the end: one copy of the bytes, no growing and no trimming.
    */
   private byte[] readBounded(Location location, ObjectSource source) throws IOException {
-    long room;
-    synchronized (writeLock) {
-      Stored previous = objects.get(location.value());
-      room = maxTotalBytes - usedBytes + (previous == null ? 0 : previous.data.length);
+    long limit = MAX_ARRAY;
+    if (maxTotalBytes != Long.MAX_VALUE) {
+      long room;
+      synchronized (writeLock) {
+        Stored previous = objects.get(location.value());
+        room = maxTotalBytes - usedBytes + (previous == null ? 0 : previous.data.length);
+      }
+      limit = Math.min(room, MAX_ARRAY);
     }
-    long limit = Math.min(room, MAX_ARRAY);
-    if (source.knownSize().isPresent() && source.knownSize().getAsLong() > limit) {
-      throw overBound(location, source.knownSize().getAsLong());
+    OptionalLong knownSize = source.knownSize();
+    if (knownSize.isPresent() && knownSize.getAsLong() > limit) {
+      throw overBound(location, knownSize.getAsLong());
     }
     // A stream of unknown length starts small and grows; the loop below enforces the bound.
-    long hint = source.knownSize().orElse(Math.min(8192, limit));
-    byte[] buffer = new byte[(int) Math.max(hint, 16)];
+    byte[] buffer = new byte[(int) knownSize.orElse(Math.min(8192, limit))];
+    byte[] probe = new byte[1];
     int length = 0;
     InputStream in = source.stream();
     while (true) {
       if (length == buffer.length) {
+        // Full: find out whether the content ends here before growing the array.
+        int n = in.read(probe, 0, 1);
+        if (n < 0) {
+          break;
+        }
+        if (n == 0) {
+          continue;
+        }
         if (length >= limit) {
-          if (in.read() < 0) {
-            break;
-          }
           throw overBound(location, length + 1L);
         }
         buffer = Arrays.copyOf(buffer, (int) Math.min(limit, Math.max(2L * length, 16)));
+        buffer[length++] = probe[0];
+        continue;
       }
       int n = in.read(buffer, length, buffer.length - length);
       if (n < 0) {
@@ -198,6 +239,7 @@ public final class MemoryStorage extends ExternalStorage {
       if (removed == null) {
         return false;
       }
+      locations.remove(location.value());
       usedBytes -= removed.data.length;
       return true;
     }
@@ -223,7 +265,11 @@ public final class MemoryStorage extends ExternalStorage {
         return null;
       }
       objects.put(to.value(), moved);
+      if (previous == null) {
+        locations.add(to.value());
+      }
       objects.remove(from.value());
+      locations.remove(from.value());
       if (previous != null) {
         usedBytes -= previous.data.length;
       }
@@ -233,7 +279,7 @@ public final class MemoryStorage extends ExternalStorage {
 
   @Override
   protected Stream<String> listObjects(String prefix) {
-    return objects.tailMap(prefix, true).keySet().stream().takeWhile(k -> k.startsWith(prefix));
+    return locations.tailSet(prefix, true).stream().takeWhile(k -> k.startsWith(prefix));
   }
 
   @Override
@@ -248,6 +294,7 @@ public final class MemoryStorage extends ExternalStorage {
   @Override
   protected void closeStorage() {
     synchronized (writeLock) {
+      locations.clear();
       objects.clear();
       usedBytes = 0;
     }

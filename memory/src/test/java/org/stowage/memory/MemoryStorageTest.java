@@ -123,6 +123,54 @@ class MemoryStorageTest {
   }
 
   @Test
+  @DisplayName("stores every byte of arrays and unknown-length streams around the read buffer's sizes")
+  void sizesAroundTheBuffer() {
+    MemoryStorage bounded = new MemoryStorage(1 << 20);
+    try {
+      for (int size : new int[] {0, 1, 15, 16, 17, 8191, 8192, 8193, 16384, 16385, 100_000}) {
+        byte[] data = new byte[size];
+        new java.util.Random(size).nextBytes(data);
+        Metadata expected = Metadata.of(data);
+        for (MemoryStorage s : List.of(storage, bounded)) {
+          String a = "array/" + size;
+          String t = "stream/" + size;
+          assertEquals(expected, s.storeBytes(a, data), a);
+          assertEquals(expected, s.storeStream(t, new java.io.ByteArrayInputStream(data) {
+            @Override
+            public synchronized int available() {
+              return 0; // no size hint: the store must grow its array
+            }
+          }), t);
+          assertArrayEquals(data, s.loadBytes(a, expected), a);
+          assertArrayEquals(data, s.loadBytes(t, expected), t);
+        }
+      }
+      assertEquals(storage.usedBytes(), bounded.usedBytes());
+    } finally {
+      bounded.close();
+    }
+  }
+
+  @Test
+  @DisplayName("an unbounded store accounts for replaced, refused and deleted objects")
+  void unboundedAccounting() {
+    storage.storeBytes("a", new byte[6]);
+    storage.storeBytes("b", new byte[4]);
+    assertEquals(10, storage.usedBytes());
+    storage.storeBytes("a", new byte[2]);
+    assertEquals(6, storage.usedBytes());
+    assertThrows(ExistingExternalResourceException.class,
+        () -> storage.storeBytes("b", new byte[100], WritePolicy.CREATE));
+    assertEquals(6, storage.usedBytes());
+    assertEquals(4, storage.loadBytes("b").length);
+    storage.storeBytes("c", new byte[5], WritePolicy.CREATE);
+    assertEquals(11, storage.usedBytes());
+    storage.delete("a");
+    storage.delete("c");
+    assertEquals(4, storage.usedBytes());
+  }
+
+  @Test
   @DisplayName("I2 lists in UTF-8 byte order, not UTF-16 order")
   void sortedListing() {
     for (String l : List.of("\uff61", "\ud83d\ude00", "a/b", "a-c", "a")) {
