@@ -55,9 +55,12 @@ import org.stowage.cas.ContentAddressedStore;
  *   <li>It first checks that every registered file exists; if any is missing, it stores nothing
  *       and throws one {@link MissingOutputsException} naming all of them.
  *   <li>Files go in parallel, on at most {@code parallelism} threads, each hashed in the pass that
- *       stores it.
+ *       stores it. The threads are daemons shared by every manager of the JVM, created by the
+ *       first transfer and ended after a minute unused.
  *   <li>It is resumable: a file whose object is already stored with the same MD5 (after a crash,
  *       or a retry) is not stored again; it is hashed to know that, and reported as not uploaded.
+ *       A transfer of 8 files or more lists the namespace once and looks
+ *       up only the files listed.
  *   <li>If some files fail, the others are still stored; the exception thrown after all have been
  *       tried carries the first failure as its cause and the others as suppressed.
  * </ul>
@@ -517,7 +520,7 @@ public final class StorageManager implements AutoCloseable {
     if (work.isEmpty()) {
       return stored;
     }
-    Batch batch = new Batch(work, moving, sizes);
+    Batch batch = new Batch(work, moving, sizes, listed(work));
     int threads = Math.min(parallelism, work.size());
     List<Future<?>> futures = new ArrayList<>(threads);
     try {
@@ -575,15 +578,21 @@ public final class StorageManager implements AutoCloseable {
     private final List<Map.Entry<String, String>> work;
     private final Map<String, Long> moving;
     private final Map<String, Long> sizes;
+    private final java.util.Set<String> listed;
     private final AtomicInteger next = new AtomicInteger();
     final TransferReport.Entry[] entries;
     final Throwable[] failures;
     private volatile boolean stopped;
 
-    Batch(List<Map.Entry<String, String>> work, Map<String, Long> moving, Map<String, Long> sizes) {
+    Batch(
+        List<Map.Entry<String, String>> work,
+        Map<String, Long> moving,
+        Map<String, Long> sizes,
+        java.util.Set<String> listed) {
       this.work = work;
       this.moving = moving;
       this.sizes = sizes;
+      this.listed = listed;
       this.entries = new TransferReport.Entry[work.size()];
       this.failures = new Throwable[work.size()];
     }
@@ -597,8 +606,9 @@ public final class StorageManager implements AutoCloseable {
       for (int i = next.getAndIncrement(); i < entries.length && !stopped; i = next.getAndIncrement()) {
         Map.Entry<String, String> e = work.get(i);
         try {
+          boolean mayBePresent = listed == null || listed.contains(e.getKey());
           entries[i] = transferOne(
-              e.getKey(), e.getValue(), sizes.get(e.getKey()), moving.containsKey(e.getValue()));
+              e.getKey(), e.getValue(), sizes.get(e.getKey()), moving.containsKey(e.getValue()), mayBePresent);
         } catch (Throwable t) { // as a pool's future would: every failure is the file's
           failures[i] = t;
         }
@@ -626,7 +636,46 @@ public final class StorageManager implements AutoCloseable {
     }
   }
 
-  private TransferReport.Entry transferOne(String location, String relative, Long scannedSize, boolean move)
+  /**
+   * Below this many files a transfer looks each one up in the store; from it on, it lists the
+   * namespace once and looks up only the files the listing holds.
+   */
+  static final int LISTING_THRESHOLD = 8;
+
+  /**
+   * For the resume check: the locations of {@code work} that one listing of the namespace holds,
+   * so that the files it does not hold (all of them in a first transfer) need no look-up each;
+   * {@code null} (look each file up) below {@link #LISTING_THRESHOLD} files, in content-addressed
+   * mode, or if the listing fails. An object stored by someone else after the listing is
+   * overwritten as it would have been had it come just after the look-up: the check only saves
+   * storing a file again.
+   */
+  private java.util.Set<String> listed(List<Map.Entry<String, String>> work) {
+    if (cas != null || work.size() < LISTING_THRESHOLD) {
+      return null;
+    }
+    java.util.Set<String> wanted = new java.util.HashSet<>();
+    for (Map.Entry<String, String> e : work) {
+      wanted.add(e.getKey());
+    }
+    java.util.Set<String> present = new java.util.HashSet<>();
+    try (java.util.stream.Stream<String> listing = storage.iterContents(namespace + "/")) {
+      java.util.Iterator<String> it = listing.iterator();
+      while (it.hasNext()) {
+        String location = it.next();
+        if (wanted.contains(location)) {
+          present.add(location);
+        }
+      }
+      return present;
+    } catch (ExternalResourceException e) {
+      LOG.debug("{}: cannot list {}/, so each file is looked up: {}", this, namespace, e.toString());
+      return null;
+    }
+  }
+
+  private TransferReport.Entry transferOne(
+      String location, String relative, Long scannedSize, boolean move, boolean mayBePresent)
       throws IOException {
     Path file = scratchDir.resolve(relative);
     if (cas != null) {
@@ -641,7 +690,7 @@ public final class StorageManager implements AutoCloseable {
       recorded.put(location, new Recorded(put.metadata(), reference));
       return new TransferReport.Entry(location, file, put.metadata(), put.digest(), put.stored(), contentLocation);
     }
-    Metadata present = storage.findMetadata(location).orElse(null);
+    Metadata present = mayBePresent ? storage.findMetadata(location).orElse(null) : null;
     // Resume: the same size first (the scan's stat), and only then the same MD5 (a read of the file).
     if (present != null
         && present.size() == (scannedSize != null ? scannedSize : sizeOf(file))
