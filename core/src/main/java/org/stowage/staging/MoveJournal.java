@@ -28,9 +28,9 @@ import org.stowage.Metadata;
  *
  * <p>Each batch of lines goes out in one {@code write(2)} with {@code O_APPEND}; a killed process
  * leaves at most a partial last line, which a reader skips. A transfer's lines go through one open
- * file, from {@link #moving} to {@link #close}: one {@code write(2)} per moved file. It is not synced to disk: it survives
- * a killed process (the operating system keeps what was written), not a power failure. It is
- * deleted with the scratch directory.
+ * file, from {@link #moving} to {@link #close}: one {@code write(2)} per moved file. It is not
+ * synced to disk: it survives a killed process (the operating system keeps what was written), not
+ * a power failure. It is deleted with the scratch directory.
  */
 final class MoveJournal {
   static final String FILE_NAME = Location.RESERVED_PREFIX + "-moves";
