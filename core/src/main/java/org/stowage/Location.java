@@ -45,7 +45,15 @@ public record Location(String value) implements Comparable<Location> {
    * code point. {@link String#compareTo} orders by UTF-16 units instead and disagrees for
    * characters above U+FFFF against those in U+E000 to U+FFFF; listings must use this comparator.
    */
-  public static final Comparator<String> UTF8_ORDER = Location::compareUtf8;
+  public static final Comparator<String> UTF8_ORDER = new Utf8Order();
+
+  /** {@link #UTF8_ORDER}: a class rather than a method reference, so no lambda is bootstrapped. */
+  private static final class Utf8Order implements Comparator<String> {
+    @Override
+    public int compare(String a, String b) {
+      return compareUtf8(a, b);
+    }
+  }
 
   /**
    * Validates {@code value}; see the class description for the rules.

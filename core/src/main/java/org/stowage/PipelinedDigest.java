@@ -27,14 +27,24 @@ final class PipelinedDigest implements AutoCloseable {
   static final int CHUNK_BYTES = 1 << 20;
   static final int CHUNKS = 4;
 
-  private static final AtomicInteger THREADS = new AtomicInteger();
-  private static final ExecutorService HASHERS =
-      Executors.newCachedThreadPool(
-          r -> {
-            Thread t = new Thread(r, "stowage-hasher-" + THREADS.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-          });
+  /**
+   * The hasher threads, created on the first input past {@link #INLINE_BYTES}: a holder class, so
+   * that hashing small inputs (a transfer's 1 MiB files) neither starts a pool nor bootstraps a
+   * lambda.
+   */
+  private static final class Hashers implements java.util.concurrent.ThreadFactory {
+    static final ExecutorService POOL = Executors.newCachedThreadPool(new Hashers());
+
+    private final AtomicInteger count = new AtomicInteger();
+
+    @Override
+    public Thread newThread(Runnable r) {
+      Thread t = new Thread(r, "stowage-hasher-" + count.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    }
+  }
+
   private static final Chunk END = new Chunk(new byte[0], 0);
 
   private final MessageDigest digest;
@@ -121,7 +131,7 @@ final class PipelinedDigest implements AutoCloseable {
   private void start() {
     full = new ArrayBlockingQueue<>(CHUNKS + 1);
     free = new ArrayBlockingQueue<>(CHUNKS);
-    hasher = HASHERS.submit(this::hashChunks);
+    hasher = Hashers.POOL.submit(this::hashChunks);
   }
 
   private void hashChunks() {

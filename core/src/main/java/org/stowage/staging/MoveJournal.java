@@ -27,14 +27,17 @@ import org.stowage.Metadata;
  * </pre>
  *
  * <p>Each batch of lines goes out in one {@code write(2)} with {@code O_APPEND}; a killed process
- * leaves at most a partial last line, which a reader skips. It is not synced to disk: it survives
- * a killed process (the operating system keeps what was written), not a power failure. It is
- * deleted with the scratch directory.
+ * leaves at most a partial last line, which a reader skips. A transfer's lines go through one open
+ * file, from {@link #moving} to {@link #close}: one {@code write(2)} per moved file. It is not
+ * synced to disk: it survives a killed process (the operating system keeps what was written), not
+ * a power failure. It is deleted with the scratch directory.
  */
 final class MoveJournal {
   static final String FILE_NAME = Location.RESERVED_PREFIX + "-moves";
 
   private final Path file;
+  /** Open from {@link #moving} to {@link #close}; guarded by this. */
+  private FileChannel out;
 
   MoveJournal(Path scratchDir) {
     this.file = scratchDir.resolve(FILE_NAME);
@@ -43,11 +46,19 @@ final class MoveJournal {
   /** What the journal knows of one file that a transfer moved, or began to move. */
   record Moved(long size, Metadata metadata) {}
 
-  /** Notes that these files (relative path to size) are about to move. */
-  void moving(Map<String, Long> files) throws IOException {
+  /**
+   * Notes that these files (relative path to size) are about to move, and keeps the journal open
+   * for their {@link #moved} lines until {@link #close}.
+   */
+  synchronized void moving(Map<String, Long> files) throws IOException {
     StringBuilder lines = new StringBuilder();
-    files.forEach((relative, size) -> lines.append("moving ").append(size).append(' ').append(relative).append('\n'));
-    append(lines.toString());
+    for (Map.Entry<String, Long> e : files.entrySet()) {
+      lines.append("moving ").append(e.getValue()).append(' ').append(e.getKey()).append('\n');
+    }
+    if (out == null || !out.isOpen()) {
+      out = open();
+    }
+    write(out, lines.toString());
   }
 
   /** Notes that the file at {@code relative} is stored with {@code metadata}. */
@@ -83,13 +94,40 @@ final class MoveJournal {
     return known;
   }
 
-  private synchronized void append(String text) throws IOException {
-    try (FileChannel out = FileChannel.open(
-        file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
-      ByteBuffer buffer = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
-      while (buffer.hasRemaining()) {
-        out.write(buffer);
+  /** Closes the journal file that {@link #moving} opened, if open. Idempotent. */
+  synchronized void close() {
+    if (out != null) {
+      try {
+        out.close();
+      } catch (IOException e) {
+        // nothing was buffered: every line went out in its own write
       }
+      out = null;
+    }
+  }
+
+  /**
+   * Appends {@code text} in one write: through the file {@link #moving} opened, or, once the
+   * transfer is over (a thread still finishing after an interrupt), by opening it for this write.
+   */
+  private synchronized void append(String text) throws IOException {
+    if (out != null && out.isOpen()) {
+      write(out, text);
+      return;
+    }
+    try (FileChannel once = open()) {
+      write(once, text);
+    }
+  }
+
+  private FileChannel open() throws IOException {
+    return FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+  }
+
+  private static void write(FileChannel channel, String text) throws IOException {
+    ByteBuffer buffer = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+    while (buffer.hasRemaining()) {
+      channel.write(buffer);
     }
   }
 }

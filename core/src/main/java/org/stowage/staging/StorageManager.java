@@ -2,11 +2,13 @@ package org.stowage.staging;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,9 +16,12 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.stream.Stream;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.stowage.ExternalResourceException;
@@ -50,9 +55,12 @@ import org.stowage.cas.ContentAddressedStore;
  *   <li>It first checks that every registered file exists; if any is missing, it stores nothing
  *       and throws one {@link MissingOutputsException} naming all of them.
  *   <li>Files go in parallel, on at most {@code parallelism} threads, each hashed in the pass that
- *       stores it.
+ *       stores it. The threads are daemons shared by every manager of the JVM, created by the
+ *       first transfer and ended after a minute unused.
  *   <li>It is resumable: a file whose object is already stored with the same MD5 (after a crash,
  *       or a retry) is not stored again; it is hashed to know that, and reported as not uploaded.
+ *       A transfer of 8 files or more lists the namespace once and looks
+ *       up only the files listed.
  *   <li>If some files fail, the others are still stored; the exception thrown after all have been
  *       tried carries the first failure as its cause and the others as suppressed.
  * </ul>
@@ -194,9 +202,9 @@ public final class StorageManager implements AutoCloseable {
    *     {@code ..}, {@code /abs} and the like are refused), or the result is too long
    */
   public synchronized String register(String filename) {
-    Location relative = Location.of(filename);
-    String location = Location.of(namespace).resolve(relative.value()).value();
-    registered.putIfAbsent(location, relative.value());
+    Location.of(filename);
+    String location = Location.of(namespace + "/" + filename).value(); // the length, once joined
+    registered.putIfAbsent(location, filename);
     return location;
   }
 
@@ -216,9 +224,11 @@ public final class StorageManager implements AutoCloseable {
           file.toString(), "the path is not inside the scratch directory " + scratchDir, "L4");
     }
     Path relative = scratchDir.relativize(absolute);
-    List<String> parts = new ArrayList<>();
-    relative.forEach(p -> parts.add(p.toString()));
-    return register(String.join("/", parts));
+    StringBuilder name = new StringBuilder();
+    for (Path part : relative) {
+      name.append(name.length() == 0 ? "" : "/").append(part);
+    }
+    return register(name.toString());
   }
 
   /**
@@ -240,7 +250,7 @@ public final class StorageManager implements AutoCloseable {
    * @throws ExternalResourceException if storing some file failed; the others were stored
    */
   public synchronized TransferReport transfer() {
-    lastTransfer = transfer(new LinkedHashMap<>(registered), relative -> false);
+    lastTransfer = transfer(scan(new LinkedHashMap<>(registered)), NO_MOVES);
     return lastTransfer;
   }
 
@@ -263,7 +273,7 @@ public final class StorageManager implements AutoCloseable {
    */
   public synchronized TransferReport.Entry transferFile(String filename) {
     String location = register(filename);
-    return transfer(Map.of(location, registered.get(location)), relative -> false).files().get(0);
+    return transfer(scan(Map.of(location, registered.get(location))), NO_MOVES).files().get(0);
   }
 
   /**
@@ -314,7 +324,7 @@ public final class StorageManager implements AutoCloseable {
       return;
     }
     boolean delete = scratchPolicy == ScratchPolicy.DELETE_AFTER_TRANSFER;
-    closeTransfer(relative -> delete);
+    closeTransfer(delete ? ALL_MOVE : NO_MOVES, null);
     if (delete) {
       deleteTree(scratchDir);
     }
@@ -324,13 +334,17 @@ public final class StorageManager implements AutoCloseable {
    * For {@link #close()} and {@link UnitContext}: marks the manager closed and runs its last
    * transfer, moving the files whose relative names {@code moves} accepts (never in
    * content-addressed mode). Does nothing if already closed.
+   *
+   * @param scanned what {@link #scanScratch()} found just before, to use instead of looking at
+   *     scratch again if it covers the files registered now; or {@code null}
    */
-  synchronized void closeTransfer(java.util.function.Predicate<String> moves) {
+  synchronized void closeTransfer(java.util.function.Predicate<String> moves, Scan scanned) {
     if (closed) {
       return;
     }
     closed = true;
-    lastTransfer = transfer(new LinkedHashMap<>(registered), moves);
+    Map<String, String> files = new LinkedHashMap<>(registered);
+    lastTransfer = transfer(scanned != null && scanned.files.equals(files) ? scanned : scan(files), moves);
   }
 
   /** For {@link UnitContext}: the registered files' names relative to scratch. */
@@ -339,11 +353,12 @@ public final class StorageManager implements AutoCloseable {
   }
 
   /**
-   * For {@link UnitContext}: the registered files that are missing from scratch and were not moved
-   * into this store by an earlier transfer; empty if a transfer can start.
+   * For {@link UnitContext}: one look at scratch for every registered file; its {@link
+   * Scan#missing} is empty if a transfer can start. {@link #closeTransfer} takes it, so that
+   * closing a context looks at each file once.
    */
-  synchronized Map<String, Path> missingFiles() {
-    return missing(new LinkedHashMap<>(registered), new LinkedHashMap<>());
+  synchronized Scan scanScratch() {
+    return scan(new LinkedHashMap<>(registered));
   }
 
   @Override
@@ -353,49 +368,92 @@ public final class StorageManager implements AutoCloseable {
 
   // ---------------------------------------------------------------------------------------------
 
-  private TransferReport transfer(Map<String, String> files, java.util.function.Predicate<String> moves) {
-    Map<String, TransferReport.Entry> done = new LinkedHashMap<>();
-    Map<String, Path> missing = missing(files, done);
-    if (!missing.isEmpty()) {
-      throw new MissingOutputsException(toString(), missing);
+  /** A transfer's choice of files to move: none (an explicit transfer, {@code KEEP}). */
+  private static final java.util.function.Predicate<String> NO_MOVES = new Moves(false);
+
+  /** Every file moves ({@link #close()} under {@code DELETE_AFTER_TRANSFER}). */
+  private static final java.util.function.Predicate<String> ALL_MOVE = new Moves(true);
+
+  /** A constant predicate, a class rather than a lambda: a first transfer bootstraps no lambda. */
+  private static final class Moves implements java.util.function.Predicate<String> {
+    private final boolean move;
+
+    Moves(boolean move) {
+      this.move = move;
+    }
+
+    @Override
+    public boolean test(String relative) {
+      return move;
+    }
+  }
+
+  /**
+   * What one look at scratch found for the files of a transfer: one {@code stat} per file.
+   *
+   * @param files the files looked at: location to relative path, in registration order
+   * @param sizes for each regular file present in scratch, its size, by location
+   * @param missing the files neither in scratch nor moved here by an earlier transfer
+   * @param done the files an earlier moving transfer took into this store, by location
+   */
+  record Scan(
+      Map<String, String> files,
+      Map<String, Long> sizes,
+      Map<String, Path> missing,
+      Map<String, TransferReport.Entry> done) {}
+
+  private TransferReport transfer(Scan scan, java.util.function.Predicate<String> moves) {
+    if (!scan.missing.isEmpty()) {
+      throw new MissingOutputsException(toString(), scan.missing);
     }
     List<Map.Entry<String, String>> work = new ArrayList<>();
     Map<String, Long> moving = new LinkedHashMap<>();
-    for (Map.Entry<String, String> e : files.entrySet()) {
-      if (!done.containsKey(e.getKey())) {
+    for (Map.Entry<String, String> e : scan.files.entrySet()) {
+      if (!scan.done.containsKey(e.getKey())) {
         work.add(e);
         if (cas == null && moves.test(e.getValue())) {
-          moving.put(e.getValue(), sizeOf(scratchDir.resolve(e.getValue())));
+          moving.put(e.getValue(), scan.sizes.get(e.getKey()));
         }
       }
     }
-    if (!moving.isEmpty()) {
-      try {
-        journal.moving(moving);
-      } catch (IOException e) {
-        throw new ExternalResourceException(
-            this + ": cannot write the move journal in " + scratchDir + ", so nothing was moved: " + e, e);
+    Map<String, TransferReport.Entry> stored;
+    try {
+      if (!moving.isEmpty()) {
+        try {
+          journal.moving(moving);
+        } catch (IOException e) {
+          throw new ExternalResourceException(
+              this + ": cannot write the move journal in " + scratchDir + ", so nothing was moved: " + e, e);
+        }
       }
+      stored = transferAll(work, moving, scan.sizes);
+    } finally {
+      journal.close();
     }
-    Map<String, TransferReport.Entry> stored = transferAll(work, moving);
-    List<TransferReport.Entry> entries = new ArrayList<>();
-    for (String location : files.keySet()) {
-      entries.add(done.containsKey(location) ? done.get(location) : stored.get(location));
+    List<TransferReport.Entry> entries = new ArrayList<>(scan.files.size());
+    for (String location : scan.files.keySet()) {
+      TransferReport.Entry done = scan.done.get(location);
+      entries.add(done != null ? done : stored.get(location));
     }
     return new TransferReport(entries);
   }
 
   /**
-   * The registered files missing from scratch. A file an earlier moving transfer took out of
-   * scratch into this store (see the class description, "Moving at close") is not missing: its
-   * entry goes into {@code done}.
+   * Looks at each file in scratch once (its attributes, following links as {@link
+   * Files#isRegularFile} does). A file an earlier moving transfer took out of scratch into this
+   * store (see the class description, "Moving at close") is not missing: its entry goes into
+   * {@link Scan#done}.
    */
-  private Map<String, Path> missing(Map<String, String> files, Map<String, TransferReport.Entry> done) {
+  private Scan scan(Map<String, String> files) {
+    Map<String, Long> sizes = new HashMap<>();
     Map<String, Path> missing = new LinkedHashMap<>();
+    Map<String, TransferReport.Entry> done = new HashMap<>();
     Map<String, MoveJournal.Moved> journalled = null;
     for (Map.Entry<String, String> e : files.entrySet()) {
       Path path = scratchDir.resolve(e.getValue());
-      if (Files.isRegularFile(path)) {
+      long size = regularFileSize(path);
+      if (size >= 0) {
+        sizes.put(e.getKey(), size);
         continue;
       }
       if (journalled == null) {
@@ -413,7 +471,17 @@ public final class StorageManager implements AutoCloseable {
         done.put(e.getKey(), new TransferReport.Entry(e.getKey(), path, moved, null, false, e.getKey()));
       }
     }
-    return missing;
+    return new Scan(files, sizes, missing, done);
+  }
+
+  /** The size of the regular file at {@code path} (links followed), or -1 if there is none. */
+  private static long regularFileSize(Path path) {
+    try {
+      BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
+      return a.isRegularFile() ? a.size() : -1;
+    } catch (IOException e) {
+      return -1;
+    }
   }
 
   /**
@@ -441,60 +509,174 @@ public final class StorageManager implements AutoCloseable {
     }
   }
 
-  private Map<String, TransferReport.Entry> transferAll(List<Map.Entry<String, String>> work, Map<String, Long> moving) {
+  /**
+   * Stores {@code work} on at most {@code parallelism} threads of the shared transfer pool: each
+   * takes the next file in registration order until none is left, so a file's hash overlaps the
+   * others' renames and records, and both cores stay busy to the last file.
+   */
+  private Map<String, TransferReport.Entry> transferAll(
+      List<Map.Entry<String, String>> work, Map<String, Long> moving, Map<String, Long> sizes) {
     Map<String, TransferReport.Entry> stored = new LinkedHashMap<>();
     if (work.isEmpty()) {
       return stored;
     }
+    Batch batch = new Batch(work, moving, sizes, listed(work));
     int threads = Math.min(parallelism, work.size());
-    ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
-      Thread t = new Thread(r, "stowage-transfer-" + namespace);
-      t.setDaemon(true);
-      return t;
-    });
+    List<Future<?>> futures = new ArrayList<>(threads);
     try {
-      List<Future<TransferReport.Entry>> futures = new ArrayList<>();
-      for (Map.Entry<String, String> e : work) {
-        boolean move = moving.containsKey(e.getValue());
-        futures.add(pool.submit(() -> transferOne(e.getKey(), e.getValue(), move)));
+      for (int t = 0; t < threads; t++) {
+        futures.add(TransferThreads.POOL.submit(batch));
       }
-      ExternalResourceException failure = null;
-      int failed = 0;
-      for (int i = 0; i < futures.size(); i++) {
-        try {
-          TransferReport.Entry entry = futures.get(i).get();
-          stored.put(entry.location(), entry);
-        } catch (ExecutionException e) {
-          failed++;
-          Throwable cause = e.getCause();
-          if (failure == null) {
-            failure = new ExternalResourceException(
-                this + ": transfer failed for " + work.get(i).getKey() + ": " + cause.getMessage(),
-                work.get(i).getKey(), cause);
-          } else {
-            failure.addSuppressed(cause);
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          futures.forEach(f -> f.cancel(true));
-          throw new ExternalResourceException(this + ": transfer interrupted", e);
+      for (Future<?> f : futures) {
+        f.get();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      batch.stop();
+      for (Future<?> f : futures) {
+        f.cancel(true);
+      }
+      throw new ExternalResourceException(this + ": transfer interrupted", e);
+    } catch (ExecutionException e) {
+      // Batch.run catches every failure of a file; only a failure of the batch itself lands here.
+      batch.stop();
+      throw new ExternalResourceException(this + ": transfer failed: " + e.getCause(), e.getCause());
+    }
+    ExternalResourceException failure = null;
+    int failed = 0;
+    for (int i = 0; i < work.size(); i++) {
+      Throwable cause = batch.failures[i];
+      if (cause == null) {
+        stored.put(batch.entries[i].location(), batch.entries[i]);
+      } else {
+        failed++;
+        if (failure == null) {
+          failure = new ExternalResourceException(
+              this + ": transfer failed for " + work.get(i).getKey() + ": " + cause.getMessage(),
+              work.get(i).getKey(), cause);
+        } else {
+          failure.addSuppressed(cause);
         }
       }
-      if (cas != null) {
-        // References committed: keep a concurrent garbage collection off their content (Lifecycle).
-        CollectionFence.protect(cas, new ArrayList<>(stored.values()));
+    }
+    if (cas != null) {
+      // References committed: keep a concurrent garbage collection off their content (Lifecycle).
+      CollectionFence.protect(cas, new ArrayList<>(stored.values()));
+    }
+    if (failure != null) {
+      LOG.warn("{}: {} of {} files failed to transfer", this, failed, work.size());
+      throw failure;
+    }
+    return stored;
+  }
+
+  /**
+   * The files of one transfer, taken in order by its threads; each file's entry or failure is
+   * kept at its index (read by the caller after every thread's future completed).
+   */
+  private final class Batch implements Runnable {
+    private final List<Map.Entry<String, String>> work;
+    private final Map<String, Long> moving;
+    private final Map<String, Long> sizes;
+    private final java.util.Set<String> listed;
+    private final AtomicInteger next = new AtomicInteger();
+    final TransferReport.Entry[] entries;
+    final Throwable[] failures;
+    private volatile boolean stopped;
+
+    Batch(
+        List<Map.Entry<String, String>> work,
+        Map<String, Long> moving,
+        Map<String, Long> sizes,
+        java.util.Set<String> listed) {
+      this.work = work;
+      this.moving = moving;
+      this.sizes = sizes;
+      this.listed = listed;
+      this.entries = new TransferReport.Entry[work.size()];
+      this.failures = new Throwable[work.size()];
+    }
+
+    void stop() {
+      stopped = true;
+    }
+
+    @Override
+    public void run() {
+      for (int i = next.getAndIncrement(); i < entries.length && !stopped; i = next.getAndIncrement()) {
+        Map.Entry<String, String> e = work.get(i);
+        try {
+          boolean mayBePresent = listed == null || listed.contains(e.getKey());
+          entries[i] = transferOne(
+              e.getKey(), e.getValue(), sizes.get(e.getKey()), moving.containsKey(e.getValue()), mayBePresent);
+        } catch (Throwable t) { // as a pool's future would: every failure is the file's
+          failures[i] = t;
+        }
       }
-      if (failure != null) {
-        LOG.warn("{}: {} of {} files failed to transfer", this, failed, work.size());
-        throw failure;
-      }
-      return stored;
-    } finally {
-      pool.shutdownNow();
     }
   }
 
-  private TransferReport.Entry transferOne(String location, String relative, boolean move) throws IOException {
+  /**
+   * The threads transfers run on, shared by every manager of the JVM: created on the first
+   * transfer, reused by later ones (a workflow's units often run one after another in one
+   * process), ended after a minute unused. Daemon threads; each transfer bounds its own share by
+   * submitting at most its {@code parallelism} tasks.
+   */
+  private static final class TransferThreads implements ThreadFactory {
+    static final ExecutorService POOL = new ThreadPoolExecutor(
+        0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), new TransferThreads());
+
+    private final AtomicInteger count = new AtomicInteger();
+
+    @Override
+    public Thread newThread(Runnable r) {
+      Thread t = new Thread(r, "stowage-transfer-" + count.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    }
+  }
+
+  /**
+   * Below this many files a transfer looks each one up in the store; from it on, it lists the
+   * namespace once and looks up only the files the listing holds.
+   */
+  static final int LISTING_THRESHOLD = 8;
+
+  /**
+   * For the resume check: the locations of {@code work} that one listing of the namespace holds,
+   * so that the files it does not hold (all of them in a first transfer) need no look-up each;
+   * {@code null} (look each file up) below {@link #LISTING_THRESHOLD} files, in content-addressed
+   * mode, or if the listing fails. An object stored by someone else after the listing is
+   * overwritten as it would have been had it come just after the look-up: the check only saves
+   * storing a file again.
+   */
+  private java.util.Set<String> listed(List<Map.Entry<String, String>> work) {
+    if (cas != null || work.size() < LISTING_THRESHOLD) {
+      return null;
+    }
+    java.util.Set<String> wanted = new java.util.HashSet<>();
+    for (Map.Entry<String, String> e : work) {
+      wanted.add(e.getKey());
+    }
+    java.util.Set<String> present = new java.util.HashSet<>();
+    try (java.util.stream.Stream<String> listing = storage.iterContents(namespace + "/")) {
+      java.util.Iterator<String> it = listing.iterator();
+      while (it.hasNext()) {
+        String location = it.next();
+        if (wanted.contains(location)) {
+          present.add(location);
+        }
+      }
+      return present;
+    } catch (ExternalResourceException e) {
+      LOG.debug("{}: cannot list {}/, so each file is looked up: {}", this, namespace, e.toString());
+      return null;
+    }
+  }
+
+  private TransferReport.Entry transferOne(
+      String location, String relative, Long scannedSize, boolean move, boolean mayBePresent)
+      throws IOException {
     Path file = scratchDir.resolve(relative);
     if (cas != null) {
       ContentAddressedStore.Insertion put = cas.insert(file);
@@ -508,9 +690,11 @@ public final class StorageManager implements AutoCloseable {
       recorded.put(location, new Recorded(put.metadata(), reference));
       return new TransferReport.Entry(location, file, put.metadata(), put.digest(), put.stored(), contentLocation);
     }
-    Metadata present = storage.findMetadata(location).orElse(null);
-    // Resume: the same size first (one stat), and only then the same MD5 (a read of the file).
-    if (present != null && present.size() == sizeOf(file) && present.equals(md5Of(file))) {
+    Metadata present = mayBePresent ? storage.findMetadata(location).orElse(null) : null;
+    // Resume: the same size first (the scan's stat), and only then the same MD5 (a read of the file).
+    if (present != null
+        && present.size() == (scannedSize != null ? scannedSize : sizeOf(file))
+        && present.equals(md5Of(file))) {
       recorded.put(location, new Recorded(present, null));
       return new TransferReport.Entry(location, file, present, null, false, location);
     }
@@ -553,19 +737,56 @@ public final class StorageManager implements AutoCloseable {
     // The move journal goes last, so that a process killed while deleting leaves it as long as
     // any file of scratch is left: a retry then still finds the files that were moved.
     Path journal = root.resolve(MoveJournal.FILE_NAME);
-    try (Stream<Path> walk = Files.walk(root)) {
-      for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-        if (!p.equals(journal) && !p.equals(root)) {
-          Files.deleteIfExists(p);
-        }
-      }
+    try {
+      Files.walkFileTree(root, new ScratchDeleter(root, journal));
       Files.deleteIfExists(journal);
       Files.deleteIfExists(root);
-    } catch (IOException | UncheckedIOException e) {
+    } catch (IOException e) {
       if (strict) {
         throw new ExternalResourceException("cannot delete the scratch directory " + root + ": " + e, e);
       }
       LOG.warn("cannot delete scratch directory {}", root, e);
+    }
+  }
+
+  /**
+   * Deletes a tree bottom-up without following links, except its root and the move journal (the
+   * caller deletes those last). A visitor, not a stream: no stream machinery on a first transfer.
+   */
+  private static final class ScratchDeleter extends SimpleFileVisitor<Path> {
+    private final Path root;
+    private final Path journal;
+
+    ScratchDeleter(Path root, Path journal) {
+      this.root = root;
+      this.journal = journal;
+    }
+
+    @Override
+    public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+      if (!file.equals(journal)) {
+        Files.deleteIfExists(file);
+      }
+      return FileVisitResult.CONTINUE;
+    }
+
+    @Override
+    public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+      if (e instanceof java.nio.file.NoSuchFileException) {
+        return FileVisitResult.CONTINUE; // gone meanwhile
+      }
+      throw e;
+    }
+
+    @Override
+    public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+      if (e != null) {
+        throw e;
+      }
+      if (!dir.equals(root)) {
+        Files.deleteIfExists(dir);
+      }
+      return FileVisitResult.CONTINUE;
     }
   }
 

@@ -150,13 +150,16 @@ public final class UnitContext implements AutoCloseable {
       return;
     }
     closed = true;
+    // One look at each file in scratch: the all-or-nothing check and the transfers share it.
+    StorageManager.Scan sharedScan = shared.scanScratch();
+    StorageManager.Scan permanentScan = permanent.scanScratch();
     boolean move = scratchPolicy == ScratchPolicy.DELETE_AFTER_TRANSFER
-        && shared.missingFiles().isEmpty() && permanent.missingFiles().isEmpty();
+        && sharedScan.missing().isEmpty() && permanentScan.missing().isEmpty();
     java.util.Set<String> alsoPermanent = permanent.registeredFiles();
     RuntimeException failure = null;
     for (StorageManager m : new StorageManager[] {shared, permanent}) {
       try {
-        m.closeTransfer(relative -> move && (m == permanent || !alsoPermanent.contains(relative)));
+        m.closeTransfer(new MovedHere(move, m == permanent, alsoPermanent), m == shared ? sharedScan : permanentScan);
       } catch (RuntimeException e) {
         if (failure == null) {
           failure = e;
@@ -202,6 +205,28 @@ public final class UnitContext implements AutoCloseable {
    */
   public synchronized void succeeded() {
     this.succeeded = true;
+  }
+
+  /**
+   * Which files a manager's last transfer moves: none unless {@code move}; into the permanent
+   * store all of them; into the shared store those not registered with the permanent one too (a
+   * class rather than a lambda: closing the first context bootstraps no lambda).
+   */
+  private static final class MovedHere implements java.util.function.Predicate<String> {
+    private final boolean move;
+    private final boolean permanent;
+    private final java.util.Set<String> alsoPermanent;
+
+    MovedHere(boolean move, boolean permanent, java.util.Set<String> alsoPermanent) {
+      this.move = move;
+      this.permanent = permanent;
+      this.alsoPermanent = alsoPermanent;
+    }
+
+    @Override
+    public boolean test(String relative) {
+      return move && (permanent || !alsoPermanent.contains(relative));
+    }
   }
 
   /** The success marker the retention rules read (see {@link Namespaces}), in each store. */

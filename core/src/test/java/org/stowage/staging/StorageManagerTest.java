@@ -235,6 +235,81 @@ class StorageManagerTest {
     assertTrue(Files.exists(bad.resolve("y")), "scratch is kept when the transfer failed");
   }
 
+  /** A store that counts metadata look-ups and listings, and whose listing can be made to fail. */
+  private static final class CountingStorage extends TreeMapStorage {
+    final java.util.concurrent.atomic.AtomicInteger lookups = new java.util.concurrent.atomic.AtomicInteger();
+    final java.util.concurrent.atomic.AtomicInteger listings = new java.util.concurrent.atomic.AtomicInteger();
+    volatile boolean listingFails;
+
+    @Override
+    protected synchronized Metadata objectMetadata(org.stowage.Location location) throws IOException {
+      lookups.incrementAndGet();
+      return super.objectMetadata(location);
+    }
+
+    @Override
+    protected synchronized Stream<String> listObjects(String prefix) throws IOException {
+      listings.incrementAndGet();
+      if (listingFails) {
+        throw new IOException("listing unavailable");
+      }
+      return super.listObjects(prefix);
+    }
+  }
+
+  @Test
+  @DisplayName("a transfer of many files lists the namespace once and looks up only the files listed; the resume rule holds")
+  void manyFilesOneListing() throws IOException {
+    CountingStorage counting = new CountingStorage();
+    int files = StorageManager.LISTING_THRESHOLD + 4;
+    for (int i = 0; i < files; i++) {
+      write("f" + i, "content " + i);
+    }
+    counting.storeBytes("dag/unit/f0", "content 0".getBytes(UTF_8)); // stored already, same bytes
+    counting.storeBytes("dag/unit/f1", "older".getBytes(UTF_8)); // stored already, other bytes
+    counting.storeBytes("dag/other/f2", "content 2".getBytes(UTF_8)); // another unit's: not listed
+    StorageManager m = new StorageManager(scratch, counting, "dag", "unit");
+    for (int i = 0; i < files; i++) {
+      m.register("f" + i);
+    }
+    counting.lookups.set(0);
+    TransferReport report = m.transfer();
+    assertEquals(1, counting.listings.get(), "one listing");
+    assertEquals(2, counting.lookups.get(), "looked up: the two files the listing holds, no other");
+    assertFalse(report.files().get(0).uploaded(), "f0 was stored with the same MD5: not stored again");
+    assertTrue(report.files().get(1).uploaded(), "f1 held other bytes: stored");
+    assertEquals(files - 1, report.uploadedCount());
+    assertArrayEquals("content 1".getBytes(UTF_8), m.load("dag/unit/f1"));
+
+    long writes = counting.writeCalls();
+    counting.lookups.set(0);
+    TransferReport again = m.transfer();
+    assertEquals(0, again.uploadedCount(), "a repeated transfer stores nothing");
+    assertEquals(writes, counting.writeCalls());
+    assertEquals(files, counting.lookups.get(), "every file listed, so every file looked up");
+  }
+
+  @Test
+  @DisplayName("a transfer whose listing fails looks each file up instead, and still resumes")
+  void listingFailsLookUpEach() throws IOException {
+    CountingStorage counting = new CountingStorage();
+    int files = StorageManager.LISTING_THRESHOLD;
+    for (int i = 0; i < files; i++) {
+      write("g" + i, "g" + i);
+    }
+    counting.storeBytes("dag/unit/g3", "g3".getBytes(UTF_8));
+    counting.listingFails = true;
+    StorageManager m = new StorageManager(scratch, counting, "dag", "unit");
+    for (int i = 0; i < files; i++) {
+      m.register("g" + i);
+    }
+    counting.lookups.set(0);
+    TransferReport report = m.transfer();
+    assertEquals(files, counting.lookups.get(), "each file looked up");
+    assertFalse(report.files().get(3).uploaded(), "g3 was there with the same MD5");
+    assertEquals(files - 1, report.uploadedCount());
+  }
+
   @Test
   @DisplayName("a failing store fails the transfer after trying every file, and the others are stored")
   void partialFailure() throws IOException {

@@ -40,12 +40,13 @@ class FileStorageCrashTest {
     Path root = dir.resolve("store");
     long objectsChecked = 0;
     Path childErrors = dir.resolve("child-stderr.txt"); // each child's, replaced by the next's
+    String classPath = ChildClassPath.snapshot(dir); // fixed: a rebuild meanwhile cannot break a child
     for (int kill = 0; kill < kills; kill++) {
       int opsBeforeKill = 1 + random.nextInt(12);
       Process child = new ProcessBuilder(
               Path.of(System.getProperty("java.home"), "bin", "java").toString(),
               "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Xmx256m",
-              "-cp", System.getProperty("java.class.path"),
+              "-cp", classPath,
               CrashChild.class.getName(), root.toString(), Long.toString(seed + kill),
               dir.resolve("scratch-" + kill).toString())
           .redirectError(childErrors.toFile())

@@ -44,6 +44,7 @@ class StagingMoveCrashTest {
     Path root = dir.resolve("store");
     int resumed = 0;
     int checked = 0;
+    String classPath = ChildClassPath.snapshot(dir); // fixed: a rebuild meanwhile cannot break a child
     for (int kill = 0; kill < kills; kill++) {
       long childSeed = seed + kill;
       Path scratchParent = Files.createDirectories(dir.resolve("scratch-" + kill));
@@ -51,7 +52,7 @@ class StagingMoveCrashTest {
       Process child = new ProcessBuilder(
               Path.of(System.getProperty("java.home"), "bin", "java").toString(),
               "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Xmx256m",
-              "-cp", System.getProperty("java.class.path"),
+              "-cp", classPath,
               MovingTransferChild.class.getName(), root.toString(), scratchParent.toString(), Long.toString(childSeed))
           .redirectError(stderr.toFile())
           .start();
