@@ -42,6 +42,8 @@ class FileStorageCollectionCrashTest {
     Path spool = Files.createDirectories(dir.resolve("spool"));
     Map<String, String> references = new HashMap<>();
     long killedAfterDeletes = 0;
+    Path childErrors = dir.resolve("child-stderr.txt"); // each child's, replaced by the next's
+    String classPath = ChildClassPath.snapshot(dir); // fixed: a rebuild meanwhile cannot break a child
     for (int kill = 0; kill < kills; kill++) {
       String where = " (seed " + seed + ", kill " + kill + ")";
       int garbage = 40 + random.nextInt(40);
@@ -63,16 +65,17 @@ class FileStorageCollectionCrashTest {
       Process child = new ProcessBuilder(
               Path.of(System.getProperty("java.home"), "bin", "java").toString(),
               "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Xmx128m",
-              "-cp", System.getProperty("java.class.path"),
+              "-cp", classPath,
               CollectingChild.class.getName(), root.toString(), spool.toString())
-          .redirectError(ProcessBuilder.Redirect.DISCARD)
+          .redirectError(childErrors.toFile())
           .start();
       try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), UTF_8))) {
         int deletes = 0;
         while (deletes < deletesBeforeKill) {
           String line = out.readLine();
           if (line == null || line.equals("finished")) {
-            fail("the child ended after " + deletes + " deletes, before the kill" + where);
+            fail("the child ended after " + deletes + " deletes, before the kill" + where
+                + "; the end of its standard error:\n" + FileStorageCrashTest.tail(childErrors, 4096));
           }
           if (line.startsWith("deleted ")) {
             deletes++;

@@ -88,7 +88,8 @@ class FileStorageCrashTest {
   }
 
   /** The last {@code limit} bytes of {@code file}, as text: a failed child's last words. */
-  private static String tail(Path file, int limit) throws IOException {
+  /** The last {@code limit} bytes of {@code file} (a child's standard error), for a failure message. */
+  static String tail(Path file, int limit) throws IOException {
     byte[] all = Files.exists(file) ? Files.readAllBytes(file) : new byte[0];
     int from = Math.max(0, all.length - limit);
     return (from > 0 ? "[... " + from + " bytes before]\n" : "")
