@@ -151,10 +151,10 @@ final class StressCheck {
 
   /**
    * Runs the workload and checks it; never throws for what the backend does. The parts run one
-   * after the other, each within its share of the budget (CREATE races 20%, mixed operations
-   * 15%, tight loops 35%, listings beside writers 20%; the last 10% is kept for checking what
-   * the last part did), so that a slow one cannot crowd the others out; once a part has found a
-   * problem, the later parts are skipped.
+   * after the other, each within its share of the budget (CREATE races, mixed operations and
+   * listings beside writers 15% each, then the tight loops until 90%, at least 45%; the last 10%
+   * is kept for checking what the tight loops did), so that a slow one cannot crowd the others
+   * out; once a part has found a problem, the later parts are skipped.
    */
   Report run() throws InterruptedException {
     long deadline = t0 + config.budgetMillis() * 1_000_000L * 9 / 10;
@@ -163,15 +163,16 @@ final class StressCheck {
     ExecutorService pool = Executors.newFixedThreadPool(config.threads());
     workers = pool;
     try {
-      operations += createRaces(pool, phaseEnd(deadline, 20), problems);
+      operations += createRaces(pool, phaseEnd(deadline, 15), problems);
       if (problems.isEmpty()) {
         operations += mixedRounds(pool, phaseEnd(deadline, 15), problems);
       }
       if (problems.isEmpty()) {
-        operations += tightLoops(pool, phaseEnd(deadline, 35), problems);
+        operations += listingLoops(pool, phaseEnd(deadline, 15), problems);
       }
       if (problems.isEmpty()) {
-        operations += listingLoops(pool, deadline, problems);
+        // The loops whose races are the shortest get what the others left.
+        operations += tightLoops(pool, deadline, problems);
       }
     } finally {
       workers = null;
@@ -484,18 +485,21 @@ final class StressCheck {
   private int tightLoops(ExecutorService pool, long writeEnd, List<String> problems)
       throws InterruptedException {
     String hot = "stress/tight/h";
-    Kind[] kinds = {Kind.VERIFY, Kind.VERIFY, Kind.METADATA, Kind.LOAD, Kind.VERIFIED_LOAD,
-        Kind.EXISTS};
+    // Mostly verify: it reads bytes and metadata in one call, so a version seen apart shows in
+    // one operation.
+    Kind[] kinds = {Kind.VERIFY, Kind.VERIFY, Kind.VERIFY, Kind.METADATA, Kind.LOAD,
+        Kind.VERIFIED_LOAD, Kind.EXISTS};
     return writersBeside("tight loops", pool, writeEnd, problems,
         (thread, i) -> i % 16 == 15 ? remove(thread, hot, true)
             : store(thread, hot, nextId(200 + thread, i), 12 + (i & 7), Kind.STORE),
         config.tightOps(),
-        (thread, i) -> load(thread, hot, kinds[(thread + i) % kinds.length]));
+        (thread, i) -> load(thread, hot, kinds[(thread + i) % kinds.length]), Integer.MAX_VALUE);
   }
 
   /**
    * Listings in tight loops beside writers, until {@code end} (or until each writer has run
-   * {@link Config#listingStores()} operations): half the threads store, replace, create and now
+   * {@link Config#listingStores()} operations, or each lister has listed as often; checking a
+   * listing takes about as long as making one): half the threads store, replace, create and now
    * and then delete sixteen small objects under two prefixes, while the other half list them
    * (mostly the whole namespace, so that every store in flight is within the listing). A
    * temporary name that a careless store shows for a few hundred nanoseconds, or for as long as
@@ -519,7 +523,8 @@ final class StressCheck {
                   random.nextInt(8) == 0 ? Kind.CREATE : Kind.STORE);
         },
         config.listingStores(),
-        (thread, i) -> list(thread, prefixes.get(i % 4 == 3 ? 1 + (i / 4) % 2 : 0)));
+        (thread, i) -> list(thread, prefixes.get(i % 4 == 3 ? 1 + (i / 4) % 2 : 0)),
+        config.listingStores());
   }
 
   /** The {@code i}-th operation of a loop's thread. */
@@ -530,11 +535,11 @@ final class StressCheck {
 
   /**
    * Runs {@code writer} on half the threads, {@code count} times each or until {@code end}, and
-   * {@code observer} on the others as long as a writer runs; then checks what they saw. Returns
-   * the number of operations.
+   * {@code observer} on the others as long as a writer runs, at most {@code observations} times
+   * each; then checks what they saw. Returns the number of operations.
    */
   private int writersBeside(String name, ExecutorService pool, long end, List<String> problems,
-      Step writer, int count, Step observer) throws InterruptedException {
+      Step writer, int count, Step observer, int observations) throws InterruptedException {
     long started = System.nanoTime();
     int writers = config.threads() / 2;
     AtomicInteger writing = new AtomicInteger(writers);
@@ -552,7 +557,8 @@ final class StressCheck {
             writing.decrementAndGet();
           }
         } else {
-          for (int i = 0; writing.get() > 0 && System.nanoTime() < end; i++) {
+          for (int i = 0; i < observations && writing.get() > 0 && System.nanoTime() < end;
+              i++) {
             out.add(observer.run(thread, i));
           }
         }
