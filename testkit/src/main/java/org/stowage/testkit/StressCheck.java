@@ -54,8 +54,12 @@ import org.stowage.WritePolicy;
  * </ul>
  *
  * <p>Besides the mixed operations on a pool of locations (two of them hot: half the operations
- * go to them), it runs CREATE races whose writers are released together from a spin, so that a
- * check-then-act CREATE is caught within a few rounds.
+ * go to them), it runs free-running CREATE races on fresh locations (see {@link #createRaces}),
+ * listings without pause beside writers (I6), and writers and readers of one object in tight
+ * loops (T1.1). Races in a careless backend last nanoseconds, or as long as the scheduler stops
+ * the thread inside one; so the last three parts run for their share of the time rather than for
+ * a count, and every check of a listing or a read is a few binary searches in the histories of
+ * the locations ({@link LocationHistory}), however many operations ran.
  */
 final class StressCheck {
 
