@@ -484,20 +484,25 @@ final class StressCheck {
    * Config#tightOps()} operations; race windows are short, so these loops run for a time rather
    * than a count, to meet the other threads often enough on a busy machine): half the threads
    * overwrite one small object (and now and then delete it, so that it is also created anew)
-   * while the other half verify it, read its metadata and load it.
+   * while the other half verify it, read its metadata, load it and now and then list it.
    */
   private int tightLoops(ExecutorService pool, long writeEnd, List<String> problems)
       throws InterruptedException {
     String hot = "stress/tight/h";
     // Mostly verify: it reads bytes and metadata in one call, so a version seen apart shows in
-    // one operation.
+    // one operation. A listing now and then: a writer that the scheduler stops inside its race
+    // window leaves it open for milliseconds, and whatever the readers do meanwhile sees it.
     Kind[] kinds = {Kind.VERIFY, Kind.VERIFY, Kind.VERIFY, Kind.METADATA, Kind.LOAD,
-        Kind.VERIFIED_LOAD, Kind.EXISTS};
+        Kind.VERIFIED_LOAD, Kind.EXISTS, Kind.LIST};
     return writersBeside("tight loops", pool, writeEnd, problems,
         (thread, i) -> i % 16 == 15 ? remove(thread, hot, true)
             : store(thread, hot, nextId(200 + thread, i), 12 + (i & 7), Kind.STORE),
         config.tightOps(),
-        (thread, i) -> load(thread, hot, kinds[(thread + i) % kinds.length]), Integer.MAX_VALUE);
+        (thread, i) -> {
+          Kind kind = kinds[(thread + i) % kinds.length];
+          return kind == Kind.LIST ? list(thread, "stress/tight/") : load(thread, hot, kind);
+        },
+        Integer.MAX_VALUE);
   }
 
   /**
@@ -527,7 +532,12 @@ final class StressCheck {
                   random.nextInt(8) == 0 ? Kind.CREATE : Kind.STORE);
         },
         config.listingStores(),
-        (thread, i) -> list(thread, prefixes.get(i % 4 == 3 ? 1 + (i / 4) % 2 : 0)),
+        // Mostly the whole namespace; now and then a prefix, or a verify (as in the tight loops).
+        (thread, i) -> switch (i % 8) {
+          case 3 -> list(thread, prefixes.get(1 + (i / 8) % 2));
+          case 7 -> load(thread, locations.get((i / 8) % locations.size()), Kind.VERIFY);
+          default -> list(thread, prefixes.get(0));
+        },
         config.listingStores());
   }
 
