@@ -525,7 +525,8 @@ final class StressCheck {
     return writersBeside("listings beside writers", pool, end, problems,
         (thread, i) -> {
           // Drawn from the seed, thread and step, so that the run is the same whatever the pace.
-          SplittableRandom random = new SplittableRandom(config.seed() * 37 + thread * 1_000_003L + i);
+          SplittableRandom random =
+              new SplittableRandom(config.seed() * 37 + thread * 1_000_003L + i);
           String location = locations.get(random.nextInt(locations.size()));
           return i % 16 == 15 ? remove(thread, location, random.nextBoolean())
               : store(thread, location, nextId(300 + thread, i), 12 + random.nextInt(48),

@@ -79,7 +79,8 @@ class StressRatesTest {
           rules.add(first.substring(0, first.indexOf(':')));
         }
         System.out.println(name + " run " + i + ": " + report.operations() + " ops, "
-            + report.millis() + " ms (" + report.parts() + "), " + report.problems().size() + " problem(s)"
+            + report.millis() + " ms (" + report.parts() + "), " + report.problems().size()
+            + " problem(s)"
             + (report.problems().isEmpty() ? "" : "; first: " + report.problems().get(0)
                 .lines().findFirst().orElse("")));
       }
