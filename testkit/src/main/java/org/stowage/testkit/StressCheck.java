@@ -20,6 +20,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.stream.Stream;
 import org.stowage.ChangedExternalResourceException;
 import org.stowage.ExistingExternalResourceException;
@@ -596,18 +597,20 @@ final class StressCheck {
   /**
    * CREATE races until {@code deadline} or {@link Config#createRaces()} rounds: in round
    * {@code r} every thread stores its own content to the fresh location {@code stress/create/r}
-   * with CREATE. The rounds run free, with no barrier that waits for every thread: the winner of
-   * a round releases the next one, and the threads that lost spin until it does, so that all
-   * threads that are running at that moment start the next round within nanoseconds of each
-   * other. A thread the scheduler has stopped joins the round that is under way when it runs
-   * again (and one stopped inside a careless CREATE, between its check and its act, loses its
-   * race to nobody: that shows as two winners too). On a busy machine, where the threads seldom
-   * all run at once, the rounds go on with those that do, rather than waiting for the rest.
+   * with CREATE. The rounds run free, with no barrier that waits for every thread: the second
+   * thread to finish its try of a round releases the next one, and the threads that finished
+   * before it spin until it does, so that all threads that are running at that moment start the
+   * next round within nanoseconds of each other. A thread the scheduler has stopped joins the
+   * round that is under way when it runs again (and one stopped inside a careless CREATE, between
+   * its check and its act, loses its race to nobody: that shows as two winners too). On a busy
+   * machine, where the threads seldom all run at once, the rounds go on with those that do,
+   * rather than waiting for the rest.
    */
   private int createRaces(ExecutorService pool, long deadline, List<String> problems)
       throws InterruptedException {
     long started = System.nanoTime();
     AtomicInteger round = new AtomicInteger();
+    AtomicIntegerArray tried = new AtomicIntegerArray(config.createRaces());
     List<Future<List<Event>>> futures = new ArrayList<>();
     for (int t = 0; t < config.threads(); t++) {
       int thread = t;
@@ -618,10 +621,8 @@ final class StressCheck {
           Event e = store(thread, "stress/create/" + r, nextId(100 + thread, r), 12 + thread,
               Kind.CREATE);
           out.add(e);
-          if (e.wrote != ABSENT) {
-            round.compareAndSet(r, r + 1);
-          }
-          awaitNextRound(round, r, deadline);
+          tried.incrementAndGet(r);
+          awaitNextRound(round, tried, r, deadline);
         }
         return out;
       }));
@@ -655,20 +656,20 @@ final class StressCheck {
   }
 
   /**
-   * Waits until round {@code r} is over: spins, for a start within nanoseconds of the other
-   * threads, then yields, so that a busy machine still runs the winner. If the round has not
-   * ended a millisecond later (its winner stopped by the scheduler, or no winner at all), ends it.
+   * Waits until round {@code r} is over, and ends it once two threads have tried it: a thread
+   * alone on a busy machine would otherwise win round after round with nobody to race. Spins, for
+   * a start within nanoseconds of the other threads, then yields, so that a busy machine runs the
+   * others. If no second thread has come a millisecond later, ends the round anyway.
    */
-  private static void awaitNextRound(AtomicInteger round, int r, long deadline) {
+  private static void awaitNextRound(AtomicInteger round, AtomicIntegerArray tried, int r,
+      long deadline) {
     long since = System.nanoTime();
     for (int spins = 0; round.get() == r; spins++) {
-      if (spins < 2000) {
-        Thread.onSpinWait();
-        continue;
-      }
-      long now = System.nanoTime();
-      if (now - since > 1_000_000 || now > deadline) {
+      long now = spins < 2000 ? 0 : System.nanoTime();
+      if (tried.get(r) >= 2 || now - since > 1_000_000 || now > deadline) {
         round.compareAndSet(r, r + 1);
+      } else if (spins < 2000) {
+        Thread.onSpinWait();
       } else {
         Thread.yield();
       }
