@@ -183,7 +183,7 @@ class BrokenBackendsTest {
    * (docs/testkit.md gives the rates of single runs: at 8 s and load 18-24, 18 to 20 of 20 for
    * each racy backend, so a second try is needed now and then and a third almost never). A run
    * stops at the first part of the check that finds a problem, so a try that catches the race
-   * takes one to six seconds; only a missed try takes the whole 8 s.
+   * takes from under a second to a few; only a missed try takes the whole 8 s.
    */
   private static Throwable stressFailure(Class<?> contract) {
     for (int attempt = 0; attempt < 3; attempt++) {
