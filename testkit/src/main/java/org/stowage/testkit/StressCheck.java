@@ -7,8 +7,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -17,8 +19,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.stream.Stream;
 import org.stowage.ChangedExternalResourceException;
 import org.stowage.ExistingExternalResourceException;
@@ -53,26 +55,31 @@ import org.stowage.WritePolicy;
  * </ul>
  *
  * <p>Besides the mixed operations on a pool of locations (two of them hot: half the operations
- * go to them), it runs CREATE races whose writers are released together from a spin, so that a
- * check-then-act CREATE is caught within a few rounds.
+ * go to them), it runs free-running CREATE races on fresh locations (see {@link #createRaces}),
+ * listings without pause beside writers (I6), and writers and readers of one object in tight
+ * loops (T1.1). Races in a careless backend last nanoseconds, or as long as the scheduler stops
+ * the thread inside one; so the last three parts run for their share of the time rather than for
+ * a count, and every check of a listing or a read is a few binary searches in the histories of
+ * the locations ({@link LocationHistory}), however many operations ran.
  */
 final class StressCheck {
 
   /** The shape of a run. */
   record Config(int threads, int rounds, int locations, int opsPerRound, int createRaces,
-      int tightOps, long seed, long budgetMillis) {
+      int tightOps, int listingStores, long seed, long budgetMillis) {
     /** The run for {@code tuning}: more operations with more examples, within {@code budget}. */
     static Config of(Tuning tuning, long seed) {
-      return new Config(6, 4, 48, 10 * tuning.examples(), 50 * tuning.examples(),
-          2000 * tuning.examples(), seed,
+      return new Config(6, 4, 48, 10 * tuning.examples(), 200 * tuning.examples(),
+          2000 * tuning.examples(), 250 * tuning.examples(), seed,
           tuning.stressSeconds() * 1000L);
     }
 
     @Override
     public String toString() {
-      return threads + " threads, " + rounds + " rounds of " + locations + " locations, up to "
-          + opsPerRound + " operations per thread and round, " + createRaces
-          + " CREATE races, tight loops of " + tightOps + " operations, seed " + seed + ", budget "
+      return threads + " threads, up to " + createRaces + " CREATE races, " + rounds
+          + " rounds of " + locations + " locations, up to " + opsPerRound
+          + " operations per thread and round, tight loops of " + tightOps + " operations, "
+          + listingStores + " stores per writer beside listings, seed " + seed + ", budget "
           + budgetMillis + " ms";
     }
   }
@@ -80,6 +87,12 @@ final class StressCheck {
   /** Operation kinds. */
   enum Kind { STORE, CREATE, LOAD, LOAD_STREAM, METADATA, VERIFY, VERIFIED_LOAD, EXISTS, DELETE,
     DELETE_IF_EXISTS, LIST }
+
+  /**
+   * How many problems a run collects at most: a racy backend can give thousands, and describing
+   * them all would take longer than the run.
+   */
+  static final int MAX_PROBLEMS = 100;
 
   /** What is at a location, as an operation saw it: a version id, or nothing. */
   static final long ABSENT = -1;
@@ -125,52 +138,89 @@ final class StressCheck {
   private final Map<Metadata, Long> byMetadata = new ConcurrentHashMap<>();
   private final Map<Long, long[]> writeSpans = new ConcurrentHashMap<>();
   private final long t0 = System.nanoTime();
+  /** What each part did, for the report. */
+  private final List<String> parts = new ArrayList<>();
+  /** The run's threads, which also check listings in parallel; null outside {@link #run}. */
+  private volatile ExecutorService workers;
 
   StressCheck(ExternalStorage storage, Config config) {
     this.storage = storage;
     this.config = config;
   }
 
-  /** The result: how many operations ran, and the problems found (empty if none). */
-  record Report(int operations, long millis, long createRaceMillis, List<String> problems) {}
+  /**
+   * The result: how many operations ran, in how long, what each part took (its operations, and
+   * the time spent running and checking them), and the problems found (empty if none).
+   */
+  record Report(int operations, long millis, String parts, List<String> problems) {}
 
-  /** Runs the workload and checks it; never throws for what the backend does. */
+  /**
+   * Runs the workload and checks it; never throws for what the backend does. The parts run one
+   * after the other, each within its share of the budget (CREATE races, mixed operations and
+   * listings beside writers 15% each, then the tight loops until 90%, at least 45%; the last 10%
+   * is kept for checking what the tight loops did), so that a slow one cannot crowd the others
+   * out; once a part has found a problem, the later parts are skipped.
+   */
   Report run() throws InterruptedException {
-    long deadline = t0 + config.budgetMillis() * 1_000_000L;
+    long deadline = t0 + config.budgetMillis() * 1_000_000L * 9 / 10;
     int operations = 0;
     List<String> problems = new ArrayList<>();
-    long createRaceMillis;
     ExecutorService pool = Executors.newFixedThreadPool(config.threads());
+    workers = pool;
     try {
-      // Each part has its share of the budget, so that a slow one cannot crowd the others out.
-      operations += createRaces(pool, phaseEnd(deadline, 30), problems).size();
-      createRaceMillis = (System.nanoTime() - t0) / 1_000_000;
-      long mixedEnd = phaseEnd(deadline, 30);
-      for (int round = 0; round < config.rounds() && System.nanoTime() < mixedEnd; round++) {
-        String namespace = "stress/" + round;
-        List<Future<List<Event>>> futures = new ArrayList<>();
-        for (int t = 0; t < config.threads(); t++) {
-          int thread = t;
-          long seed = config.seed() * 31 + round * 1009L + t;
-          futures.add(pool.submit(() -> mixed(thread, namespace, new SplittableRandom(seed),
-              mixedEnd)));
-        }
-        List<Event> roundEvents = new ArrayList<>();
-        for (Future<List<Event>> f : futures) {
-          roundEvents.addAll(collect(f, problems));
-        }
-        for (String location : pool(namespace)) {
-          roundEvents.add(load(-1, location, Kind.LOAD));
-        }
-        operations += roundEvents.size();
-        check(roundEvents, problems);
+      operations += createRaces(pool, phaseEnd(deadline, 15), problems);
+      if (problems.isEmpty()) {
+        operations += mixedRounds(pool, phaseEnd(deadline, 15), problems);
       }
-      operations += tightLoops(pool, deadline, problems);
+      if (problems.isEmpty()) {
+        operations += listingLoops(pool, phaseEnd(deadline, 15), problems);
+      }
+      if (problems.isEmpty()) {
+        // The loops whose races are the shortest get what the others left.
+        operations += tightLoops(pool, deadline, problems);
+      }
     } finally {
+      workers = null;
       pool.shutdownNow();
     }
     long millis = (System.nanoTime() - t0) / 1_000_000;
-    return new Report(operations, millis, createRaceMillis, problems);
+    return new Report(operations, millis, String.join(", ", parts), problems);
+  }
+
+  /** The mixed operations: rounds under fresh namespaces, each checked when it ends. */
+  private int mixedRounds(ExecutorService pool, long end, List<String> problems)
+      throws InterruptedException {
+    int operations = 0;
+    long started = System.nanoTime();
+    long checking = 0;
+    for (int round = 0; round < config.rounds() && System.nanoTime() < end; round++) {
+      String namespace = "stress/" + round;
+      List<Future<List<Event>>> futures = new ArrayList<>();
+      for (int t = 0; t < config.threads(); t++) {
+        int thread = t;
+        long seed = config.seed() * 31 + round * 1009L + t;
+        futures.add(pool.submit(() -> mixed(thread, namespace, new SplittableRandom(seed), end)));
+      }
+      List<Event> roundEvents = new ArrayList<>();
+      for (Future<List<Event>> f : futures) {
+        roundEvents.addAll(collect(f, problems));
+      }
+      for (String location : pool(namespace)) {
+        roundEvents.add(load(-1, location, Kind.LOAD));
+      }
+      operations += roundEvents.size();
+      long checkStart = System.nanoTime();
+      check(roundEvents, problems);
+      checking += System.nanoTime() - checkStart;
+    }
+    part("mixed", operations, started, checking);
+    return operations;
+  }
+
+  /** Notes what a part did: its operations, its time, and how much of it went to checking. */
+  private void part(String name, int operations, long started, long checkingNanos) {
+    parts.add(String.format("%s: %d operations in %d ms (%d ms checking)", name, operations,
+        (System.nanoTime() - started) / 1_000_000, checkingNanos / 1_000_000));
   }
 
   /** The end of a part that may take {@code percent} of the budget, or the budget's end. */
@@ -431,87 +481,102 @@ final class StressCheck {
   // Tight loops
 
   /**
-   * Threads in tight loops for 40% of the budget (or until each has run {@link
+   * Threads in tight loops until {@code writeEnd} (or until each writer has run {@link
    * Config#tightOps()} operations; race windows are short, so these loops run for a time rather
    * than a count, to meet the other threads often enough on a busy machine): half the threads
    * overwrite one small object (and now and then delete it, so that it is also created anew)
-   * while the other half verify it, read its metadata and load it.
+   * while the other half verify it, read its metadata, load it and now and then list it.
    */
-  private int tightLoops(ExecutorService pool, long deadline, List<String> problems)
+  private int tightLoops(ExecutorService pool, long writeEnd, List<String> problems)
       throws InterruptedException {
-    List<Event> events = new ArrayList<>();
-    long writeEnd = phaseEnd(deadline, 40);
     String hot = "stress/tight/h";
-    AtomicInteger writing = new AtomicInteger(config.threads() / 2);
-    List<Future<List<Event>>> pair = new ArrayList<>();
-    for (int t = 0; t < config.threads() / 2; t++) {
-      int thread = t;
-      pair.add(pool.submit(() -> {
-        List<Event> out = new ArrayList<>();
-        for (int i = 0; i < config.tightOps() && System.nanoTime() < writeEnd; i++) {
-          out.add(i % 16 == 15 ? remove(thread, hot, true)
-              : store(thread, hot, nextId(200 + thread, i), 12 + (i & 7), Kind.STORE));
-        }
-        writing.decrementAndGet();
-        return out;
-      }));
-    }
-    for (int t = config.threads() / 2; t < config.threads(); t++) {
-      int thread = t;
-      pair.add(pool.submit(() -> {
-        List<Event> out = new ArrayList<>();
-        Kind[] kinds = {Kind.VERIFY, Kind.VERIFY, Kind.METADATA, Kind.LOAD, Kind.VERIFIED_LOAD,
-            Kind.EXISTS};
-        for (int i = thread; writing.get() > 0 && System.nanoTime() < writeEnd; i++) {
-          out.add(load(thread, hot, kinds[i % kinds.length]));
-        }
-        return out;
-      }));
-    }
-    for (Future<List<Event>> f : pair) {
-      events.addAll(collect(f, problems));
-    }
-    check(events, problems);
-    return events.size();
+    // Mostly verify: it reads bytes and metadata in one call, so a version seen apart shows in
+    // one operation. A listing now and then: a writer that the scheduler stops inside its race
+    // window leaves it open for milliseconds, and whatever the readers do meanwhile sees it.
+    Kind[] kinds = {Kind.VERIFY, Kind.VERIFY, Kind.VERIFY, Kind.METADATA, Kind.LOAD,
+        Kind.VERIFIED_LOAD, Kind.EXISTS, Kind.LIST};
+    return writersBeside("tight loops", pool, writeEnd, problems,
+        (thread, i) -> i % 16 == 15 ? remove(thread, hot, true)
+            : store(thread, hot, nextId(200 + thread, i), 12 + (i & 7), Kind.STORE),
+        config.tightOps(),
+        (thread, i) -> {
+          Kind kind = kinds[(thread + i) % kinds.length];
+          return kind == Kind.LIST ? list(thread, "stress/tight/") : load(thread, hot, kind);
+        },
+        Integer.MAX_VALUE);
   }
 
-  // ---------------------------------------------------------------------------------------------
-  // CREATE races
-
-  private List<Event> createRaces(ExecutorService pool, long deadline, List<String> problems)
+  /**
+   * Listings in tight loops beside writers, until {@code end} (or until each writer has run
+   * {@link Config#listingStores()} operations, or each lister has listed as often; checking a
+   * listing takes about as long as making one): half the threads store, replace, create and now
+   * and then delete sixteen small objects under two prefixes, while the other half list them
+   * (mostly the whole namespace, so that every store in flight is within the listing). A
+   * temporary name that a careless store shows for a few hundred nanoseconds, or for as long as
+   * the scheduler stops that store, then meets a listing (I6).
+   */
+  private int listingLoops(ExecutorService pool, long end, List<String> problems)
       throws InterruptedException {
-    // More racers than processors: on a busy machine, the more threads race, the likelier two of
-    // them run at the release.
-    int racers = Math.max(2, config.threads());
-    AtomicInteger arrived = new AtomicInteger();
-    AtomicBoolean stop = new AtomicBoolean();
+    String namespace = "stress/list";
+    List<String> locations = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      locations.add(namespace + "/" + "ab".charAt(i % 2) + "/" + i);
+    }
+    List<String> prefixes = List.of(namespace + "/", namespace + "/a/", namespace + "/b");
+    return writersBeside("listings beside writers", pool, end, problems,
+        (thread, i) -> {
+          // Drawn from the seed, thread and step, so that the run is the same whatever the pace.
+          SplittableRandom random =
+              new SplittableRandom(config.seed() * 37 + thread * 1_000_003L + i);
+          String location = locations.get(random.nextInt(locations.size()));
+          return i % 16 == 15 ? remove(thread, location, random.nextBoolean())
+              : store(thread, location, nextId(300 + thread, i), 12 + random.nextInt(48),
+                  random.nextInt(8) == 0 ? Kind.CREATE : Kind.STORE);
+        },
+        config.listingStores(),
+        // Mostly the whole namespace; now and then a prefix, or a verify (as in the tight loops).
+        (thread, i) -> switch (i % 8) {
+          case 3 -> list(thread, prefixes.get(1 + (i / 8) % 2));
+          case 7 -> load(thread, locations.get((i / 8) % locations.size()), Kind.VERIFY);
+          default -> list(thread, prefixes.get(0));
+        },
+        config.listingStores());
+  }
+
+  /** The {@code i}-th operation of a loop's thread. */
+  @FunctionalInterface
+  private interface Step {
+    Event run(int thread, int i);
+  }
+
+  /**
+   * Runs {@code writer} on half the threads, {@code count} times each or until {@code end}, and
+   * {@code observer} on the others as long as a writer runs, at most {@code observations} times
+   * each; then checks what they saw. Returns the number of operations.
+   */
+  private int writersBeside(String name, ExecutorService pool, long end, List<String> problems,
+      Step writer, int count, Step observer, int observations) throws InterruptedException {
+    long started = System.nanoTime();
+    int writers = config.threads() / 2;
+    AtomicInteger writing = new AtomicInteger(writers);
     List<Future<List<Event>>> futures = new ArrayList<>();
-    for (int t = 0; t < racers; t++) {
+    for (int t = 0; t < config.threads(); t++) {
       int thread = t;
       futures.add(pool.submit(() -> {
         List<Event> out = new ArrayList<>();
-        for (int round = 0; round < config.createRaces(); round++) {
-          if (System.nanoTime() > deadline) {
-            stop.set(true);
-          }
-          if (stop.get()) {
-            return out;
-          }
-          // The last racer to arrive releases the round; the others spin, so all start at once.
-          arrived.incrementAndGet();
-          for (int spins = 0; arrived.get() < racers * (round + 1); spins++) {
-            // Spin a little, for a start within nanoseconds; then let the others run.
-            if (spins < 2000) {
-              Thread.onSpinWait();
-            } else {
-              Thread.yield();
+        if (thread < writers) {
+          try {
+            for (int i = 0; i < count && System.nanoTime() < end; i++) {
+              out.add(writer.run(thread, i));
             }
-            if (stop.get()) {
-              return out;
-            }
+          } finally {
+            writing.decrementAndGet();
           }
-          out.add(store(thread, "stress/create/" + round, nextId(100 + thread, round),
-              12 + thread, Kind.CREATE));
+        } else {
+          for (int i = 0; i < observations && writing.get() > 0 && System.nanoTime() < end;
+              i++) {
+            out.add(observer.run(thread, i));
+          }
         }
         return out;
       }));
@@ -520,22 +585,95 @@ final class StressCheck {
     for (Future<List<Event>> f : futures) {
       events.addAll(collect(f, problems));
     }
+    long checkStart = System.nanoTime();
+    check(events, problems);
+    part(name, events.size(), started, System.nanoTime() - checkStart);
+    return events.size();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // CREATE races
+
+  /**
+   * CREATE races until {@code deadline} or {@link Config#createRaces()} rounds: in round
+   * {@code r} every thread stores its own content to the fresh location {@code stress/create/r}
+   * with CREATE. The rounds run free, with no barrier that waits for every thread: the second
+   * thread to finish its try of a round releases the next one, and the threads that finished
+   * before it spin until it does, so that all threads that are running at that moment start the
+   * next round within nanoseconds of each other. A thread the scheduler has stopped joins the
+   * round that is under way when it runs again (and one stopped inside a careless CREATE, between
+   * its check and its act, loses its race to nobody: that shows as two winners too). On a busy
+   * machine, where the threads seldom all run at once, the rounds go on with those that do,
+   * rather than waiting for the rest.
+   */
+  private int createRaces(ExecutorService pool, long deadline, List<String> problems)
+      throws InterruptedException {
+    long started = System.nanoTime();
+    AtomicInteger round = new AtomicInteger();
+    AtomicIntegerArray tried = new AtomicIntegerArray(config.createRaces());
+    List<Future<List<Event>>> futures = new ArrayList<>();
+    for (int t = 0; t < config.threads(); t++) {
+      int thread = t;
+      futures.add(pool.submit(() -> {
+        List<Event> out = new ArrayList<>();
+        for (int r = round.get(); r < config.createRaces() && System.nanoTime() < deadline;
+            r = round.get()) {
+          Event e = store(thread, "stress/create/" + r, nextId(100 + thread, r), 12 + thread,
+              Kind.CREATE);
+          out.add(e);
+          tried.incrementAndGet(r);
+          awaitNextRound(round, tried, r, deadline);
+        }
+        return out;
+      }));
+    }
+    List<Event> events = new ArrayList<>();
+    for (Future<List<Event>> f : futures) {
+      events.addAll(collect(f, problems));
+    }
+    long checkStart = System.nanoTime();
     Map<String, List<Event>> byLocation = new HashMap<>();
     for (Event e : events) {
       byLocation.computeIfAbsent(e.location, k -> new ArrayList<>()).add(e);
-      if (e.problem != null) {
+      if (e.problem != null && problems.size() < MAX_PROBLEMS) {
         problems.add(e.problem + "\n    " + e.describe(t0));
       }
     }
     for (Map.Entry<String, List<Event>> race : byLocation.entrySet()) {
-      List<Event> winners = race.getValue().stream().filter(e -> e.wrote != ABSENT).toList();
-      if (winners.size() != 1 && race.getValue().size() == racers) {
-        problems.add("S5: " + winners.size() + " of " + racers + " concurrent CREATE stores of "
-            + Generators.quote(race.getKey()) + " won; exactly one must:\n    "
-            + String.join("\n    ", race.getValue().stream().map(e -> e.describe(t0)).toList()));
+      List<Event> tries = race.getValue();
+      long winners = tries.stream().filter(e -> e.wrote != ABSENT).count();
+      if ((winners > 1 || winners == 0 && tries.stream().noneMatch(e -> e.maybeWrote))
+          && problems.size() < MAX_PROBLEMS) {
+        problems.add("S5: " + winners + " of " + tries.size() + " CREATE stores of the fresh"
+            + " location " + Generators.quote(race.getKey()) + " won (nothing deleted it);"
+            + " exactly one must:\n    "
+            + String.join("\n    ", tries.stream().map(e -> e.describe(t0)).toList()));
       }
     }
-    return events;
+    part("CREATE races (" + byLocation.size() + " rounds)", events.size(), started,
+        System.nanoTime() - checkStart);
+    return events.size();
+  }
+
+  /**
+   * Waits until round {@code r} is over, and ends it once two threads have tried it: a thread
+   * alone on a busy machine would otherwise win round after round with nobody to race. Spins, for
+   * a start within nanoseconds of the other threads, then yields, so that a busy machine runs the
+   * others. If no second thread has come a millisecond later, ends the round anyway.
+   */
+  private static void awaitNextRound(AtomicInteger round, AtomicIntegerArray tried, int r,
+      long deadline) {
+    long since = System.nanoTime();
+    for (int spins = 0; round.get() == r; spins++) {
+      long now = spins < 2000 ? 0 : System.nanoTime();
+      if (tried.get(r) >= 2 || now - since > 1_000_000 || now > deadline) {
+        round.compareAndSet(r, r + 1);
+      } else if (spins < 2000) {
+        Thread.onSpinWait();
+      } else {
+        Thread.yield();
+      }
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -553,28 +691,65 @@ final class StressCheck {
       }
     }
     for (Event e : events) {
-      if (e.problem != null && !e.problem.startsWith("?")) {
+      if (e.problem != null && !e.problem.startsWith("?") && problems.size() < MAX_PROBLEMS) {
         problems.add(e.problem + "\n    " + e.describe(t0));
       }
     }
-    for (List<Event> ops : byLocation.values()) {
-      checkLocation(ops, problems);
+    Map<String, LocationHistory> histories = new HashMap<>();
+    for (Map.Entry<String, List<Event>> entry : byLocation.entrySet()) {
+      LocationHistory history = new LocationHistory(entry.getValue());
+      histories.put(entry.getKey(), history);
+      checkLocation(entry.getValue(), history, problems);
     }
-    for (Event listing : listings) {
-      if (listing.listed != null) {
-        checkListing(listing, byLocation, problems);
-      }
-    }
+    checkListings(listings, histories, problems);
   }
 
-  private void checkLocation(List<Event> ops, List<String> problems) {
+  /**
+   * Checks the listings, in parallel on the run's threads when there are many (thousands from
+   * the listing loops): the check only reads the histories.
+   */
+  private void checkListings(List<Event> listings, Map<String, LocationHistory> histories,
+      List<String> problems) {
+    ExecutorService pool = workers;
+    int chunks = pool == null || listings.size() < 2000 ? 1 : config.threads();
+    List<Future<List<String>>> futures = new ArrayList<>();
+    for (int c = 1; c < chunks; c++) {
+      List<Event> chunk = listings.subList(listings.size() * c / chunks,
+          listings.size() * (c + 1) / chunks);
+      futures.add(pool.submit(() -> checkListings(chunk, histories)));
+    }
+    List<String> found = new ArrayList<>(
+        checkListings(listings.subList(0, listings.size() / chunks), histories));
+    for (Future<List<String>> f : futures) {
+      try {
+        found.addAll(f.get());
+      } catch (ExecutionException e) {
+        throw new IllegalStateException("checking the listings failed", e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while checking the listings", e);
+      }
+    }
+    problems.addAll(found.subList(0,
+        Math.max(0, Math.min(found.size(), MAX_PROBLEMS - problems.size()))));
+  }
+
+  private List<String> checkListings(List<Event> listings, Map<String, LocationHistory> histories) {
+    List<String> found = new ArrayList<>();
+    for (Event listing : listings) {
+      if (listing.listed != null && found.size() < MAX_PROBLEMS) {
+        checkListing(listing, histories, found);
+      }
+    }
+    return found;
+  }
+
+  private void checkLocation(List<Event> ops, LocationHistory history, List<String> problems) {
     List<Event> observations = ops.stream()
         .filter(e -> e.seen != null && (e.kind != Kind.DELETE
             && e.kind != Kind.DELETE_IF_EXISTS || e.removed))
         .sorted(Comparator.comparingLong(e -> e.end))
         .toList();
-    List<Event> removals = ops.stream().filter(e -> e.removed).toList();
-    List<Event> writers = ops.stream().filter(e -> e.maybeWrote || e.wrote != ABSENT).toList();
     // Prefix summaries over the observations in order of their end: the latest start, what that
     // one saw, the latest start of one that saw something else, and the latest start of one that
     // saw a version.
@@ -604,10 +779,12 @@ final class StressCheck {
       latestVersion[i] = o.seen != ABSENT && (version == null || o.start > version.start) ? o : version;
     }
     for (Event read : ops) {
+      if (problems.size() >= MAX_PROBLEMS) {
+        return;
+      }
       if (read.problem != null && read.problem.startsWith("?")) {
-        boolean overlapped = writers.stream().anyMatch(w -> overlaps(w, read))
-            || removals.stream().anyMatch(d -> overlaps(d, read));
-        if (!overlapped) {
+        if (!history.writerWithin(read.start, read.end)
+            && !history.removalWithin(read.start, read.end)) {
           problems.add("T1.1: " + ("?changed".equals(read.problem)
               ? "a load verified against the metadata getMetadata had just given failed as changed"
               : read.kind + " gave up") + ", with no store or delete running meanwhile\n    "
@@ -620,7 +797,7 @@ final class StressCheck {
         continue;
       }
       long x = read.seen;
-      int k = before(ends, read.start);
+      int k = LocationHistory.countBefore(ends, read.start);
       if (x != ABSENT) {
         long[] span = writeSpans.get(x);
         if (span != null && span[0] > read.end) {
@@ -641,7 +818,7 @@ final class StressCheck {
         }
       } else if (k > 0 && latestVersion[k - 1] != null) {
         Event o = latestVersion[k - 1];
-        if (removals.stream().noneMatch(d -> d.end > o.start && d.start < read.end)) {
+        if (!history.removalWithin(o.start, read.end)) {
           problems.add(rule(o, read) + ": a read found nothing, though this operation saw an object there"
               + " before the read began and no delete ran since\n    " + o.describe(t0)
               + "\n    " + read.describe(t0));
@@ -650,19 +827,21 @@ final class StressCheck {
     }
     List<Event> creates = ops.stream().filter(e -> e.kind == Kind.CREATE && e.wrote != ABSENT)
         .sorted(Comparator.comparingLong(e -> e.start)).toList();
-    for (int i = 1; i < creates.size(); i++) {
+    for (int i = 1; i < creates.size() && problems.size() < MAX_PROBLEMS; i++) {
       Event a = creates.get(i - 1);
       Event b = creates.get(i);
-      long from = Math.min(a.start, b.start);
-      long to = Math.max(a.end, b.end);
-      if (removals.stream().noneMatch(d -> d.end > from && d.start < to)) {
+      if (!history.removalWithin(Math.min(a.start, b.start), Math.max(a.end, b.end))) {
         problems.add("S5: two CREATE stores of one location both won, with no delete between them"
             + "\n    " + a.describe(t0) + "\n    " + b.describe(t0));
       }
     }
   }
 
-  private void checkListing(Event listing, Map<String, List<Event>> byLocation,
+  /**
+   * Checks a listing against the histories of the locations: a few look-ups per location, so
+   * that thousands of listings during thousands of writes are checked in a moment.
+   */
+  private void checkListing(Event listing, Map<String, LocationHistory> histories,
       List<String> problems) {
     String prefix = listing.location;
     List<String> listed = listing.listed;
@@ -680,58 +859,36 @@ final class StressCheck {
             + Generators.quote(name) + "\n    " + listing.describe(t0));
         continue;
       }
-      List<Event> ops = byLocation.getOrDefault(name, List.of());
-      boolean written = ops.stream().anyMatch(w -> (w.maybeWrote || w.wrote != ABSENT)
-          && w.start < listing.end);
-      if (!written) {
+      LocationHistory history = histories.get(name);
+      if (history == null || !history.writtenBefore(listing.end)) {
         problems.add("I6: a listing during writes gave " + Generators.quote(name) + ", which no"
             + " store had written: a temporary or internal name must never be visible\n    "
             + listing.describe(t0));
       }
     }
-    for (Map.Entry<String, List<Event>> entry : byLocation.entrySet()) {
+    Set<String> shown = new HashSet<>(listed);
+    for (Map.Entry<String, LocationHistory> entry : histories.entrySet()) {
       String location = entry.getKey();
       if (!location.startsWith(prefix)) {
         continue;
       }
-      List<Event> ops = entry.getValue();
-      boolean shown = listed.contains(location);
-      List<Event> removals = ops.stream().filter(e -> e.removed).toList();
-      List<Event> writers = ops.stream().filter(e -> e.maybeWrote || e.wrote != ABSENT).toList();
-      if (!shown) {
-        for (Event w : ops) {
-          if (w.wrote != ABSENT && w.end < listing.start && removals.stream()
-              .noneMatch(d -> d.end > w.start && d.start < listing.end)) {
-            problems.add("I1: a listing must show an object stored before it started and not"
-                + " deleted since; missing " + Generators.quote(location) + "\n    "
-                + w.describe(t0) + "\n    " + listing.describe(t0));
-            break;
-          }
+      LocationHistory history = entry.getValue();
+      if (!shown.contains(location)) {
+        Event w = history.lastStoreBefore(listing.start);
+        if (w != null && !history.removalWithin(w.start, listing.end)) {
+          problems.add("I1: a listing must show an object stored before it started and not"
+              + " deleted since; missing " + Generators.quote(location) + "\n    "
+              + w.describe(t0) + "\n    " + listing.describe(t0));
         }
       } else {
-        for (Event d : removals) {
-          if (d.end < listing.start && writers.stream()
-              .noneMatch(w -> w.end > d.start && w.start < listing.end)) {
-            problems.add("I1: a listing must not show an object deleted before it started and not"
-                + " stored since; it shows " + Generators.quote(location) + "\n    "
-                + d.describe(t0) + "\n    " + listing.describe(t0));
-            break;
-          }
+        Event d = history.lastRemovalBefore(listing.start);
+        if (d != null && !history.writerWithin(d.start, listing.end)) {
+          problems.add("I1: a listing must not show an object deleted before it started and not"
+              + " stored since; it shows " + Generators.quote(location) + "\n    "
+              + d.describe(t0) + "\n    " + listing.describe(t0));
         }
       }
     }
-  }
-
-  /** How many of the sorted {@code ends} are before {@code time}. */
-  private static int before(long[] ends, long time) {
-    int i = Arrays.binarySearch(ends, time);
-    if (i < 0) {
-      return -i - 1;
-    }
-    while (i > 0 && ends[i - 1] == time) {
-      i--;
-    }
-    return i;
   }
 
   /**
@@ -749,10 +906,6 @@ final class StressCheck {
   private static boolean seesNoPart(Event e) {
     return e.kind == Kind.STORE || e.kind == Kind.CREATE || e.kind == Kind.DELETE
         || e.kind == Kind.DELETE_IF_EXISTS || e.kind == Kind.EXISTS;
-  }
-
-  private static boolean overlaps(Event a, Event b) {
-    return a.start < b.end && b.start < a.end;
   }
 
   private String spanText(long[] span) {

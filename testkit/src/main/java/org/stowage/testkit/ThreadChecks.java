@@ -217,10 +217,11 @@ abstract class ThreadChecks extends ContractGroup {
     StressCheck.Report report = new StressCheck(storage, config).run();
     String summary = "stress check: " + report.operations() + " operations in " + report.millis()
         + " ms (" + config + "); replay with -D" + Tuning.SEED_KEY + "=" + seed;
-    System.out.println(summary);
+    System.out.println(summary + "\n  " + report.parts());
     if (!report.problems().isEmpty()) {
       List<String> shown = report.problems().stream().limit(8).toList();
       fail(shown.get(0).substring(0, shown.get(0).indexOf(':')) + ": the stress check found "
+          + (report.problems().size() >= StressCheck.MAX_PROBLEMS ? "at least " : "")
           + report.problems().size() + " result(s) that no order of the operations explains. "
           + summary + " (the interleaving is up to the threads)\n" + String.join("\n", shown)
           + (report.problems().size() > shown.size() ? "\n..." : ""));

@@ -16,9 +16,15 @@ import org.stowage.testkit.reference.ReferenceStorage;
  * The harness behind the detection rates in docs/testkit.md: runs the stress check at the default
  * settings {@code -Dstowage.rates=N} times against each racy backend and the correct reference,
  * and prints how often each failed, on which rule. Off unless {@code stowage.rates} is set:
- * {@code mvn -pl testkit -am test -Dtest=StressRatesTest -Dstowage.rates=20}.
+ * {@code mvn -pl testkit -am test -Dtest=StressRatesTest -Dstowage.rates=20}. {@code
+ * -Dstowage.rates.only=CHECK_THEN_ACT,REFERENCE} measures only those; {@code
+ * -Dstowage.rates.seconds=8} gives another budget (the kit's own tests of the racy backends use 8).
  */
 class StressRatesTest {
+
+  /** The stress check's budget: the kit's default, or {@code -Dstowage.rates.seconds}. */
+  private static final int SECONDS =
+      Integer.getInteger("stowage.rates.seconds", Tuning.DEFAULT_STRESS_SECONDS);
 
   @Test
   @DisplayName("detection rates of the stress check (prints; runs only with -Dstowage.rates=N)")
@@ -37,7 +43,18 @@ class StressRatesTest {
       lines.add(measure("REFERENCE (correct)", n,
           () -> new ReferenceStorage(new ReferenceStorage.Root(), "reference")));
     }
+    System.out.printf("budget %d s, load average %s%n", SECONDS, loadAverage());
     lines.forEach(System.out::println);
+  }
+
+  /** The machine's load averages (1, 5, 15 minutes), where the system shows them. */
+  private static String loadAverage() {
+    try {
+      return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();
+    } catch (java.io.IOException | RuntimeException unknown) {
+      return String.format("%.2f", java.lang.management.ManagementFactory
+          .getOperatingSystemMXBean().getSystemLoadAverage());
+    }
   }
 
   /** Whether {@code name} starts with one of the comma-separated {@code only}, or it is empty. */
@@ -51,7 +68,7 @@ class StressRatesTest {
     List<String> rules = new ArrayList<>();
     long millis = 0;
     for (int i = 0; i < runs; i++) {
-      Tuning tuning = new Tuning(Tuning.DEFAULT_EXAMPLES, OptionalLong.empty());
+      Tuning tuning = new Tuning(Tuning.DEFAULT_EXAMPLES, OptionalLong.empty(), SECONDS);
       long seed = tuning.nextSeed();
       try (ExternalStorage storage = backend.get()) {
         StressCheck.Report report = new StressCheck(storage, StressCheck.Config.of(tuning, seed)).run();
@@ -62,12 +79,13 @@ class StressRatesTest {
           rules.add(first.substring(0, first.indexOf(':')));
         }
         System.out.println(name + " run " + i + ": " + report.operations() + " ops, "
-            + report.millis() + " ms (CREATE races " + report.createRaceMillis() + " ms), " + report.problems().size() + " problem(s)"
+            + report.millis() + " ms (" + report.parts() + "), " + report.problems().size()
+            + " problem(s)"
             + (report.problems().isEmpty() ? "" : "; first: " + report.problems().get(0)
                 .lines().findFirst().orElse("")));
       }
     }
-    return String.format("%s: caught in %d of %d runs (first rules %s), %d ms per run on average",
-        name, caught, runs, rules, millis / runs);
+    return String.format("%s: caught in %d of %d runs (first rules %s), %d ms per run on average;"
+        + " load average after it %s", name, caught, runs, rules, millis / runs, loadAverage());
   }
 }
