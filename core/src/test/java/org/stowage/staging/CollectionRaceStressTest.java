@@ -40,8 +40,9 @@ import org.stowage.cas.ContentAddressedStore;
 
 /**
  * Collections racing transfers: writer threads transfer files drawn from a small pool of contents
- * (so most puts are dedup hits), a deleter deletes finished namespaces (so contents keep becoming
- * garbage and coming back), collections run back to back, and a checker loads live references all
+ * (so most puts are dedup hits; every fourth unit also holds one content of its own), a deleter
+ * deletes finished namespaces (so contents keep becoming garbage and coming back; the units with
+ * content of their own always), collections run back to back, and a checker loads live references all
  * the while. The store lists lazily and weakly consistently (I4), and every operation yields at
  * random, to shuffle interleavings. The property: a reference whose namespace was never deleted
  * always loads. {@code -Dstowage.gc.seed} replays the workload's choices (thread interleavings
@@ -87,7 +88,9 @@ class CollectionRaceStressTest {
           Map<String, String> handles = new ConcurrentHashMap<>();
           int files = 1 + random.nextInt(3);
           for (int f = 0; f < files; f++) {
-            String content = pool.get(random.nextInt(pool.size()));
+            // Every fourth unit's first file is content of its own, and the deleter always deletes
+            // that unit: so content becomes garbage early in every run, whatever the pool draws.
+            String content = t % 4 == 0 && f == 0 ? "only in " + unit : pool.get(random.nextInt(pool.size()));
             Files.writeString(scratch.resolve("f" + f), content);
             handles.put(m.register("f" + f), content);
           }
@@ -107,7 +110,7 @@ class CollectionRaceStressTest {
           Thread.yield();
           continue;
         }
-        if (random.nextInt(8) > 0) {
+        if (random.nextInt(8) > 0 || Integer.parseInt(unit.substring(unit.indexOf('-') + 1)) % 4 == 0) {
           live.remove(unit); // first forget it, then delete it: a checker never expects a deleted reference
           Namespaces.deleteUnit(storage, "dag", unit);
         }
