@@ -987,17 +987,21 @@ public final class FileStorage extends ExternalStorage {
    */
   private void record(
       Location location, Path file, FileChannel emptied, Metadata metadata, FileVersion version) {
-    try {
-      MetadataRecords.Entry attribute = new MetadataRecords.Entry(null, metadata, version);
-      if (emptied == null && records.inAttributes() && records.writeAttribute(file, true, attribute)) {
+    if (emptied == null && records.inAttributes()) {
+      boolean inAttribute;
+      try {
+        inAttribute =
+            records.writeAttribute(file, true, new MetadataRecords.Entry(null, metadata, version));
+      } catch (IOException e) {
+        // Any failure to set the attribute falls back to a record file, never to no record.
+        LOG.debug("{}: cannot set the record attribute of {}; writing a record file: {}", name,
+            quote(location.value()), e.toString());
+        inAttribute = false;
+      }
+      if (inAttribute) {
         dropRecordFile(location);
         return;
       }
-    } catch (IOException e) {
-      LOG.warn(
-          "{}: cannot write the metadata record of {}; it will be computed again when needed",
-          name, quote(location.value()), e);
-      return;
     }
     MetadataRecords.Entry entry = new MetadataRecords.Entry(location.value(), metadata, version);
     try {
@@ -1171,7 +1175,7 @@ public final class FileStorage extends ExternalStorage {
       return null;
     }
     FileVersion version = FileVersion.of(at.attributes());
-    MetadataRecords.Entry entry = readRecord(location, at);
+    MetadataRecords.Entry entry = readRecord(location, at, version);
     if (entry == null || entry.version().isOtherFile(version)) {
       return new Lookup(at.path(), version, null);
     }
@@ -1187,18 +1191,32 @@ public final class FileStorage extends ExternalStorage {
   }
 
   /**
-   * The record of the object {@code at}: its attribute where records go there, else (or if it has
-   * none) its record file, if record files may exist here; {@code null} if there is neither.
+   * The record of the object {@code at}, whose file is now {@code version}: its attribute, if it
+   * has one that describes this file as it is; else its record file, if record files may exist
+   * here and it describes this file as it is; else whichever of the two there is (the caller
+   * then finds it names another file, or this file changed in place), attribute first; {@code
+   * null} if there is neither. Attributes are read even where this storage writes record files
+   * (another storage on the root may have set them), and a record file is looked for even when
+   * the attribute exists but does not fit: a file adopted with a foreign attribute it could not
+   * overwrite (read-only) carries that attribute and gets a record file.
    */
-  private MetadataRecords.Entry readRecord(Location location, Resolver.Located at)
-      throws IOException {
-    if (records.inAttributes()) {
-      MetadataRecords.Entry entry = records.readAttribute(at.path(), at.isLink());
-      if (entry != null || !records.recordFilesMayExist()) {
-        return entry;
-      }
+  private MetadataRecords.Entry readRecord(
+      Location location, Resolver.Located at, FileVersion version) throws IOException {
+    MetadataRecords.Entry attribute =
+        records.attributesReadable() ? records.readAttribute(at.path(), at.isLink()) : null;
+    if (attribute != null && fits(attribute, version)) {
+      return attribute;
     }
-    return records.read(location);
+    MetadataRecords.Entry file = records.recordFilesMayExistNow() ? records.read(location) : null;
+    if (file != null && fits(file, version) || attribute == null) {
+      return file;
+    }
+    return attribute;
+  }
+
+  /** Whether {@code entry} describes the file {@code version} as it is now. */
+  private static boolean fits(MetadataRecords.Entry entry, FileVersion version) {
+    return !entry.version().isOtherFile(version) && entry.version().sameContentStamp(version);
   }
 
   /**

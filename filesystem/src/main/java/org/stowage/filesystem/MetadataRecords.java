@@ -138,6 +138,14 @@ final class MetadataRecords {
    * While false, a store or delete leaves record files alone (there are none to make stale).
    */
   private volatile boolean recordFilesMayExist;
+  /**
+   * Whether objects' attributes are worth reading: true until a read finds that the filesystem
+   * keeps none ({@code ENOTSUP}). Independent of {@link #attributes}: a storage whose probe failed
+   * for a passing reason (no space, no permission in {@code .stowage}) writes record files, but
+   * still reads the attributes other storages on the root set, so that it never re-hashes (and
+   * records as good) an object whose attribute holds the true record.
+   */
+  private volatile boolean attributesReadable = true;
 
   /**
    * Records as files only (format 1), as when extended attributes are not kept.
@@ -173,6 +181,24 @@ final class MetadataRecords {
   /** Whether a record file may exist for some location (see {@link #recordFilesMayExist}). */
   boolean recordFilesMayExist() {
     return recordFilesMayExist;
+  }
+
+  /**
+   * {@link #recordFilesMayExist()}, looking at the disk again while it is false: another process
+   * (an older version, or a storage that cannot set attributes) may have created the record
+   * directory since this storage opened. One {@code stat}, on the paths that find an object
+   * without an attribute only.
+   */
+  boolean recordFilesMayExistNow() {
+    if (!recordFilesMayExist && Files.isDirectory(directory)) {
+      recordFilesMayExist = true;
+    }
+    return recordFilesMayExist;
+  }
+
+  /** Whether objects may carry record attributes worth reading (see {@link #attributesReadable}). */
+  boolean attributesReadable() {
+    return attributesReadable;
   }
 
   /**
@@ -219,7 +245,7 @@ final class MetadataRecords {
   /**
    * The record in the attribute of the file {@code file} ({@code open}, {@code fgetxattr}, {@code
    * close}); {@code null} if it has none, the file cannot carry one, or it is malformed (logged).
-   * Call only {@link #inAttributes()}.
+   * Read wherever {@link #attributesReadable()}, also by a storage that writes record files.
    *
    * @param followLinks whether to read the attribute of a link's target (the location itself is a
    *     link the resolver allowed) rather than refuse a link
@@ -229,6 +255,7 @@ final class MetadataRecords {
     try {
       UserDefinedFileAttributeView view = view(file, followLinks);
       if (view == null) {
+        attributesReadable = false;
         return null;
       }
       view.read(ATTRIBUTE_NAME, buffer);
@@ -237,6 +264,9 @@ final class MetadataRecords {
     } catch (FileSystemException | UnsupportedOperationException e) {
       // ENODATA: no record; ENOTSUP: not here; ERANGE: too long to be ours; ELOOP: a link.
       String reason = e instanceof FileSystemException f ? String.valueOf(f.getReason()) : "";
+      if (e instanceof UnsupportedOperationException || reason.contains("not supported")) {
+        attributesReadable = false; // the filesystem keeps none: no object here carries one
+      }
       if (!reason.contains("No data available")) {
         LOG.debug("{}: no record attribute on {}: {}", storage, file, e.toString());
       }
@@ -273,7 +303,10 @@ final class MetadataRecords {
       return false;
     } catch (FileSystemException e) {
       String reason = String.valueOf(e.getReason());
-      if (reason.contains("not supported") || reason.contains("not permitted")) {
+      // EACCES comes as a plain FileSystemException ("Permission denied"), not as an
+      // AccessDeniedException: a read-only file, or another user's, gets a record file instead.
+      if (reason.contains("not supported") || reason.contains("not permitted")
+          || reason.contains("Permission denied")) {
         LOG.debug("{}: cannot set the record attribute of {}: {}", storage, file, e.toString());
         return false;
       }

@@ -209,11 +209,45 @@ class FileStorageRecordAttributeTest {
       storage = new FileStorage(root);
       assertEquals(stored, storage.getMetadata("n/x.bin"));
       // Stored again with attributes: the record file goes, and the storage without attributes
-      // hashes the file (it finds no record) and is right.
+      // reads the new attribute (it reads attributes, though it writes record files).
       Metadata again = storage.storeBytes("n/x.bin", Disk.content(15, 4100));
       assertEquals(again, without.getMetadata("n/x.bin"));
       assertEquals(again, storage.getMetadata("n/x.bin"));
     }
+  }
+
+  @Test
+  @DisplayName("R3 a storage that writes record files (its probe failed) still reads the attributes others set: a flipped byte is caught, never re-hashed as good")
+  void fallbackReadsAttributes() throws IOException {
+    byte[] data = Disk.content(16, 6000);
+    Metadata stored = storage.storeBytes("g.bin", data);
+    try (FileStorage without = FileStorage.builder(root).extendedAttributes(false).build()) {
+      Disk.flipByteKeepingTime(root.resolve("g.bin"), 4321);
+      assertEquals(stored, without.getMetadata("g.bin"), "the attribute's record, not a new hash");
+      assertThrows(ChangedExternalResourceException.class, () -> without.verify("g.bin"));
+      assertThrows(ChangedExternalResourceException.class, () -> without.loadBytes("g.bin", stored));
+      assertFalse(Files.exists(Disk.recordOf(root, "g.bin")), "no record file of the damaged bytes");
+    }
+  }
+
+  @Test
+  @DisplayName("R3 a file adopted with a stale attribute of its own inode that could not be replaced gets a record file, which every storage on the root trusts over the attribute")
+  void adoptedWithStaleAttribute() throws IOException {
+    storage.storeBytes("x.bin", Disk.content(17, 3000));
+    Path out = dir.resolve("out.bin");
+    Files.move(root.resolve("x.bin"), out); // same filesystem: the inode and its attribute go along
+    Files.write(out, Disk.content(18, 500), StandardOpenOption.APPEND);
+    byte[] now = Files.readAllBytes(out);
+    Metadata expected = Metadata.of(now);
+    try (FileStorage without = FileStorage.builder(root).extendedAttributes(false).build()) {
+      assertEquals(expected, without.adoptPath("y.bin", out, org.stowage.WritePolicy.OVERWRITE));
+      assertTrue(Files.exists(Disk.recordOf(root, "y.bin")), "a record file for the adopted file");
+      assertEquals(expected, without.getMetadata("y.bin"));
+    }
+    assertNotNull(Disk.recordAttribute(root.resolve("y.bin")), "the stale attribute is still there");
+    assertEquals(expected, storage.getMetadata("y.bin"), "the record file wins over a stale attribute");
+    assertEquals(expected, storage.verify("y.bin"));
+    assertArrayEquals(now, storage.loadBytes("y.bin", expected));
   }
 
   @Test
