@@ -68,7 +68,7 @@ public class S3DecoratorBenchmark {
     source = dir.resolve("source.bin");
     BenchData.writeRandomFile(source, s3ObjectBytes, 9);
     server = S3Server.start(dir.resolve("blobs"));
-    long onePart = Math.max(S3Storage.MIN_PART_SIZE, (s3ObjectBytes + (1 << 20) - 1) >> 20 << 20);
+    long onePart = S3Server.onePartSize(s3ObjectBytes);
     bare = server.storage("bare", onePart);
     cached = CachingStorage.builder(server.storage("cached", onePart), new MemoryStorage(), 4 * s3ObjectBytes)
         .maxObjectSize(2 * s3ObjectBytes)

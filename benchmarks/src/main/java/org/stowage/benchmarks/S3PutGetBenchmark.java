@@ -68,7 +68,7 @@ public class S3PutGetBenchmark {
     BenchData.writeRandomFile(source, s3ObjectBytes, 5);
     server = S3Server.start(dir.resolve("blobs"));
     storage = server.storage("stowage", S3Storage.DEFAULT_PART_SIZE);
-    long onePartSize = Math.max(S3Storage.MIN_PART_SIZE, (s3ObjectBytes + (1 << 20) - 1) >> 20 << 20);
+    long onePartSize = S3Server.onePartSize(s3ObjectBytes);
     onePart = server.storage("stowage-one-part", onePartSize);
     metadata = storage.storePath("get/object.bin", source);
     server.client().putObject(r -> r.bucket(S3Server.BUCKET).key("raw/get.bin"), RequestBody.fromFile(source));

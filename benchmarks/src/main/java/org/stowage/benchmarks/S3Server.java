@@ -38,6 +38,14 @@ final class S3Server implements AutoCloseable {
     this.client = client;
   }
 
+  /**
+   * A part size that puts an object of {@code objectBytes} into one part: its size rounded up to
+   * a whole MiB, and at least S3's smallest part.
+   */
+  static long onePartSize(long objectBytes) {
+    return Math.max(S3Storage.MIN_PART_SIZE, (objectBytes + (1 << 20) - 1) >> 20 << 20);
+  }
+
   /** Starts a server over files in {@code dir}, on a free port, and creates the bucket. */
   static S3Server start(Path dir) throws Exception {
     BlobStore blobs = new FilesystemNio2BlobStore(Files.createDirectories(dir).toString());
