@@ -116,27 +116,21 @@ public final class ContentCollector {
 
   private final ContentAddressedStore cas;
   private final ContentLayout layout;
-  private final List<ExternalStorage> otherStores;
+  private final ScanOptions scan;
   private final Set<Digest> roots;
   private final boolean dryRun;
-  private final long expectedObjects;
   private final double falsePositiveRate;
-  private final int parallelism;
   private final Duration lease;
-  private final Path spoolDirectory;
   private final Consumer<Progress> listener;
 
   private ContentCollector(Builder b) {
     this.cas = b.cas;
     this.layout = new ContentLayout(b.cas);
-    this.otherStores = List.copyOf(b.otherStores);
+    this.scan = b.scan.freeze();
     this.roots = Set.copyOf(b.roots);
     this.dryRun = b.dryRun;
-    this.expectedObjects = b.expectedObjects;
     this.falsePositiveRate = b.falsePositiveRate;
-    this.parallelism = b.parallelism;
     this.lease = b.lease;
-    this.spoolDirectory = b.spoolDirectory;
     this.listener = b.listener;
   }
 
@@ -268,21 +262,20 @@ public final class ContentCollector {
     Run(ExternalStorage storage, String marker) {
       this.storage = storage;
       this.marker = marker;
-      long expected = Math.max(1024, expectedObjects / 2);
-      this.referenced = new DigestFilter(expected, falsePositiveRate);
-      this.present = new DigestFilter(expected, falsePositiveRate);
+      this.referenced = new DigestFilter(scan.filterCapacity(), falsePositiveRate);
+      this.present = new DigestFilter(scan.filterCapacity(), falsePositiveRate);
     }
 
     void start() {
-      contentSpool = new ContentSpool(spoolDirectory, "gc-content");
+      contentSpool = new ContentSpool(scan.spoolDirectory(), "gc-content");
       try {
-        referenceSpool = Files.createTempFile(spoolDirectory, "stowage-gc-references-", ".spool");
+        referenceSpool = Files.createTempFile(scan.spoolDirectory(), "stowage-gc-references-", ".spool");
         referenceOut = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(referenceSpool), 1 << 16));
       } catch (IOException e) {
         throw new ExternalResourceException(
-            ContentCollector.this + ": cannot create a spool file in " + spoolDirectory + ": " + e, e);
+            ContentCollector.this + ": cannot create a spool file in " + scan.spoolDirectory() + ": " + e, e);
       }
-      workers = new BoundedWorkers(parallelism, "stowage-gc-worker");
+      workers = new BoundedWorkers(scan.parallelism(), "stowage-gc-worker");
       renewedNanos = System.nanoTime();
       storage.storeBytes(marker, markerNow().toBytes(), WritePolicy.CREATE);
       markerWritten = true;
@@ -326,10 +319,7 @@ public final class ContentCollector {
     }
 
     void mark() {
-      ReferenceScan.scan(storage, layout, this::content, this::reference, this::unreadable, workers, this::listedOne);
-      for (ExternalStorage other : otherStores) {
-        ReferenceScan.scan(other, layout, null, this::reference, this::unreadable, workers, this::listedOne);
-      }
+      scan.scanAll(storage, layout, this::content, this::reference, this::unreadable, workers, this::listedOne);
       workers.await();
       for (Digest root : roots) {
         referenced.put(ContentLayout.key(root));
@@ -551,14 +541,11 @@ public final class ContentCollector {
   /** Options for a {@link ContentCollector}. */
   public static final class Builder {
     private final ContentAddressedStore cas;
-    private final List<ExternalStorage> otherStores = new ArrayList<>();
+    private final ScanOptions.Settings scan = new ScanOptions.Settings();
     private final Set<Digest> roots = new LinkedHashSet<>();
     private boolean dryRun = true;
-    private long expectedObjects = 1 << 20;
     private double falsePositiveRate = 0.01;
-    private int parallelism = Math.max(4, Runtime.getRuntime().availableProcessors() * 2);
     private Duration lease = Duration.ofMinutes(2);
-    private Path spoolDirectory = Path.of(System.getProperty("java.io.tmpdir"));
     private Consumer<Progress> listener = p -> {};
 
     private Builder(ContentAddressedStore cas) {
@@ -586,7 +573,7 @@ public final class ContentCollector {
      * @throws NullPointerException if {@code store} is null
      */
     public Builder referencesIn(ExternalStorage store) {
-      otherStores.add(Objects.requireNonNull(store, "store"));
+      scan.referencesIn(store);
       return this;
     }
 
@@ -623,10 +610,7 @@ public final class ContentCollector {
      * @throws IllegalArgumentException if {@code objects} is less than 1
      */
     public Builder expectedObjects(long objects) {
-      if (objects < 1) {
-        throw new IllegalArgumentException("expectedObjects must be at least 1: " + objects);
-      }
-      this.expectedObjects = objects;
+      scan.expectedObjects(objects);
       return this;
     }
 
@@ -654,10 +638,7 @@ public final class ContentCollector {
      * @throws IllegalArgumentException if {@code threads} is less than 1
      */
     public Builder parallelism(int threads) {
-      if (threads < 1) {
-        throw new IllegalArgumentException("parallelism must be at least 1: " + threads);
-      }
-      this.parallelism = threads;
+      scan.parallelism(threads);
       return this;
     }
 
@@ -688,7 +669,7 @@ public final class ContentCollector {
      * @throws NullPointerException if {@code directory} is null
      */
     public Builder spoolDirectory(Path directory) {
-      this.spoolDirectory = Objects.requireNonNull(directory, "directory");
+      scan.spoolDirectory(directory);
       return this;
     }
 

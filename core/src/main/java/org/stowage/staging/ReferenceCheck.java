@@ -51,22 +51,16 @@ public final class ReferenceCheck {
 
   private final ContentAddressedStore cas;
   private final ContentLayout layout;
-  private final List<ExternalStorage> otherStores;
+  private final ScanOptions scan;
   private final double verifyFraction;
   private final long seed;
-  private final int parallelism;
-  private final long expectedObjects;
-  private final Path spoolDirectory;
 
   private ReferenceCheck(Builder b) {
     this.cas = b.cas;
     this.layout = new ContentLayout(b.cas);
-    this.otherStores = List.copyOf(b.otherStores);
+    this.scan = b.scan.freeze();
     this.verifyFraction = b.verifyFraction;
     this.seed = b.seed;
-    this.parallelism = b.parallelism;
-    this.expectedObjects = b.expectedObjects;
-    this.spoolDirectory = b.spoolDirectory;
   }
 
   /**
@@ -160,7 +154,7 @@ public final class ReferenceCheck {
    * @throws ExternalResourceException if a store fails
    */
   public Report check() {
-    DigestFilter referenced = new DigestFilter(Math.max(1024, expectedObjects / 2), 0.01);
+    DigestFilter referenced = new DigestFilter(scan.filterCapacity(), 0.01);
     AtomicLong references = new AtomicLong();
     AtomicLong verified = new AtomicLong();
     AtomicLong problemCount = new AtomicLong();
@@ -192,15 +186,12 @@ public final class ReferenceCheck {
     };
     List<String> unreferenced = new ArrayList<>();
     long[] unreferencedCount = {0};
-    try (ContentSpool spool = new ContentSpool(spoolDirectory, "fsck-content");
-        BoundedWorkers workers = new BoundedWorkers(parallelism, "stowage-fsck-worker")) {
-      ReferenceScan.scan(cas.storage(), layout, key -> {
+    try (ContentSpool spool = new ContentSpool(scan.spoolDirectory(), "fsck-content");
+        BoundedWorkers workers = new BoundedWorkers(scan.parallelism(), "stowage-fsck-worker")) {
+      scan.scanAll(cas.storage(), layout, key -> {
         contentObjects.incrementAndGet();
         spool.add(key);
       }, sink, unreadable, workers, n -> {});
-      for (ExternalStorage other : otherStores) {
-        ReferenceScan.scan(other, layout, null, sink, unreadable, workers, n -> {});
-      }
       workers.await();
       spool.forEach(key -> {
         if (!referenced.mightContain(key)) {
@@ -308,12 +299,9 @@ public final class ReferenceCheck {
   /** Options for a {@link ReferenceCheck}. */
   public static final class Builder {
     private final ContentAddressedStore cas;
-    private final List<ExternalStorage> otherStores = new ArrayList<>();
+    private final ScanOptions.Settings scan = new ScanOptions.Settings();
     private double verifyFraction = 1.0;
     private long seed = 0;
-    private int parallelism = Math.max(4, Runtime.getRuntime().availableProcessors() * 2);
-    private long expectedObjects = 1 << 20;
-    private Path spoolDirectory = Path.of(System.getProperty("java.io.tmpdir"));
 
     private Builder(ContentAddressedStore cas) {
       this.cas = Objects.requireNonNull(cas, "cas");
@@ -327,7 +315,7 @@ public final class ReferenceCheck {
      * @throws NullPointerException if {@code store} is null
      */
     public Builder referencesIn(ExternalStorage store) {
-      otherStores.add(Objects.requireNonNull(store, "store"));
+      scan.referencesIn(store);
       return this;
     }
 
@@ -365,10 +353,7 @@ public final class ReferenceCheck {
      * @throws IllegalArgumentException if {@code threads} is less than 1
      */
     public Builder parallelism(int threads) {
-      if (threads < 1) {
-        throw new IllegalArgumentException("parallelism must be at least 1: " + threads);
-      }
-      this.parallelism = threads;
+      scan.parallelism(threads);
       return this;
     }
 
@@ -381,10 +366,7 @@ public final class ReferenceCheck {
      * @throws IllegalArgumentException if {@code objects} is less than 1
      */
     public Builder expectedObjects(long objects) {
-      if (objects < 1) {
-        throw new IllegalArgumentException("expectedObjects must be at least 1: " + objects);
-      }
-      this.expectedObjects = objects;
+      scan.expectedObjects(objects);
       return this;
     }
 
@@ -396,7 +378,7 @@ public final class ReferenceCheck {
      * @throws NullPointerException if {@code directory} is null
      */
     public Builder spoolDirectory(Path directory) {
-      this.spoolDirectory = Objects.requireNonNull(directory, "directory");
+      scan.spoolDirectory(directory);
       return this;
     }
 
