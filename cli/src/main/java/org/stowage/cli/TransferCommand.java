@@ -53,11 +53,6 @@ abstract class TransferCommand extends StoreCommand {
     }
   }
 
-  /** The metadata at {@code location}, or null if nothing is there. */
-  static Metadata metadataOrNull(ExternalStorage storage, String location) {
-    return storage.findMetadata(location).orElse(null); // no exception per miss
-  }
-
   /** A planned action of a dry run. */
   final void planned(String action, String location) {
     out().println(json ? Json.object("action", action, "location", location) : action + " " + location);
