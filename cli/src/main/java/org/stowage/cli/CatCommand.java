@@ -1,11 +1,8 @@
 package org.stowage.cli;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import org.stowage.ExternalStorage;
-import org.stowage.Metadata;
+import org.stowage.StoredObject;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -28,14 +25,10 @@ final class CatCommand extends StoreCommand {
 
   @Override
   public Integer call() throws IOException {
-    try (ExternalStorage storage = open(store)) {
-      Metadata expected = storage.getMetadata(location);
-      try (InputStream in = storage.loadStream(location, expected);
-          OutputStream stdout = Transfers.stdout()) {
-        Transfers.copy(in, stdout, Progress.start("cat", -1, true, false));
-      } catch (UncheckedIOException e) {
-        throw e.getCause();
-      }
+    // One look at the object gives the bytes and the metadata they are verified against.
+    try (ExternalStorage storage = open(store);
+        StoredObject object = storage.loadObject(location)) {
+      Transfers.toStdout(object.stream(), Progress.start("cat", -1, true, false));
     }
     return ExitCode.OK;
   }

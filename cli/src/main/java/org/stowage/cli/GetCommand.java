@@ -8,7 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import org.stowage.ExternalStorage;
-import org.stowage.Metadata;
+import org.stowage.StoredObject;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -32,17 +32,16 @@ final class GetCommand extends StoreCommand {
 
   @Override
   public Integer call() throws IOException {
-    try (ExternalStorage storage = open(store)) {
-      Metadata expected = storage.getMetadata(location);
-      boolean bar = expected.size() >= Transfers.BAR_THRESHOLD && !file.equals("-") && progressAllowed(false);
-      try (Progress progress = Progress.start("get", expected.size(), true, bar);
-          InputStream in = storage.loadStream(location, expected)) {
+    // One look at the object gives the bytes and the metadata they are verified against.
+    try (ExternalStorage storage = open(store);
+        StoredObject object = storage.loadObject(location)) {
+      long size = object.metadata().size();
+      boolean bar = size >= Transfers.BAR_THRESHOLD && !file.equals("-") && progressAllowed(false);
+      try (Progress progress = Progress.start("get", size, true, bar)) {
         if (file.equals("-")) {
-          try (OutputStream stdout = Transfers.stdout()) {
-            Transfers.copy(in, stdout, progress);
-          }
+          Transfers.toStdout(object.stream(), progress);
         } else {
-          writeAtomically(in, Path.of(file).toAbsolutePath(), progress);
+          writeAtomically(object.stream(), Path.of(file).toAbsolutePath(), progress);
         }
       }
     }

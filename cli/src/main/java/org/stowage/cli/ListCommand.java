@@ -4,7 +4,6 @@ import java.util.Iterator;
 import java.util.stream.Stream;
 import org.stowage.ExternalStorage;
 import org.stowage.Metadata;
-import org.stowage.MissingExternalResourceException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -45,12 +44,13 @@ final class ListCommand extends StoreCommand {
         Metadata m = null;
         if (longFormat) {
           try {
-            m = storage.getMetadata(location);
-          } catch (MissingExternalResourceException gone) {
-            continue; // deleted since it was listed
+            m = metadataOrNull(storage, location);
           } catch (RuntimeException e) {
             exit = Failures.worse(exit, reportAndContinue(e));
             continue;
+          }
+          if (m == null) {
+            continue; // deleted since it was listed
           }
         }
         out().println(Lines.object(location, m, json));

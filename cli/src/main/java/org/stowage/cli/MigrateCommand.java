@@ -1,11 +1,10 @@
 package org.stowage.cli;
 
-import java.util.Iterator;
-import java.util.stream.Stream;
 import org.stowage.ExternalStorage;
 import org.stowage.Metadata;
 import org.stowage.compose.MigrationReport;
 import org.stowage.compose.StorageSync;
+import org.stowage.compose.SyncOptions;
 import picocli.CommandLine.Command;
 
 @Command(
@@ -19,59 +18,42 @@ import picocli.CommandLine.Command;
           + " LOCATION\", \"delete LOCATION\" (already on DST_URI) and \"conflict LOCATION\" lines"
           + " instead."
     })
-final class MigrateCommand extends TransferCommand {
+final class MigrateCommand extends TransferCommand<MigrationReport> {
   @Override
-  public Integer call() {
-    ExternalStorage[] stores = openBoth();
-    try (ExternalStorage source = stores[0];
-        ExternalStorage target = stores[1]) {
-      if (dryRun) {
-        return plan(source, target);
-      }
-      MigrationReport report;
-      try (Progress progress = Progress.start("migrate", -1, false, progressAllowed(json))) {
-        report = StorageSync.migrate(prefix, source, target, options(progress));
-      }
-      int exit = problems(report.conflicts(), report.errors());
-      if (json) {
-        out().println(Json.object("moved", report.moved(), "copied", report.copied(), "bytes", report.bytes(),
-            "conflicts", report.conflicts().size(), "failed", report.errors().size()));
-      } else {
-        out().println("moved " + report.moved() + " objects (" + report.copied() + " copied, " + report.bytes()
-            + " bytes), conflicts " + report.conflicts().size() + ", failed " + report.errors().size());
-      }
-      return exit;
-    }
+  MigrationReport transfer(ExternalStorage source, ExternalStorage target, SyncOptions options) {
+    return StorageSync.migrate(prefix, source, target, options);
   }
 
-  private int plan(ExternalStorage source, ExternalStorage target) {
-    int exit = ExitCode.OK;
-    try (Stream<String> listing = source.iterContents(prefix)) {
-      Iterator<String> locations = listing.iterator();
-      while (locations.hasNext()) {
-        String location = locations.next();
-        Metadata mine;
-        Metadata theirs;
-        try {
-          mine = metadataOrNull(source, location);
-          theirs = metadataOrNull(target, location);
-        } catch (RuntimeException e) {
-          exit = Failures.worse(exit, failed(location, e));
-          continue;
-        }
-        if (mine == null) {
-          continue;
-        }
-        if (theirs == null) {
-          planned("move", location);
-        } else if (theirs.equals(mine)) {
-          planned("delete", location);
-        } else {
-          planned("conflict", location);
-          exit = Failures.worse(exit, ExitCode.REFUSED);
-        }
-      }
+  @Override
+  int print(MigrationReport report) {
+    int exit = problems(report.conflicts(), report.errors());
+    if (json) {
+      out().println(Json.object("moved", report.moved(), "copied", report.copied(), "bytes", report.bytes(),
+          "conflicts", report.conflicts().size(), "failed", report.errors().size()));
+    } else {
+      out().println("moved " + report.moved() + " objects (" + report.copied() + " copied, " + report.bytes()
+          + " bytes), conflicts " + report.conflicts().size() + ", failed " + report.errors().size());
     }
     return exit;
+  }
+
+  @Override
+  int plan(ExternalStorage source, ExternalStorage target) {
+    return eachListed(source, location -> {
+      Metadata mine = metadataOrNull(source, location);
+      Metadata theirs = metadataOrNull(target, location);
+      if (mine == null) {
+        return ExitCode.OK;
+      }
+      if (theirs == null) {
+        planned("move", location);
+      } else if (theirs.equals(mine)) {
+        planned("delete", location);
+      } else {
+        planned("conflict", location);
+        return ExitCode.REFUSED;
+      }
+      return ExitCode.OK;
+    });
   }
 }

@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import org.stowage.ExternalResourceException;
 import org.stowage.ExternalStorage;
+import org.stowage.Metadata;
 import org.stowage.spi.StorageProvider;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
@@ -41,6 +42,11 @@ abstract class StoreCommand implements Callable<Integer> {
   final int reportAndContinue(Throwable e) {
     Failures.report(spec.commandLine(), e, top.debug);
     return Failures.exitCode(e);
+  }
+
+  /** The metadata at {@code location}, or null if nothing is there. */
+  static Metadata metadataOrNull(ExternalStorage storage, String location) {
+    return storage.findMetadata(location).orElse(null); // no exception per miss
   }
 
   /** Whether a progress bar may be drawn: a terminal, no --json, no --no-progress. */

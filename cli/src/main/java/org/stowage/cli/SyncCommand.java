@@ -6,6 +6,7 @@ import java.util.stream.Stream;
 import org.stowage.ExternalStorage;
 import org.stowage.Metadata;
 import org.stowage.compose.StorageSync;
+import org.stowage.compose.SyncOptions;
 import org.stowage.compose.SyncReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -21,56 +22,42 @@ import picocli.CommandLine.Option;
           + " \"delete LOCATION\" lines instead. Exit 1 if an object was damaged, 3 if a store"
           + " failed."
     })
-final class SyncCommand extends TransferCommand {
+final class SyncCommand extends TransferCommand<SyncReport> {
   @Option(names = "--delete", description = "Delete from DST_URI what SRC_URI lacks (under --prefix).")
   boolean delete;
 
   @Override
-  public Integer call() {
-    ExternalStorage[] stores = openBoth();
-    try (ExternalStorage source = stores[0];
-        ExternalStorage target = stores[1]) {
-      if (dryRun) {
-        return plan(source, target);
-      }
-      SyncReport report;
-      try (Progress progress = Progress.start("sync", -1, false, progressAllowed(json))) {
-        report =
-            StorageSync.sync(
-                source,
-                target,
-                delete ? StorageSync.Direction.MIRROR : StorageSync.Direction.SOURCE_TO_TARGET,
-                options(progress));
-      }
-      int exit = problems(report.conflicts(), report.errors());
-      if (json) {
-        out().println(Json.object("copied", report.copiedToTarget(), "bytes", report.bytes(), "skipped",
-            report.skipped(), "deleted", report.deletedFromTarget(), "failed", report.errors().size()));
-      } else {
-        out().println("copied " + report.copiedToTarget() + " objects (" + report.bytes() + " bytes), skipped "
-            + report.skipped() + ", deleted " + report.deletedFromTarget() + ", failed " + report.errors().size());
-      }
-      return exit;
+  SyncReport transfer(ExternalStorage source, ExternalStorage target, SyncOptions options) {
+    return StorageSync.sync(
+        source,
+        target,
+        delete ? StorageSync.Direction.MIRROR : StorageSync.Direction.SOURCE_TO_TARGET,
+        options);
+  }
+
+  @Override
+  int print(SyncReport report) {
+    int exit = problems(report.conflicts(), report.errors());
+    if (json) {
+      out().println(Json.object("copied", report.copiedToTarget(), "bytes", report.bytes(), "skipped",
+          report.skipped(), "deleted", report.deletedFromTarget(), "failed", report.errors().size()));
+    } else {
+      out().println("copied " + report.copiedToTarget() + " objects (" + report.bytes() + " bytes), skipped "
+          + report.skipped() + ", deleted " + report.deletedFromTarget() + ", failed " + report.errors().size());
     }
+    return exit;
   }
 
   /** What a sync would do, by metadata, changing nothing. */
-  private int plan(ExternalStorage source, ExternalStorage target) {
-    int exit = ExitCode.OK;
-    try (Stream<String> listing = source.iterContents(prefix)) {
-      Iterator<String> locations = listing.iterator();
-      while (locations.hasNext()) {
-        String location = locations.next();
-        try {
-          Metadata mine = metadataOrNull(source, location);
-          if (mine != null && !Objects.equals(mine, metadataOrNull(target, location))) {
-            planned("copy", location);
-          }
-        } catch (RuntimeException e) {
-          exit = Failures.worse(exit, failed(location, e));
-        }
+  @Override
+  int plan(ExternalStorage source, ExternalStorage target) {
+    int exit = eachListed(source, location -> {
+      Metadata mine = metadataOrNull(source, location);
+      if (mine != null && !Objects.equals(mine, metadataOrNull(target, location))) {
+        planned("copy", location);
       }
-    }
+      return ExitCode.OK;
+    });
     if (delete) {
       try (Stream<String> listing = target.iterContents(prefix)) {
         Iterator<String> locations = listing.iterator();

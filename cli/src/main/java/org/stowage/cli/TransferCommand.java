@@ -1,15 +1,21 @@
 package org.stowage.cli;
 
+import java.util.Iterator;
 import java.util.List;
+import java.util.function.ToIntFunction;
+import java.util.stream.Stream;
 import org.stowage.ExternalStorage;
-import org.stowage.Metadata;
 import org.stowage.compose.StorageSync;
 import org.stowage.compose.SyncOptions;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** What sync and migrate share: two stores, a prefix, parallelism, a dry run, the report. */
-abstract class TransferCommand extends StoreCommand {
+/**
+ * What sync and migrate share: two stores, a prefix, parallelism, a dry run, the report.
+ *
+ * @param <R> the report of a run
+ */
+abstract class TransferCommand<R> extends StoreCommand {
   @Parameters(index = "0", paramLabel = "SRC_URI", description = "The source store.")
   String sourceStore;
 
@@ -27,6 +33,57 @@ abstract class TransferCommand extends StoreCommand {
 
   @Option(names = "--json", description = "JSON lines.")
   boolean json;
+
+  /**
+   * Opens both stores, then prints the plan ({@code --dry-run}) or runs the transfer under a
+   * progress bar named after the command and prints its report once the bar is closed.
+   */
+  @Override
+  public final Integer call() {
+    ExternalStorage[] stores = openBoth();
+    try (ExternalStorage source = stores[0];
+        ExternalStorage target = stores[1]) {
+      if (dryRun) {
+        return plan(source, target);
+      }
+      R report;
+      try (Progress progress = Progress.start(spec.name(), -1, false, progressAllowed(json))) {
+        report = transfer(source, target, options(progress));
+      }
+      return print(report);
+    }
+  }
+
+  /** Prints what a run would do, by metadata, changing nothing; returns the exit code. */
+  abstract int plan(ExternalStorage source, ExternalStorage target);
+
+  /** Runs the transfer with {@code options}. */
+  abstract R transfer(ExternalStorage source, ExternalStorage target, SyncOptions options);
+
+  /** Prints a run's problems ({@link #problems}) and summary; returns the exit code. */
+  abstract int print(R report);
+
+  /**
+   * Calls {@code step} on each location under {@code --prefix} in {@code storage}, in listing
+   * order. A {@link RuntimeException} from one is printed ({@link #failed}) and the next is tried.
+   *
+   * @return the worst exit code of them all
+   */
+  final int eachListed(ExternalStorage storage, ToIntFunction<String> step) {
+    int exit = ExitCode.OK;
+    try (Stream<String> listing = storage.iterContents(prefix)) {
+      Iterator<String> locations = listing.iterator();
+      while (locations.hasNext()) {
+        String location = locations.next();
+        try {
+          exit = Failures.worse(exit, step.applyAsInt(location));
+        } catch (RuntimeException e) {
+          exit = Failures.worse(exit, failed(location, e));
+        }
+      }
+    }
+    return exit;
+  }
 
   /** The options for {@link StorageSync}, with a listener that advances {@code progress}. */
   final SyncOptions options(Progress progress) {
@@ -51,11 +108,6 @@ abstract class TransferCommand extends StoreCommand {
       source.close();
       throw e;
     }
-  }
-
-  /** The metadata at {@code location}, or null if nothing is there. */
-  static Metadata metadataOrNull(ExternalStorage storage, String location) {
-    return storage.findMetadata(location).orElse(null); // no exception per miss
   }
 
   /** A planned action of a dry run. */

@@ -37,6 +37,19 @@ final class Transfers {
     return total;
   }
 
+  /**
+   * Copies {@code in} to standard output to the end, counting on {@code progress}, and flushes.
+   * Closes neither {@code in} nor standard output.
+   *
+   * @return the bytes copied
+   * @throws IOException as {@link #copy}
+   */
+  static long toStdout(InputStream in, Progress progress) throws IOException {
+    try (OutputStream stdout = stdout()) {
+      return copy(in, stdout, progress);
+    }
+  }
+
   /** Standard output as bytes, not closed by closing the returned stream. */
   static OutputStream stdout() {
     return new FileOutputStream(FileDescriptor.out) {

@@ -38,7 +38,7 @@ final class UsageCommand extends StoreCommand {
       Iterator<String> locations = listing.iterator();
       while (locations.hasNext()) {
         String location = locations.next();
-        Metadata m = TransferCommand.metadataOrNull(storage, location);
+        Metadata m = metadataOrNull(storage, location);
         if (m == null) {
           continue; // deleted since it was listed
         }
