@@ -5,8 +5,11 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Spliterator;
@@ -1135,8 +1138,7 @@ public abstract class ExternalStorage implements AutoCloseable {
    * @throws IOException if the backend or reading the file fails; {@code source} is then kept
    */
   protected Metadata adoptFile(Location location, Path source, boolean replaceExisting) throws IOException {
-    java.nio.file.attribute.BasicFileAttributes before = java.nio.file.Files.readAttributes(
-        source, java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    BasicFileAttributes before = fileAttributes(source);
     ObjectSource in = ObjectSource.ofPath(source);
     Metadata stored;
     try {
@@ -1151,8 +1153,7 @@ public abstract class ExternalStorage implements AutoCloseable {
       in.release();
       in.closeSource();
     }
-    java.nio.file.attribute.BasicFileAttributes after = java.nio.file.Files.readAttributes(
-        source, java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    BasicFileAttributes after = fileAttributes(source);
     if (after.size() != stored.size() || after.size() != before.size()
         || !after.lastModifiedTime().equals(before.lastModifiedTime())
         || !Objects.equals(after.fileKey(), before.fileKey())) {
@@ -1161,7 +1162,7 @@ public abstract class ExternalStorage implements AutoCloseable {
               + " changed while it was stored, so it was kept; the object holds the " + stored.size()
               + " bytes that were read (MD5 " + stored.md5() + ") (rule M3)", location.value(), null);
     }
-    java.nio.file.Files.deleteIfExists(source);
+    Files.deleteIfExists(source);
     return stored;
   }
 
@@ -1199,8 +1200,7 @@ public abstract class ExternalStorage implements AutoCloseable {
   private void checkAdoptable(Location loc, Path source) {
     String problem;
     try {
-      java.nio.file.attribute.BasicFileAttributes a = java.nio.file.Files.readAttributes(
-          source, java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+      BasicFileAttributes a = fileAttributes(source);
       if (a.isRegularFile()) {
         return;
       }
@@ -1217,6 +1217,11 @@ public abstract class ExternalStorage implements AutoCloseable {
             + problem + "; nothing was stored", loc.value(), null);
   }
 
+  /** The attributes of {@code file} itself, not following a symbolic link: what adopting looks at. */
+  private static BasicFileAttributes fileAttributes(Path file) throws IOException {
+    return Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+  }
+
   /** For {@link #adoptPath} with an object present under SKIP_IF_EXISTS or FAIL_IF_DIFFERENT. */
   private Metadata keepOrDrop(Location loc, Path source, WritePolicy policy, Metadata present) {
     if (policy == WritePolicy.SKIP_IF_EXISTS) {
@@ -1229,7 +1234,7 @@ public abstract class ExternalStorage implements AutoCloseable {
               + " FAIL_IF_DIFFERENT refused: the object there has " + present + ", the file has "
               + mine + " (rule S5.1); the file was kept", loc.value());
     }
-    call("adopt", loc, () -> java.nio.file.Files.deleteIfExists(source));
+    call("adopt", loc, () -> Files.deleteIfExists(source));
     return present;
   }
 
