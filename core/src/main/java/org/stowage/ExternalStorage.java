@@ -535,7 +535,50 @@ public abstract class ExternalStorage implements AutoCloseable {
     Location.checkPrefix(prefix);
     checkOpen();
     Stream<String> listed = call("iterContents", null, () -> listObjects(prefix));
-    Spliterator<String> checked = new CheckedListing(listed.spliterator(), prefix);
+    Spliterator<String> checked = new CheckedListing(listed.spliterator(), prefix, null);
+    return StreamSupport.stream(checked, false).onClose(listed::close);
+  }
+
+  /**
+   * The part of {@link #iterContents(String) iterContents(prefix)} that sorts strictly after
+   * {@code startAfter} in UTF-8 byte order (rule I7), in the same order: S3's {@code StartAfter}.
+   * For resuming a listing after the last location seen, and for reading disjoint parts of one
+   * store on several threads (a {@code ContentCollector} lists its content tree on one thread and
+   * the rest of the store, from just past that tree, on another).
+   *
+   * <p>A backend that can start a listing at a key skips what sorts before it without reading it
+   * (S3, memory, a directory tree); one that cannot reads the whole listing of {@code prefix} and
+   * drops the start (the default of {@link #listObjects(String, String)}). Laziness, concurrent
+   * changes and ownership as for {@link #iterContents(String)}: <b>the caller must close the
+   * returned stream</b>.
+   *
+   * @param prefix a prefix per rule L5: empty, or a valid location, optionally ending in {@code /}
+   * @param startAfter any string (it need not be a location, nor be stored) without unpaired
+   *     surrogates; the empty string sorts before every location
+   * @return a lazy stream of the matching locations after {@code startAfter}, in ascending UTF-8
+   *     order, possibly empty; the caller closes it
+   * @throws InvalidLocationException if {@code prefix} breaks rule L5
+   * @throws IllegalArgumentException if {@code startAfter} has an unpaired surrogate (it has no
+   *     UTF-8 bytes to compare)
+   * @throws NullPointerException if {@code startAfter} is null
+   */
+  public final Stream<String> iterContents(String prefix, String startAfter) {
+    Location.checkPrefix(prefix);
+    Objects.requireNonNull(startAfter, "startAfter");
+    for (int i = 0; i < startAfter.length(); i++) {
+      char c = startAfter.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < startAfter.length()
+          && Character.isLowSurrogate(startAfter.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw new IllegalArgumentException(
+            "startAfter has an unpaired surrogate at index " + i + ", so it has no UTF-8 bytes to"
+                + " compare (rule I7): " + Location.quote(startAfter));
+      }
+    }
+    checkOpen();
+    Stream<String> listed = call("iterContents", null, () -> listObjects(prefix, startAfter));
+    Spliterator<String> checked = new CheckedListing(listed.spliterator(), prefix, startAfter);
     return StreamSupport.stream(checked, false).onClose(listed::close);
   }
 
@@ -985,6 +1028,26 @@ public abstract class ExternalStorage implements AutoCloseable {
    * @throws IOException if the listing cannot be started
    */
   protected abstract Stream<String> listObjects(String prefix) throws IOException;
+
+  /**
+   * The locations of {@link #listObjects(String) listObjects(prefix)} that sort strictly after
+   * {@code startAfter} in {@linkplain Location#UTF8_ORDER UTF-8 byte order} (rule I7), lazily, in
+   * that order. The default lists {@code prefix} and drops what sorts up to {@code startAfter}:
+   * correct, but it reads what it drops. Override it where the store can start a listing at a key
+   * (S3's {@code StartAfter}, a sorted map's tail, a directory tree whose subtrees before the key
+   * are skipped unread); a collection lists the rest of a store this way while it lists the
+   * content tree. The core closes the stream, and checks the order and the bound.
+   *
+   * @param prefix the listing prefix, empty or a valid location optionally ending in {@code /}
+   * @param startAfter the bound, any string without unpaired surrogates (not necessarily a
+   *     location)
+   * @return a lazy stream of the matching locations after {@code startAfter}; the core closes it
+   * @throws IOException if the listing cannot be started
+   */
+  protected Stream<String> listObjects(String prefix, String startAfter) throws IOException {
+    Stream<String> all = listObjects(prefix);
+    return all.filter(location -> Location.UTF8_ORDER.compare(location, startAfter) > 0);
+  }
 
   /**
    * Where the object at {@code location} lives or would live.
@@ -1474,12 +1537,15 @@ public abstract class ExternalStorage implements AutoCloseable {
   private final class CheckedListing extends Spliterators.AbstractSpliterator<String> {
     private final Spliterator<String> listed;
     private final String prefix;
+    /** The listing's lower bound (exclusive), or null. */
+    private final String startAfter;
     private String last;
 
-    CheckedListing(Spliterator<String> listed, String prefix) {
+    CheckedListing(Spliterator<String> listed, String prefix, String startAfter) {
       super(Long.MAX_VALUE, ORDERED | DISTINCT | SORTED | NONNULL);
       this.listed = listed;
       this.prefix = prefix;
+      this.startAfter = startAfter;
     }
 
     @Override
@@ -1507,6 +1573,12 @@ public abstract class ExternalStorage implements AutoCloseable {
               ExternalStorage.this,
               Location.quote(location));
           continue;
+        }
+        if (last == null && startAfter != null
+            && Location.UTF8_ORDER.compare(location, startAfter) <= 0) {
+          throw new IllegalStateException(
+              ExternalStorage.this + " listed " + Location.quote(location) + " for a listing that"
+                  + " starts after " + Location.quote(startAfter) + ": a backend bug (rule I7)");
         }
         if (last != null && Location.UTF8_ORDER.compare(last, location) >= 0) {
           throw new IllegalStateException(

@@ -579,6 +579,16 @@ public final class CachingStorage extends ExternalStorage {
     }
   }
 
+  /** The backing store's listing from {@code startAfter}. */
+  @Override
+  protected Stream<String> listObjects(String prefix, String startAfter) {
+    try {
+      return backing.iterContents(prefix, startAfter);
+    } catch (ExternalResourceException e) {
+      throw Tiers.renamed(this, e);
+    }
+  }
+
   @Override
   protected URI objectUri(Location location) {
     try {

@@ -470,8 +470,18 @@ public final class MirroredStorage extends ExternalStorage {
 
   @Override
   protected Stream<String> listObjects(String prefix) {
+    return listObjects(prefix, "");
+  }
+
+  private static Stream<String> listing(ExternalStorage store, String prefix, String startAfter) {
+    return startAfter.isEmpty() ? store.iterContents(prefix) : store.iterContents(prefix, startAfter);
+  }
+
+  /** The primary's listing from {@code startAfter}, or a secondary's that is in sync. */
+  @Override
+  protected Stream<String> listObjects(String prefix, String startAfter) {
     try {
-      return primary.iterContents(prefix);
+      return listing(primary, prefix, startAfter);
     } catch (InvalidLocationException e) {
       throw e;
     } catch (ExternalResourceException e) {
@@ -479,7 +489,7 @@ public final class MirroredStorage extends ExternalStorage {
         if (!s.outOfSync && s.pending.keySet().stream().noneMatch(k -> k.startsWith(prefix))) {
           try {
             LOG.warn("{}: listing the primary failed; listing {} instead", this, s.storage, e);
-            return s.storage.iterContents(prefix);
+            return listing(s.storage, prefix, startAfter);
           } catch (ExternalResourceException other) {
             e.addSuppressed(other);
           }

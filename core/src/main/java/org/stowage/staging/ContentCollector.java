@@ -75,8 +75,9 @@ import org.stowage.cas.Digest;
  * <ol>
  *   <li>Write a marker, {@code <prefix>/collections/<id>}, in state {@code marking}, and renew it
  *       (its lease) until the end.
- *   <li>Mark: list the stores once, on the calling thread, which hands the locations in batches
- *       to {@code parallelism} workers; they read every object outside the content tree, verified
+ *   <li>Mark: list the stores once (the content store in two disjoint parts at once, rule I7: its
+ *       main content tree on a thread of its own, the rest on the calling thread), handing the
+ *       locations in batches to {@code parallelism} workers; they read every object outside the content tree, verified
  *       (whole if the store recorded at most 1,024 bytes for it, else its first 26 bytes), note
  *       the unreadable ones, and put the digest of each reference in a Bloom filter, and note each
  *       content object in a Bloom filter and a local spool file.
@@ -319,7 +320,7 @@ public final class ContentCollector {
     }
 
     void mark() {
-      scan.scanAll(storage, layout, this::content, this::reference, this::unreadable, workers, this::listedOne);
+      scan.scanAll(storage, layout, this::content, this::reference, this::unreadable, workers, this::listedSoFar);
       workers.await();
       for (Digest root : roots) {
         referenced.put(ContentLayout.key(root));
@@ -332,8 +333,10 @@ public final class ContentCollector {
       listener.accept(progress(Phase.MARK));
     }
 
-    private void listedOne(long ignored) {
-      if (listed.incrementAndGet() % PROGRESS_EVERY == 0) {
+    /** Told the running count of objects listed, on the collecting thread. */
+    private void listedSoFar(long count) {
+      long before = listed.getAndSet(count);
+      if (count / PROGRESS_EVERY != before / PROGRESS_EVERY) {
         listener.accept(progress(Phase.MARK));
       }
     }

@@ -35,6 +35,11 @@ final class ContentLayout {
     return collections;
   }
 
+  /** The main content tree, {@code <prefix>sha256/}, where nearly all content is. */
+  String mainContentTree() {
+    return prefix + Digest.SHA256 + "/";
+  }
+
   /** Whether {@code location} belongs to the lifecycle's own objects (markers, late roots). */
   boolean isBookkeeping(String location) {
     return location.startsWith(collections);

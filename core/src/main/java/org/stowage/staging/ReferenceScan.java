@@ -1,11 +1,14 @@
 package org.stowage.staging;
 
 import java.io.IOException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.function.LongConsumer;
 import java.util.stream.Stream;
 import org.stowage.ChangedExternalResourceException;
 import org.stowage.ExternalResourceException;
 import org.stowage.ExternalStorage;
+import org.stowage.Location;
 import org.stowage.MissingExternalResourceException;
 import org.stowage.StoredObject;
 import org.stowage.staging.CollectionReport.UnreadableReference;
@@ -61,32 +64,161 @@ final class ReferenceScan {
   /**
    * Lists {@code store} and sorts its objects; {@code content} is null for a store that holds only
    * references. The sinks are called on the workers, which are not awaited: the caller awaits
-   * them. Returns the number of objects listed; {@code listed} is told each count, on the calling
-   * thread.
+   * them. Returns the number of objects listed; {@code listed} is told the running count, on the
+   * calling thread only, and the final count before this returns.
+   *
+   * <p>For the content store, the listing runs in two disjoint parts at once (rule I7): the main
+   * content tree ({@code <prefix>sha256/}) on a thread of its own, and the rest of the store on
+   * the calling thread, up to that tree and then from just past it. So the references, which
+   * cost a read each, are read while the content tree, which costs only its listing, is walked;
+   * one listing after the other, the reads would wait for the whole tree.
    */
   static long scan(ExternalStorage store, ContentLayout layout, ContentSink content, ReferenceSink references,
       UnreadableSink unreadable, BoundedWorkers workers, LongConsumer listed) {
-    long count = 0;
-    String[] batch = new String[BATCH];
-    int inBatch = 0;
-    int reads = 0;
-    try (Stream<String> listing = store.iterContents()) {
-      for (String location : (Iterable<String>) listing::iterator) {
-        listed.accept(++count);
-        batch[inBatch++] = location;
-        if (content == null || !layout.inContentTree(location)) {
-          reads++;
-        }
-        if (inBatch == BATCH || reads == BATCH_READS) {
-          submit(store, layout, batch, inBatch, content, references, unreadable, workers);
-          batch = new String[BATCH];
-          inBatch = 0;
-          reads = 0;
+    Batcher rest = new Batcher(store, layout, content, references, unreadable, workers);
+    if (content == null) {
+      try (Stream<String> listing = store.iterContents()) {
+        for (String location : (Iterable<String>) listing::iterator) {
+          rest.add(location);
+          listed.accept(rest.count);
         }
       }
+      rest.flush();
+      return rest.count;
     }
-    submit(store, layout, batch, inBatch, content, references, unreadable, workers);
-    return count;
+    String tree = layout.mainContentTree();
+    Batcher inTree = new Batcher(store, layout, content, references, unreadable, workers);
+    FutureTask<Void> treeListing = new FutureTask<>(() -> {
+      try (Stream<String> listing = store.iterContents(tree)) {
+        for (String location : (Iterable<String>) listing::iterator) {
+          if (inTree.stopped) {
+            break;
+          }
+          inTree.add(location);
+        }
+      }
+      inTree.flush();
+      return null;
+    });
+    Thread treeThread = new Thread(treeListing, Thread.currentThread().getName() + "-content-tree");
+    treeThread.setDaemon(true);
+    treeThread.start();
+    boolean finished = false;
+    try {
+      try (Stream<String> listing = store.iterContents()) {
+        for (String location : (Iterable<String>) listing::iterator) {
+          if (Location.UTF8_ORDER.compare(location, tree) >= 0) {
+            break; // the tree's first location: the tree is the other thread's
+          }
+          rest.add(location);
+          listed.accept(rest.count + inTree.count);
+        }
+      }
+      try (Stream<String> listing = store.iterContents("", tree + PAST_ANY_CHARACTER)) {
+        for (String location : (Iterable<String>) listing::iterator) {
+          if (location.startsWith(tree)) {
+            continue; // in the tree after all (its next character is U+10FFFF): listed there
+          }
+          rest.add(location);
+          listed.accept(rest.count + inTree.count);
+        }
+      }
+      rest.flush();
+      finished = true;
+    } finally {
+      if (!finished) {
+        inTree.stopped = true;
+      }
+      awaitTree(treeListing, finished);
+    }
+    long total = rest.count + inTree.count;
+    listed.accept(total);
+    return total;
+  }
+
+  /**
+   * The largest code point: every location that starts with a prefix {@code p} and does not
+   * continue with it sorts before {@code p + PAST_ANY_CHARACTER}.
+   */
+  private static final String PAST_ANY_CHARACTER = new String(Character.toChars(Character.MAX_CODE_POINT));
+
+  /**
+   * Waits for the content tree's listing; rethrows its failure if the rest of the listing
+   * finished (otherwise the rest's own failure is already on its way).
+   */
+  private static void awaitTree(FutureTask<Void> treeListing, boolean rethrow) {
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          treeListing.get();
+          return;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        } catch (ExecutionException e) {
+          if (rethrow) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException runtime) {
+              throw runtime;
+            }
+            if (cause instanceof Error error) {
+              throw error;
+            }
+            throw new IllegalStateException(cause);
+          }
+          return;
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** The locations one listing thread has gathered for the workers, handed over in batches. */
+  private static final class Batcher {
+    private final ExternalStorage store;
+    private final ContentLayout layout;
+    private final ContentSink content;
+    private final ReferenceSink references;
+    private final UnreadableSink unreadable;
+    private final BoundedWorkers workers;
+    private String[] batch = new String[BATCH];
+    private int inBatch;
+    private int reads;
+    /** Locations listed by this thread; read by the other thread for progress. */
+    volatile long count;
+    /** Set by the other thread when it failed: stop listing. */
+    volatile boolean stopped;
+
+    Batcher(ExternalStorage store, ContentLayout layout, ContentSink content, ReferenceSink references,
+        UnreadableSink unreadable, BoundedWorkers workers) {
+      this.store = store;
+      this.layout = layout;
+      this.content = content;
+      this.references = references;
+      this.unreadable = unreadable;
+      this.workers = workers;
+    }
+
+    void add(String location) {
+      count++;
+      batch[inBatch++] = location;
+      if (content == null || !layout.inContentTree(location)) {
+        reads++;
+      }
+      if (inBatch == BATCH || reads == BATCH_READS) {
+        flush();
+      }
+    }
+
+    void flush() {
+      submit(store, layout, batch, inBatch, content, references, unreadable, workers);
+      batch = new String[BATCH];
+      inBatch = 0;
+      reads = 0;
+    }
   }
 
   /** Hands {@code n} listed locations to one worker, which sorts them, reads and feeds the sinks. */
@@ -133,7 +265,7 @@ final class ReferenceScan {
                 + " bytes, over the " + ContentReference.MAX_BYTES + " a reference can have")
             : Found.NOTHING;
       }
-      byte[] bytes = object.stream().readAllBytes(); // the end checks them against the metadata
+      byte[] bytes = readWhole(object.stream(), (int) size);
       ContentReference reference = ContentReference.parse(bytes);
       if (reference != null) {
         return new Found(reference, null);
@@ -149,6 +281,22 @@ final class ReferenceScan {
     } catch (IOException e) {
       throw new ExternalResourceException(store + ": cannot read " + location + ": " + e, location, e);
     }
+  }
+
+  /**
+   * Reads the {@code size} bytes of a verified stream into one array, and its end, which checks
+   * them against the metadata (a stream that yields more or fewer fails there).
+   */
+  private static byte[] readWhole(java.io.InputStream in, int size) throws IOException {
+    byte[] bytes = new byte[size];
+    int read = in.readNBytes(bytes, 0, size);
+    if (read < size) {
+      return java.util.Arrays.copyOf(bytes, read); // unreachable: the verifying stream fails first
+    }
+    if (in.read() >= 0) {
+      throw new IOException("unreachable: the verifying stream refuses bytes past its size");
+    }
+    return bytes;
   }
 
   private static Found malformed(String location, String detail) {

@@ -25,14 +25,16 @@ record ScanOptions(List<ExternalStorage> otherStores, int parallelism, long expe
 
   /**
    * Lists the content store's storage (content and references) and then every further store
-   * (references only), all on {@code workers}; the caller awaits them.
+   * (references only), all on {@code workers}; the caller awaits them. {@code listed} is told the
+   * running count of objects listed in all of them, on the calling thread.
    */
   void scanAll(ExternalStorage contentStorage, ContentLayout layout, ReferenceScan.ContentSink content,
       ReferenceScan.ReferenceSink references, ReferenceScan.UnreadableSink unreadable, BoundedWorkers workers,
       LongConsumer listed) {
-    ReferenceScan.scan(contentStorage, layout, content, references, unreadable, workers, listed);
+    long before = ReferenceScan.scan(contentStorage, layout, content, references, unreadable, workers, listed);
     for (ExternalStorage other : otherStores) {
-      ReferenceScan.scan(other, layout, null, references, unreadable, workers, listed);
+      long base = before;
+      before += ReferenceScan.scan(other, layout, null, references, unreadable, workers, n -> listed.accept(base + n));
     }
   }
 

@@ -189,6 +189,8 @@ public final class FileStorage extends ExternalStorage {
   private static final int MAX_BUFFER = 1024 * 1024;
   /** How often a step is retried when concurrent writers or deleters get in its way. */
   private static final int RACE_RETRIES = 16;
+  /** The largest object that {@link #openWithMetadata} reads whole, without the lock. */
+  static final int SMALL_OBJECT_BYTES = 8192;
   private static final HexFormat HEX = HexFormat.of();
 
   private final Path root;
@@ -402,6 +404,63 @@ public final class FileStorage extends ExternalStorage {
    */
   @Override
   protected OpenObject openWithMetadata(Location location) throws IOException {
+    Resolver.Located at = resolver.locate(location, "verify");
+    if (!at.isObject()) {
+      return null;
+    }
+    if (!at.isLink() && at.attributes().size() <= SMALL_OBJECT_BYTES) {
+      OpenObject read = readSmallWithoutLock(at);
+      if (read != null) {
+        return read;
+      }
+    }
+    return openWithMetadataLocked(location);
+  }
+
+  /**
+   * Reads a small object whole without the location's lock, with the record in its attribute:
+   * {@code null} when the locked path must decide instead. The lock only pairs a record with the
+   * bytes of the same version of the file; here the pairing is checked instead: the attribute must
+   * describe the file that {@code at} found (rule R3, as under the lock), and the bytes read must
+   * hash to that record. A writer that replaced the file meanwhile, or bytes damaged on disk, fail
+   * that check, and the locked path reads again and decides (it reports damage as before).
+   */
+  private OpenObject readSmallWithoutLock(Resolver.Located at) throws IOException {
+    if (!records.attributesReadable()) {
+      return null;
+    }
+    FileVersion version = FileVersion.of(at.attributes());
+    MetadataRecords.Entry entry;
+    try {
+      entry = records.readAttribute(at.path(), false);
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+    if (entry == null || !fits(entry, version) || entry.metadata().size() != version.size()) {
+      return null;
+    }
+    byte[] bytes = new byte[(int) version.size()];
+    try (FileChannel channel =
+        FileChannel.open(at.path(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+      ByteBuffer buffer = ByteBuffer.wrap(bytes);
+      while (buffer.hasRemaining()) {
+        if (channel.read(buffer) < 0) {
+          return null;
+        }
+      }
+      if (channel.read(ByteBuffer.allocate(1)) >= 0) {
+        return null;
+      }
+    } catch (FileSystemException e) {
+      return null; // gone, or a link now: the locked path decides
+    }
+    if (!Metadata.of(bytes).equals(entry.metadata())) {
+      return null;
+    }
+    return new OpenObject(new java.io.ByteArrayInputStream(bytes), entry.metadata());
+  }
+
+  private OpenObject openWithMetadataLocked(Location location) throws IOException {
     // The metadata last computed from the file, and the version of the file it describes: used
     // when that very version is still there, whether or not its record could be written (a full
     // disk leaves the object without a record).
@@ -788,7 +847,17 @@ public final class FileStorage extends ExternalStorage {
 
   @Override
   protected Stream<String> listObjects(String prefix) throws IOException {
-    Listing listing = new Listing(resolver, name, prefix);
+    Listing listing = new Listing(resolver, name, prefix, null);
+    return StreamSupport.stream(listing, false).onClose(listing::close);
+  }
+
+  /**
+   * The walk of {@link #listObjects(String)}, which neither reads nor examines a directory whose
+   * whole subtree sorts before {@code startAfter}, nor examines a file that does (rule I7).
+   */
+  @Override
+  protected Stream<String> listObjects(String prefix, String startAfter) throws IOException {
+    Listing listing = new Listing(resolver, name, prefix, startAfter);
     return StreamSupport.stream(listing, false).onClose(listing::close);
   }
 

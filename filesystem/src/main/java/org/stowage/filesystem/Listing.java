@@ -87,17 +87,24 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
   private final Resolver resolver;
   private final String storage;
   private final Deque<Frame> stack = new ArrayDeque<>();
+  /**
+   * The bound every listed location must sort after (rule I7), or null: set to null once a
+   * location after it has been passed on, since every later one sorts after that.
+   */
+  private String startAfter;
   private boolean closed;
 
   /**
    * Starts a listing; reads the directory the prefix names, if it exists.
    *
    * @param prefix a valid listing prefix (rule L5)
+   * @param startAfter list only locations that sort after this (rule I7); null or empty for all
    */
-  Listing(Resolver resolver, String storage, String prefix) throws IOException {
+  Listing(Resolver resolver, String storage, String prefix, String startAfter) throws IOException {
     super(Long.MAX_VALUE, ORDERED | DISTINCT | SORTED | NONNULL);
     this.resolver = resolver;
     this.storage = storage;
+    this.startAfter = startAfter == null || startAfter.isEmpty() ? null : startAfter;
     int slash = prefix.lastIndexOf('/');
     String directoryPart = prefix.substring(0, slash + 1);
     String namePrefix = prefix.substring(slash + 1);
@@ -126,6 +133,7 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
       frame.entries[frame.next++] = null; // passed on: let it be collected
       String location = frame.location + entry.key();
       if (!entry.isDirectory()) {
+        startAfter = null; // passed: every location from here on sorts after it
         action.accept(location);
         return true;
       }
@@ -168,11 +176,13 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
     try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
       for (Path path : stream) {
         String name = path.getFileName().toString();
-        if (name.startsWith(Location.RESERVED_PREFIX) || !name.startsWith(namePrefix)) {
+        if (name.startsWith(Location.RESERVED_PREFIX) || !name.startsWith(namePrefix)
+            || startAfter != null && wholeSubtreeBefore(location + name + "/")) {
           continue;
         }
         Entry entry = entry(path, name, location);
-        if (entry != null) {
+        if (entry != null && (startAfter == null || entry.isDirectory()
+            || Location.UTF8_ORDER.compare(location + entry.key(), startAfter) > 0)) {
           entries.add(entry);
         }
       }
@@ -184,6 +194,17 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
     Entry[] sorted = entries.toArray(new Entry[0]);
     Arrays.sort(sorted, ORDER);
     return sorted;
+  }
+
+  /**
+   * Whether every location that starts with {@code directoryKey} (a directory's location, ending
+   * in {@code /}) sorts before or at {@link #startAfter}: those that do not start with the bound
+   * and sort before it. Then a file of the same name (which sorts before its directory key) does
+   * too, so the entry is skipped before it is examined.
+   */
+  private boolean wholeSubtreeBefore(String directoryKey) {
+    return !startAfter.startsWith(directoryKey)
+        && Location.UTF8_ORDER.compare(directoryKey, startAfter) < 0;
   }
 
   /** The entry for {@code path}, or {@code null} if it is not an object or a directory. */

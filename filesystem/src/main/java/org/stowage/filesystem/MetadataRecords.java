@@ -107,6 +107,8 @@ final class MetadataRecords {
   static final String ATTRIBUTE_NAME = "stowage.record";
   /** Longer attribute values are not records of this store. */
   private static final int MAX_ATTRIBUTE_BYTES = 1024;
+  /** Enough for a record of a file with a Unix identity (54 bytes). */
+  private static final int USUAL_ATTRIBUTE_BYTES = 64;
   private static final int MAX_RECORD_BYTES = 16 * 1024;
   private static final HexFormat HEX = HexFormat.of();
   /** Cloned for each record name; never used itself. */
@@ -251,14 +253,14 @@ final class MetadataRecords {
    *     link the resolver allowed) rather than refuse a link
    */
   Entry readAttribute(Path file, boolean followLinks) throws IOException {
-    ByteBuffer buffer = ByteBuffer.allocate(MAX_ATTRIBUTE_BYTES);
+    ByteBuffer buffer;
     try {
       UserDefinedFileAttributeView view = view(file, followLinks);
       if (view == null) {
         attributesReadable = false;
         return null;
       }
-      view.read(ATTRIBUTE_NAME, buffer);
+      buffer = readValue(view);
     } catch (NoSuchFileException e) {
       throw e;
     } catch (FileSystemException | UnsupportedOperationException e) {
@@ -279,6 +281,28 @@ final class MetadataRecords {
           e.getMessage());
       return null;
     }
+  }
+
+  /**
+   * The record attribute's value: read into a buffer that fits every record of a Unix file (one
+   * {@code fgetxattr}), and only if the value is longer (ERANGE) read again into one of {@link
+   * #MAX_ATTRIBUTE_BYTES}, so that a longer value is still seen, and reported, as malformed.
+   */
+  private static ByteBuffer readValue(UserDefinedFileAttributeView view) throws IOException {
+    ByteBuffer buffer = ByteBuffer.allocate(USUAL_ATTRIBUTE_BYTES);
+    try {
+      view.read(ATTRIBUTE_NAME, buffer);
+      return buffer;
+    } catch (FileSystemException e) {
+      // The JDK reports ERANGE as "Insufficient space in buffer"; other platforms' texts say "range".
+      String reason = String.valueOf(e.getReason());
+      if (!reason.contains("Insufficient space") && !reason.contains("range")) {
+        throw e;
+      }
+    }
+    buffer = ByteBuffer.allocate(MAX_ATTRIBUTE_BYTES);
+    view.read(ATTRIBUTE_NAME, buffer);
+    return buffer;
   }
 
   /**

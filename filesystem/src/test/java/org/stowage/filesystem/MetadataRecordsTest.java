@@ -114,6 +114,24 @@ class MetadataRecordsTest {
   }
 
   @Test
+  @DisplayName("R3 an attribute longer than a Unix record (a long text identity, up to 295 bytes) is read whole from a file; one over 1,024 bytes is no record")
+  void longAttributeValues() throws IOException {
+    MetadataRecords records = new MetadataRecords(dir.resolve(".stowage/meta"), false, "test", true);
+    Path file = Files.write(dir.resolve("f"), new byte[43]);
+    for (String key : new String[] {"(dev=803,ino=1234567)", "k".repeat(60), "\u00e9".repeat(127) + "x"}) {
+      MetadataRecords.Entry entry =
+          new MetadataRecords.Entry(null, MD, new FileVersion(key, 43, Instant.ofEpochSecond(9, 1)));
+      Disk.setRecordAttribute(file, entry);
+      assertEquals(entry, records.readAttribute(file, false),
+          MetadataRecords.encodeAttribute(entry).remaining() + " bytes");
+    }
+    Disk.setRecordAttribute(file, new byte[1500]);
+    assertNull(records.readAttribute(file, false), "too long to be a record");
+    Disk.setRecordAttribute(file, new byte[500]);
+    assertNull(records.readAttribute(file, false), "malformed");
+  }
+
+  @Test
   @DisplayName("R3 records live under .stowage/meta at a SHA-256 fan-out and are replaced whole")
   void files() throws IOException {
     Path meta = dir.resolve(".stowage/meta");

@@ -282,6 +282,14 @@ public final class MemoryStorage extends ExternalStorage {
     return locations.tailSet(prefix, true).stream().takeWhile(k -> k.startsWith(prefix));
   }
 
+  /** The sorted set's tail after the larger of the two bounds: nothing before it is looked at. */
+  @Override
+  protected Stream<String> listObjects(String prefix, String startAfter) {
+    boolean afterWins = Location.UTF8_ORDER.compare(startAfter, prefix) >= 0;
+    return (afterWins ? locations.tailSet(startAfter, false) : locations.tailSet(prefix, true))
+        .stream().takeWhile(k -> k.startsWith(prefix));
+  }
+
   @Override
   protected URI objectUri(Location location) throws IOException {
     try {

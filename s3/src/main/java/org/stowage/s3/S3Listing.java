@@ -27,6 +27,8 @@ final class S3Listing extends Spliterators.AbstractSpliterator<String> {
   private final String hidden;
   private final String storageName;
   private String last;
+  /** The full key that every listed key must sort after, or null. */
+  private String startAfter;
   private Iterator<S3Object> page;
   private String nextToken;
   private boolean fetched;
@@ -37,14 +39,27 @@ final class S3Listing extends Spliterators.AbstractSpliterator<String> {
    */
   static Stream<String> of(
       S3Client s3, String bucket, String root, String prefix, int pageSize, S3Errors errors, String storageName) {
-    Pages pages = new Pages(s3, bucket, pageSize, errors);
+    return of(s3, bucket, root, prefix, null, pageSize, errors, storageName);
+  }
+
+  /**
+   * As {@link #of(S3Client, String, String, String, int, S3Errors, String)}, but only the keys
+   * after {@code startAfter} (a location bound, rule I7; {@code null} for none): the first request
+   * carries {@code StartAfter}, so the server skips what sorts before it, and the keys are checked
+   * here too, for a server that ignores the parameter.
+   */
+  static Stream<String> of(S3Client s3, String bucket, String root, String prefix, String startAfter,
+      int pageSize, S3Errors errors, String storageName) {
+    String fullStartAfter = startAfter == null || startAfter.isEmpty() ? null : root + startAfter;
+    Pages pages = new Pages(s3, bucket, pageSize, errors, fullStartAfter);
     S3Listing listing =
         new S3Listing(pages::fetch, root + prefix, root.length(), root + S3Storage.TEMP_FOLDER, storageName);
+    listing.startAfter = fullStartAfter;
     return StreamSupport.stream(listing, false);
   }
 
   /** The {@code ListObjectsV2} requests of a listing. */
-  private record Pages(S3Client s3, String bucket, int pageSize, S3Errors errors) {
+  private record Pages(S3Client s3, String bucket, int pageSize, S3Errors errors, String startAfter) {
     /**
      * One page of a listing. An answer without {@code IsTruncated}, which S3 always sends, lost
      * its body (a header block cut short leaves an empty body, which the SDK reads as an empty
@@ -70,6 +85,8 @@ final class S3Listing extends Spliterators.AbstractSpliterator<String> {
               r.bucket(bucket).prefix(fullPrefix).maxKeys(pageSize).encodingType(EncodingType.URL);
               if (continuationToken != null) {
                 r.continuationToken(continuationToken);
+              } else if (startAfter != null) {
+                r.startAfter(startAfter);
               }
             });
       } catch (S3Exception e) {
@@ -110,7 +127,8 @@ final class S3Listing extends Spliterators.AbstractSpliterator<String> {
     while (true) {
       if (page != null && page.hasNext()) {
         String key = page.next().key();
-        if (key == null || key.startsWith(hidden) || !key.startsWith(fullPrefix)) {
+        if (key == null || key.startsWith(hidden) || !key.startsWith(fullPrefix)
+            || startAfter != null && Location.UTF8_ORDER.compare(key, startAfter) <= 0) {
           continue;
         }
         if (last != null && Location.UTF8_ORDER.compare(last, key) >= 0) {

@@ -778,6 +778,12 @@ public final class S3Storage extends ExternalStorage {
     return S3Listing.of(s3, bucket, root, prefix, listPageSize, errors, toString());
   }
 
+  /** One {@code ListObjectsV2} with {@code StartAfter}: the server skips what sorts before it. */
+  @Override
+  protected Stream<String> listObjects(String prefix, String startAfter) throws IOException {
+    return S3Listing.of(s3, bucket, root, prefix, startAfter, listPageSize, errors, toString());
+  }
+
   @Override
   protected URI objectUri(Location location) throws IOException {
     try {
