@@ -20,6 +20,7 @@ import org.stowage.spi.BulkInputStream;
  */
 public final class VerifyingInputStream extends BulkInputStream {
   private final InputStream in;
+  /** Hashes the bytes as they are read; null for bytes hashed when the stream was made. */
   private final PipelinedDigest digest;
   private final String expectedHex;
   private final long expectedSize;
@@ -31,7 +32,7 @@ public final class VerifyingInputStream extends BulkInputStream {
 
   private VerifyingInputStream(InputStream in, MessageDigest digest, String expectedHex, long expectedSize) {
     this.in = Objects.requireNonNull(in, "in");
-    this.digest = new PipelinedDigest(digest);
+    this.digest = digest == null ? null : new PipelinedDigest(digest);
     this.expectedHex = expectedHex;
     this.expectedSize = expectedSize;
   }
@@ -51,6 +52,36 @@ public final class VerifyingInputStream extends BulkInputStream {
       InputStream in, Metadata expected, String location, String operation, String rule) {
     return new VerifyingInputStream(in, Metadata.newMd5(), expected.md5(), expected.size())
         .relabel(location, operation, rule);
+  }
+
+  /**
+   * A verifying stream over {@code data}, hashed now rather than while it is read, if {@code data}
+   * matches {@code expected}; empty if its MD5 or length differs. For a backend that reads a small
+   * object whole and must know, before it answers, that the bytes match the metadata it read
+   * beside them (one that reads without a lock checks the pairing this way, and falls back to a
+   * locked read when they differ). Returned from {@code openWithMetadata}, the stream is taken
+   * over by the core as the load's verifying stream, so the bytes are hashed once; it still checks
+   * that every byte is read before it reports the end.
+   *
+   * <p>Ownership: the stream keeps {@code data}, not a copy; the caller must not change it after
+   * this call.
+   *
+   * @param data the bytes, read whole; kept by the returned stream
+   * @param expected the MD5 and size they must have
+   * @param location the location read, for messages
+   * @param operation names the storage and the operation, for messages
+   * @param rule the rule a mismatch breaks, for messages
+   * @return a stream over {@code data} that checks {@code expected}, or empty if {@code data} does
+   *     not match it
+   */
+  public static java.util.Optional<VerifyingInputStream> ofMatchingBytes(
+      byte[] data, Metadata expected, String location, String operation, String rule) {
+    if (data.length != expected.size() || !Metadata.of(data).md5().equals(expected.md5())) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(
+        new VerifyingInputStream(new java.io.ByteArrayInputStream(data), null, expected.md5(), expected.size())
+            .relabel(location, operation, rule));
   }
 
   /**
@@ -87,7 +118,7 @@ public final class VerifyingInputStream extends BulkInputStream {
 
   /** The MD5 and size this stream checks, if it checks an MD5 and nothing was read yet; else null. */
   Metadata unreadMd5Check() {
-    if (count != 0 || verified || !"MD5".equals(digest.algorithm())) {
+    if (count != 0 || verified || digest != null && !"MD5".equals(digest.algorithm())) {
       return null;
     }
     try {
@@ -120,7 +151,9 @@ public final class VerifyingInputStream extends BulkInputStream {
       verified = true;
       return -1;
     }
-    digest.update(b, off, n);
+    if (digest != null) {
+      digest.update(b, off, n);
+    }
     count += n;
     if (count > expectedSize) {
       throw changed("it is longer than the expected " + expectedSize + " bytes");
@@ -131,7 +164,9 @@ public final class VerifyingInputStream extends BulkInputStream {
   /** Closes the wrapped stream; an unfinished verification is abandoned, with no verdict. */
   @Override
   public void close() throws IOException {
-    digest.close();
+    if (digest != null) {
+      digest.close();
+    }
     in.close();
   }
 
@@ -143,6 +178,9 @@ public final class VerifyingInputStream extends BulkInputStream {
   private void checkAtEnd() {
     if (count != expectedSize) {
       throw changed("it ended after " + count + " bytes, but " + expectedSize + " were expected");
+    }
+    if (digest == null) {
+      return; // hashed when the stream was made, and every byte has been read
     }
     String actual;
     try {

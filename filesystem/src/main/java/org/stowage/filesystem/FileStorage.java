@@ -36,6 +36,7 @@ import org.stowage.ExternalStorage;
 import org.stowage.Location;
 import org.stowage.Metadata;
 import org.stowage.ObjectSource;
+import org.stowage.VerifyingInputStream;
 
 /**
  * An {@link ExternalStorage} in a directory of a local filesystem: the object at location {@code
@@ -409,7 +410,7 @@ public final class FileStorage extends ExternalStorage {
       return null;
     }
     if (!at.isLink() && at.attributes().size() <= SMALL_OBJECT_BYTES) {
-      OpenObject read = readSmallWithoutLock(at);
+      OpenObject read = readSmallWithoutLock(location, at);
       if (read != null) {
         return read;
       }
@@ -425,7 +426,7 @@ public final class FileStorage extends ExternalStorage {
    * hash to that record. A writer that replaced the file meanwhile, or bytes damaged on disk, fail
    * that check, and the locked path reads again and decides (it reports damage as before).
    */
-  private OpenObject readSmallWithoutLock(Resolver.Located at) throws IOException {
+  private OpenObject readSmallWithoutLock(Location location, Resolver.Located at) throws IOException {
     if (!records.attributesReadable()) {
       return null;
     }
@@ -454,10 +455,11 @@ public final class FileStorage extends ExternalStorage {
     } catch (FileSystemException e) {
       return null; // gone, or a link now: the locked path decides
     }
-    if (!Metadata.of(bytes).equals(entry.metadata())) {
-      return null;
-    }
-    return new OpenObject(new java.io.ByteArrayInputStream(bytes), entry.metadata());
+    // Hashed once, here: the core takes this stream over as the load's verifying stream.
+    return VerifyingInputStream.ofMatchingBytes(bytes, entry.metadata(), location.value(),
+            name + ": verified load", "R2")
+        .map(verified -> new OpenObject(verified, entry.metadata()))
+        .orElse(null);
   }
 
   private OpenObject openWithMetadataLocked(Location location) throws IOException {

@@ -1,0 +1,48 @@
+package org.stowage;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** Verifying streams over bytes that a backend read whole and hashed before it answered. */
+class VerifyingInputStreamTest {
+  private static final byte[] DATA = "stowage-content-reference 1\n".repeat(9).getBytes(StandardCharsets.UTF_8);
+
+  @Test
+  @DisplayName("R2 ofMatchingBytes hashes once, when made, and the core takes the stream over without a second hash")
+  void matchingBytesHashOnce() throws IOException {
+    Metadata expected = Metadata.of(DATA);
+    try (Md5Counter md5 = Md5Counter.install()) {
+      Optional<VerifyingInputStream> made =
+          VerifyingInputStream.ofMatchingBytes(DATA, expected, "a/ref", "test: verified load", "R2");
+      assertTrue(made.isPresent());
+      assertEquals(1, md5.passesOver(DATA.length), "hashed when made");
+      VerifyingInputStream in = made.get();
+      assertTrue(in.checksUnread(expected), "stands for the core's own verifying stream");
+      byte[] read = in.readAllBytes();
+      assertArrayEquals(DATA, read);
+      assertEquals(-1, in.read());
+      assertEquals(0, md5.bytes(), "not hashed again while read");
+      in.close();
+    }
+  }
+
+  @Test
+  @DisplayName("R2 ofMatchingBytes refuses bytes whose MD5 or length differs from the metadata")
+  void mismatchedBytes() {
+    Metadata expected = Metadata.of(DATA);
+    byte[] flipped = DATA.clone();
+    flipped[5] ^= 1;
+    assertTrue(VerifyingInputStream.ofMatchingBytes(flipped, expected, "a", "t", "R2").isEmpty());
+    byte[] shorter = java.util.Arrays.copyOf(DATA, DATA.length - 1);
+    assertTrue(VerifyingInputStream.ofMatchingBytes(shorter, expected, "a", "t", "R2").isEmpty());
+    assertTrue(VerifyingInputStream.ofMatchingBytes(new byte[0], Metadata.of(new byte[0]), "a", "t", "R2")
+        .isPresent(), "an empty object matches its own metadata");
+  }
+}
