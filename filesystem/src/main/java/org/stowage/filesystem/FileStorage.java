@@ -443,14 +443,14 @@ public final class FileStorage extends ExternalStorage {
     byte[] bytes = new byte[(int) version.size()];
     try (FileChannel channel =
         FileChannel.open(at.path(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+      // The size that lstat and the record agree on; no read for the end of the file: bytes
+      // past it, appended in place after the lstat, belong to a later version than the one
+      // these bytes, if they hash to the record, are.
       ByteBuffer buffer = ByteBuffer.wrap(bytes);
       while (buffer.hasRemaining()) {
         if (channel.read(buffer) < 0) {
           return null;
         }
-      }
-      if (channel.read(ByteBuffer.allocate(1)) >= 0) {
-        return null;
       }
     } catch (FileSystemException e) {
       return null; // gone, or a link now: the locked path decides
