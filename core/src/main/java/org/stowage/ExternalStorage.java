@@ -1036,7 +1036,8 @@ public abstract class ExternalStorage implements AutoCloseable {
    * correct, but it reads what it drops. Override it where the store can start a listing at a key
    * (S3's {@code StartAfter}, a sorted map's tail, a directory tree whose subtrees before the key
    * are skipped unread); a collection lists the rest of a store this way while it lists the
-   * content tree. The core closes the stream, and checks the order and the bound.
+   * content tree, and with this default walks the tree twice. The core closes the stream, and
+   * checks the order and the bound.
    *
    * @param prefix the listing prefix, empty or a valid location optionally ending in {@code /}
    * @param startAfter the bound, any string without unpaired surrogates (not necessarily a

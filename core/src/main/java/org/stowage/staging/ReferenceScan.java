@@ -3,6 +3,7 @@ package org.stowage.staging;
 import java.io.IOException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
+import java.util.concurrent.Semaphore;
 import java.util.function.LongConsumer;
 import java.util.stream.Stream;
 import org.stowage.ChangedExternalResourceException;
@@ -88,6 +89,9 @@ final class ReferenceScan {
     }
     String tree = layout.mainContentTree();
     Batcher inTree = new Batcher(store, layout, content, references, unreadable, workers);
+    // The tree's thread signals every TICK locations, and at its end, so that the collecting
+    // thread, once its own part is listed, reports progress as the tree is listed.
+    Semaphore ticks = new Semaphore(0);
     FutureTask<Void> treeListing = new FutureTask<>(() -> {
       try (Stream<String> listing = store.iterContents(tree)) {
         for (String location : (Iterable<String>) listing::iterator) {
@@ -95,15 +99,22 @@ final class ReferenceScan {
             break;
           }
           inTree.add(location);
+          if (inTree.count % TICK == 0) {
+            ticks.release();
+          }
         }
       }
       inTree.flush();
       return null;
-    });
+    }) {
+      @Override
+      protected void done() {
+        ticks.release(); // after the task is done, however it ended: the waiter sees isDone()
+      }
+    };
     Thread treeThread = new Thread(treeListing, Thread.currentThread().getName() + "-content-tree");
     treeThread.setDaemon(true);
     treeThread.start();
-    boolean finished = false;
     try {
       try (Stream<String> listing = store.iterContents()) {
         for (String location : (Iterable<String>) listing::iterator) {
@@ -114,22 +125,34 @@ final class ReferenceScan {
           listed.accept(rest.count + inTree.count);
         }
       }
-      try (Stream<String> listing = store.iterContents("", tree + PAST_ANY_CHARACTER)) {
+      try (Stream<String> listing = store.iterContents("", tree + PAST_THE_TREE)) {
         for (String location : (Iterable<String>) listing::iterator) {
           if (location.startsWith(tree)) {
-            continue; // in the tree after all (its next character is U+10FFFF): listed there
+            continue; // in the tree after all (a character past U+D7FF follows it): listed there
           }
           rest.add(location);
           listed.accept(rest.count + inTree.count);
         }
       }
       rest.flush();
-      finished = true;
-    } finally {
-      if (!finished) {
-        inTree.stopped = true;
+    } catch (RuntimeException | Error e) {
+      inTree.stopped = true;
+      Throwable treeFailure = awaitTree(treeListing, ticks, () -> {});
+      if (treeFailure != null && treeFailure != e) {
+        e.addSuppressed(treeFailure);
       }
-      awaitTree(treeListing, finished);
+      throw e;
+    }
+    Throwable treeFailure =
+        awaitTree(treeListing, ticks, () -> listed.accept(rest.count + inTree.count));
+    if (treeFailure instanceof RuntimeException runtime) {
+      throw runtime;
+    }
+    if (treeFailure instanceof Error error) {
+      throw error;
+    }
+    if (treeFailure != null) {
+      throw new IllegalStateException(treeFailure);
     }
     long total = rest.count + inTree.count;
     listed.accept(total);
@@ -137,36 +160,43 @@ final class ReferenceScan {
   }
 
   /**
-   * The largest code point: every location that starts with a prefix {@code p} and does not
-   * continue with it sorts before {@code p + PAST_ANY_CHARACTER}.
+   * The largest character below the surrogates, the bound of the listing of the rest past the
+   * tree. Every location at or after the tree that does not start with it differs from the tree
+   * within the tree's length by a larger character, so it sorts after {@code tree +
+   * PAST_THE_TREE}: the rest lists it. Locations in the tree sort before the bound unless the
+   * character after the tree is above U+D7FF (never a content location, whose next character is a
+   * hex digit); those are listed by both parts and skipped by the rest. With no surrogate in the
+   * bound (when the store's prefix has none), UTF-8 and UTF-16 order agree on every comparison
+   * with it, so an S3 server that sorts by UTF-16 units skips exactly what S3 would.
    */
-  private static final String PAST_ANY_CHARACTER = new String(Character.toChars(Character.MAX_CODE_POINT));
+  private static final String PAST_THE_TREE = "\uD7FF";
+
+  /** Every how many locations the tree's thread wakes the collecting thread to report progress. */
+  private static final int TICK = 1000;
 
   /**
-   * Waits for the content tree's listing; rethrows its failure if the rest of the listing
-   * finished (otherwise the rest's own failure is already on its way).
+   * Waits for the content tree's listing, telling {@code progress} (on this thread) at each of
+   * its ticks; returns its failure, or null.
    */
-  private static void awaitTree(FutureTask<Void> treeListing, boolean rethrow) {
+  private static Throwable awaitTree(FutureTask<Void> treeListing, Semaphore ticks, Runnable progress) {
     boolean interrupted = false;
     try {
+      while (!treeListing.isDone()) {
+        try {
+          ticks.acquire();
+          progress.run();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
       while (true) {
         try {
           treeListing.get();
-          return;
+          return null;
         } catch (InterruptedException e) {
           interrupted = true;
         } catch (ExecutionException e) {
-          if (rethrow) {
-            Throwable cause = e.getCause();
-            if (cause instanceof RuntimeException runtime) {
-              throw runtime;
-            }
-            if (cause instanceof Error error) {
-              throw error;
-            }
-            throw new IllegalStateException(cause);
-          }
-          return;
+          return e.getCause();
         }
       }
     } finally {

@@ -452,8 +452,10 @@ public final class FileStorage extends ExternalStorage {
           return null;
         }
       }
-    } catch (FileSystemException e) {
-      return null; // gone, or a link now: the locked path decides
+    } catch (IOException e) {
+      // Gone, a link now, or a directory that took the name after the attribute was read (its
+      // read fails "Is a directory"): the locked path decides, and reports real I/O errors.
+      return null;
     }
     // Hashed once, here: the core takes this stream over as the load's verifying stream.
     return VerifyingInputStream.ofMatchingBytes(bytes, entry.metadata(), location.value(),

@@ -51,11 +51,29 @@ final class S3Listing extends Spliterators.AbstractSpliterator<String> {
   static Stream<String> of(S3Client s3, String bucket, String root, String prefix, String startAfter,
       int pageSize, S3Errors errors, String storageName) {
     String fullStartAfter = startAfter == null || startAfter.isEmpty() ? null : root + startAfter;
-    Pages pages = new Pages(s3, bucket, pageSize, errors, fullStartAfter);
+    Pages pages = new Pages(s3, bucket, pageSize, errors, serverBound(fullStartAfter));
     S3Listing listing =
         new S3Listing(pages::fetch, root + prefix, root.length(), root + S3Storage.TEMP_FOLDER, storageName);
     listing.startAfter = fullStartAfter;
     return StreamSupport.stream(listing, false);
+  }
+
+  /**
+   * What the server is told to start after: the bound up to its first character at or above
+   * U+D800, or null if that leaves nothing. Below U+D800, UTF-8 order (S3's) and UTF-16 order
+   * (s3proxy's and S3Mock's) agree on every comparison with the bound, so a server of either kind
+   * skips only keys that sort at or before it; the rest of the bound is applied here. A bound cut
+   * short skips less on the server, never more.
+   */
+  static String serverBound(String fullStartAfter) {
+    if (fullStartAfter == null) {
+      return null;
+    }
+    int i = 0;
+    while (i < fullStartAfter.length() && fullStartAfter.charAt(i) < '\uD800') {
+      i++;
+    }
+    return i == 0 ? null : fullStartAfter.substring(0, i);
   }
 
   /** The {@code ListObjectsV2} requests of a listing. */
