@@ -3,6 +3,7 @@ package org.stowage.staging;
 import java.io.IOException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongConsumer;
 import java.util.stream.Stream;
 import org.stowage.ChangedExternalResourceException;
@@ -71,7 +72,12 @@ final class ReferenceScan {
    * content tree ({@code <prefix>sha256/}) on a thread of its own, and the rest of the store on
    * the calling thread, up to that tree and then from just past it. So the references, which
    * cost a read each, are read while the content tree, which costs only its listing, is walked;
-   * one listing after the other, the reads would wait for the whole tree.
+   * one listing after the other, the reads would wait for the whole tree. The calling thread
+   * tells {@code listed} the count of both parts; once its own part is done it waits for the
+   * tree's, and the tree's thread wakes it every {@value #WAKE_EVERY} locations to tell the count
+   * (the tree is usually most of the store). A failure of either part stops the other: the
+   * rest's failure is thrown once the tree's thread has ended, the tree's failure once the rest
+   * has stopped.
    */
   static long scan(ExternalStorage store, ContentLayout layout, ContentSink content, ReferenceSink references,
       UnreadableSink unreadable, BoundedWorkers workers, LongConsumer listed) {
@@ -88,42 +94,71 @@ final class ReferenceScan {
     }
     String tree = layout.mainContentTree();
     Batcher inTree = new Batcher(store, layout, content, references, unreadable, workers);
+    Thread caller = Thread.currentThread();
     FutureTask<Void> treeListing = new FutureTask<>(() -> {
-      try (Stream<String> listing = store.iterContents(tree)) {
-        for (String location : (Iterable<String>) listing::iterator) {
-          if (inTree.stopped) {
-            break;
+      try {
+        try (Stream<String> listing = store.iterContents(tree)) {
+          for (String location : (Iterable<String>) listing::iterator) {
+            if (inTree.stopped) {
+              break;
+            }
+            inTree.add(location);
+            if (inTree.count % WAKE_EVERY == 0) {
+              LockSupport.unpark(caller); // to tell the progress, if it waits for this listing
+            }
           }
-          inTree.add(location);
         }
+        inTree.flush();
+        return null;
+      } catch (RuntimeException | Error e) {
+        rest.stopped = true; // the collection fails anyway: the rest need not be listed to its end
+        throw e;
       }
-      inTree.flush();
-      return null;
-    });
-    Thread treeThread = new Thread(treeListing, Thread.currentThread().getName() + "-content-tree");
+    }) {
+      @Override
+      protected void done() {
+        LockSupport.unpark(caller);
+      }
+    };
+    Thread treeThread = new Thread(treeListing, caller.getName() + "-content-tree");
     treeThread.setDaemon(true);
     treeThread.start();
     boolean finished = false;
     try {
       try (Stream<String> listing = store.iterContents()) {
         for (String location : (Iterable<String>) listing::iterator) {
-          if (Location.UTF8_ORDER.compare(location, tree) >= 0) {
+          if (rest.stopped || Location.UTF8_ORDER.compare(location, tree) >= 0) {
             break; // the tree's first location: the tree is the other thread's
           }
           rest.add(location);
           listed.accept(rest.count + inTree.count);
         }
       }
-      try (Stream<String> listing = store.iterContents("", tree + PAST_ANY_CHARACTER)) {
-        for (String location : (Iterable<String>) listing::iterator) {
-          if (location.startsWith(tree)) {
-            continue; // in the tree after all (its next character is U+10FFFF): listed there
+      if (!rest.stopped) {
+        try (Stream<String> listing = store.iterContents("", tree + PAST_ANY_CHARACTER)) {
+          for (String location : (Iterable<String>) listing::iterator) {
+            if (rest.stopped) {
+              break;
+            }
+            if (location.startsWith(tree)) {
+              continue; // in the tree after all (its next character is U+10FFFF): listed there
+            }
+            rest.add(location);
+            listed.accept(rest.count + inTree.count);
           }
-          rest.add(location);
-          listed.accept(rest.count + inTree.count);
         }
       }
       rest.flush();
+      // The content tree is usually most of the store: tell its progress while it is listed.
+      boolean interrupted = false;
+      while (!treeListing.isDone()) {
+        LockSupport.park(treeListing);
+        interrupted |= Thread.interrupted();
+        listed.accept(rest.count + inTree.count);
+      }
+      if (interrupted) {
+        caller.interrupt();
+      }
       finished = true;
     } finally {
       if (!finished) {
@@ -135,6 +170,12 @@ final class ReferenceScan {
     listed.accept(total);
     return total;
   }
+
+  /**
+   * How often the content tree's thread wakes the calling thread, if it waits for the tree, to
+   * tell the running count.
+   */
+  private static final int WAKE_EVERY = 1024;
 
   /**
    * The largest code point: every location that starts with a prefix {@code p} and does not
@@ -189,7 +230,7 @@ final class ReferenceScan {
     private int reads;
     /** Locations listed by this thread; read by the other thread for progress. */
     volatile long count;
-    /** Set by the other thread when it failed: stop listing. */
+    /** Set by the other thread when it failed: stop listing (each part is stopped by the other's failure). */
     volatile boolean stopped;
 
     Batcher(ExternalStorage store, ContentLayout layout, ContentSink content, ReferenceSink references,
