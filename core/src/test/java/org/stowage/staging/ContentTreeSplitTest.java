@@ -355,6 +355,17 @@ class ContentTreeSplitTest {
     }
   }
 
+  /**
+   * Waits, at most {@link #WAIT_SECONDS}, until {@code thread} waits without a timeout (parked,
+   * as a thread awaiting another's result is); yields meanwhile.
+   */
+  private static void awaitWaiting(Thread thread) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+    while (thread.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+      Thread.yield();
+    }
+  }
+
   @Test
   @DisplayName("the content tree's listing fails midway: the collection throws, deletes nothing, and stops listing the rest")
   void treeListingFails() throws Exception {
@@ -398,6 +409,7 @@ class ContentTreeSplitTest {
     PartedStorage storage = storeWith(20_000, 50);
     ContentAddressedStore cas = cas(storage, "cas");
     Set<String> before = keys(storage);
+    Thread collecting = Thread.currentThread();
     CountDownLatch restFailed = new CountDownLatch(1);
     storage.hook = (part, index, location) -> {
       if (part.equals("tail") && index == 5) {
@@ -406,6 +418,9 @@ class ContentTreeSplitTest {
       }
       if (part.equals("tree") && index == 10) {
         await(restFailed, "the rest's failure");
+        // Go on only once the collecting thread waits (for this thread, as it must): a collection
+        // that returned without waiting would find this listing still open.
+        awaitWaiting(collecting);
       }
     };
     ExternalResourceException e = assertThrows(ExternalResourceException.class,
