@@ -128,7 +128,7 @@ final class ReferenceScan {
       try (Stream<String> listing = store.iterContents()) {
         for (String location : (Iterable<String>) listing::iterator) {
           if (rest.stopped || Location.UTF8_ORDER.compare(location, tree) >= 0) {
-            break; // the tree's first location: the tree is the other thread's
+            break; // the tree failed, or its first location: the tree is the other thread's
           }
           rest.add(location);
           listed.accept(rest.count + inTree.count);

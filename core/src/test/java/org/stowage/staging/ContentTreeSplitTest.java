@@ -366,12 +366,24 @@ class ContentTreeSplitTest {
     }
   }
 
+  /**
+   * Collects for real on a store whose listing the hook breaks: the collection throws, deletes
+   * nothing, and ended the tree's thread before it returned.
+   */
+  private ExternalResourceException collectFails(PartedStorage storage, ContentAddressedStore cas) throws InterruptedException {
+    Set<String> before = keys(storage);
+    ExternalResourceException e = assertThrows(ExternalResourceException.class,
+        () -> ContentCollector.builder(cas).dryRun(false).spoolDirectory(spool).build().collect());
+    assertEquals(before, keys(storage), "nothing deleted, garbage included");
+    assertTreeThreadEnded(storage);
+    return e;
+  }
+
   @Test
   @DisplayName("the content tree's listing fails midway: the collection throws, deletes nothing, and stops listing the rest")
   void treeListingFails() throws Exception {
     PartedStorage storage = storeWith(300, 200);
     ContentAddressedStore cas = cas(storage, "cas");
-    Set<String> before = keys(storage);
     CountDownLatch treeStarted = new CountDownLatch(1);
     CountDownLatch restInTail = new CountDownLatch(1);
     storage.hook = (part, index, location) -> {
@@ -389,11 +401,8 @@ class ContentTreeSplitTest {
         storage.threads.get("tree").join(TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
       }
     };
-    ExternalResourceException e = assertThrows(ExternalResourceException.class,
-        () -> ContentCollector.builder(cas).dryRun(false).spoolDirectory(spool).build().collect());
+    ExternalResourceException e = collectFails(storage, cas);
     assertTrue(String.valueOf(e.getCause()).contains("the tree's listing broke"), e.toString());
-    assertEquals(before, keys(storage), "nothing deleted, the 300 garbage objects included");
-    assertTreeThreadEnded(storage);
     assertTrue(storage.pulled("tail") <= 2, "the rest stopped once the tree failed, but listed "
         + storage.pulled("tail") + " locations past the tree");
     assertTrue(storage.closed.contains("tail"), "the rest's listing was closed");
@@ -408,7 +417,6 @@ class ContentTreeSplitTest {
   void restListingFails() throws Exception {
     PartedStorage storage = storeWith(20_000, 50);
     ContentAddressedStore cas = cas(storage, "cas");
-    Set<String> before = keys(storage);
     Thread collecting = Thread.currentThread();
     CountDownLatch restFailed = new CountDownLatch(1);
     storage.hook = (part, index, location) -> {
@@ -423,11 +431,8 @@ class ContentTreeSplitTest {
         awaitWaiting(collecting);
       }
     };
-    ExternalResourceException e = assertThrows(ExternalResourceException.class,
-        () -> ContentCollector.builder(cas).dryRun(false).spoolDirectory(spool).build().collect());
+    ExternalResourceException e = collectFails(storage, cas);
     assertTrue(String.valueOf(e.getCause()).contains("the rest's listing broke"), e.toString());
-    assertEquals(before, keys(storage), "nothing deleted");
-    assertTreeThreadEnded(storage);
     assertTrue(storage.pulled("tree") < 20_000, "the tree's listing stopped early, after " + storage.pulled("tree"));
   }
 
@@ -436,16 +441,12 @@ class ContentTreeSplitTest {
   void headListingFails() throws Exception {
     PartedStorage storage = storeWith(2_000, 5);
     ContentAddressedStore cas = cas(storage, "cas");
-    Set<String> before = keys(storage);
     storage.hook = (part, index, location) -> {
       if (part.equals("head") && index == 0) {
         throw new IOException("the head broke");
       }
     };
-    assertThrows(ExternalResourceException.class,
-        () -> ContentCollector.builder(cas).dryRun(false).spoolDirectory(spool).build().collect());
-    assertEquals(before, keys(storage), "nothing deleted");
-    assertTreeThreadEnded(storage);
+    assertTrue(String.valueOf(collectFails(storage, cas).getCause()).contains("the head broke"));
     ReferenceCheck check = ReferenceCheck.builder(cas).spoolDirectory(spool).build();
     assertThrows(ExternalResourceException.class, check::check, "a reference check fails the same way");
   }
