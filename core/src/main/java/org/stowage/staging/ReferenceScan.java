@@ -72,7 +72,12 @@ final class ReferenceScan {
    * content tree ({@code <prefix>sha256/}) on a thread of its own, and the rest of the store on
    * the calling thread, up to that tree and then from just past it. So the references, which
    * cost a read each, are read while the content tree, which costs only its listing, is walked;
-   * one listing after the other, the reads would wait for the whole tree.
+   * one listing after the other, the reads would wait for the whole tree. The calling thread
+   * tells {@code listed} the count of both parts; once its own part is done it waits for the
+   * tree's, whose thread wakes it every {@value #TICK} locations to tell the count (the tree is
+   * usually most of the store). A failure of either part stops the other: the rest's failure is
+   * thrown once the tree's thread has ended (with the tree's failure, if any, suppressed), the
+   * tree's failure once the rest has stopped.
    */
   static long scan(ExternalStorage store, ContentLayout layout, ContentSink content, ReferenceSink references,
       UnreadableSink unreadable, BoundedWorkers workers, LongConsumer listed) {
@@ -93,19 +98,24 @@ final class ReferenceScan {
     // thread, once its own part is listed, reports progress as the tree is listed.
     Semaphore ticks = new Semaphore(0);
     FutureTask<Void> treeListing = new FutureTask<>(() -> {
-      try (Stream<String> listing = store.iterContents(tree)) {
-        for (String location : (Iterable<String>) listing::iterator) {
-          if (inTree.stopped) {
-            break;
-          }
-          inTree.add(location);
-          if (inTree.count % TICK == 0) {
-            ticks.release();
+      try {
+        try (Stream<String> listing = store.iterContents(tree)) {
+          for (String location : (Iterable<String>) listing::iterator) {
+            if (inTree.stopped) {
+              break;
+            }
+            inTree.add(location);
+            if (inTree.count % TICK == 0) {
+              ticks.release();
+            }
           }
         }
+        inTree.flush();
+        return null;
+      } catch (RuntimeException | Error e) {
+        rest.stopped = true; // the collection fails anyway: the rest need not be listed to its end
+        throw e;
       }
-      inTree.flush();
-      return null;
     }) {
       @Override
       protected void done() {
@@ -118,8 +128,8 @@ final class ReferenceScan {
     try {
       try (Stream<String> listing = store.iterContents()) {
         for (String location : (Iterable<String>) listing::iterator) {
-          if (Location.UTF8_ORDER.compare(location, tree) >= 0) {
-            break; // the tree's first location: the tree is the other thread's
+          if (rest.stopped || Location.UTF8_ORDER.compare(location, tree) >= 0) {
+            break; // the tree failed, or its first location: the tree is the other thread's
           }
           rest.add(location);
           listed.accept(rest.count + inTree.count);
@@ -127,6 +137,9 @@ final class ReferenceScan {
       }
       try (Stream<String> listing = store.iterContents("", tree + PAST_THE_TREE)) {
         for (String location : (Iterable<String>) listing::iterator) {
+          if (rest.stopped) {
+            break;
+          }
           if (location.startsWith(tree)) {
             continue; // in the tree after all (a character past U+D7FF follows it): listed there
           }

@@ -24,6 +24,7 @@ import org.stowage.staging.CollectionReport;
 import org.stowage.staging.ContentCollector;
 import org.stowage.staging.Namespaces;
 import org.stowage.staging.ReferenceCheck;
+import org.stowage.staging.StorageManager;
 import org.stowage.staging.UnitContext;
 
 /**
@@ -35,19 +36,71 @@ class LifecycleOnBackendsTest {
   @TempDir Path dir;
 
   @Test
-  @DisplayName("lifecycle on S3 (s3proxy or MinIO): delete a failed attempt, collect its content, check the rest")
+  @DisplayName("lifecycle on S3 (s3proxy or MinIO): delete a failed attempt, collect its content, check the rest; references around the content tree's bounds each found once")
   void onS3(S3Endpoint endpoint) throws IOException {
-    try (S3Storage s3 = endpoint.freshStorage().build()) {
+    try (S3Storage s3 = endpoint.freshStorage().build(); S3Storage split = endpoint.freshStorage().build()) {
       lifecycle(s3);
+      splitListing(split);
     }
   }
 
   @Test
-  @DisplayName("lifecycle on MemoryStorage and FileStorage")
+  @DisplayName("lifecycle on MemoryStorage and FileStorage; references around the content tree's bounds each found once")
   void onMemoryAndFiles() throws IOException {
-    try (MemoryStorage memory = new MemoryStorage(); FileStorage files = new FileStorage(dir.resolve("store"))) {
+    try (MemoryStorage memory = new MemoryStorage(); FileStorage files = new FileStorage(dir.resolve("store"));
+        MemoryStorage splitMemory = new MemoryStorage(); FileStorage splitFiles = new FileStorage(dir.resolve("split"))) {
       lifecycle(memory);
       lifecycle(files);
+      splitListing(splitMemory);
+      splitListing(splitFiles);
+    }
+  }
+
+  /**
+   * References moved to locations before the content tree {@code cas/sha256/}, inside it without
+   * being content, at and past the bound the rest's listing starts after ({@code cas/sha256/} and
+   * U+10FFFF), and after it: a dry run, a check and a collection each find every one once, list
+   * every object once, and keep exactly the content they name.
+   */
+  private void splitListing(ExternalStorage storage) throws IOException {
+    String where = " on " + storage;
+    String max = new String(Character.toChars(Character.MAX_CODE_POINT));
+    List<String> moved = List.of("a/ref", "cas/other.ref", "cas/sha256-x", "cas/sha256.ref", "cas/sha256/ref",
+        "cas/sha256/ab/cd/not-content", "cas/sha256/" + max, "cas/sha256/" + max + "x/y", "cas/sha256" + max,
+        "cas/sha2560/x", "cas/sha512/ref", "zzz/ref", max + "/ref");
+    Path scratch = Files.createDirectories(dir.resolve("split-scratch-" + storage.getClass().getSimpleName()));
+    ContentAddressedStore cas = new ContentAddressedStore(storage);
+    StorageManager m = StorageManager.builder(scratch, storage, "run", "unit").contentAddressed(cas).build();
+    List<String> handles = new ArrayList<>();
+    for (int i = 0; i < moved.size(); i++) {
+      Files.writeString(scratch.resolve("f" + i), "content named from " + moved.get(i));
+      handles.add(m.register("f" + i));
+    }
+    m.transfer();
+    for (int i = 0; i < moved.size(); i++) {
+      storage.move(handles.get(i), moved.get(i));
+    }
+    storage.storeBytes("cas/sha256/plain.txt", "not a reference".getBytes(UTF_8));
+    Digest garbage = cas.put("garbage".getBytes(UTF_8));
+    long objects;
+    try (java.util.stream.Stream<String> all = storage.iterContents()) {
+      objects = all.count();
+    }
+
+    CollectionReport dry = ContentCollector.builder(cas).build().collect();
+    assertEquals(moved.size(), dry.references(), dry + where);
+    assertEquals(moved.size() + 1, dry.contentObjects(), dry + where);
+    assertEquals(objects + 1, dry.objectsListed(), "each object and the marker listed once: " + dry + where);
+    assertEquals(1, dry.reclaimableObjects(), dry + where);
+    ReferenceCheck.Report check = ReferenceCheck.builder(cas).build().check();
+    assertEquals(moved.size(), check.references(), check + where);
+    assertTrue(check.referencesIntact(), check + where);
+    assertEquals(List.of(cas.location(garbage)), check.unreferenced(), check + where);
+    CollectionReport report = ContentCollector.builder(cas).dryRun(false).build().collect();
+    assertEquals(1, report.reclaimedObjects(), report + where);
+    assertFalse(cas.contains(garbage), where);
+    for (int i = 0; i < moved.size(); i++) {
+      assertArrayEquals(("content named from " + moved.get(i)).getBytes(UTF_8), m.load(moved.get(i)), moved.get(i) + where);
     }
   }
 
