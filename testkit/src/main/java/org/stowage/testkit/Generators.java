@@ -105,13 +105,23 @@ final class Generators {
     Gen<String> one = weighted(List.of(
         Pair.of(3, joined(Generate.pick(SHARED), 1, 3)),
         Pair.of(1, validLocations(maxBytes))));
+    return sets(one, 0, max, maxBytes, false);
+  }
+
+  /**
+   * Sorted sets of {@code min} to {@code max} draws of {@code one} (fewer when draws repeat or are
+   * dropped), each leaving room for a namespace segment within {@code maxBytes}; with {@code
+   * nestedToo} false, a draw that lies in another's "directory", or it in the draw's, is dropped.
+   */
+  private static Gen<List<String>> sets(
+      Gen<String> one, int min, int max, int maxBytes, boolean nestedToo) {
     return in -> {
-      int n = Generate.range(0, max).generate(in);
+      int n = Generate.range(min, max).generate(in);
       TreeSet<String> chosen = new TreeSet<>(Location.UTF8_ORDER);
       for (int i = 0; i < n; i++) {
         String candidate = one.generate(in);
         if (utf8Length(candidate) <= maxBytes - NAMESPACE_BYTES
-            && chosen.stream().noneMatch(c -> nested(c, candidate))) {
+            && (nestedToo || chosen.stream().noneMatch(c -> nested(c, candidate)))) {
           chosen.add(candidate);
         }
       }
@@ -157,7 +167,7 @@ final class Generators {
       "\ud83d\ude00", "a\ud83d\ude00");
 
   /**
-   * Sets of 1 to {@code max} valid locations shaped as trees: nested directories, siblings whose
+   * Sets of up to {@code max} valid locations shaped as trees: nested directories, siblings whose
    * names differ in the byte before or after {@code /} ({@code a-b}, {@code a.b}, {@code a/x},
    * {@code a0}), and objects inside other objects' "directories" ({@code a} with {@code a/b}),
    * which a backend may refuse (rule L1.2); a few of {@link #validLocations(int)} besides. Each
@@ -168,17 +178,7 @@ final class Generators {
     Gen<String> one = weighted(List.of(
         Pair.of(5, joined(Generate.pick(TREE_NAMES), 1, 3)),
         Pair.of(1, validLocations(maxBytes))));
-    return in -> {
-      int n = Generate.range(1, max).generate(in);
-      TreeSet<String> chosen = new TreeSet<>(Location.UTF8_ORDER);
-      for (int i = 0; i < n; i++) {
-        String candidate = one.generate(in);
-        if (utf8Length(candidate) <= maxBytes - NAMESPACE_BYTES) {
-          chosen.add(candidate);
-        }
-      }
-      return new ArrayList<>(chosen);
-    };
+    return sets(one, 1, max, maxBytes, true);
   }
 
   /**

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
@@ -81,11 +82,7 @@ abstract class ListingChecks extends ContractGroup {
           String namespace = "listing-" + runs.incrementAndGet();
           TreeSet<String> model = new TreeSet<>(Location.UTF8_ORDER);
           try {
-            for (int i = 0; i < c.locations().size(); i++) {
-              String location = c.locations().get(i);
-              storage.storeBytes(Op.at(namespace, location), new Content(i % 3, i).bytes());
-              model.add(location);
-            }
+            storeUnder(namespace, c.locations(), model);
             for (String prefix : c.prefixes()) {
               List<String> expected =
                   model.stream().filter(l -> l.startsWith(prefix)).toList();
@@ -94,9 +91,7 @@ abstract class ListingChecks extends ContractGroup {
                       + " stored locations that start with it, in ascending UTF-8 byte order");
             }
           } finally {
-            for (String location : model) {
-              storage.deleteIfExists(Op.at(namespace, location));
-            }
+            deleteUnder(namespace, model);
           }
         });
   }
@@ -123,12 +118,7 @@ abstract class ListingChecks extends ContractGroup {
   @Test
   @DisplayName("I3 a listing can be read in part and closed, and read again")
   void partialListing() {
-    List<String> all = new ArrayList<>();
-    for (int i = 0; i < 60; i++) {
-      String location = String.format("i3/%03d", i);
-      storage.storeBytes(location, new byte[] {(byte) i});
-      all.add(location);
-    }
+    List<String> all = storeNumbered("i3/%03d", 60);
     try (Stream<String> listing = storage.iterContents("i3/")) {
       Iterator<String> it = listing.iterator();
       List<String> head = new ArrayList<>();
@@ -146,30 +136,14 @@ abstract class ListingChecks extends ContractGroup {
   @Test
   @DisplayName("I4 a listing survives objects stored and deleted while it runs")
   void changesDuringListing() {
-    List<String> all = new ArrayList<>();
-    for (int i = 0; i < 40; i++) {
-      String location = String.format("i4/%02d", i);
-      storage.storeBytes(location, new byte[] {(byte) i});
-      all.add(location);
-    }
-    List<String> seen = new ArrayList<>();
-    try (Stream<String> listing = storage.iterContents("i4/")) {
-      Iterator<String> it = listing.iterator();
-      for (int i = 0; i < 10 && it.hasNext(); i++) {
-        seen.add(it.next());
-      }
+    List<String> all = storeNumbered("i4/%02d", 40);
+    List<String> seen = readAroundChanges(storage.iterContents("i4/"), 10, () -> {
       storage.delete("i4/05");
       storage.delete("i4/30");
       storage.storeBytes("i4/35x", new byte[] {1});
       storage.storeBytes("i4/01x", new byte[] {1});
       storage.storeBytes("i4/20", new byte[] {9});
-      assertDoesNotThrow(() -> it.forEachRemaining(seen::add),
-          "I4: a listing must not fail because objects changed while it ran");
-    }
-    for (int i = 1; i < seen.size(); i++) {
-      assertTrue(Location.UTF8_ORDER.compare(seen.get(i - 1), seen.get(i)) < 0,
-          "I2: a listing changed while it ran is still strictly ascending: " + seen);
-    }
+    });
     Set<String> untouched = new TreeSet<>(all);
     untouched.removeAll(List.of("i4/05", "i4/30", "i4/20"));
     assertTrue(seen.containsAll(untouched),
@@ -197,18 +171,7 @@ abstract class ListingChecks extends ContractGroup {
           String namespace = "after-" + runs.incrementAndGet();
           List<String> stored = new ArrayList<>();
           try {
-            for (int i = 0; i < c.locations().size(); i++) {
-              String location = c.locations().get(i);
-              try {
-                storage.storeBytes(Op.at(namespace, location), new Content(i % 3, i).bytes());
-                stored.add(location);
-              } catch (ExternalResourceException e) {
-                if (stored.stream().noneMatch(s -> Generators.nested(s, location))) {
-                  throw e;
-                }
-                // L1.2: this backend holds no object inside another's "directory"; leave it out.
-              }
-            }
+            storeUnder(namespace, c.locations(), stored);
             for (BoundedListing listing : c.listings()) {
               String prefix = Op.at(namespace, listing.prefix());
               List<String> all = list(prefix);
@@ -225,9 +188,7 @@ abstract class ListingChecks extends ContractGroup {
               }
             }
           } finally {
-            for (String location : stored) {
-              storage.deleteIfExists(Op.at(namespace, location));
-            }
+            deleteUnder(namespace, stored);
           }
         });
   }
@@ -279,12 +240,7 @@ abstract class ListingChecks extends ContractGroup {
   @Test
   @DisplayName("I7 I3 a listing after a bound can be read in part and closed, and read again")
   void partialListingAfter() {
-    List<String> all = new ArrayList<>();
-    for (int i = 0; i < 60; i++) {
-      String location = String.format("i7/%03d", i);
-      storage.storeBytes(location, new byte[] {(byte) i});
-      all.add(location);
-    }
+    List<String> all = storeNumbered("i7/%03d", 60);
     try (Stream<String> listing = storage.iterContents("i7/", "i7/009")) {
       Iterator<String> it = listing.iterator();
       List<String> head = new ArrayList<>();
@@ -304,32 +260,16 @@ abstract class ListingChecks extends ContractGroup {
   @Test
   @DisplayName("I7 I4 a listing after a bound survives objects stored and deleted while it runs")
   void changesDuringListingAfter() {
-    List<String> all = new ArrayList<>();
-    for (int i = 0; i < 40; i++) {
-      String location = String.format("i7/%02d", i);
-      storage.storeBytes(location, new byte[] {(byte) i});
-      all.add(location);
-    }
+    List<String> all = storeNumbered("i7/%02d", 40);
     String bound = "i7/09";
-    List<String> seen = new ArrayList<>();
-    try (Stream<String> listing = storage.iterContents("i7/", bound)) {
-      Iterator<String> it = listing.iterator();
-      for (int i = 0; i < 5 && it.hasNext(); i++) {
-        seen.add(it.next());
-      }
+    List<String> seen = readAroundChanges(storage.iterContents("i7/", bound), 5, () -> {
       storage.delete("i7/05");
       storage.delete("i7/20");
       storage.delete("i7/30");
       storage.storeBytes("i7/01x", new byte[] {1});
       storage.storeBytes("i7/35x", new byte[] {1});
       storage.storeBytes("i7/25", new byte[] {9});
-      assertDoesNotThrow(() -> it.forEachRemaining(seen::add),
-          "I4: a listing after a bound must not fail because objects changed while it ran");
-    }
-    for (int i = 1; i < seen.size(); i++) {
-      assertTrue(Location.UTF8_ORDER.compare(seen.get(i - 1), seen.get(i)) < 0,
-          "I2: a listing changed while it ran is still strictly ascending: " + seen);
-    }
+    });
     Set<String> untouched = new TreeSet<>(all.subList(10, 40));
     untouched.removeAll(List.of("i7/20", "i7/30", "i7/25"));
     assertTrue(seen.containsAll(untouched),
@@ -340,6 +280,71 @@ abstract class ListingChecks extends ContractGroup {
     assertTrue(possible.containsAll(seen),
         "I7: a listing gives only objects after its bound; extra: "
             + seen.stream().filter(l -> !possible.contains(l)).toList());
+  }
+
+  /**
+   * Stores each of {@code locations} under {@code namespace} (small contents that differ), and
+   * adds each one stored to {@code stored} as it goes, so that a failure midway still leaves
+   * {@code stored} naming every object to delete. A location that the backend refuses because an
+   * object stored before it lies in its "directory", or it in the other's (rule L1.2), is left out.
+   */
+  private void storeUnder(String namespace, List<String> locations, Collection<String> stored) {
+    for (int i = 0; i < locations.size(); i++) {
+      String location = locations.get(i);
+      try {
+        storage.storeBytes(Op.at(namespace, location), new Content(i % 3, i).bytes());
+        stored.add(location);
+      } catch (ExternalResourceException e) {
+        if (stored.stream().noneMatch(s -> Generators.nested(s, location))) {
+          throw e;
+        }
+        // L1.2: this backend holds no object inside another's "directory"; leave it out.
+      }
+    }
+  }
+
+  private void deleteUnder(String namespace, Collection<String> stored) {
+    for (String location : stored) {
+      storage.deleteIfExists(Op.at(namespace, location));
+    }
+  }
+
+  /**
+   * Reads the first {@code first} locations of {@code listing}, runs {@code changes}, reads the
+   * rest, which must not fail (I4), checks that the whole is strictly ascending (I2), and returns
+   * it; closes the listing.
+   */
+  private static List<String> readAroundChanges(
+      Stream<String> listing, int first, Runnable changes) {
+    List<String> seen = new ArrayList<>();
+    try (listing) {
+      Iterator<String> it = listing.iterator();
+      for (int i = 0; i < first && it.hasNext(); i++) {
+        seen.add(it.next());
+      }
+      changes.run();
+      assertDoesNotThrow(() -> it.forEachRemaining(seen::add),
+          "I4: a listing must not fail because objects changed while it ran");
+    }
+    for (int i = 1; i < seen.size(); i++) {
+      assertTrue(Location.UTF8_ORDER.compare(seen.get(i - 1), seen.get(i)) < 0,
+          "I2: a listing changed while it ran is still strictly ascending: " + seen);
+    }
+    return seen;
+  }
+
+  /**
+   * Stores {@code count} one-byte objects named by {@code format} with the numbers 0 to {@code
+   * count - 1} (which must sort in that order), and returns their locations in that order.
+   */
+  private List<String> storeNumbered(String format, int count) {
+    List<String> all = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      String location = String.format(format, i);
+      storage.storeBytes(location, new byte[] {(byte) i});
+      all.add(location);
+    }
+    return all;
   }
 
   /** The listing of {@code prefix} after {@code startAfter}, read to its end. */
