@@ -165,7 +165,7 @@ abstract class ListingChecks extends ContractGroup {
                     .ofSizeBetween(1, 4).map(bounds -> new BoundedListing(prefix, bounds))))
             .ofSizeBetween(1, 3).map(listings -> new BoundedCase(locations, listings)));
     AtomicInteger runs = new AtomicInteger();
-    // A quarter of the examples: each stores a tree and lists it up to 15 times (S3 suites).
+    // A quarter of the examples: each stores a tree and lists it up to 18 times (S3 suites).
     Theories.check(tuning, "I7", "iterContents(prefix, startAfter) is the part of"
             + " iterContents(prefix) after startAfter", tuning.examples(4), 100, cases, c -> {
           String namespace = "after-" + runs.incrementAndGet();
