@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.stowage.Location;
 
-/** Listing: order, prefixes, laziness and tolerance (rules I1 to I4). */
+/** Listing: order, prefixes, laziness, tolerance and bounds (rules I1 to I4, I7). */
 class FileStorageListingTest {
   @TempDir Path dir;
   Path root;
@@ -158,5 +161,54 @@ class FileStorageListingTest {
     assertEquals("c/1", it.next());
     listed.close();
     assertEquals(List.of("c/1", "c/2", "c/3"), list("c"));
+  }
+
+  @Test
+  @DisplayName("I7 a listing after a bound leaves unexamined what sorts before it: links there are not warned about")
+  void boundSkipsUnexamined() throws IOException {
+    storeAll(List.of("a/1", "m/1", "z/1"));
+    Path outside = Files.createDirectories(dir.resolve("outside"));
+    Files.createSymbolicLink(root.resolve("a").resolve("dangling"), root.resolve("nowhere"));
+    Files.createSymbolicLink(root.resolve("b-out"), outside);
+    Files.createSymbolicLink(root.resolve("m").resolve("0-out"), outside);
+
+    String bounded = warningsDuring(() -> assertEquals(List.of("z/1"), listAfter("", "m/1")));
+    assertFalse(bounded.contains("listing skips"),
+        "I7: a/ and b-out sort before the bound m/1 and m/0-out before it too, so the walk neither"
+            + " reads a/ nor follows the links, and warns about none of them: " + bounded);
+
+    String whole = warningsDuring(() -> assertEquals(List.of("a/1", "m/1", "z/1"), list("")));
+    for (String link : List.of("a/dangling", "b-out", "m/0-out")) {
+      assertTrue(whole.contains("listing skips " + FileStorage.quote(link)),
+          "L4: without a bound the walk examines " + link + " and warns that it skips it: " + whole);
+    }
+
+    String inside = warningsDuring(() -> assertEquals(List.of("m/1", "z/1"), listAfter("", "m/")));
+    assertTrue(inside.contains("listing skips " + FileStorage.quote("m/0-out")),
+        "I7: m/0-out sorts after the bound m/, so it is examined (and warned about): " + inside);
+    assertFalse(inside.contains(FileStorage.quote("a/dangling")) || inside.contains(FileStorage.quote("b-out")),
+        "I7: a/ and b-out sort before the bound m/ and stay unexamined: " + inside);
+  }
+
+  private List<String> listAfter(String prefix, String startAfter) {
+    try (Stream<String> listed = storage.iterContents(prefix, startAfter)) {
+      return listed.collect(Collectors.toList());
+    }
+  }
+
+  /**
+   * What was written to standard error, where slf4j-simple logs (it looks up {@code System.err}
+   * at every message), while {@code action} ran.
+   */
+  private static String warningsDuring(Runnable action) {
+    PrintStream original = System.err;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    try {
+      action.run();
+    } finally {
+      System.setErr(original);
+    }
+    return captured.toString(StandardCharsets.UTF_8);
   }
 }

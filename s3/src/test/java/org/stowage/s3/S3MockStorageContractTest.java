@@ -21,6 +21,8 @@ class S3MockStorageContractTest extends S3StorageContractTest {
           .refuse("ListingChecks.order", UTF16_LISTINGS)
           // Property tests that take half a minute to find the same refusal: not run.
           .skip("ListingChecks.listingProperty", UTF16_LISTINGS)
+          // I7 too: its listings come out of order, and StartAfter compares in UTF-16 order.
+          .skip("ListingChecks.startAfterProperty", UTF16_LISTINGS)
           .skip("Model.sequences", UTF16_LISTINGS)
           .skip("StoringChecks.atomicReplace",
               "S2/R1: a GET while S3Mock replaces the object can stall: fewer bytes than its"

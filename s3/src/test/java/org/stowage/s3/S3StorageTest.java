@@ -33,10 +33,14 @@ import org.stowage.Location;
 import org.stowage.Metadata;
 import org.stowage.MissingExternalResourceException;
 import org.stowage.WritePolicy;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -470,6 +474,59 @@ class S3StorageTest {
       try (Stream<String> first = paged.iterContents()) {
         assertEquals(List.of("a"), first.limit(1).collect(Collectors.toList()));
       }
+    }
+  }
+
+  @Test
+  @DisplayName("I7 a listing after a bound over several pages: StartAfter (under the root) on the first request, continuation tokens after it")
+  void listingAfterOverPages() {
+    List<ListObjectsV2Request> sent = java.util.Collections.synchronizedList(new ArrayList<>());
+    ExecutionInterceptor recording = new ExecutionInterceptor() {
+      @Override
+      public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+        if (context.request() instanceof ListObjectsV2Request r) {
+          sent.add(r);
+        }
+      }
+    };
+    S3Storage.Builder b = S3Storage.builder().bucket(endpoint.bucket()).prefix(prefix).listPageSize(2);
+    if (endpoint.kind().equals("s3proxy")) {
+      b.serverFeatures(S3Endpoint.TESTED_S3PROXY);
+    }
+    try (S3Client client = endpoint.clientWith(recording);
+        S3Storage paged = b.client(client).build()) {
+      List<String> locations = List.of("a", "b/1", "b/2", "b/3", "c", "ca", "d/e/f", "d/e/g");
+      for (String l : locations) {
+        paged.storeBytes(l, l.getBytes(StandardCharsets.UTF_8));
+      }
+      sent.clear();
+      try (Stream<String> after = paged.iterContents("", "b/1")) {
+        assertEquals(locations.subList(2, 8), after.collect(Collectors.toList()));
+      }
+      assertEquals(3, sent.size(), "six keys after the bound, two a page: " + sent);
+      assertEquals(prefix + "/b/1", sent.get(0).startAfter(),
+          "I7: the first request starts after the bound, under the root prefix");
+      for (ListObjectsV2Request later : sent.subList(1, sent.size())) {
+        assertEquals(null, later.startAfter(), "later pages go by continuation token: " + later);
+        assertTrue(later.continuationToken() != null, "later pages go by continuation token");
+      }
+      try (Stream<String> b1 = paged.iterContents("b/", "b/1")) {
+        assertEquals(List.of("b/2", "b/3"), b1.collect(Collectors.toList()));
+      }
+      try (Stream<String> c = paged.iterContents("c", "c")) {
+        assertEquals(List.of("ca"), c.collect(Collectors.toList()));
+      }
+      try (Stream<String> none = paged.iterContents("d/", "d/e/g")) {
+        assertEquals(List.of(), none.collect(Collectors.toList()));
+      }
+      try (Stream<String> all = paged.iterContents("", "")) {
+        assertEquals(locations, all.collect(Collectors.toList()), "I7: the empty bound");
+      }
+      sent.clear();
+      try (Stream<String> last = paged.iterContents("", "d/e/f")) {
+        assertEquals(List.of("d/e/g"), last.collect(Collectors.toList()));
+      }
+      assertEquals(1, sent.size(), "I7: the server skips the keys before the bound: " + sent);
     }
   }
 

@@ -177,7 +177,7 @@ public abstract class ExternalStorageContract {
     }
   }
 
-  /** Rules I1 to I4: what a listing gives, in which order, lazily, and under change. */
+  /** Rules I1 to I5 and I7: what a listing gives, in which order, lazily, under change, after a bound. */
   @Nested
   @DisplayName("I: listing")
   class Listing extends ListingChecks {

@@ -105,13 +105,23 @@ final class Generators {
     Gen<String> one = weighted(List.of(
         Pair.of(3, joined(Generate.pick(SHARED), 1, 3)),
         Pair.of(1, validLocations(maxBytes))));
+    return sets(one, 0, max, maxBytes, false);
+  }
+
+  /**
+   * Sorted sets of {@code min} to {@code max} draws of {@code one} (fewer when draws repeat or are
+   * dropped), each leaving room for a namespace segment within {@code maxBytes}; with {@code
+   * nestedToo} false, a draw that lies in another's "directory", or it in the draw's, is dropped.
+   */
+  private static Gen<List<String>> sets(
+      Gen<String> one, int min, int max, int maxBytes, boolean nestedToo) {
     return in -> {
-      int n = Generate.range(0, max).generate(in);
+      int n = Generate.range(min, max).generate(in);
       TreeSet<String> chosen = new TreeSet<>(Location.UTF8_ORDER);
       for (int i = 0; i < n; i++) {
         String candidate = one.generate(in);
         if (utf8Length(candidate) <= maxBytes - NAMESPACE_BYTES
-            && chosen.stream().noneMatch(c -> nested(c, candidate))) {
+            && (nestedToo || chosen.stream().noneMatch(c -> nested(c, candidate)))) {
           chosen.add(candidate);
         }
       }
@@ -144,6 +154,96 @@ final class Generators {
       }
       return prefix;
     };
+  }
+
+  /**
+   * Names for listing trees that sort next to each other in UTF-8 order: {@code -} (0x2D) and
+   * {@code .} (0x2E) just before {@code /} (0x2F), digits just after it, a two-byte letter, U+E000
+   * and U+FFFD (three bytes, after surrogate pairs in UTF-16 but before them in UTF-8) and U+1F600
+   * (four bytes).
+   */
+  private static final List<String> TREE_NAMES = List.of(
+      "a", "a-b", "a.b", "a0", "a1", "b", "-", "0", "10", "9", "\u00e9", "\ue000", "\ufffd",
+      "\ud83d\ude00", "a\ud83d\ude00");
+
+  /**
+   * Sets of up to {@code max} valid locations shaped as trees: nested directories, siblings whose
+   * names differ in the byte before or after {@code /} ({@code a-b}, {@code a.b}, {@code a/x},
+   * {@code a0}), and objects inside other objects' "directories" ({@code a} with {@code a/b}),
+   * which a backend may refuse (rule L1.2); a few of {@link #validLocations(int)} besides. Each
+   * leaves room for a namespace segment of up to {@value #NAMESPACE_BYTES} bytes within {@code
+   * maxBytes}.
+   */
+  static Gen<List<String>> locationTrees(int max, int maxBytes) {
+    Gen<String> one = weighted(List.of(
+        Pair.of(5, joined(Generate.pick(TREE_NAMES), 1, 3)),
+        Pair.of(1, validLocations(maxBytes))));
+    return sets(one, 1, max, maxBytes, true);
+  }
+
+  /**
+   * Listing prefixes for {@code locations}: those of {@link #prefixesOf(List)}, the empty prefix,
+   * and a location's directories, with and without their trailing {@code /}.
+   */
+  static Gen<String> listingPrefixesOf(List<String> locations) {
+    if (locations.isEmpty()) {
+      return prefixesOf(locations);
+    }
+    Gen<String> directories = in -> {
+      String location = Generate.pick(locations).generate(in);
+      List<Integer> slashes = new ArrayList<>();
+      for (int i = location.indexOf('/'); i >= 0; i = location.indexOf('/', i + 1)) {
+        slashes.add(i);
+      }
+      if (slashes.isEmpty()) {
+        return location;
+      }
+      int slash = Generate.pick(slashes).generate(in);
+      return location.substring(0, Generate.booleans().generate(in) ? slash + 1 : slash);
+    };
+    return weighted(List.of(
+        Pair.of(1, Generate.constant("")),
+        Pair.of(2, prefixesOf(locations)),
+        Pair.of(2, directories)));
+  }
+
+  /** U+10FFFF, the last code point: its four UTF-8 bytes sort after every other character's. */
+  static final String LAST_CODE_POINT = "\udbff\udfff";
+
+  /**
+   * Bounds for {@code iterContents(prefix, startAfter)} (rule I7) around {@code locations} and
+   * {@code prefix}: a location exactly; a location cut short (a proper prefix); a location with a
+   * character appended (U+0001, {@code -}, {@code .}, {@code /}, {@code 0}, é, U+1F600),
+   * which sorts between it and the next; a location with its last character raised by one, which
+   * sorts between siblings; {@code prefix} itself and {@code prefix} followed by U+10FFFF, which
+   * sorts after everything under it; U+10FFFF alone; the empty string; and strings that are not
+   * valid locations (a trailing {@code /}, {@code //}, a {@code .} segment, a backslash).
+   */
+  static Gen<String> boundsAround(List<String> locations, String prefix) {
+    List<Gen<String>> kinds = new ArrayList<>();
+    kinds.add(Generate.constant(""));
+    kinds.add(Generate.constant(LAST_CODE_POINT));
+    kinds.add(Generate.constant(prefix));
+    kinds.add(Generate.constant(prefix + LAST_CODE_POINT));
+    if (!locations.isEmpty()) {
+      Gen<String> location = Generate.pick(locations);
+      kinds.add(location);
+      kinds.add(prefixesOf(locations));
+      kinds.add(location.zip(Generate.pick(List.of(
+          "\u0001", "-", ".", "/", "0", "\u00e9", "\ud83d\ude00")), String::concat));
+      kinds.add(location.map(Generators::lastCodePointRaised));
+      kinds.add(location.zip(Generate.pick(List.of("/", "//x", "/./", "\\", "/\\")),
+          String::concat));
+    }
+    return oneOf(kinds);
+  }
+
+  /** {@code s} with its last code point raised by one, skipping the surrogates; U+10FFFF stays. */
+  static String lastCodePointRaised(String s) {
+    int last = s.codePointBefore(s.length());
+    int raised = last == Character.MAX_CODE_POINT ? last
+        : last + 1 == Character.MIN_SURROGATE ? Character.MAX_SURROGATE + 1 : last + 1;
+    return s.substring(0, s.length() - Character.charCount(last)) + Character.toString(raised);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -2,12 +2,14 @@ package org.stowage.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
@@ -23,9 +25,13 @@ import org.junit.jupiter.api.Test;
 import org.quicktheories.core.Gen;
 import org.quicktheories.generators.SourceDSL;
 import org.stowage.ExternalResourceException;
+import org.stowage.InvalidLocationException;
 import org.stowage.Location;
 
-/** Rules I1 to I4: what a listing gives, in which order, lazily, and under change. */
+/**
+ * Rules I1 to I5 and I7: what a listing gives, in which order, lazily, under change, and after a
+ * bound.
+ */
 abstract class ListingChecks extends ContractGroup {
 
   ListingChecks(ExternalStorageContract contract) {
@@ -76,11 +82,7 @@ abstract class ListingChecks extends ContractGroup {
           String namespace = "listing-" + runs.incrementAndGet();
           TreeSet<String> model = new TreeSet<>(Location.UTF8_ORDER);
           try {
-            for (int i = 0; i < c.locations().size(); i++) {
-              String location = c.locations().get(i);
-              storage.storeBytes(Op.at(namespace, location), new Content(i % 3, i).bytes());
-              model.add(location);
-            }
+            storeUnder(namespace, c.locations(), model);
             for (String prefix : c.prefixes()) {
               List<String> expected =
                   model.stream().filter(l -> l.startsWith(prefix)).toList();
@@ -89,9 +91,7 @@ abstract class ListingChecks extends ContractGroup {
                       + " stored locations that start with it, in ascending UTF-8 byte order");
             }
           } finally {
-            for (String location : model) {
-              storage.deleteIfExists(Op.at(namespace, location));
-            }
+            deleteUnder(namespace, model);
           }
         });
   }
@@ -118,12 +118,7 @@ abstract class ListingChecks extends ContractGroup {
   @Test
   @DisplayName("I3 a listing can be read in part and closed, and read again")
   void partialListing() {
-    List<String> all = new ArrayList<>();
-    for (int i = 0; i < 60; i++) {
-      String location = String.format("i3/%03d", i);
-      storage.storeBytes(location, new byte[] {(byte) i});
-      all.add(location);
-    }
+    List<String> all = storeNumbered("i3/%03d", 60);
     try (Stream<String> listing = storage.iterContents("i3/")) {
       Iterator<String> it = listing.iterator();
       List<String> head = new ArrayList<>();
@@ -141,30 +136,14 @@ abstract class ListingChecks extends ContractGroup {
   @Test
   @DisplayName("I4 a listing survives objects stored and deleted while it runs")
   void changesDuringListing() {
-    List<String> all = new ArrayList<>();
-    for (int i = 0; i < 40; i++) {
-      String location = String.format("i4/%02d", i);
-      storage.storeBytes(location, new byte[] {(byte) i});
-      all.add(location);
-    }
-    List<String> seen = new ArrayList<>();
-    try (Stream<String> listing = storage.iterContents("i4/")) {
-      Iterator<String> it = listing.iterator();
-      for (int i = 0; i < 10 && it.hasNext(); i++) {
-        seen.add(it.next());
-      }
+    List<String> all = storeNumbered("i4/%02d", 40);
+    List<String> seen = readAroundChanges(storage.iterContents("i4/"), 10, () -> {
       storage.delete("i4/05");
       storage.delete("i4/30");
       storage.storeBytes("i4/35x", new byte[] {1});
       storage.storeBytes("i4/01x", new byte[] {1});
       storage.storeBytes("i4/20", new byte[] {9});
-      assertDoesNotThrow(() -> it.forEachRemaining(seen::add),
-          "I4: a listing must not fail because objects changed while it ran");
-    }
-    for (int i = 1; i < seen.size(); i++) {
-      assertTrue(Location.UTF8_ORDER.compare(seen.get(i - 1), seen.get(i)) < 0,
-          "I2: a listing changed while it ran is still strictly ascending: " + seen);
-    }
+    });
     Set<String> untouched = new TreeSet<>(all);
     untouched.removeAll(List.of("i4/05", "i4/30", "i4/20"));
     assertTrue(seen.containsAll(untouched),
@@ -175,6 +154,220 @@ abstract class ListingChecks extends ContractGroup {
     assertTrue(possible.containsAll(seen),
         "I1: a listing gives only objects; extra: "
             + seen.stream().filter(l -> !possible.contains(l)).toList());
+  }
+
+  @Test
+  @DisplayName("I7 property: iterContents(prefix, startAfter) is the part of iterContents(prefix) after startAfter")
+  void startAfterProperty() {
+    Gen<BoundedCase> cases = Generators.locationTrees(10, caps.maxLocationBytes()).flatMap(
+        locations -> SourceDSL.lists().of(Generators.listingPrefixesOf(locations).flatMap(
+                prefix -> SourceDSL.lists().of(Generators.boundsAround(locations, prefix))
+                    .ofSizeBetween(1, 4).map(bounds -> new BoundedListing(prefix, bounds))))
+            .ofSizeBetween(1, 3).map(listings -> new BoundedCase(locations, listings)));
+    AtomicInteger runs = new AtomicInteger();
+    // A quarter of the examples: each stores a tree and lists it up to 18 times (S3 suites).
+    Theories.check(tuning, "I7", "iterContents(prefix, startAfter) is the part of"
+            + " iterContents(prefix) after startAfter", tuning.examples(4), 100, cases, c -> {
+          String namespace = "after-" + runs.incrementAndGet();
+          List<String> stored = new ArrayList<>();
+          try {
+            storeUnder(namespace, c.locations(), stored);
+            for (BoundedListing listing : c.listings()) {
+              String prefix = Op.at(namespace, listing.prefix());
+              List<String> all = list(prefix);
+              List<String> bounds = new ArrayList<>();
+              bounds.add(""); // bounds nothing
+              listing.bounds().forEach(b -> bounds.add(Op.at(namespace, b)));
+              for (String bound : bounds) {
+                List<String> expected =
+                    all.stream().filter(l -> Location.UTF8_ORDER.compare(l, bound) > 0).toList();
+                assertEquals(quoted(expected), quoted(listAfter(prefix, bound)),
+                    "I7: iterContents(" + Generators.quote(prefix) + ", " + Generators.quote(bound)
+                        + ") must give the locations of iterContents(" + Generators.quote(prefix)
+                        + ") that sort after the bound in UTF-8 byte order, in the same order");
+              }
+            }
+          } finally {
+            deleteUnder(namespace, stored);
+          }
+        });
+  }
+
+  @Test
+  @DisplayName("I7 a bound at, just before or past the last location")
+  void boundsAtTheEnd() {
+    // In UTF-8 order: e/a, e/b-c, e/b/c, e/b0 ("-" < "/" < "0").
+    for (String location : List.of("e/b0", "e/b/c", "e/a", "e/b-c")) {
+      storage.storeBytes(location, new byte[] {1});
+    }
+    assertEquals(List.of(), listAfter("e/", "e/b0"), "I7: a bound equal to the last location");
+    assertEquals(List.of(), listAfter("", "e/b0"), "I7: a bound equal to the last location");
+    assertEquals(List.of(), listAfter("e/b/", "e/b/c"), "I7: a bound equal to the only location");
+    assertEquals(List.of(), listAfter("e/", "e/" + Generators.LAST_CODE_POINT),
+        "I7: a bound past everything under the prefix (U+10FFFF)");
+    assertEquals(List.of(), listAfter("e", "f"), "I7: a bound past everything");
+    assertEquals(List.of("e/b0"), listAfter("e/", "e/b/c"), "I7: a bound at the one before the last");
+    assertEquals(List.of("e/b/c", "e/b0"), listAfter("e/", "e/b."),
+        "I7: a bound between e/b-c and the directory e/b/ (not a location)");
+    assertEquals(List.of("e/b-c", "e/b/c", "e/b0"), listAfter("e/", "e/b"),
+        "I7: a bound that is a proper prefix of the locations after it");
+    assertEquals(List.of("e/a", "e/b-c", "e/b/c", "e/b0"), listAfter("e/", "e/"),
+        "I7: a bound equal to the prefix");
+    assertEquals(List.of("e/a", "e/b-c", "e/b/c", "e/b0"), listAfter("e", ""),
+        "I7: the empty bound bounds nothing");
+  }
+
+  @Test
+  @DisplayName("I7 a bound with an unpaired surrogate is refused (IllegalArgumentException), a null one too (NullPointerException)")
+  void invalidBounds() {
+    storage.storeBytes("a", new byte[] {1});
+    for (String bound : List.of("\ud800", "a\udc00", "\ude00\ud83d", "a\ud83d",
+        "\ud83d\ude00\udfff")) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> storage.iterContents("", bound).close(),
+          () -> "I7: a bound with an unpaired surrogate has no UTF-8 bytes: "
+              + Generators.quote(bound));
+      assertTrue(e.getMessage().contains("I7"),
+          () -> "I7: the refusal names the rule: " + e.getMessage());
+    }
+    assertThrows(NullPointerException.class, () -> storage.iterContents("", null).close(),
+        "I7: a null bound");
+    assertThrows(InvalidLocationException.class, () -> storage.iterContents("/a", "a").close(),
+        "L5: the prefix is checked as for iterContents(prefix)");
+    assertEquals(List.of("a"), list(""), "I7: refused listings change nothing");
+  }
+
+  @Test
+  @DisplayName("I7 I3 a listing after a bound can be read in part and closed, and read again")
+  void partialListingAfter() {
+    List<String> all = storeNumbered("i7/%03d", 60);
+    try (Stream<String> listing = storage.iterContents("i7/", "i7/009")) {
+      Iterator<String> it = listing.iterator();
+      List<String> head = new ArrayList<>();
+      for (int i = 0; i < 5 && it.hasNext(); i++) {
+        head.add(it.next());
+      }
+      assertEquals(all.subList(10, 15), head, "I7/I3: the first locations after the bound");
+    }
+    try (Stream<String> listing = storage.iterContents("i7/", "i7/0095")) {
+      assertEquals(all.subList(10, 13), listing.limit(3).toList(), "I7/I3: limit on a listing");
+    }
+    assertEquals(all.subList(10, 60), listAfter("i7/", "i7/009"),
+        "I7/I3: a listing after the bound read to its end after partial ones");
+    assertEquals(all, list("i7/"), "I3: the whole listing after partial ones");
+  }
+
+  @Test
+  @DisplayName("I7 I4 a listing after a bound survives objects stored and deleted while it runs")
+  void changesDuringListingAfter() {
+    List<String> all = storeNumbered("i7/%02d", 40);
+    String bound = "i7/09";
+    List<String> seen = readAroundChanges(storage.iterContents("i7/", bound), 5, () -> {
+      storage.delete("i7/05");
+      storage.delete("i7/20");
+      storage.delete("i7/30");
+      storage.storeBytes("i7/01x", new byte[] {1});
+      storage.storeBytes("i7/35x", new byte[] {1});
+      storage.storeBytes("i7/25", new byte[] {9});
+    });
+    Set<String> untouched = new TreeSet<>(all.subList(10, 40));
+    untouched.removeAll(List.of("i7/20", "i7/30", "i7/25"));
+    assertTrue(seen.containsAll(untouched),
+        "I4/I7: objects after the bound left alone during a listing must appear in it; missing: "
+            + untouched.stream().filter(l -> !seen.contains(l)).toList());
+    Set<String> possible = new TreeSet<>(all.subList(10, 40));
+    possible.add("i7/35x");
+    assertTrue(possible.containsAll(seen),
+        "I7: a listing gives only objects after its bound; extra: "
+            + seen.stream().filter(l -> !possible.contains(l)).toList());
+  }
+
+  /**
+   * Stores each of {@code locations} under {@code namespace} (small contents that differ), and
+   * adds each one stored to {@code stored} as it goes, so that a failure midway still leaves
+   * {@code stored} naming every object to delete. A location that the backend refuses because an
+   * object stored before it lies in its "directory", or it in the other's (rule L1.2), is left out.
+   */
+  private void storeUnder(String namespace, List<String> locations, Collection<String> stored) {
+    for (int i = 0; i < locations.size(); i++) {
+      String location = locations.get(i);
+      try {
+        storage.storeBytes(Op.at(namespace, location), new Content(i % 3, i).bytes());
+        stored.add(location);
+      } catch (ExternalResourceException e) {
+        if (stored.stream().noneMatch(s -> Generators.nested(s, location))) {
+          throw e;
+        }
+        // L1.2: this backend holds no object inside another's "directory"; leave it out.
+      }
+    }
+  }
+
+  private void deleteUnder(String namespace, Collection<String> stored) {
+    for (String location : stored) {
+      storage.deleteIfExists(Op.at(namespace, location));
+    }
+  }
+
+  /**
+   * Reads the first {@code first} locations of {@code listing}, runs {@code changes}, reads the
+   * rest, which must not fail (I4), checks that the whole is strictly ascending (I2), and returns
+   * it; closes the listing.
+   */
+  private static List<String> readAroundChanges(
+      Stream<String> listing, int first, Runnable changes) {
+    List<String> seen = new ArrayList<>();
+    try (listing) {
+      Iterator<String> it = listing.iterator();
+      for (int i = 0; i < first && it.hasNext(); i++) {
+        seen.add(it.next());
+      }
+      changes.run();
+      assertDoesNotThrow(() -> it.forEachRemaining(seen::add),
+          "I4: a listing must not fail because objects changed while it ran");
+    }
+    for (int i = 1; i < seen.size(); i++) {
+      assertTrue(Location.UTF8_ORDER.compare(seen.get(i - 1), seen.get(i)) < 0,
+          "I2: a listing changed while it ran is still strictly ascending: " + seen);
+    }
+    return seen;
+  }
+
+  /**
+   * Stores {@code count} one-byte objects named by {@code format} with the numbers 0 to {@code
+   * count - 1} (which must sort in that order), and returns their locations in that order.
+   */
+  private List<String> storeNumbered(String format, int count) {
+    List<String> all = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      String location = String.format(format, i);
+      storage.storeBytes(location, new byte[] {(byte) i});
+      all.add(location);
+    }
+    return all;
+  }
+
+  /** The listing of {@code prefix} after {@code startAfter}, read to its end. */
+  private List<String> listAfter(String prefix, String startAfter) {
+    try (Stream<String> listed = storage.iterContents(prefix, startAfter)) {
+      return listed.toList();
+    }
+  }
+
+  /** Generated case of the I7 property: locations stored, then listings with bounds. */
+  record BoundedCase(List<String> locations, List<BoundedListing> listings) {
+    @Override
+    public String toString() {
+      return "locations " + quoted(locations) + ", listings " + listings;
+    }
+  }
+
+  /** One prefix listed, and the bounds it is listed after (under the run's namespace). */
+  record BoundedListing(String prefix, List<String> bounds) {
+    @Override
+    public String toString() {
+      return "prefix " + Generators.quote(prefix) + " after " + quoted(bounds);
+    }
   }
 
   /** Generated listing case: locations stored, prefixes listed. */

@@ -103,6 +103,55 @@ class GeneratorsTest {
     }
   }
 
+  /** A tree, a prefix for it and a bound around both, drawn together as the I7 property does. */
+  private record Bounded(List<String> tree, String prefix, String bound) {}
+
+  @Test
+  @DisplayName("I7 location trees nest and stress UTF-8 order, their prefixes are valid, their bounds cover every kind")
+  void locationTreesAndBounds() {
+    Gen<Bounded> gen = Generators.locationTrees(10, 900).flatMap(tree ->
+        Generators.listingPrefixesOf(tree).flatMap(prefix ->
+            Generators.boundsAround(tree, prefix).map(bound -> new Bounded(tree, prefix, bound))));
+    boolean nested = false;
+    boolean besideDirectory = false;
+    boolean fourBytes = false;
+    int invalidBounds = 0;
+    int storedBounds = 0;
+    int pastAll = 0;
+    List<Bounded> all = sample(gen, 3000);
+    for (Bounded c : all) {
+      for (String a : c.tree()) {
+        assertTrue(Location.isValid(a), Generators.quote(a));
+        assertTrue(Generators.utf8Length(a) <= 900 - Generators.NAMESPACE_BYTES, Generators.quote(a));
+        fourBytes |= a.codePoints().anyMatch(cp -> cp > 0xFFFF);
+        for (String b : c.tree()) {
+          nested |= b.startsWith(a + "/");
+          int slash = a.indexOf('/');
+          besideDirectory |= slash > 0 && (b.startsWith(a.substring(0, slash) + "-")
+              || b.startsWith(a.substring(0, slash) + "."));
+        }
+      }
+      assertDoesNotThrow(() -> Location.checkPrefix(c.prefix()), Generators.quote(c.prefix()));
+      String bound = c.bound();
+      assertFalse(bound.codePoints().anyMatch(cp -> cp >= 0xD800 && cp <= 0xDFFF),
+          () -> "a bound has no unpaired surrogate: " + Generators.quote(bound));
+      invalidBounds += Location.isValid(bound) ? 0 : 1;
+      storedBounds += c.tree().contains(bound) ? 1 : 0;
+      pastAll += bound.endsWith(Generators.LAST_CODE_POINT) ? 1 : 0;
+    }
+    assertTrue(nested, "some trees hold a and a/...");
+    assertTrue(besideDirectory, "some trees hold a-... or a.... next to a directory a/");
+    assertTrue(fourBytes, "some trees hold characters above U+FFFF");
+    int total = all.size();
+    assertTrue(invalidBounds > total / 20 && storedBounds > total / 20 && pastAll > total / 20,
+        "bounds: " + invalidBounds + " invalid, " + storedBounds + " stored, " + pastAll
+            + " ending in U+10FFFF of " + total);
+    assertEquals("a/c", Generators.lastCodePointRaised("a/b"));
+    assertEquals("a\ue000", Generators.lastCodePointRaised("a\ud7ff"));
+    assertEquals("\ud83d\ude01", Generators.lastCodePointRaised("\ud83d\ude00"));
+    assertEquals(Generators.LAST_CODE_POINT, Generators.lastCodePointRaised(Generators.LAST_CODE_POINT));
+  }
+
   @Test
   @DisplayName("S4 contents stay within maxObjectSize and hit the buffer boundaries")
   void contents() {

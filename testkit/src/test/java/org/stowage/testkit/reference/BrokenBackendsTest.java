@@ -140,6 +140,17 @@ class BrokenBackendsTest {
   }
 
   @Test
+  @DisplayName("I7 a backend that compares a listing's bound in UTF-16 order")
+  void boundInUtf16Order() {
+    EngineExecutionResults results = run(BoundInUtf16Order.class);
+    Throwable failure = failure(results,
+        "I7 property: iterContents(prefix, startAfter) is the part of iterContents(prefix) after");
+    assertMessage(failure, "I7: ");
+    assertMessage(failure, "Seed " + SEED);
+    assertMessage(failure, "-Dstowage.seed=" + SEED);
+  }
+
+  @Test
   @DisplayName("L1.3 a backend that refuses locations its root makes too long without naming L1")
   void rootLimitUnnamed() {
     EngineExecutionResults results = run(RootLimitUnnamed.class);
@@ -352,6 +363,13 @@ class BrokenBackendsTest {
     @Override
     BrokenStorage.Flaw flaw() {
       return BrokenStorage.Flaw.LOSES_PAGE_BOUNDARY;
+    }
+  }
+
+  static class BoundInUtf16Order extends Broken {
+    @Override
+    BrokenStorage.Flaw flaw() {
+      return BrokenStorage.Flaw.BOUND_IN_UTF16_ORDER;
     }
   }
 

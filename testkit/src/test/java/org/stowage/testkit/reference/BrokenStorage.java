@@ -65,7 +65,13 @@ public final class BrokenStorage extends ExternalStorage {
      * than 1024 bytes, but with a plain ExternalResourceException that neither names L1 nor the
      * limit (L1.3). Its test declares the limit, 900.
      */
-    ROOT_LIMIT_UNNAMED
+    ROOT_LIMIT_UNNAMED,
+    /**
+     * A listing after a bound compares the bound with {@link String#compareTo}, in UTF-16 order,
+     * where U+E000 to U+FFFF sort after the surrogate pairs of characters above U+FFFF; in UTF-8
+     * order they sort before them (I7).
+     */
+    BOUND_IN_UTF16_ORDER
   }
 
   /** A kept view of a caller's array, and the metadata hashed from it. */
@@ -204,6 +210,14 @@ public final class BrokenStorage extends ExternalStorage {
       }
     }
     return out.stream();
+  }
+
+  @Override
+  protected Stream<String> listObjects(String prefix, String startAfter) throws IOException {
+    if (flaw != Flaw.BOUND_IN_UTF16_ORDER) {
+      return super.listObjects(prefix, startAfter);
+    }
+    return listObjects(prefix).filter(location -> location.compareTo(startAfter) > 0);
   }
 
   @Override
