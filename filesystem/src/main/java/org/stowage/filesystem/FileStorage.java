@@ -415,7 +415,7 @@ public final class FileStorage extends ExternalStorage {
         return read;
       }
     }
-    return openWithMetadataLocked(location);
+    return openWithMetadataLocked(location, at);
   }
 
   /**
@@ -464,7 +464,14 @@ public final class FileStorage extends ExternalStorage {
         .orElse(null);
   }
 
-  private OpenObject openWithMetadataLocked(Location location) throws IOException {
+  /**
+   * The locked read: the object is opened and its record checked under the location's lock.
+   * {@code resolved} is the location as just resolved (every directory on the way checked, L4);
+   * the first attempt looks again only at its last component, under the lock, as later attempts
+   * resolve it anew.
+   */
+  private OpenObject openWithMetadataLocked(Location location, Resolver.Located resolved)
+      throws IOException {
     // The metadata last computed from the file, and the version of the file it describes: used
     // when that very version is still there, whether or not its record could be written (a full
     // disk leaves the object without a record).
@@ -472,11 +479,15 @@ public final class FileStorage extends ExternalStorage {
     FileVersion[] computedFor = new FileVersion[1];
     for (int attempt = 0; attempt < RACE_RETRIES; attempt++) {
       Lookup[] unrecorded = new Lookup[1];
+      boolean first = attempt == 0;
       OpenObject opened =
           locks.withLock(
               location,
               () -> {
-                Lookup found = lookUp(location, "verify");
+                Lookup found =
+                    first
+                        ? lookUp(location, resolver.refresh(resolved, location, "verify"), "verify")
+                        : lookUp(location, "verify");
                 if (found == null) {
                   return null;
                 }
