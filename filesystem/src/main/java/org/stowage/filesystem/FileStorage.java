@@ -433,7 +433,7 @@ public final class FileStorage extends ExternalStorage {
     FileVersion version = FileVersion.of(at.attributes());
     MetadataRecords.Entry entry;
     try {
-      entry = records.readAttribute(at.path(), false);
+      entry = records.readAttribute(at.path(), false, false); // the locked path warns
     } catch (NoSuchFileException e) {
       return null;
     }

@@ -253,6 +253,14 @@ final class MetadataRecords {
    *     link the resolver allowed) rather than refuse a link
    */
   Entry readAttribute(Path file, boolean followLinks) throws IOException {
+    return readAttribute(file, followLinks, true);
+  }
+
+  /**
+   * {@link #readAttribute(Path, boolean)}, saying nothing of a malformed attribute unless {@code
+   * warn}: for a first look whose caller then reads again the way that reports it.
+   */
+  Entry readAttribute(Path file, boolean followLinks, boolean warn) throws IOException {
     ByteBuffer buffer;
     try {
       UserDefinedFileAttributeView view = view(file, followLinks);
@@ -277,8 +285,10 @@ final class MetadataRecords {
     try {
       return decodeAttribute(buffer.flip());
     } catch (IllegalArgumentException e) {
-      LOG.warn("{}: ignoring the malformed metadata record attribute of {}: {}", storage, file,
-          e.getMessage());
+      if (warn) {
+        LOG.warn("{}: ignoring the malformed metadata record attribute of {}: {}", storage, file,
+            e.getMessage());
+      }
       return null;
     }
   }
