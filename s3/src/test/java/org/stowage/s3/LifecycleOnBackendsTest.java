@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -20,6 +21,7 @@ import org.stowage.cas.ContentAddressedStore;
 import org.stowage.cas.Digest;
 import org.stowage.filesystem.FileStorage;
 import org.stowage.memory.MemoryStorage;
+import org.stowage.staging.CollectionRefusedException;
 import org.stowage.staging.CollectionReport;
 import org.stowage.staging.ContentCollector;
 import org.stowage.staging.Namespaces;
@@ -42,6 +44,43 @@ class LifecycleOnBackendsTest {
       lifecycle(s3);
       splitListing(split);
     }
+  }
+
+  @Test
+  @DisplayName("a reference on S3 damaged behind the store's back (a byte flipped in its digest, its metadata kept): the collection sweeps nothing and names it; the check reports it")
+  void damagedReferenceOnS3(S3Endpoint endpoint) throws IOException {
+    try (S3Storage s3 = endpoint.freshStorage().build();
+        software.amazon.awssdk.services.s3.S3Client raw = endpoint.client()) {
+      ContentAddressedStore cas = new ContentAddressedStore(s3);
+      Files.writeString(dir.resolve("a"), "named by the damaged reference");
+      StorageManager m = StorageManager.builder(dir, s3, "run", "unit").contentAddressed(cas).build();
+      String handle = m.register("a");
+      m.transfer();
+      Digest garbage = cas.put("garbage".getBytes(UTF_8));
+      String text = new String(s3.loadBytes(handle), UTF_8);
+      flipByte(raw, endpoint.bucket(), s3.rootPrefix() + handle, text.indexOf("sha256:") + "sha256:".length() + 10);
+
+      CollectionReport dry = ContentCollector.builder(cas).build().collect();
+      assertEquals(1, dry.unreadable().size(), dry.toString());
+      assertEquals(handle, dry.unreadable().get(0).location());
+      assertEquals(CollectionReport.UnreadableReference.Reason.DAMAGED, dry.unreadable().get(0).reason());
+      CollectionRefusedException e = assertThrows(CollectionRefusedException.class,
+          () -> ContentCollector.builder(cas).dryRun(false).build().collect());
+      assertEquals(handle, e.location().orElseThrow());
+      assertTrue(cas.contains(garbage), "a refused collection deletes nothing, garbage included");
+      ReferenceCheck.Report check = ReferenceCheck.builder(cas).build().check();
+      assertEquals(List.of(ReferenceCheck.Problem.Kind.DAMAGED_REFERENCE),
+          check.problems().stream().map(ReferenceCheck.Problem::kind).toList(), check.toString());
+    }
+  }
+
+  /** Flips one byte of an S3 object in place, keeping its user metadata (where Stowage keeps the MD5). */
+  private static void flipByte(software.amazon.awssdk.services.s3.S3Client s3, String bucket, String key, int offset) {
+    var head = s3.headObject(r -> r.bucket(bucket).key(key));
+    byte[] data = s3.getObjectAsBytes(r -> r.bucket(bucket).key(key)).asByteArray();
+    data[offset] ^= 0x01;
+    s3.putObject(r -> r.bucket(bucket).key(key).metadata(head.metadata()),
+        software.amazon.awssdk.core.sync.RequestBody.fromBytes(data));
   }
 
   @Test
