@@ -76,7 +76,7 @@ record Report(
           row.op().map(m -> c.rate().format(m)).orElse("FAILED"),
           row.base().map(m -> c.rate().format(m)).orElse("FAILED"),
           row.complete() ? String.format(Locale.ROOT, "%.2f", row.ratio()) : "-",
-          Double.isNaN(c.minRatio()) ? "-" : String.format(Locale.ROOT, "≥ %.1f", c.minRatio()),
+          Double.isNaN(c.minRatio()) ? "-" : "≥ " + target(c.minRatio()),
           row.met().map(m -> m ? "yes" : "**no**").orElse("-")));
     }
     if (!heap.isEmpty() || !bigStream.isEmpty()) {
@@ -162,5 +162,11 @@ record Report(
 
   static String mib(long bytes) {
     return String.format(Locale.ROOT, "%.2f MiB", bytes / 1048576.0);
+  }
+
+  /** A target as written in the issues: one decimal, or two where one would round it (1/1.5 is 0.67, not 0.7). */
+  static String target(double ratio) {
+    String one = String.format(Locale.ROOT, "%.1f", ratio);
+    return Double.parseDouble(one) == ratio ? one : String.format(Locale.ROOT, "%.2f", ratio);
   }
 }

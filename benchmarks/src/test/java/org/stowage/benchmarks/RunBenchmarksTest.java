@@ -112,6 +112,15 @@ class RunBenchmarksTest {
     assertTrue(report.svg().startsWith("<svg"), "an SVG");
   }
 
+  @Test
+  @DisplayName("targets print as the issues write them: 0.9 and 1.0 with one decimal, 1/1.5 as 0.67")
+  void targetsAsWritten() {
+    assertEquals("0.9", Report.target(0.9));
+    assertEquals("1.0", Report.target(1.0));
+    assertEquals("1.5", Report.target(1.5));
+    assertEquals("0.67", Report.target(1 / 1.5));
+  }
+
   private static Measurement measurement(
       String benchmark, Map<String, String> params, int threads, double score, String unit) {
     return new Measurement(benchmark, params, threads, score, Double.NaN, unit, Map.of());
