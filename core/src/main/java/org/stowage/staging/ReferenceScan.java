@@ -151,6 +151,7 @@ final class ReferenceScan {
     } catch (RuntimeException | Error e) {
       inTree.stopped = true;
       Throwable treeFailure = awaitTree(treeListing, ticks, () -> {});
+      joinUninterruptibly(treeThread);
       if (treeFailure != null && treeFailure != e) {
         e.addSuppressed(treeFailure);
       }
@@ -158,6 +159,7 @@ final class ReferenceScan {
     }
     Throwable treeFailure =
         awaitTree(treeListing, ticks, () -> listed.accept(rest.count + inTree.count));
+    joinUninterruptibly(treeThread);
     if (treeFailure instanceof RuntimeException runtime) {
       throw runtime;
     }
@@ -183,6 +185,25 @@ final class ReferenceScan {
    * with it, so an S3 server that sorts by UTF-16 units skips exactly what S3 would.
    */
   private static final String PAST_THE_TREE = "\uD7FF";
+
+  /**
+   * Waits until {@code thread} has ended (its task is done by then: only its exit is left), so
+   * that no listing thread outlives the scan; an interrupt meanwhile is kept for the caller.
+   */
+  private static void joinUninterruptibly(Thread thread) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        thread.join();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
 
   /** Every how many locations the tree's thread wakes the collecting thread to report progress. */
   private static final int TICK = 1000;
