@@ -1,6 +1,8 @@
 package org.stowage.staging;
 
 import java.io.IOException;
+import com.google.common.base.Throwables;
+import com.google.common.util.concurrent.Uninterruptibles;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.Semaphore;
@@ -150,24 +152,17 @@ final class ReferenceScan {
       rest.flush();
     } catch (RuntimeException | Error e) {
       inTree.stopped = true;
-      Throwable treeFailure = awaitTree(treeListing, ticks, () -> {});
-      joinUninterruptibly(treeThread);
+      Throwable treeFailure = awaitTree(treeListing, treeThread, ticks, () -> {});
       if (treeFailure != null && treeFailure != e) {
         e.addSuppressed(treeFailure);
       }
       throw e;
     }
     Throwable treeFailure =
-        awaitTree(treeListing, ticks, () -> listed.accept(rest.count + inTree.count));
-    joinUninterruptibly(treeThread);
-    if (treeFailure instanceof RuntimeException runtime) {
-      throw runtime;
-    }
-    if (treeFailure instanceof Error error) {
-      throw error;
-    }
+        awaitTree(treeListing, treeThread, ticks, () -> listed.accept(rest.count + inTree.count));
     if (treeFailure != null) {
-      throw new IllegalStateException(treeFailure);
+      Throwables.throwIfUnchecked(treeFailure);
+      throw new IllegalStateException(treeFailure); // the task throws no checked exception
     }
     long total = rest.count + inTree.count;
     listed.accept(total);
@@ -186,57 +181,26 @@ final class ReferenceScan {
    */
   private static final String PAST_THE_TREE = "\uD7FF";
 
-  /**
-   * Waits until {@code thread} has ended (its task is done by then: only its exit is left), so
-   * that no listing thread outlives the scan; an interrupt meanwhile is kept for the caller.
-   */
-  private static void joinUninterruptibly(Thread thread) {
-    boolean interrupted = false;
-    while (true) {
-      try {
-        thread.join();
-        break;
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
   /** Every how many locations the tree's thread wakes the collecting thread to report progress. */
   private static final int TICK = 1000;
 
   /**
    * Waits for the content tree's listing, telling {@code progress} (on this thread) at each of
-   * its ticks; returns its failure, or null.
+   * its ticks, and then for its thread to end, so that no listing thread outlives the scan;
+   * returns the listing's failure, or null. An interrupt meanwhile is kept for the caller.
    */
-  private static Throwable awaitTree(FutureTask<Void> treeListing, Semaphore ticks, Runnable progress) {
-    boolean interrupted = false;
+  private static Throwable awaitTree(
+      FutureTask<Void> treeListing, Thread treeThread, Semaphore ticks, Runnable progress) {
+    while (!treeListing.isDone()) {
+      ticks.acquireUninterruptibly();
+      progress.run();
+    }
+    Uninterruptibles.joinUninterruptibly(treeThread);
     try {
-      while (!treeListing.isDone()) {
-        try {
-          ticks.acquire();
-          progress.run();
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
-      }
-      while (true) {
-        try {
-          treeListing.get();
-          return null;
-        } catch (InterruptedException e) {
-          interrupted = true;
-        } catch (ExecutionException e) {
-          return e.getCause();
-        }
-      }
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
+      Uninterruptibles.getUninterruptibly(treeListing);
+      return null;
+    } catch (ExecutionException e) {
+      return e.getCause();
     }
   }
 
@@ -277,21 +241,20 @@ final class ReferenceScan {
       }
     }
 
+    /** Hands the batch to one worker, which sorts its locations, reads and feeds the sinks. */
     void flush() {
-      submit(store, layout, batch, inBatch, content, references, unreadable, workers);
-      batch = new String[BATCH];
+      String[] batch = this.batch;
+      int n = inBatch;
+      this.batch = new String[BATCH];
       inBatch = 0;
       reads = 0;
+      if (n > 0) {
+        workers.submit(() -> sort(batch, n));
+      }
     }
-  }
 
-  /** Hands {@code n} listed locations to one worker, which sorts them, reads and feeds the sinks. */
-  private static void submit(ExternalStorage store, ContentLayout layout, String[] batch, int n,
-      ContentSink content, ReferenceSink references, UnreadableSink unreadable, BoundedWorkers workers) {
-    if (n == 0) {
-      return;
-    }
-    workers.submit(() -> {
+    /** On a worker: each content key to its sink, each other object read and sorted. */
+    private void sort(String[] batch, int n) {
       for (int i = 0; i < n; i++) {
         String location = batch[i];
         if (content != null) {
@@ -311,7 +274,7 @@ final class ReferenceScan {
           unreadable.unreadable(store, found.unreadable());
         }
       }
-    });
+    }
   }
 
   /**
@@ -353,13 +316,8 @@ final class ReferenceScan {
    */
   private static byte[] readWhole(java.io.InputStream in, int size) throws IOException {
     byte[] bytes = new byte[size];
-    int read = in.readNBytes(bytes, 0, size);
-    if (read < size) {
-      return java.util.Arrays.copyOf(bytes, read); // unreachable: the verifying stream fails first
-    }
-    if (in.read() >= 0) {
-      throw new IOException("unreachable: the verifying stream refuses bytes past its size");
-    }
+    in.readNBytes(bytes, 0, size);
+    in.read(); // the end: the verifying stream throws here if the size or the MD5 differs
     return bytes;
   }
 
