@@ -382,16 +382,7 @@ public abstract class ExternalStorage implements AutoCloseable {
           "an object of " + expected.size() + " bytes does not fit in an array; use loadStream");
     }
     try (InputStream in = loadStream(location, expected)) {
-      byte[] data = new byte[(int) expected.size()];
-      int off = 0;
-      int n;
-      while (off < data.length && (n = in.read(data, off, data.length - off)) >= 0) {
-        off += n;
-      }
-      if (in.read() >= 0) {
-        throw new AssertionError("unreachable: the verifying stream refuses extra bytes");
-      }
-      return data;
+      return in.readAllBytes(); // one array of expected.size(), verified at its end
     } catch (IOException e) {
       throw mapped("verified load", Location.of(location), e);
     }

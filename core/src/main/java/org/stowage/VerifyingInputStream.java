@@ -161,6 +161,22 @@ public final class VerifyingInputStream extends BulkInputStream {
     return n;
   }
 
+  /**
+   * Reads the rest into one array of the expected size when nothing was read yet (not the 8 KiB
+   * chunks, copied together at the end, of {@link InputStream#readAllBytes}), then reads the end,
+   * which checks size and digest as every read of the end does.
+   */
+  @Override
+  public byte[] readAllBytes() throws IOException {
+    if (count != 0 || verified || expectedSize > Integer.MAX_VALUE - 8) {
+      return super.readAllBytes();
+    }
+    byte[] data = new byte[(int) expectedSize];
+    readNBytes(data, 0, data.length);
+    read(); // the end: throws if the bytes were fewer or more, or the digest differs
+    return data;
+  }
+
   /** Closes the wrapped stream; an unfinished verification is abandoned, with no verdict. */
   @Override
   public void close() throws IOException {

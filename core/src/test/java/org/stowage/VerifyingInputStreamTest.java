@@ -34,6 +34,25 @@ class VerifyingInputStreamTest {
   }
 
   @Test
+  @DisplayName("R2 readAllBytes of a verifying stream returns exactly the bytes, and throws at a short, long or changed end")
+  void readAllBytesVerifies() throws IOException {
+    Metadata expected = Metadata.of(DATA);
+    try (VerifyingInputStream in = VerifyingInputStream.ofMetadata(
+        new java.io.ByteArrayInputStream(DATA), expected, "a", "t", "R2")) {
+      assertArrayEquals(DATA, in.readAllBytes());
+      assertEquals(0, in.readAllBytes().length, "nothing after the end");
+    }
+    byte[] flipped = DATA.clone();
+    flipped[7] ^= 1;
+    for (byte[] wrong : new byte[][] {java.util.Arrays.copyOf(DATA, DATA.length - 1),
+        java.util.Arrays.copyOf(DATA, DATA.length + 1), flipped}) {
+      VerifyingInputStream in = VerifyingInputStream.ofMetadata(
+          new java.io.ByteArrayInputStream(wrong), expected, "a", "t", "R2");
+      org.junit.jupiter.api.Assertions.assertThrows(ChangedExternalResourceException.class, in::readAllBytes);
+    }
+  }
+
+  @Test
   @DisplayName("R2 ofMatchingBytes refuses bytes whose MD5 or length differs from the metadata")
   void mismatchedBytes() {
     Metadata expected = Metadata.of(DATA);

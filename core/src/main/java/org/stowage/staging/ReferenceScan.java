@@ -292,7 +292,7 @@ final class ReferenceScan {
                 + " bytes, over the " + ContentReference.MAX_BYTES + " a reference can have")
             : Found.NOTHING;
       }
-      byte[] bytes = readWhole(object.stream(), (int) size);
+      byte[] bytes = object.stream().readAllBytes(); // one array of the size; the end verifies
       ContentReference reference = ContentReference.parse(bytes);
       if (reference != null) {
         return new Found(reference, null);
@@ -308,17 +308,6 @@ final class ReferenceScan {
     } catch (IOException e) {
       throw new ExternalResourceException(store + ": cannot read " + location + ": " + e, location, e);
     }
-  }
-
-  /**
-   * Reads the {@code size} bytes of a verified stream into one array, and its end, which checks
-   * them against the metadata (a stream that yields more or fewer fails there).
-   */
-  private static byte[] readWhole(java.io.InputStream in, int size) throws IOException {
-    byte[] bytes = new byte[size];
-    in.readNBytes(bytes, 0, size);
-    in.read(); // the end: the verifying stream throws here if the size or the MD5 differs
-    return bytes;
   }
 
   private static Found malformed(String location, String detail) {
