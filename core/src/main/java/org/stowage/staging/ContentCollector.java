@@ -547,7 +547,7 @@ public final class ContentCollector {
     private final ScanOptions.Settings scan = new ScanOptions.Settings();
     private final Set<Digest> roots = new LinkedHashSet<>();
     private boolean dryRun = true;
-    private double falsePositiveRate = 0.01;
+    private double falsePositiveRate = ScanOptions.DEFAULT_FALSE_POSITIVE_RATE;
     private Duration lease = Duration.ofMinutes(2);
     private Consumer<Progress> listener = p -> {};
 

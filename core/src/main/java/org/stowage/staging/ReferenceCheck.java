@@ -154,7 +154,7 @@ public final class ReferenceCheck {
    * @throws ExternalResourceException if a store fails
    */
   public Report check() {
-    DigestFilter referenced = new DigestFilter(scan.filterCapacity(), 0.01);
+    DigestFilter referenced = new DigestFilter(scan.filterCapacity(), ScanOptions.DEFAULT_FALSE_POSITIVE_RATE);
     AtomicLong references = new AtomicLong();
     AtomicLong verified = new AtomicLong();
     AtomicLong problemCount = new AtomicLong();
@@ -277,9 +277,12 @@ public final class ReferenceCheck {
       throw new ChangedExternalResourceException(storage + ": cannot relink " + location + ": "
           + found.unreadable().detail(), location);
     }
+    if (found == ReferenceScan.Found.GONE) {
+      throw new MissingExternalResourceException(storage + ": cannot relink " + location
+          + ": no object is there", location);
+    }
     ContentReference reference = found.reference();
     if (reference == null) {
-      storage.getMetadata(location); // throws if it is gone
       throw new IllegalArgumentException(storage + ": " + location + " is not a content reference"
           + (found.unreadable() == null ? "" : ": " + found.unreadable().detail()));
     }

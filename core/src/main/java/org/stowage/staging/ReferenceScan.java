@@ -55,6 +55,8 @@ final class ReferenceScan {
   /** What {@link #read} found: a reference, an unreadable one, or neither (both null). */
   record Found(ContentReference reference, UnreadableReference unreadable) {
     static final Found NOTHING = new Found(null, null);
+    /** Nothing is there (deleted since it was listed): to a scan, the same as {@link #NOTHING}. */
+    static final Found GONE = new Found(null, null);
   }
 
   /** The most locations in one worker task. */
@@ -279,7 +281,7 @@ final class ReferenceScan {
 
   /**
    * Reads the object at {@code location} as a reference, verified (see the class description):
-   * what it is, or {@link Found#NOTHING} if it is content or is gone.
+   * what it is, {@link Found#NOTHING} if it is content, or {@link Found#GONE} if nothing is there.
    */
   static Found read(ExternalStorage store, String location) {
     try (StoredObject object = store.loadObject(location)) {
@@ -302,7 +304,7 @@ final class ReferenceScan {
               + " of this version: " + firstLine(bytes))
           : Found.NOTHING;
     } catch (MissingExternalResourceException e) {
-      return Found.NOTHING; // deleted since it was listed
+      return Found.GONE; // deleted since it was listed
     } catch (ChangedExternalResourceException e) {
       return new Found(null, new UnreadableReference(location, UnreadableReference.Reason.DAMAGED, e.getMessage()));
     } catch (IOException e) {

@@ -18,6 +18,9 @@ record ScanOptions(List<ExternalStorage> otherStores, int parallelism, long expe
     otherStores = List.copyOf(otherStores);
   }
 
+  /** The Bloom filters' false-positive rate unless a collection is told another. */
+  static final double DEFAULT_FALSE_POSITIVE_RATE = 0.01;
+
   /** The capacity of a Bloom filter of digests for this many objects (half are content). */
   long filterCapacity() {
     return Math.max(1024, expectedObjects / 2);

@@ -70,6 +70,16 @@ class ReferenceCheckTest {
   }
 
   @Test
+  @DisplayName("relink of a location with no object says it is missing; of an ordinary object, that it is no reference")
+  void relinkNothingThere() {
+    org.junit.jupiter.api.Assertions.assertThrows(org.stowage.MissingExternalResourceException.class,
+        () -> ReferenceCheck.relink(storage, "run/none", cas));
+    storage.storeBytes("run/plain", "plain output".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> ReferenceCheck.relink(storage, "run/plain", cas));
+  }
+
+  @Test
   @DisplayName("relink points a reference whose content location is wrong to present content of the same digest")
   void relinks() throws IOException {
     String handle = transfer("u", "relocated");
