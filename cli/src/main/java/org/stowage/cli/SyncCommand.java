@@ -1,8 +1,6 @@
 package org.stowage.cli;
 
-import java.util.Iterator;
 import java.util.Objects;
-import java.util.stream.Stream;
 import org.stowage.ExternalStorage;
 import org.stowage.Metadata;
 import org.stowage.compose.StorageSync;
@@ -59,15 +57,12 @@ final class SyncCommand extends TransferCommand<SyncReport> {
       return ExitCode.OK;
     });
     if (delete) {
-      try (Stream<String> listing = target.iterContents(prefix)) {
-        Iterator<String> locations = listing.iterator();
-        while (locations.hasNext()) {
-          String location = locations.next();
-          if (!source.exists(location)) {
-            planned("delete", location);
-          }
+      exit = Failures.worse(exit, eachListed(target, location -> {
+        if (!source.exists(location)) {
+          planned("delete", location);
         }
-      }
+        return ExitCode.OK;
+      }));
     }
     return exit;
   }
