@@ -21,7 +21,8 @@ class S3MockStorageContractTest extends S3StorageContractTest {
           .refuse("ListingChecks.order", UTF16_LISTINGS)
           // Property tests that take half a minute to find the same refusal: not run.
           .skip("ListingChecks.listingProperty", UTF16_LISTINGS)
-          // I7 too: its listings come out of order, and StartAfter compares in UTF-16 order.
+          // I7 too: its listings come out of order, which iterContents refuses (the bound sent as
+          // StartAfter is cut before U+D800, so the server itself skips nothing it should list).
           .skip("ListingChecks.startAfterProperty", UTF16_LISTINGS)
           .skip("Model.sequences", UTF16_LISTINGS)
           .skip("StoringChecks.atomicReplace",
