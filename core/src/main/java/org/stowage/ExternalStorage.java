@@ -556,16 +556,12 @@ public abstract class ExternalStorage implements AutoCloseable {
   public final Stream<String> iterContents(String prefix, String startAfter) {
     Location.checkPrefix(prefix);
     Objects.requireNonNull(startAfter, "startAfter");
-    for (int i = 0; i < startAfter.length(); i++) {
-      char c = startAfter.charAt(i);
-      if (Character.isHighSurrogate(c) && i + 1 < startAfter.length()
-          && Character.isLowSurrogate(startAfter.charAt(i + 1))) {
-        i++;
-      } else if (Character.isSurrogate(c)) {
-        throw new IllegalArgumentException(
-            "startAfter has an unpaired surrogate at index " + i + ", so it has no UTF-8 bytes to"
-                + " compare (rule I7): " + Location.quote(startAfter));
-      }
+    if (!java.nio.charset.StandardCharsets.UTF_8.newEncoder().canEncode(startAfter)) {
+      throw new IllegalArgumentException("startAfter has an unpaired surrogate, so it has no UTF-8"
+          + " bytes to compare (rule I7): " + Location.quote(startAfter));
+    }
+    if (startAfter.isEmpty()) {
+      return iterContents(prefix); // bounds nothing: the backends never see an empty bound
     }
     checkOpen();
     Stream<String> listed = call("iterContents", null, () -> listObjects(prefix, startAfter));
@@ -1031,8 +1027,8 @@ public abstract class ExternalStorage implements AutoCloseable {
    * checks the order and the bound.
    *
    * @param prefix the listing prefix, empty or a valid location optionally ending in {@code /}
-   * @param startAfter the bound, any string without unpaired surrogates (not necessarily a
-   *     location)
+   * @param startAfter the bound, any non-empty string without unpaired surrogates (not
+   *     necessarily a location); the core answers an empty bound with {@link #listObjects(String)}
    * @return a lazy stream of the matching locations after {@code startAfter}; the core closes it
    * @throws IOException if the listing cannot be started
    */

@@ -14,6 +14,9 @@ import org.stowage.spi.BulkInputStream;
  * expected size throws at once. So a reader that reads to the end never takes damaged or truncated
  * data for good; a reader that stops early gets no verdict.
  *
+ * <p>A stream made by {@link #ofMatchingBytes} has no digest: its bytes were hashed when it was
+ * made, and its reads only count them (every use of the digest here checks for that).
+ *
  * <p>{@link #skip} reads and hashes what it skips (it is {@link InputStream}'s, which reads). Mark
  * and reset are not supported. Closing it
  * closes the wrapped stream. Not thread-safe, like most streams.

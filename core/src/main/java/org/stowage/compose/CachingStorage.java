@@ -572,11 +572,7 @@ public final class CachingStorage extends ExternalStorage {
 
   @Override
   protected Stream<String> listObjects(String prefix) {
-    try {
-      return backing.iterContents(prefix);
-    } catch (ExternalResourceException e) {
-      throw Tiers.renamed(this, e);
-    }
+    return listObjects(prefix, "");
   }
 
   /** The backing store's listing from {@code startAfter}. */

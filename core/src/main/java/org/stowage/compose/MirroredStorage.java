@@ -473,15 +473,11 @@ public final class MirroredStorage extends ExternalStorage {
     return listObjects(prefix, "");
   }
 
-  private static Stream<String> listing(ExternalStorage store, String prefix, String startAfter) {
-    return startAfter.isEmpty() ? store.iterContents(prefix) : store.iterContents(prefix, startAfter);
-  }
-
   /** The primary's listing from {@code startAfter}, or a secondary's that is in sync. */
   @Override
   protected Stream<String> listObjects(String prefix, String startAfter) {
     try {
-      return listing(primary, prefix, startAfter);
+      return primary.iterContents(prefix, startAfter);
     } catch (InvalidLocationException e) {
       throw e;
     } catch (ExternalResourceException e) {
@@ -489,7 +485,7 @@ public final class MirroredStorage extends ExternalStorage {
         if (!s.outOfSync && s.pending.keySet().stream().noneMatch(k -> k.startsWith(prefix))) {
           try {
             LOG.warn("{}: listing the primary failed; listing {} instead", this, s.storage, e);
-            return listing(s.storage, prefix, startAfter);
+            return s.storage.iterContents(prefix, startAfter);
           } catch (ExternalResourceException other) {
             e.addSuppressed(other);
           }

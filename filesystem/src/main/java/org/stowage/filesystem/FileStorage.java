@@ -304,7 +304,7 @@ public final class FileStorage extends ExternalStorage {
                   + metadata.size() + " were written to it: another process changed it");
         }
         // The record goes with the file: set on it before it is published (R3).
-        recorded = recordOnFile(location, temp, metadata, version);
+        recorded = recordOnFile(location, temp, false, metadata, version);
         if (durable) {
           out.force(true); // data, and metadata: the time and the record attribute
         }
@@ -427,8 +427,8 @@ public final class FileStorage extends ExternalStorage {
    * that check, and the locked path reads again and decides (it reports damage as before).
    */
   private OpenObject readSmallWithoutLock(Location location, Resolver.Located at) throws IOException {
-    if (!records.attributesReadable()) {
-      return null;
+    if (!records.inAttributes()) {
+      return null; // records are files here: the attribute read would find none
     }
     FileVersion version = FileVersion.of(at.attributes());
     MetadataRecords.Entry entry;
@@ -437,7 +437,7 @@ public final class FileStorage extends ExternalStorage {
     } catch (NoSuchFileException e) {
       return null;
     }
-    if (entry == null || !fits(entry, version) || entry.metadata().size() != version.size()) {
+    if (entry == null || !fits(entry, version)) { // fits: the record's size is the file's
       return null;
     }
     byte[] bytes = new byte[(int) version.size()];
@@ -528,15 +528,7 @@ public final class FileStorage extends ExternalStorage {
               if (!removeFile(at.path())) {
                 return null;
               }
-              if (records.recordFilesMayExist()) {
-                try {
-                  records.delete(location);
-                } catch (IOException e) {
-                  LOG.warn(
-                      "{}: deleted {} but not its metadata record", name, quote(location.value()),
-                      e);
-                }
-              }
+              dropRecordFile(location);
               return at;
             });
     if (deleted == null) {
@@ -673,7 +665,7 @@ public final class FileStorage extends ExternalStorage {
       if (metadata.size() != version.size() || !version.equals(versionOrNull(source))) {
         throw changedWhileAdopted(location, source);
       }
-      recorded = recordOnFile(location, source, metadata, version);
+      recorded = recordOnFile(location, source, false, metadata, version);
       if (durable) {
         in.force(true);
       }
@@ -836,14 +828,7 @@ public final class FileStorage extends ExternalStorage {
         emptied.close();
       }
     }
-    if (records.recordFilesMayExist()) {
-      try {
-        records.delete(from);
-      } catch (IOException e) {
-        LOG.warn("{}: moved {} but could not delete its old metadata record", name,
-            quote(from.value()), e);
-      }
-    }
+    dropRecordFile(from);
     return new Renamed(RenameOutcome.MOVED, found.metadata(), null);
   }
 
@@ -862,8 +847,7 @@ public final class FileStorage extends ExternalStorage {
 
   @Override
   protected Stream<String> listObjects(String prefix) throws IOException {
-    Listing listing = new Listing(resolver, name, prefix, null);
-    return StreamSupport.stream(listing, false).onClose(listing::close);
+    return listObjects(prefix, "");
   }
 
   /**
@@ -1071,21 +1055,9 @@ public final class FileStorage extends ExternalStorage {
    */
   private void record(
       Location location, Path file, FileChannel emptied, Metadata metadata, FileVersion version) {
-    if (emptied == null && records.inAttributes()) {
-      boolean inAttribute;
-      try {
-        inAttribute =
-            records.writeAttribute(file, true, new MetadataRecords.Entry(null, metadata, version));
-      } catch (IOException e) {
-        // Any failure to set the attribute falls back to a record file, never to no record.
-        LOG.debug("{}: cannot set the record attribute of {}; writing a record file: {}", name,
-            quote(location.value()), e.toString());
-        inAttribute = false;
-      }
-      if (inAttribute) {
-        dropRecordFile(location);
-        return;
-      }
+    if (emptied == null && recordOnFile(location, file, true, metadata, version)) {
+      dropRecordFile(location);
+      return;
     }
     MetadataRecords.Entry entry = new MetadataRecords.Entry(location.value(), metadata, version);
     try {
@@ -1105,29 +1077,31 @@ public final class FileStorage extends ExternalStorage {
    * Where records go into attributes: sets the record of {@code file}, a temporary file or a file
    * about to be adopted, not yet published, to {@code metadata} and {@code version}. Returns
    * whether it did; false where records are files, or this file cannot carry the attribute (then
-   * publishing writes a record file). A failure is logged, not thrown: the object can still be
-   * stored, and a missing record only costs a re-hash.
+   * the caller writes a record file: any failure to set the attribute falls back to a record file,
+   * never to no record). A failure is logged, not thrown.
+   *
+   * @param followLinks whether {@code file} may be a link the resolver allowed (a published
+   *     location), rather than a file of this store's own making
    */
   private boolean recordOnFile(
-      Location location, Path file, Metadata metadata, FileVersion version) {
+      Location location, Path file, boolean followLinks, Metadata metadata, FileVersion version) {
     if (!records.inAttributes()) {
       return false;
     }
     try {
       return records.writeAttribute(
-          file, false, new MetadataRecords.Entry(null, metadata, version));
+          file, followLinks, new MetadataRecords.Entry(null, metadata, version));
     } catch (IOException e) {
-      LOG.warn(
-          "{}: cannot set the metadata record of {} on {}; it will be computed again when needed",
-          name, quote(location.value()), file, e);
+      LOG.debug("{}: cannot set the record attribute of {} on {}; writing a record file: {}",
+          name, quote(location.value()), file, e.toString());
       return false;
     }
   }
 
   /**
-   * Under the location's lock, after its object got its record in its attribute: removes the
-   * location's record file, if record files may exist under this root, so that none is left
-   * describing an older file.
+   * Under the location's lock, after its object got its record in its attribute, or was deleted
+   * or moved away: removes the location's record file, if record files may exist under this root,
+   * so that none is left describing an older file. A failure is logged, not thrown.
    */
   private void dropRecordFile(Location location) {
     if (!records.recordFilesMayExist()) {

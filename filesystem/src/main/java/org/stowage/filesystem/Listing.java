@@ -98,13 +98,13 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
    * Starts a listing; reads the directory the prefix names, if it exists.
    *
    * @param prefix a valid listing prefix (rule L5)
-   * @param startAfter list only locations that sort after this (rule I7); null or empty for all
+   * @param startAfter list only locations that sort after this (rule I7); empty for all
    */
   Listing(Resolver resolver, String storage, String prefix, String startAfter) throws IOException {
     super(Long.MAX_VALUE, ORDERED | DISTINCT | SORTED | NONNULL);
     this.resolver = resolver;
     this.storage = storage;
-    this.startAfter = startAfter == null || startAfter.isEmpty() ? null : startAfter;
+    this.startAfter = startAfter.isEmpty() ? null : startAfter;
     int slash = prefix.lastIndexOf('/');
     String directoryPart = prefix.substring(0, slash + 1);
     String namePrefix = prefix.substring(slash + 1);

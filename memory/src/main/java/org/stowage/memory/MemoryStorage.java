@@ -279,7 +279,7 @@ public final class MemoryStorage extends ExternalStorage {
 
   @Override
   protected Stream<String> listObjects(String prefix) {
-    return locations.tailSet(prefix, true).stream().takeWhile(k -> k.startsWith(prefix));
+    return listObjects(prefix, "");
   }
 
   /** The sorted set's tail after the larger of the two bounds: nothing before it is looked at. */

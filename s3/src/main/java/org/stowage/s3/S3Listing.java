@@ -28,33 +28,24 @@ final class S3Listing extends Spliterators.AbstractSpliterator<String> {
   private final String storageName;
   private String last;
   /** The full key that every listed key must sort after, or null. */
-  private String startAfter;
+  private final String startAfter;
   private Iterator<S3Object> page;
   private String nextToken;
   private boolean fetched;
 
   /**
    * The locations under {@code prefix} in the bucket, below {@code root}, fetched {@code pageSize}
-   * keys a request, lazily, without the temporary folder.
-   */
-  static Stream<String> of(
-      S3Client s3, String bucket, String root, String prefix, int pageSize, S3Errors errors, String storageName) {
-    return of(s3, bucket, root, prefix, null, pageSize, errors, storageName);
-  }
-
-  /**
-   * As {@link #of(S3Client, String, String, String, int, S3Errors, String)}, but only the keys
-   * after {@code startAfter} (a location bound, rule I7; {@code null} for none): the first request
-   * carries {@code StartAfter}, so the server skips what sorts before it, and the keys are checked
-   * here too, for a server that ignores the parameter.
+   * keys a request, lazily, without the temporary folder; only those after {@code startAfter} (a
+   * bound, rule I7; empty for none): the first request carries {@code StartAfter}, so the server
+   * skips what sorts before it, and the keys are checked here too, for a server that ignores the
+   * parameter.
    */
   static Stream<String> of(S3Client s3, String bucket, String root, String prefix, String startAfter,
       int pageSize, S3Errors errors, String storageName) {
-    String fullStartAfter = startAfter == null || startAfter.isEmpty() ? null : root + startAfter;
+    String fullStartAfter = startAfter.isEmpty() ? null : root + startAfter;
     Pages pages = new Pages(s3, bucket, pageSize, errors, serverBound(fullStartAfter));
-    S3Listing listing =
-        new S3Listing(pages::fetch, root + prefix, root.length(), root + S3Storage.TEMP_FOLDER, storageName);
-    listing.startAfter = fullStartAfter;
+    S3Listing listing = new S3Listing(pages::fetch, root + prefix, root.length(),
+        root + S3Storage.TEMP_FOLDER, fullStartAfter, storageName);
     return StreamSupport.stream(listing, false);
   }
 
@@ -124,6 +115,7 @@ final class S3Listing extends Spliterators.AbstractSpliterator<String> {
    * @param fullPrefix the root prefix followed by the listing prefix
    * @param rootLength the length of the root prefix, removed from every key
    * @param hidden keys starting with this (the temporary folder) are skipped
+   * @param startAfter the full key every listed key must sort after, or {@code null} for none
    * @param storageName names the storage in messages
    */
   S3Listing(
@@ -131,12 +123,14 @@ final class S3Listing extends Spliterators.AbstractSpliterator<String> {
       String fullPrefix,
       int rootLength,
       String hidden,
+      String startAfter,
       String storageName) {
     super(Long.MAX_VALUE, ORDERED | NONNULL | DISTINCT);
     this.fetchPage = fetchPage;
     this.fullPrefix = fullPrefix;
     this.rootLength = rootLength;
     this.hidden = hidden;
+    this.startAfter = startAfter;
     this.storageName = storageName;
   }
 
@@ -146,7 +140,8 @@ final class S3Listing extends Spliterators.AbstractSpliterator<String> {
       if (page != null && page.hasNext()) {
         String key = page.next().key();
         if (key == null || key.startsWith(hidden) || !key.startsWith(fullPrefix)
-            || startAfter != null && Location.UTF8_ORDER.compare(key, startAfter) <= 0) {
+            || last == null && startAfter != null && Location.UTF8_ORDER.compare(key, startAfter) <= 0) {
+          // only until a key passes: the order check covers the rest
           continue;
         }
         if (last != null && Location.UTF8_ORDER.compare(last, key) >= 0) {

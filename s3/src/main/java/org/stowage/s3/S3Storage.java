@@ -775,10 +775,10 @@ public final class S3Storage extends ExternalStorage {
 
   @Override
   protected Stream<String> listObjects(String prefix) throws IOException {
-    return S3Listing.of(s3, bucket, root, prefix, listPageSize, errors, toString());
+    return listObjects(prefix, "");
   }
 
-  /** One {@code ListObjectsV2} with {@code StartAfter}: the server skips what sorts before it. */
+  /** Paged {@code ListObjectsV2}, the first page with {@code StartAfter}: the server skips what sorts before it. */
   @Override
   protected Stream<String> listObjects(String prefix, String startAfter) throws IOException {
     return S3Listing.of(s3, bucket, root, prefix, startAfter, listPageSize, errors, toString());
