@@ -369,22 +369,26 @@ public final class StorageManager implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
 
   /** A transfer's choice of files to move: none (an explicit transfer, {@code KEEP}). */
-  private static final java.util.function.Predicate<String> NO_MOVES = new Moves(false);
+  private static final java.util.function.Predicate<String> NO_MOVES = new Moves(false, true, java.util.Set.of());
 
   /** Every file moves ({@link #close()} under {@code DELETE_AFTER_TRANSFER}). */
-  private static final java.util.function.Predicate<String> ALL_MOVE = new Moves(true);
+  private static final java.util.function.Predicate<String> ALL_MOVE = new Moves(true, true, java.util.Set.of());
 
-  /** A constant predicate, a class rather than a lambda: a first transfer bootstraps no lambda. */
-  private static final class Moves implements java.util.function.Predicate<String> {
-    private final boolean move;
-
-    Moves(boolean move) {
-      this.move = move;
-    }
-
+  /**
+   * Which files of a transfer move out of scratch: none unless {@code move}; then all, for the
+   * manager of the permanent namespace, or for another one all but those also registered as
+   * permanent (the permanent manager moves those). A class rather than a lambda: a first transfer
+   * bootstraps no lambda.
+   *
+   * @param move whether files move at all
+   * @param permanent whether this manager is the permanent namespace's
+   * @param alsoPermanent the relative paths also registered with the permanent manager
+   */
+  record Moves(boolean move, boolean permanent, java.util.Set<String> alsoPermanent)
+      implements java.util.function.Predicate<String> {
     @Override
     public boolean test(String relative) {
-      return move;
+      return move && (permanent || !alsoPermanent.contains(relative));
     }
   }
 
@@ -608,6 +612,7 @@ public final class StorageManager implements AutoCloseable {
         try {
           boolean mayBePresent = listed == null || listed.contains(e.getKey());
           entries[i] = transferOne(
+              // every file of the work was scanned, so it has a size (a missing one stops the transfer)
               e.getKey(), e.getValue(), sizes.get(e.getKey()), moving.containsKey(e.getValue()), mayBePresent);
         } catch (Throwable t) { // as a pool's future would: every failure is the file's
           failures[i] = t;
@@ -675,7 +680,7 @@ public final class StorageManager implements AutoCloseable {
   }
 
   private TransferReport.Entry transferOne(
-      String location, String relative, Long scannedSize, boolean move, boolean mayBePresent)
+      String location, String relative, long scannedSize, boolean move, boolean mayBePresent)
       throws IOException {
     Path file = scratchDir.resolve(relative);
     if (cas != null) {
@@ -693,7 +698,7 @@ public final class StorageManager implements AutoCloseable {
     Metadata present = mayBePresent ? storage.findMetadata(location).orElse(null) : null;
     // Resume: the same size first (the scan's stat), and only then the same MD5 (a read of the file).
     if (present != null
-        && present.size() == (scannedSize != null ? scannedSize : sizeOf(file))
+        && present.size() == scannedSize
         && present.equals(md5Of(file))) {
       recorded.put(location, new Recorded(present, null));
       return new TransferReport.Entry(location, file, present, null, false, location);
@@ -707,14 +712,6 @@ public final class StorageManager implements AutoCloseable {
     }
     recorded.put(location, new Recorded(stored, null));
     return new TransferReport.Entry(location, file, stored, null, true, location);
-  }
-
-  private static long sizeOf(Path file) {
-    try {
-      return Files.size(file);
-    } catch (IOException e) {
-      throw new ExternalResourceException("cannot read " + file + ": " + e, e);
-    }
   }
 
   private static Metadata md5Of(Path file) {

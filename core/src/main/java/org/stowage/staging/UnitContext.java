@@ -159,7 +159,7 @@ public final class UnitContext implements AutoCloseable {
     RuntimeException failure = null;
     for (StorageManager m : new StorageManager[] {shared, permanent}) {
       try {
-        m.closeTransfer(new MovedHere(move, m == permanent, alsoPermanent), m == shared ? sharedScan : permanentScan);
+        m.closeTransfer(new StorageManager.Moves(move, m == permanent, alsoPermanent), m == shared ? sharedScan : permanentScan);
       } catch (RuntimeException e) {
         if (failure == null) {
           failure = e;
@@ -205,28 +205,6 @@ public final class UnitContext implements AutoCloseable {
    */
   public synchronized void succeeded() {
     this.succeeded = true;
-  }
-
-  /**
-   * Which files a manager's last transfer moves: none unless {@code move}; into the permanent
-   * store all of them; into the shared store those not registered with the permanent one too (a
-   * class rather than a lambda: closing the first context bootstraps no lambda).
-   */
-  private static final class MovedHere implements java.util.function.Predicate<String> {
-    private final boolean move;
-    private final boolean permanent;
-    private final java.util.Set<String> alsoPermanent;
-
-    MovedHere(boolean move, boolean permanent, java.util.Set<String> alsoPermanent) {
-      this.move = move;
-      this.permanent = permanent;
-      this.alsoPermanent = alsoPermanent;
-    }
-
-    @Override
-    public boolean test(String relative) {
-      return move && (permanent || !alsoPermanent.contains(relative));
-    }
   }
 
   /** The success marker the retention rules read (see {@link Namespaces}), in each store. */
