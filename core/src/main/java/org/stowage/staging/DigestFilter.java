@@ -69,10 +69,6 @@ final class DigestFilter {
   }
 
   synchronized boolean mightContain(String key) {
-    return mightContainUnsynchronized(key);
-  }
-
-  private boolean mightContainUnsynchronized(String key) {
     for (BloomFilter<CharSequence> stage : stages) {
       if (stage.mightContain(key)) {
         return true;

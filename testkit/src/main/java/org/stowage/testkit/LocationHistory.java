@@ -20,48 +20,48 @@ import org.stowage.testkit.StressCheck.Event;
 final class LocationHistory {
 
   /** Stores, by end; for each prefix, the one that started last. */
-  private final Span stores;
+  private final Sorted stores;
   /** Removals, by end; for each prefix, the one that started last. */
-  private final Span removalsByEnd;
+  private final Sorted removalsByEnd;
   /** Removals, by start; for each prefix, the latest end. */
-  private final Overlap removals;
+  private final Sorted removals;
   /** Writers, by start; for each prefix, the latest end. */
-  private final Overlap writers;
+  private final Sorted writers;
 
   LocationHistory(List<Event> ops) {
     List<Event> stored = ops.stream().filter(e -> e.wrote != StressCheck.ABSENT).toList();
     List<Event> removed = ops.stream().filter(e -> e.removed).toList();
     List<Event> writing = ops.stream()
         .filter(e -> e.maybeWrote || e.wrote != StressCheck.ABSENT).toList();
-    this.stores = new Span(stored);
-    this.removalsByEnd = new Span(removed);
-    this.removals = new Overlap(removed);
-    this.writers = new Overlap(writing);
+    this.stores = byEnd(stored);
+    this.removalsByEnd = byEnd(removed);
+    this.removals = byStart(removed);
+    this.writers = byStart(writing);
   }
 
   /** Whether a store that may have written here started before {@code time}. */
   boolean writtenBefore(long time) {
-    return writers.anyStartedBefore(time);
+    return writers.anyBefore(time);
   }
 
   /** Of the stores that ended before {@code time}, the one that started last; null if none. */
   Event lastStoreBefore(long time) {
-    return stores.lastStartedAmongEndedBefore(time);
+    return stores.bestBefore(time);
   }
 
   /** Of the removals that ended before {@code time}, the one that started last; null if none. */
   Event lastRemovalBefore(long time) {
-    return removalsByEnd.lastStartedAmongEndedBefore(time);
+    return removalsByEnd.bestBefore(time);
   }
 
   /** Whether a removal ran (in part) within ({@code from}, {@code to}). */
   boolean removalWithin(long from, long to) {
-    return removals.anyWithin(from, to);
+    return anyWithin(removals, from, to);
   }
 
   /** Whether a writer ran (in part) within ({@code from}, {@code to}). */
   boolean writerWithin(long from, long to) {
-    return writers.anyWithin(from, to);
+    return anyWithin(writers, from, to);
   }
 
   /** How many of the sorted {@code times} are before {@code time}. */
@@ -76,50 +76,49 @@ final class LocationHistory {
     return i;
   }
 
-  /** Events sorted by end, with the latest-starting event of every prefix. */
-  private static final class Span {
-    private final long[] ends;
-    private final Event[] lastStarted;
+  /**
+   * Events sorted by one time, with, for every prefix of that order, the event that has the
+   * largest other time (the earliest such on ties).
+   */
+  private static final class Sorted {
+    private final long[] keys;
+    private final Event[] best;
 
-    Span(List<Event> events) {
-      List<Event> sorted = sort(events, e -> e.end);
-      ends = sorted.stream().mapToLong(e -> e.end).toArray();
-      lastStarted = new Event[sorted.size()];
+    Sorted(List<Event> events, ToLongFunction<Event> key, ToLongFunction<Event> rank) {
+      List<Event> sorted = sort(events, key);
+      keys = sorted.stream().mapToLong(key).toArray();
+      best = new Event[sorted.size()];
       for (int i = 0; i < sorted.size(); i++) {
         Event e = sorted.get(i);
-        lastStarted[i] = i > 0 && lastStarted[i - 1].start >= e.start ? lastStarted[i - 1] : e;
+        best[i] = i > 0 && rank.applyAsLong(best[i - 1]) >= rank.applyAsLong(e) ? best[i - 1] : e;
       }
     }
 
-    Event lastStartedAmongEndedBefore(long time) {
-      int k = countBefore(ends, time);
-      return k == 0 ? null : lastStarted[k - 1];
+    /** Among the events whose key is before {@code time}, the best; null if there are none. */
+    Event bestBefore(long time) {
+      int k = countBefore(keys, time);
+      return k == 0 ? null : best[k - 1];
+    }
+
+    boolean anyBefore(long time) {
+      return keys.length > 0 && keys[0] < time;
     }
   }
 
-  /** Events sorted by start, with the latest end of every prefix. */
-  private static final class Overlap {
-    private final long[] starts;
-    private final long[] latestEnd;
+  /** Events by end, each prefix's latest-starting one: "the last store that ended before t". */
+  private static Sorted byEnd(List<Event> events) {
+    return new Sorted(events, e -> e.end, e -> e.start);
+  }
 
-    Overlap(List<Event> events) {
-      List<Event> sorted = sort(events, e -> e.start);
-      starts = sorted.stream().mapToLong(e -> e.start).toArray();
-      latestEnd = new long[sorted.size()];
-      for (int i = 0; i < sorted.size(); i++) {
-        latestEnd[i] = Math.max(i > 0 ? latestEnd[i - 1] : Long.MIN_VALUE, sorted.get(i).end);
-      }
-    }
+  /** Events by start, each prefix's latest-ending one: "any that started before t and ended after f". */
+  private static Sorted byStart(List<Event> events) {
+    return new Sorted(events, e -> e.start, e -> e.end);
+  }
 
-    boolean anyStartedBefore(long time) {
-      return starts.length > 0 && starts[0] < time;
-    }
-
-    /** Whether one started before {@code to} and ended after {@code from}. */
-    boolean anyWithin(long from, long to) {
-      int k = countBefore(starts, to);
-      return k > 0 && latestEnd[k - 1] > from;
-    }
+  /** Whether one of {@code byStart} started before {@code to} and ended after {@code from}. */
+  private static boolean anyWithin(Sorted byStart, long from, long to) {
+    Event latestEnding = byStart.bestBefore(to);
+    return latestEnding != null && latestEnding.end > from;
   }
 
   private static List<Event> sort(List<Event> events, ToLongFunction<Event> key) {
