@@ -115,20 +115,6 @@ public final class MemoryStorage extends ExternalStorage {
     byte[] data = readBounded(location, source);
     Stored stored = new Stored(data, source.metadata());
     synchronized (writeLock) {
-      if (maxTotalBytes == Long.MAX_VALUE) {
-        // Unbounded: nothing to check before the swap, so one map operation does it.
-        Stored previous =
-            replaceExisting
-                ? objects.put(location.value(), stored)
-                : objects.putIfAbsent(location.value(), stored);
-        if (previous == null) {
-          locations.add(location.value());
-        } else if (!replaceExisting) {
-          return false;
-        }
-        usedBytes += data.length - (previous == null ? 0 : previous.data.length);
-        return true;
-      }
       Stored previous = objects.get(location.value());
       if (previous != null && !replaceExisting) {
         return false;
