@@ -34,6 +34,29 @@ final class Disk {
     Files.setLastModifiedTime(file, modified);
   }
 
+  /**
+   * Flips a byte of the object at {@code location} (time set back) and checks what must follow:
+   * its record is kept as it is ({@code getMetadata} cannot tell), and {@code verify}, a read of
+   * {@code loadObject} and a verified {@code loadBytes} each fail with {@code
+   * ChangedExternalResourceException}. Returns the failure of {@code verify}.
+   */
+  static org.stowage.ChangedExternalResourceException assertFlipCaught(
+      FileStorage storage, String location, org.stowage.Metadata stored, long offset) throws IOException {
+    flipByteKeepingTime(storage.root().resolve(location), offset);
+    org.junit.jupiter.api.Assertions.assertEquals(stored, storage.getMetadata(location),
+        "size and time unchanged: the record is kept, and getMetadata cannot tell");
+    org.stowage.ChangedExternalResourceException verified = org.junit.jupiter.api.Assertions.assertThrows(
+        org.stowage.ChangedExternalResourceException.class, () -> storage.verify(location));
+    org.junit.jupiter.api.Assertions.assertThrows(org.stowage.ChangedExternalResourceException.class, () -> {
+      try (org.stowage.StoredObject object = storage.loadObject(location)) {
+        object.stream().readAllBytes();
+      }
+    });
+    org.junit.jupiter.api.Assertions.assertThrows(org.stowage.ChangedExternalResourceException.class,
+        () -> storage.loadBytes(location, stored));
+    return verified;
+  }
+
   /** The paths under {@code root} of temporary files, relative to it. */
   static List<String> tempFiles(Path root) throws IOException {
     try (Stream<Path> walk = Files.walk(root)) {
