@@ -140,8 +140,6 @@ final class StressCheck {
   private final long t0 = System.nanoTime();
   /** What each part did, for the report. */
   private final List<String> parts = new ArrayList<>();
-  /** The run's threads, which also check listings in parallel; null outside {@link #run}. */
-  private volatile ExecutorService workers;
 
   StressCheck(ExternalStorage storage, Config config) {
     this.storage = storage;
@@ -166,7 +164,6 @@ final class StressCheck {
     int operations = 0;
     List<String> problems = new ArrayList<>();
     ExecutorService pool = Executors.newFixedThreadPool(config.threads());
-    workers = pool;
     try {
       operations += createRaces(pool, phaseEnd(deadline, 15), problems);
       if (problems.isEmpty()) {
@@ -180,7 +177,6 @@ final class StressCheck {
         operations += tightLoops(pool, deadline, problems);
       }
     } finally {
-      workers = null;
       pool.shutdownNow();
     }
     long millis = (System.nanoTime() - t0) / 1_000_000;
@@ -210,7 +206,7 @@ final class StressCheck {
       }
       operations += roundEvents.size();
       long checkStart = System.nanoTime();
-      check(roundEvents, problems);
+      check(roundEvents, problems, pool);
       checking += System.nanoTime() - checkStart;
     }
     part("mixed", operations, started, checking);
@@ -586,7 +582,7 @@ final class StressCheck {
       events.addAll(collect(f, problems));
     }
     long checkStart = System.nanoTime();
-    check(events, problems);
+    check(events, problems, pool);
     part(name, events.size(), started, System.nanoTime() - checkStart);
     return events.size();
   }
@@ -679,8 +675,11 @@ final class StressCheck {
   // ---------------------------------------------------------------------------------------------
   // The check
 
-  /** Checks one round's events; adds what no order of them can explain to {@code problems}. */
-  void check(List<Event> events, List<String> problems) {
+  /**
+   * Checks one round's events; adds what no order of them can explain to {@code problems}. Many
+   * listings are checked in parallel on {@code pool}, the run's threads (idle while it checks).
+   */
+  void check(List<Event> events, List<String> problems, ExecutorService pool) {
     Map<String, List<Event>> byLocation = new HashMap<>();
     List<Event> listings = new ArrayList<>();
     for (Event e : events) {
@@ -701,7 +700,7 @@ final class StressCheck {
       histories.put(entry.getKey(), history);
       checkLocation(entry.getValue(), history, problems);
     }
-    checkListings(listings, histories, problems);
+    checkListings(listings, histories, problems, pool);
   }
 
   /**
@@ -709,9 +708,8 @@ final class StressCheck {
    * the listing loops): the check only reads the histories.
    */
   private void checkListings(List<Event> listings, Map<String, LocationHistory> histories,
-      List<String> problems) {
-    ExecutorService pool = workers;
-    int chunks = pool == null || listings.size() < 2000 ? 1 : config.threads();
+      List<String> problems, ExecutorService pool) {
+    int chunks = listings.size() < 2000 ? 1 : config.threads();
     List<Future<List<String>>> futures = new ArrayList<>();
     for (int c = 1; c < chunks; c++) {
       List<Event> chunk = listings.subList(listings.size() * c / chunks,
