@@ -648,10 +648,17 @@ public final class StorageManager implements AutoCloseable {
   static final int LISTING_THRESHOLD = 8;
 
   /**
+   * A listing for the resume check stops, and each file is looked up instead, once it has passed
+   * this many times the transfer's files: its cost then follows the namespace, not the transfer.
+   */
+  static final int LISTING_LIMIT_FACTOR = 4;
+
+  /**
    * For the resume check: the locations of {@code work} that one listing of the namespace holds,
    * so that the files it does not hold (all of them in a first transfer) need no look-up each;
    * {@code null} (look each file up) below {@link #LISTING_THRESHOLD} files, in content-addressed
-   * mode, or if the listing fails. An object stored by someone else after the listing is
+   * mode, if the listing fails, or if the namespace holds more than {@link #LISTING_LIMIT_FACTOR}
+   * times the transfer's files. An object stored by someone else after the listing is
    * overwritten as it would have been had it come just after the look-up: the check only saves
    * storing a file again.
    */
@@ -666,8 +673,12 @@ public final class StorageManager implements AutoCloseable {
     java.util.Set<String> present = new java.util.HashSet<>();
     try (java.util.stream.Stream<String> listing = storage.iterContents(namespace + "/")) {
       java.util.Iterator<String> it = listing.iterator();
+      long seen = 0;
       while (it.hasNext()) {
         String location = it.next();
+        if (++seen > LISTING_LIMIT_FACTOR * work.size()) {
+          return null; // the namespace holds far more than this transfer: look each file up instead
+        }
         if (wanted.contains(location)) {
           present.add(location);
         }

@@ -290,6 +290,30 @@ class StorageManagerTest {
   }
 
   @Test
+  @DisplayName("a transfer into a namespace holding far more than its files stops listing it and looks each file up")
+  void largeNamespaceLookUpEach() throws IOException {
+    CountingStorage counting = new CountingStorage();
+    int files = StorageManager.LISTING_THRESHOLD;
+    for (int i = 0; i < files; i++) {
+      write("h" + i, "h" + i);
+    }
+    for (int i = 0; i < StorageManager.LISTING_LIMIT_FACTOR * files + 1; i++) {
+      counting.storeBytes("dag/unit/earlier-" + i, new byte[] {1}); // another attempt's outputs
+    }
+    counting.storeBytes("dag/unit/h3", "h3".getBytes(UTF_8));
+    StorageManager m = new StorageManager(scratch, counting, "dag", "unit");
+    for (int i = 0; i < files; i++) {
+      m.register("h" + i);
+    }
+    counting.lookups.set(0);
+    TransferReport report = m.transfer();
+    assertEquals(1, counting.listings.get(), "one listing, given up");
+    assertEquals(files, counting.lookups.get(), "each file looked up");
+    assertFalse(report.files().get(3).uploaded(), "h3 was there with the same MD5");
+    assertEquals(files - 1, report.uploadedCount());
+  }
+
+  @Test
   @DisplayName("a transfer whose listing fails looks each file up instead, and still resumes")
   void listingFailsLookUpEach() throws IOException {
     CountingStorage counting = new CountingStorage();
