@@ -526,7 +526,7 @@ public abstract class ExternalStorage implements AutoCloseable {
     Location.checkPrefix(prefix);
     checkOpen();
     Stream<String> listed = call("iterContents", null, () -> listObjects(prefix));
-    Spliterator<String> checked = new CheckedListing(listed.spliterator(), prefix, null);
+    Spliterator<String> checked = new CheckedLocations(listed.spliterator(), prefix, null);
     return StreamSupport.stream(checked, false).onClose(listed::close);
   }
 
@@ -555,18 +555,94 @@ public abstract class ExternalStorage implements AutoCloseable {
    */
   public final Stream<String> iterContents(String prefix, String startAfter) {
     Location.checkPrefix(prefix);
-    Objects.requireNonNull(startAfter, "startAfter");
-    if (!java.nio.charset.StandardCharsets.UTF_8.newEncoder().canEncode(startAfter)) {
-      throw new IllegalArgumentException("startAfter has an unpaired surrogate, so it has no UTF-8"
-          + " bytes to compare (rule I7): " + Location.quote(startAfter));
-    }
+    checkBound(startAfter);
     if (startAfter.isEmpty()) {
       return iterContents(prefix); // bounds nothing: the backends never see an empty bound
     }
     checkOpen();
     Stream<String> listed = call("iterContents", null, () -> listObjects(prefix, startAfter));
-    Spliterator<String> checked = new CheckedListing(listed.spliterator(), prefix, startAfter);
+    Spliterator<String> checked = new CheckedLocations(listed.spliterator(), prefix, startAfter);
     return StreamSupport.stream(checked, false).onClose(listed::close);
+  }
+
+  /**
+   * The objects of {@link #iterContents(String, String) iterContents(prefix, startAfter)}, in the
+   * same order, each with its whole content when the backend could read it in the same pass and
+   * it has at most {@code maxBytes} bytes (rule I8): one walk of the store for a caller that reads
+   * many small objects, as a collection reads every content reference. A backend that keeps its
+   * objects where its listing already is (a directory tree, memory) reads them there; one that
+   * cannot (S3, and the default hook) lists every object {@linkplain ListedObject#hasContent()
+   * without content}, which is correct, and the caller reads those with {@link #loadObject}.
+   *
+   * <p>What comes with content is verified: the core hashes every array a backend hands over and
+   * passes the content on only if it matches the metadata the store recorded for the object (its
+   * MD5 and size); otherwise the object is passed on without content, and the caller's {@code
+   * loadObject} gets the verdict (a damaged object throws there, as always). So an object without
+   * content says nothing about the object; one with content is as good as a verified {@link
+   * #loadBytes(String, Metadata)} at some moment while the listing ran. Objects changed, stored or
+   * deleted meanwhile may or may not appear (I4); one that appears with content carries the bytes
+   * of one whole version, never a mix.
+   *
+   * <p>Memory: the listing holds a page of locations and the content of one object at a time (the
+   * one being passed on); every object with content costs an array of its size, the caller's.
+   * Ownership: <b>the caller must close the returned stream</b>, as for {@link
+   * #iterContents(String)}; a failure while it is consumed is thrown from the consuming operation
+   * as an {@link ExternalResourceException}.
+   *
+   * @param prefix a prefix per rule L5: empty, or a valid location, optionally ending in {@code /}
+   * @param startAfter as for {@link #iterContents(String, String)}; the empty string bounds nothing
+   * @param maxBytes the largest object to read with the listing, at least 0; a backend may read
+   *     less, or nothing
+   * @return a lazy stream of the matching objects, in ascending UTF-8 order of their locations,
+   *     possibly empty; the caller closes it
+   * @throws InvalidLocationException if {@code prefix} breaks rule L5
+   * @throws IllegalArgumentException if {@code maxBytes} is negative, or {@code startAfter} has an
+   *     unpaired surrogate
+   * @throws NullPointerException if {@code startAfter} is null
+   */
+  public final Stream<ListedObject> iterObjects(String prefix, String startAfter, int maxBytes) {
+    Location.checkPrefix(prefix);
+    checkBound(startAfter);
+    if (maxBytes < 0) {
+      throw new IllegalArgumentException("maxBytes is " + maxBytes + "; at least 0 (rule I8)");
+    }
+    checkOpen();
+    Stream<ListedObject> listed = call("iterObjects", null, () -> listObjects(prefix, startAfter, maxBytes));
+    Spliterator<ListedObject> checked = new CheckedListing<>(listed.spliterator(), ListedObject::location,
+        object -> admitContent(object, maxBytes), prefix, startAfter.isEmpty() ? null : startAfter);
+    return StreamSupport.stream(checked, false).onClose(listed::close);
+  }
+
+  /**
+   * An object a backend listed, passed on with its content only if the content hashes to its
+   * metadata (rule I8); content over {@code maxBytes} is a backend bug.
+   */
+  private ListedObject admitContent(ListedObject object, int maxBytes) {
+    if (!object.hasContent()) {
+      return object;
+    }
+    byte[] content = object.content();
+    if (content.length > maxBytes) {
+      throw new IllegalStateException(this + " listed " + Location.quote(object.location()) + " with "
+          + content.length + " bytes of content where at most " + maxBytes + " were asked for: a"
+          + " backend bug (rule I8)");
+    }
+    Metadata recorded = object.metadata();
+    if (recorded.size() == content.length && Metadata.of(content).equals(recorded)) {
+      return object;
+    }
+    LOG.debug("{}: {} listed with content that does not match its record {}; passed on without it"
+        + " (rule I8)", this, Location.quote(object.location()), recorded);
+    return ListedObject.of(object.location());
+  }
+
+  /** Checks a listing's {@code startAfter} (rule I7). */
+  private static void checkBound(String startAfter) {
+    Objects.requireNonNull(startAfter, "startAfter");
+    if (!java.nio.charset.StandardCharsets.UTF_8.newEncoder().canEncode(startAfter)) {
+      throw new IllegalArgumentException("startAfter has an unpaired surrogate, so it has no UTF-8"
+          + " bytes to compare (rule I7): " + Location.quote(startAfter));
+    }
   }
 
 
@@ -1035,6 +1111,34 @@ public abstract class ExternalStorage implements AutoCloseable {
   protected Stream<String> listObjects(String prefix, String startAfter) throws IOException {
     Stream<String> all = listObjects(prefix);
     return all.filter(location -> Location.UTF8_ORDER.compare(location, startAfter) > 0);
+  }
+
+  /**
+   * The objects of {@link #listObjects(String, String) listObjects(prefix, startAfter)}, in that
+   * order, each of at most {@code maxBytes} bytes that the backend can read in the same pass
+   * {@linkplain ListedObject#withContent with its content} and the metadata recorded for it (rule
+   * I8). The default lists every object {@linkplain ListedObject#of without content}: correct for
+   * every backend, and the caller reads what it needs. Override it where reading a small object
+   * beside the listing costs less than a separate {@link #openWithMetadata} (a directory the
+   * listing has open, objects in memory).
+   *
+   * <p>The core hashes each content handed over and passes it on only if it matches the metadata;
+   * so an override may read without the locks a writer holds, as long as the metadata and the
+   * bytes it pairs are each of one version: a mismatch costs the caller a second read, never a
+   * wrong answer. The backend may leave any object without content (it changed while read, its
+   * record is missing, it is a link); content over {@code maxBytes} is a bug the core rejects.
+   * Ownership of each array passes to the core.
+   *
+   * @param prefix the listing prefix, empty or a valid location optionally ending in {@code /}
+   * @param startAfter the bound, as for {@link #listObjects(String, String)}, or empty for none
+   * @param maxBytes the largest object to read, at least 0
+   * @return a lazy stream of the matching objects; the core closes it
+   * @throws IOException if the listing cannot be started
+   */
+  protected Stream<ListedObject> listObjects(String prefix, String startAfter, int maxBytes)
+      throws IOException {
+    Stream<String> locations = startAfter.isEmpty() ? listObjects(prefix) : listObjects(prefix, startAfter);
+    return locations.map(ListedObject::of);
   }
 
   /**
@@ -1519,37 +1623,48 @@ public abstract class ExternalStorage implements AutoCloseable {
   private record Attempt(boolean committed, Metadata metadata) {}
 
   /**
-   * Passes on a backend's listing, skipping strings that are not valid locations or do not start
-   * with the prefix, checking the order, and mapping failures.
+   * Passes on a backend's listing, skipping elements whose location is not valid, checking the
+   * prefix, the order and the bound, and mapping failures; each element that passes is handed to
+   * {@code admit}, which may replace it (the verification of rule I8).
    */
-  private final class CheckedListing extends Spliterators.AbstractSpliterator<String> {
-    private final Spliterator<String> listed;
+  private final class CheckedListing<T> extends Spliterators.AbstractSpliterator<T> {
+    private final Spliterator<T> listed;
+    private final java.util.function.Function<T, String> locationOf;
+    private final java.util.function.UnaryOperator<T> admit;
     private final String prefix;
     /** The listing's lower bound (exclusive), or null. */
     private final String startAfter;
     private String last;
+    /** The element the backend's listing just gave. */
+    private T held;
+    private final Consumer<T> hold = element -> held = element;
 
-    CheckedListing(Spliterator<String> listed, String prefix, String startAfter) {
-      super(Long.MAX_VALUE, ORDERED | DISTINCT | SORTED | NONNULL);
+    CheckedListing(Spliterator<T> listed, java.util.function.Function<T, String> locationOf,
+        java.util.function.UnaryOperator<T> admit, String prefix, String startAfter) {
+      super(Long.MAX_VALUE, ORDERED | DISTINCT | NONNULL);
       this.listed = listed;
+      this.locationOf = locationOf;
+      this.admit = admit;
       this.prefix = prefix;
       this.startAfter = startAfter;
     }
 
     @Override
-    public boolean tryAdvance(Consumer<? super String> action) {
-      String[] next = new String[1];
+    public boolean tryAdvance(Consumer<? super T> action) {
       while (true) {
+        held = null;
         boolean advanced;
         try {
-          advanced = listed.tryAdvance(s -> next[0] = s);
+          advanced = listed.tryAdvance(hold);
         } catch (UncheckedIOException e) {
           throw mapped("iterContents(" + Location.quote(prefix) + ")", null, e.getCause());
         }
         if (!advanced) {
           return false;
         }
-        String location = next[0];
+        T element = held;
+        held = null;
+        String location = element == null ? null : locationOf.apply(element);
         if (location == null || !location.startsWith(prefix)) {
           throw new IllegalStateException(
               ExternalStorage.this + " listed " + Location.quote(location) + " for the prefix "
@@ -1574,9 +1689,24 @@ public abstract class ExternalStorage implements AutoCloseable {
                   + Location.quote(last) + ": a backend bug (rule I2)");
         }
         last = location;
-        action.accept(location);
+        action.accept(admit.apply(element));
         return true;
       }
+    }
+  }
+
+  /** {@link CheckedListing} of locations, which also reports its order. */
+  private final class CheckedLocations extends Spliterators.AbstractSpliterator<String> {
+    private final CheckedListing<String> checked;
+
+    CheckedLocations(Spliterator<String> listed, String prefix, String startAfter) {
+      super(Long.MAX_VALUE, ORDERED | DISTINCT | SORTED | NONNULL);
+      this.checked = new CheckedListing<>(listed, location -> location, location -> location, prefix, startAfter);
+    }
+
+    @Override
+    public boolean tryAdvance(Consumer<? super String> action) {
+      return checked.tryAdvance(action);
     }
 
     @Override

@@ -1,0 +1,120 @@
+package org.stowage;
+
+import java.util.Objects;
+
+/**
+ * One object of a listing by {@link ExternalStorage#iterObjects(String, String, int)}: its
+ * location and, when the backend read it in the same pass (rule I8), its whole content with the
+ * metadata that content was verified against.
+ *
+ * <p>An object listed {@linkplain #hasContent() without content} is one the backend did not read
+ * while it listed: it is larger than the limit the caller gave, the backend does not read while
+ * it lists (S3, and the default of every backend), or the quick read could not vouch for the
+ * bytes (the object changed while it was read, its record does not fit it, or the bytes do not
+ * hash to the record). The caller then reads it the ordinary way, with {@link
+ * ExternalStorage#loadObject}, which reports damage, absence and races as it always does. So
+ * "without content" is never an error and never a verdict on the object.
+ *
+ * <p>An object listed with content is one whose bytes, at some moment while the listing ran,
+ * were read whole and hashed by the core to exactly {@link #metadata()}, the metadata the store
+ * recorded for them (rules S1, R3): the same guarantee as a verified {@link
+ * ExternalStorage#loadBytes(String, Metadata) loadBytes} at that moment.
+ *
+ * <p>Ownership: each object listed with content holds an array of its own, which {@link
+ * #content()} hands over without copying: the caller may keep or change it. Immutable otherwise,
+ * and safe to pass between threads once listed.
+ */
+public final class ListedObject {
+  private final String location;
+  private final Metadata metadata;
+  private final byte[] content;
+
+  private ListedObject(String location, Metadata metadata, byte[] content) {
+    this.location = Objects.requireNonNull(location, "location");
+    this.metadata = metadata;
+    this.content = content;
+  }
+
+  /**
+   * An object listed without its content.
+   *
+   * @param location the object's location
+   * @return the listed object
+   * @throws NullPointerException if {@code location} is null
+   */
+  public static ListedObject of(String location) {
+    return new ListedObject(location, null, null);
+  }
+
+  /**
+   * An object listed with its content, read whole, and the metadata the store recorded for it: what
+   * a backend's {@link ExternalStorage#listObjects(String, String, int)} hook hands to the core,
+   * which hashes {@code content} and passes the object on with its content only if that matches
+   * {@code metadata}. The array is handed over, not copied: the backend keeps no reference to it.
+   *
+   * @param location the object's location
+   * @param metadata the metadata recorded for the object, which {@code content} should match
+   * @param content the object's bytes, read whole
+   * @return the listed object
+   * @throws NullPointerException if any argument is null
+   */
+  public static ListedObject withContent(String location, Metadata metadata, byte[] content) {
+    return new ListedObject(
+        location, Objects.requireNonNull(metadata, "metadata"), Objects.requireNonNull(content, "content"));
+  }
+
+  /**
+   * The object's location.
+   *
+   * @return the location, never null
+   */
+  public String location() {
+    return location;
+  }
+
+  /**
+   * Whether the listing read the object: then {@link #content()} and {@link #metadata()} answer.
+   *
+   * @return true if the object was listed with its content
+   */
+  public boolean hasContent() {
+    return content != null;
+  }
+
+  /**
+   * The object's bytes, read while it was listed; the array itself, the caller's from now on.
+   *
+   * @return the object's whole content
+   * @throws IllegalStateException if the object was listed without content ({@link #hasContent()}
+   *     is false): load it with {@link ExternalStorage#loadObject} instead
+   */
+  public byte[] content() {
+    if (content == null) {
+      throw new IllegalStateException(Location.quote(location) + " was listed without its content;"
+          + " load it with loadObject (rule I8)");
+    }
+    return content;
+  }
+
+  /**
+   * The metadata the store recorded for the object, which {@link #content()} hashes to.
+   *
+   * @return the object's MD5 and size
+   * @throws IllegalStateException if the object was listed without content
+   */
+  public Metadata metadata() {
+    if (metadata == null) {
+      throw new IllegalStateException(Location.quote(location) + " was listed without its content"
+          + " and metadata; load it with loadObject (rule I8)");
+    }
+    return metadata;
+  }
+
+  /** The location, and the size when listed with content; for messages, not for parsing. */
+  @Override
+  public String toString() {
+    return content == null
+        ? Location.quote(location)
+        : Location.quote(location) + " (" + content.length + " bytes, md5 " + metadata.md5() + ")";
+  }
+}
