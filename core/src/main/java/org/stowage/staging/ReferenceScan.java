@@ -11,6 +11,7 @@ import java.util.stream.Stream;
 import org.stowage.ChangedExternalResourceException;
 import org.stowage.ExternalResourceException;
 import org.stowage.ExternalStorage;
+import org.stowage.ListedObject;
 import org.stowage.Location;
 import org.stowage.MissingExternalResourceException;
 import org.stowage.StoredObject;
@@ -21,16 +22,20 @@ import org.stowage.staging.CollectionReport.UnreadableReference;
  * references, and unreadable references. The lifecycle's own objects are skipped. Shared by
  * {@link ContentCollector} and {@link ReferenceCheck}.
  *
- * <p>Every other object is opened verified ({@link ExternalStorage#loadObject}, one request with
- * its recorded metadata). One the store recorded as at most {@link ContentReference#MAX_BYTES}
+ * <p>Every other object is listed with {@link ExternalStorage#iterObjects} (rule I8): one of at
+ * most {@link ContentReference#MAX_BYTES} bytes that the backend read in the same pass comes with
+ * its content, verified by the core against its record, and is sorted by that content; every
+ * other is opened verified ({@link ExternalStorage#loadObject}, one request with its recorded
+ * metadata). One the store recorded as at most {@link ContentReference#MAX_BYTES}
  * bytes is read whole and checked against that metadata; a larger one, never a reference as
  * stored, is read only as far as the magic. Then: an object the store reports changed, or whose
  * bytes do not match, is {@linkplain UnreadableReference.Reason#DAMAGED damaged}; one that parses
  * is a reference; one that begins with the magic but does not parse is {@linkplain
  * UnreadableReference.Reason#MALFORMED malformed}; anything else is content and ignored.
  *
- * <p>The listing thread only lists: it hands the locations over in batches, and the workers sort
- * them, read the references and feed the sinks. So the listing, which a backend serves to one
+ * <p>The listing thread only lists (and, on a backend that reads with its listing, reads the
+ * small objects where the listing already is): it hands the locations over in batches, and the
+ * workers sort them, read the references the listing did not, parse, and feed the sinks. So the listing, which a backend serves to one
  * thread, runs at its own speed while the reads, the parsing and the filters' hashing overlap with
  * it on the other threads; a batch holds at most {@link #BATCH} locations, or {@link #BATCH_READS}
  * outside the content tree (each a read), so that a hand-off costs little beside its work and a
@@ -87,9 +92,9 @@ final class ReferenceScan {
       UnreadableSink unreadable, BoundedWorkers workers, LongConsumer listed) {
     Batcher rest = new Batcher(store, layout, content, references, unreadable, workers);
     if (content == null) {
-      try (Stream<String> listing = store.iterContents()) {
-        for (String location : (Iterable<String>) listing::iterator) {
-          rest.add(location);
+      try (Stream<ListedObject> listing = store.iterObjects("", "", ContentReference.MAX_BYTES)) {
+        for (ListedObject object : (Iterable<ListedObject>) listing::iterator) {
+          rest.add(object);
           listed.accept(rest.count);
         }
       }
@@ -130,24 +135,25 @@ final class ReferenceScan {
     treeThread.setDaemon(true);
     treeThread.start();
     try {
-      try (Stream<String> listing = store.iterContents()) {
-        for (String location : (Iterable<String>) listing::iterator) {
-          if (rest.stopped || Location.UTF8_ORDER.compare(location, tree) >= 0) {
+      try (Stream<ListedObject> listing = store.iterObjects("", "", ContentReference.MAX_BYTES)) {
+        for (ListedObject object : (Iterable<ListedObject>) listing::iterator) {
+          if (rest.stopped || Location.UTF8_ORDER.compare(object.location(), tree) >= 0) {
             break; // the tree failed, or its first location: the tree is the other thread's
           }
-          rest.add(location);
+          rest.add(object);
           listed.accept(rest.count + inTree.count);
         }
       }
-      try (Stream<String> listing = store.iterContents("", tree + PAST_THE_TREE)) {
-        for (String location : (Iterable<String>) listing::iterator) {
+      try (Stream<ListedObject> listing =
+          store.iterObjects("", tree + PAST_THE_TREE, ContentReference.MAX_BYTES)) {
+        for (ListedObject object : (Iterable<ListedObject>) listing::iterator) {
           if (rest.stopped) {
             break;
           }
-          if (location.startsWith(tree)) {
+          if (object.location().startsWith(tree)) {
             continue; // in the tree after all (a character past U+D7FF follows it): listed there
           }
-          rest.add(location);
+          rest.add(object);
           listed.accept(rest.count + inTree.count);
         }
       }
@@ -215,6 +221,8 @@ final class ReferenceScan {
     private final UnreadableSink unreadable;
     private final BoundedWorkers workers;
     private String[] batch = new String[BATCH];
+    /** The objects listed with {@link ExternalStorage#iterObjects}, beside their locations; or null. */
+    private ListedObject[] objects;
     private int inBatch;
     private int reads;
     /** Locations listed by this thread; read by the other thread for progress. */
@@ -232,6 +240,7 @@ final class ReferenceScan {
       this.workers = workers;
     }
 
+    /** Adds a location of the content tree, listed without content. */
     void add(String location) {
       count++;
       batch[inBatch++] = location;
@@ -243,20 +252,45 @@ final class ReferenceScan {
       }
     }
 
-    /** Hands the batch to one worker, which sorts its locations, reads and feeds the sinks. */
-    void flush() {
-      String[] batch = this.batch;
-      int n = inBatch;
-      this.batch = new String[BATCH];
-      inBatch = 0;
-      reads = 0;
-      if (n > 0) {
-        workers.submit(() -> sort(batch, n));
+    /**
+     * Adds an object listed by {@link ExternalStorage#iterObjects}: one listed with its content
+     * costs its worker only the parsing, one without it a read.
+     */
+    void add(ListedObject object) {
+      if (objects == null) {
+        objects = new ListedObject[BATCH];
+      }
+      objects[inBatch] = object;
+      count++;
+      String location = object.location();
+      batch[inBatch++] = location;
+      if (!object.hasContent() && (content == null || !layout.inContentTree(location))) {
+        reads++;
+      }
+      if (inBatch == BATCH || reads == BATCH_READS) {
+        flush();
       }
     }
 
-    /** On a worker: each content key to its sink, each other object read and sorted. */
-    private void sort(String[] batch, int n) {
+    /** Hands the batch to one worker, which sorts its locations, reads and feeds the sinks. */
+    void flush() {
+      String[] batch = this.batch;
+      ListedObject[] objects = this.objects;
+      int n = inBatch;
+      this.batch = new String[BATCH];
+      this.objects = null;
+      inBatch = 0;
+      reads = 0;
+      if (n > 0) {
+        workers.submit(() -> sort(batch, objects, n));
+      }
+    }
+
+    /**
+     * On a worker: each content key to its sink, each other object sorted, by its content if it
+     * was listed with it ({@code objects} may be null), else read.
+     */
+    private void sort(String[] batch, ListedObject[] objects, int n) {
       for (int i = 0; i < n; i++) {
         String location = batch[i];
         if (content != null) {
@@ -269,7 +303,10 @@ final class ReferenceScan {
             continue;
           }
         }
-        Found found = read(store, location);
+        ListedObject object = objects == null ? null : objects[i];
+        Found found = object != null && object.hasContent()
+            ? classify(location, object.content())
+            : read(store, location);
         if (found.reference() != null) {
           references.reference(store, location, found.reference());
         } else if (found.unreadable() != null) {
@@ -294,15 +331,7 @@ final class ReferenceScan {
                 + " bytes, over the " + ContentReference.MAX_BYTES + " a reference can have")
             : Found.NOTHING;
       }
-      byte[] bytes = object.stream().readAllBytes(); // one array of the size; the end verifies
-      ContentReference reference = ContentReference.parse(bytes);
-      if (reference != null) {
-        return new Found(reference, null);
-      }
-      return ContentReference.claimedBy(bytes)
-          ? malformed(location, "it begins with the reference magic but does not parse as a reference"
-              + " of this version: " + firstLine(bytes))
-          : Found.NOTHING;
+      return classify(location, object.stream().readAllBytes()); // one array; the end verifies
     } catch (MissingExternalResourceException e) {
       return Found.GONE; // deleted since it was listed
     } catch (ChangedExternalResourceException e) {
@@ -310,6 +339,18 @@ final class ReferenceScan {
     } catch (IOException e) {
       throw new ExternalResourceException(store + ": cannot read " + location + ": " + e, location, e);
     }
+  }
+
+  /** What the object at {@code location}, whose verified content is {@code bytes}, is. */
+  static Found classify(String location, byte[] bytes) {
+    ContentReference reference = ContentReference.parse(bytes);
+    if (reference != null) {
+      return new Found(reference, null);
+    }
+    return ContentReference.claimedBy(bytes)
+        ? malformed(location, "it begins with the reference magic but does not parse as a reference"
+            + " of this version: " + firstLine(bytes))
+        : Found.NOTHING;
   }
 
   private static Found malformed(String location, String detail) {

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -16,6 +17,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SecureDirectoryStream;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -33,6 +35,7 @@ import org.slf4j.LoggerFactory;
 import org.stowage.ChangedExternalResourceException;
 import org.stowage.ExternalResourceException;
 import org.stowage.ExternalStorage;
+import org.stowage.ListedObject;
 import org.stowage.Location;
 import org.stowage.Metadata;
 import org.stowage.ObjectSource;
@@ -858,6 +861,58 @@ public final class FileStorage extends ExternalStorage {
   protected Stream<String> listObjects(String prefix, String startAfter) throws IOException {
     Listing listing = new Listing(resolver, name, prefix, startAfter);
     return StreamSupport.stream(listing, false).onClose(listing::close);
+  }
+
+  /**
+   * The walk of {@link #listObjects(String, String)}, reading each regular file of at most {@code
+   * maxBytes} (and at most {@value #SMALL_OBJECT_BYTES}) bytes whose record is in its attribute
+   * with the listing (rule I8): see {@link #readListed}. A store whose records are files lists
+   * without content.
+   */
+  @Override
+  protected Stream<ListedObject> listObjects(String prefix, String startAfter, int maxBytes)
+      throws IOException {
+    Listing listing = new Listing(resolver, name, prefix, startAfter,
+        records.inAttributes() ? this::readListed : null, Math.min(maxBytes, SMALL_OBJECT_BYTES));
+    return StreamSupport.stream(listing.objects(), false).onClose(listing::close);
+  }
+
+  /** Opens a file to read, refusing a link in its last component ({@code O_NOFOLLOW}). */
+  private static final java.util.Set<java.nio.file.OpenOption> READ_NO_LINKS =
+      java.util.Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+
+  /**
+   * Reads a small object file that a listing found, without the location's lock, as {@link
+   * #readSmallWithoutLock} does, but relative to the directory the listing has open: the record
+   * in the file's attribute must describe the version the listing saw (rule R3), and the bytes are
+   * read from the file of that name in that directory, never through a link ({@code openat} with
+   * {@code O_NOFOLLOW}); the core then checks that they hash to the record. Anything else (no
+   * record, a record of another version, a file that changed, vanished or became a link or a
+   * directory, an I/O error) lists the object without content, for the caller's ordinary read,
+   * which reports what it finds.
+   */
+  private ListedObject readListed(String location, SecureDirectoryStream<Path> directory, Path fileName,
+      Path path, BasicFileAttributes attributes) {
+    try {
+      FileVersion version = FileVersion.of(attributes);
+      MetadataRecords.Entry entry = records.readAttribute(path, false, false);
+      if (entry == null || !fits(entry, version)) {
+        return ListedObject.of(location);
+      }
+      byte[] bytes = new byte[(int) version.size()];
+      try (SeekableByteChannel channel = directory.newByteChannel(fileName, READ_NO_LINKS)) {
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        while (buffer.hasRemaining()) {
+          if (channel.read(buffer) < 0) {
+            return ListedObject.of(location); // shorter than the record: changed meanwhile
+          }
+        }
+      }
+      return ListedObject.withContent(location, entry.metadata(), bytes);
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("{}: {} listed without content: {}", name, quote(location), e.toString());
+      return ListedObject.of(location);
+    }
   }
 
   /** The {@code file:} URI of {@code <root>/<location>}, whether or not an object is there. */

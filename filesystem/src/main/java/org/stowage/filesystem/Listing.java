@@ -9,6 +9,8 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
+import java.nio.file.SecureDirectoryStream;
+import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -21,6 +23,7 @@ import java.util.Spliterators;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.stowage.ListedObject;
 import org.stowage.Location;
 
 /**
@@ -48,6 +51,13 @@ import org.stowage.Location;
  * they lead inside the root, outside the reserved entries, and (for directories) not back to a
  * directory already on the current path; otherwise they are skipped with a warning. Entries that
  * vanish while the walk runs are skipped (rule I4).
+ *
+ * <p>A listing that reads content ({@link #objects}, rule I8) keeps each directory on the current
+ * path open while its entries are passed on (one descriptor per level of the tree, all closed by
+ * {@link #close()} and as the walk leaves each directory), and hands each small regular file,
+ * found by its name in that open directory, to a {@link ContentReader}: so the file is opened
+ * relative to the directory the walk read, with no lookup of its path and no link followed on the
+ * way.
  */
 final class Listing extends Spliterators.AbstractSpliterator<String> {
   private static final Logger LOG = LoggerFactory.getLogger(Listing.class);
@@ -59,11 +69,31 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
    *
    * @param key its name, followed by {@code /} for a directory
    * @param path where it is (for a link, the link's real target)
+   * @param small the attributes of a regular file (not a link) small enough to be read with the
+   *     listing, when the listing reads content; otherwise null
    */
-  private record Entry(String key, Path path) {
+  private record Entry(String key, Path path, BasicFileAttributes small) {
     boolean isDirectory() {
       return key.endsWith("/");
     }
+  }
+
+  /** Reads a small object file for a listing that reads content (rule I8). */
+  @FunctionalInterface
+  interface ContentReader {
+    /**
+     * The object at {@code location}: with its content and recorded metadata if the reader can
+     * vouch that they are of one version, otherwise without content. Never throws for the object
+     * itself: whatever goes wrong leaves it without content, for the caller's ordinary read.
+     *
+     * @param location the object's location
+     * @param directory the open directory the file was listed in
+     * @param name the file's name in {@code directory}, a one-segment relative path
+     * @param path the file's full path
+     * @param attributes the file's attributes, as the listing read them without following links
+     */
+    ListedObject read(String location, SecureDirectoryStream<Path> directory, Path name, Path path,
+        BasicFileAttributes attributes);
   }
 
   /** A directory on the current path of the walk, and how far its entries have been walked. */
@@ -76,11 +106,24 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
     final Entry[] entries;
     /** The index of the next entry. */
     int next;
+    /** The directory, kept open while its entries are passed on, when the listing reads content. */
+    final SecureDirectoryStream<Path> open;
 
-    Frame(Path path, String location, Entry[] entries) {
+    Frame(Path path, String location, Entry[] entries, SecureDirectoryStream<Path> open) {
       this.path = path;
       this.location = location;
       this.entries = entries;
+      this.open = open;
+    }
+
+    void close() {
+      if (open != null) {
+        try {
+          open.close();
+        } catch (IOException e) {
+          LOG.debug("cannot close the directory {}: {}", path, e.toString());
+        }
+      }
     }
   }
 
@@ -93,6 +136,13 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
    */
   private String startAfter;
   private boolean closed;
+  /** Reads small files with the listing (rule I8), or null for a listing of locations. */
+  private final ContentReader reader;
+  /** The largest file {@link #reader} is given. */
+  private final long maxBytes;
+  /** The frame and entry of the last file passed on. */
+  private Frame lastFrame;
+  private Entry lastEntry;
 
   /**
    * Starts a listing; reads the directory the prefix names, if it exists.
@@ -101,10 +151,23 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
    * @param startAfter list only locations that sort after this (rule I7); empty for all
    */
   Listing(Resolver resolver, String storage, String prefix, String startAfter) throws IOException {
+    this(resolver, storage, prefix, startAfter, null, 0);
+  }
+
+  /**
+   * Starts a listing that hands each regular file of at most {@code maxBytes} bytes to {@code
+   * reader} as it is passed on by {@link #objects()} (rule I8).
+   *
+   * @param reader reads the small files, or null to read none
+   */
+  Listing(Resolver resolver, String storage, String prefix, String startAfter, ContentReader reader,
+      long maxBytes) throws IOException {
     super(Long.MAX_VALUE, ORDERED | DISTINCT | SORTED | NONNULL);
     this.resolver = resolver;
     this.storage = storage;
     this.startAfter = startAfter.isEmpty() ? null : startAfter;
+    this.reader = reader;
+    this.maxBytes = maxBytes;
     int slash = prefix.lastIndexOf('/');
     String directoryPart = prefix.substring(0, slash + 1);
     String namePrefix = prefix.substring(slash + 1);
@@ -114,19 +177,49 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
             : Arrays.asList(directoryPart.substring(0, slash).split("/", -1));
     Path start = resolver.directory(segments, this::skippedLink);
     if (start != null) {
-      Entry[] entries = read(start, directoryPart, namePrefix);
-      if (entries.length > 0) {
-        stack.push(new Frame(start, directoryPart, entries));
-      }
+      push(start, directoryPart, namePrefix);
     }
   }
 
   @Override
   public boolean tryAdvance(Consumer<? super String> action) {
+    String location = nextFile();
+    if (location == null) {
+      return false;
+    }
+    action.accept(location);
+    return true;
+  }
+
+  /**
+   * The same walk as objects (rule I8): each file with the content {@link ContentReader} read, if
+   * this listing was given one and the file is small enough, else without content. Use either
+   * this or the listing itself, not both.
+   */
+  Spliterator<ListedObject> objects() {
+    return new Spliterators.AbstractSpliterator<ListedObject>(Long.MAX_VALUE, ORDERED | DISTINCT | NONNULL) {
+      @Override
+      public boolean tryAdvance(Consumer<? super ListedObject> action) {
+        String location = nextFile();
+        if (location == null) {
+          return false;
+        }
+        Entry entry = lastEntry;
+        SecureDirectoryStream<Path> directory = lastFrame.open;
+        action.accept(reader == null || entry.small() == null || directory == null
+            ? ListedObject.of(location)
+            : reader.read(location, directory, entry.path().getFileName(), entry.path(), entry.small()));
+        return true;
+      }
+    };
+  }
+
+  /** Walks to the next file and returns its location, or null at the end. */
+  private String nextFile() {
     while (!closed && !stack.isEmpty()) {
       Frame frame = stack.peek();
       if (frame.next >= frame.entries.length) {
-        stack.pop();
+        stack.pop().close();
         continue;
       }
       Entry entry = frame.entries[frame.next];
@@ -134,8 +227,9 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
       String location = frame.location + entry.key();
       if (!entry.isDirectory()) {
         startAfter = null; // passed: every location from here on sorts after it
-        action.accept(location);
-        return true;
+        lastFrame = frame;
+        lastEntry = entry;
+        return location;
       }
       if (onStack(entry.path())) {
         skippedLink(
@@ -143,17 +237,13 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
             "leads back to a directory the listing is already in (a cycle of symbolic links)");
         continue;
       }
-      Entry[] children;
       try {
-        children = read(entry.path(), location, "");
+        push(entry.path(), location, "");
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      if (children.length > 0) {
-        stack.push(new Frame(entry.path(), location, children));
-      }
     }
-    return false;
+    return null;
   }
 
   @Override
@@ -161,26 +251,58 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
     return Location.UTF8_ORDER;
   }
 
-  /** Ends the listing and drops what it holds. */
+  /** Ends the listing, closes the directories it holds open and drops what it holds. */
   void close() {
     closed = true;
-    stack.clear();
+    while (!stack.isEmpty()) {
+      stack.pop().close();
+    }
+    lastFrame = null;
+    lastEntry = null;
   }
 
   /**
-   * The entries of {@code dir} (whose location prefix is {@code location}) whose names start with
-   * {@code namePrefix}, sorted; empty if the directory has vanished.
+   * Reads {@code dir} (whose location prefix is {@code location}) and pushes its entries whose
+   * names start with {@code namePrefix}, sorted, unless there are none or it has vanished. A
+   * listing that reads content keeps the directory open in its frame.
    */
-  private Entry[] read(Path dir, String location, String namePrefix) throws IOException {
+  private void push(Path dir, String location, String namePrefix) throws IOException {
+    DirectoryStream<Path> stream;
+    try {
+      stream = Files.newDirectoryStream(dir);
+    } catch (NoSuchFileException | NotDirectoryException e) {
+      return; // vanished, or replaced by a file, meanwhile (rule I4)
+    }
+    boolean keepOpen = false;
+    try {
+      Entry[] entries = read(stream, location, namePrefix);
+      if (entries.length > 0) {
+        keepOpen = reader != null && stream instanceof SecureDirectoryStream;
+        @SuppressWarnings("unchecked") // a directory stream of paths is one of paths
+        SecureDirectoryStream<Path> open = keepOpen ? (SecureDirectoryStream<Path>) stream : null;
+        stack.push(new Frame(dir, location, entries, open));
+      }
+    } finally {
+      if (!keepOpen) {
+        stream.close();
+      }
+    }
+  }
+
+  /**
+   * The entries of the open directory {@code stream} (whose location prefix is {@code location})
+   * whose names start with {@code namePrefix}, sorted.
+   */
+  private Entry[] read(DirectoryStream<Path> stream, String location, String namePrefix) throws IOException {
     List<Entry> entries = new ArrayList<>();
-    try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
+    try {
       for (Path path : stream) {
         String name = path.getFileName().toString();
         if (name.startsWith(Location.RESERVED_PREFIX) || !name.startsWith(namePrefix)
             || startAfter != null && wholeSubtreeBefore(location + name + "/")) {
           continue;
         }
-        Entry entry = entry(path, name, location);
+        Entry entry = entry(stream, path, name, location);
         if (entry != null && (startAfter == null || entry.isDirectory()
             || Location.UTF8_ORDER.compare(location + entry.key(), startAfter) > 0)) {
           entries.add(entry);
@@ -207,10 +329,17 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
         && Location.UTF8_ORDER.compare(directoryKey, startAfter) < 0;
   }
 
-  /** The entry for {@code path}, or {@code null} if it is not an object or a directory. */
-  private Entry entry(Path path, String name, String location) throws IOException {
-    BasicFileAttributes attributes =
-        Resolver.attributesOrNull(path, LinkOption.NOFOLLOW_LINKS);
+  /**
+   * The entry for {@code path}, listed by {@code stream}, or {@code null} if it is not an object or
+   * a directory. Its attributes are read relative to the open directory where the platform allows
+   * ({@code fstatat}): the same answer as {@code lstat} of the whole path, without looking up every
+   * directory on the way again.
+   */
+  private Entry entry(DirectoryStream<Path> stream, Path path, String name, String location)
+      throws IOException {
+    BasicFileAttributes attributes = stream instanceof SecureDirectoryStream<Path> open
+        ? attributesInOrNull(open, path.getFileName())
+        : Resolver.attributesOrNull(path, LinkOption.NOFOLLOW_LINKS);
     Path target = path;
     if (attributes != null && attributes.isSymbolicLink()) {
       Resolver.Link link = resolver.follow(path);
@@ -225,12 +354,30 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
       return null; // vanished meanwhile (rule I4)
     }
     if (attributes.isDirectory()) {
-      return new Entry(name + "/", target);
+      return new Entry(name + "/", target, null);
     }
     if (attributes.isRegularFile()) {
-      return new Entry(name, target);
+      boolean small = reader != null && target == path && attributes.size() <= maxBytes;
+      return new Entry(name, target, small ? attributes : null);
     }
     return null;
+  }
+
+  /** The attributes of {@code name} in {@code directory}, links not followed; null if it is gone. */
+  private static BasicFileAttributes attributesInOrNull(SecureDirectoryStream<Path> directory, Path name)
+      throws IOException {
+    try {
+      return directory
+          .getFileAttributeView(name, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+          .readAttributes();
+    } catch (NoSuchFileException | NotDirectoryException e) {
+      return null;
+    } catch (java.nio.file.FileSystemException e) {
+      if (Resolver.nameTooLong(e)) {
+        return null;
+      }
+      throw e;
+    }
   }
 
   private boolean onStack(Path dir) {

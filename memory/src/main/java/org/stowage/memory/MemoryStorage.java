@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.stowage.ExternalResourceException;
 import org.stowage.ExternalStorage;
+import org.stowage.ListedObject;
 import org.stowage.Location;
 import org.stowage.Metadata;
 import org.stowage.ObjectSource;
@@ -274,6 +275,21 @@ public final class MemoryStorage extends ExternalStorage {
     boolean afterWins = Location.UTF8_ORDER.compare(startAfter, prefix) >= 0;
     return (afterWins ? locations.tailSet(startAfter, false) : locations.tailSet(prefix, true))
         .stream().takeWhile(k -> k.startsWith(prefix));
+  }
+
+  /**
+   * The same listing, each object of at most {@code maxBytes} bytes with a copy of its bytes and
+   * its metadata, taken together from the map when it is listed (rule I8); an object deleted
+   * between the two looks is listed without content.
+   */
+  @Override
+  protected Stream<ListedObject> listObjects(String prefix, String startAfter, int maxBytes) {
+    return listObjects(prefix, startAfter).map(location -> {
+      Stored stored = objects.get(location);
+      return stored == null || stored.data().length > maxBytes
+          ? ListedObject.of(location)
+          : ListedObject.withContent(location, stored.metadata(), stored.data().clone());
+    });
   }
 
   @Override
