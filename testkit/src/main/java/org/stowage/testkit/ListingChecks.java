@@ -486,7 +486,7 @@ abstract class ListingChecks extends ContractGroup {
   }
 
   @Test
-  @DisplayName("I8 R3 an object damaged behind the backend's back is listed without content, and loadObject reports it")
+  @DisplayName("I8 R3 an object damaged behind the backend's back is never listed with the damaged bytes, and loadObject reports it")
   void damagedObjectListed() throws Exception {
     assumeCorrupter();
     Content original = new Content(64, 5);
