@@ -24,6 +24,8 @@ class S3MockStorageContractTest extends S3StorageContractTest {
           // I7 too: its listings come out of order, which iterContents refuses (the bound sent as
           // StartAfter is cut before U+D800, so the server itself skips nothing it should list).
           .skip("ListingChecks.startAfterProperty", UTF16_LISTINGS)
+          // I8 lists the I7 property's trees after its bounds, so the same.
+          .skip("ListingChecks.objectsProperty", UTF16_LISTINGS)
           .skip("Model.sequences", UTF16_LISTINGS)
           .skip("StoringChecks.atomicReplace",
               "S2/R1: a GET while S3Mock replaces the object can stall: fewer bytes than its"

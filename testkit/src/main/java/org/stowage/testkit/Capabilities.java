@@ -45,6 +45,12 @@ import org.stowage.Location;
  *     default, {@value #DEFAULT_LARGE_LISTING_SIZE}, crosses the 1,000-object pages that S3 and
  *     most object stores use twice. Lower it for a slow backend (a remote store, an archive that is
  *     rewritten on each store); at least 1
+ * @param objectsReadWithListing the backend's {@link
+ *     org.stowage.ExternalStorage#iterObjects(String, String, int) iterObjects} reads small objects
+ *     in the same pass as its listing (rule I8): then the kit also checks that every object of at
+ *     most {@code maxBytes} and at most {@value #READ_WITH_LISTING_BYTES} bytes that nothing changes
+ *     while it is listed comes with its content. Off by default: a backend that reads nothing while
+ *     it lists (S3, the default hook) keeps rule I8 too, and every other I8 check runs either way
  */
 public record Capabilities(
     boolean crossProcessSafety,
@@ -52,7 +58,8 @@ public record Capabilities(
     long maxObjectSize,
     Optional<Corrupter> corrupter,
     int maxLocationBytes,
-    int largeListingSize) {
+    int largeListingSize,
+    boolean objectsReadWithListing) {
 
   /** The default {@link #maxObjectSize()}: 4 MiB. */
   public static final long DEFAULT_MAX_OBJECT_SIZE = 4L << 20;
@@ -73,6 +80,13 @@ public record Capabilities(
   public static final int DEFAULT_LARGE_LISTING_SIZE = 2600;
 
   /**
+   * The largest object that a backend with {@link #objectsReadWithListing()} must list with its
+   * content (when the listing's {@code maxBytes} allows it): 1 KiB. A backend may read larger
+   * objects too; the kit does not ask it to.
+   */
+  public static final int READ_WITH_LISTING_BYTES = 1024;
+
+  /**
    * Validates the components.
    *
    * @param crossProcessSafety whether several instances over one root behave as one store (see the
@@ -83,6 +97,7 @@ public record Capabilities(
    * @param corrupter how to damage a stored object behind the backend's back, or empty; not null
    * @param maxLocationBytes the longest location the backend accepts, in UTF-8 bytes
    * @param largeListingSize how many objects the large-listing check stores and lists, at least 1
+   * @param objectsReadWithListing whether {@code iterObjects} reads small objects with its listing
    * @throws NullPointerException if {@code corrupter} is null (use {@link Optional#empty()})
    * @throws IllegalArgumentException if {@code maxObjectSize} is less than {@value
    *     #MIN_MAX_OBJECT_SIZE}, {@code maxLocationBytes} is outside {@value #MIN_LOCATION_BYTES} to
@@ -108,13 +123,13 @@ public record Capabilities(
    * A backend with no optional capability: not shared between processes, no {@code file:} URIs,
    * objects up to {@value #DEFAULT_MAX_OBJECT_SIZE} bytes, no corrupter, locations up to {@value
    * org.stowage.Location#MAX_BYTES} bytes, a large listing of {@value #DEFAULT_LARGE_LISTING_SIZE}
-   * objects.
+   * objects, no objects read with a listing.
    *
    * @return the capabilities of a minimal backend, with every default as listed above
    */
   public static Capabilities none() {
     return new Capabilities(false, false, DEFAULT_MAX_OBJECT_SIZE, Optional.empty(),
-        Location.MAX_BYTES, DEFAULT_LARGE_LISTING_SIZE);
+        Location.MAX_BYTES, DEFAULT_LARGE_LISTING_SIZE, false);
   }
 
   /**
@@ -125,7 +140,7 @@ public record Capabilities(
    */
   public Capabilities withCrossProcessSafety(boolean value) {
     return new Capabilities(value, localFileUris, maxObjectSize, corrupter, maxLocationBytes,
-        largeListingSize);
+        largeListingSize, objectsReadWithListing);
   }
 
   /**
@@ -137,7 +152,7 @@ public record Capabilities(
    */
   public Capabilities withLocalFileUris(boolean value) {
     return new Capabilities(crossProcessSafety, value, maxObjectSize, corrupter, maxLocationBytes,
-        largeListingSize);
+        largeListingSize, objectsReadWithListing);
   }
 
   /**
@@ -149,7 +164,7 @@ public record Capabilities(
    */
   public Capabilities withMaxObjectSize(long bytes) {
     return new Capabilities(crossProcessSafety, localFileUris, bytes, corrupter, maxLocationBytes,
-        largeListingSize);
+        largeListingSize, objectsReadWithListing);
   }
 
   /**
@@ -162,7 +177,8 @@ public record Capabilities(
    */
   public Capabilities withCorrupter(Corrupter value) {
     return new Capabilities(crossProcessSafety, localFileUris, maxObjectSize,
-        Optional.of(Objects.requireNonNull(value, "value")), maxLocationBytes, largeListingSize);
+        Optional.of(Objects.requireNonNull(value, "value")), maxLocationBytes, largeListingSize,
+        objectsReadWithListing);
   }
 
   /**
@@ -175,7 +191,7 @@ public record Capabilities(
    */
   public Capabilities withMaxLocationBytes(int bytes) {
     return new Capabilities(crossProcessSafety, localFileUris, maxObjectSize, corrupter, bytes,
-        largeListingSize);
+        largeListingSize, objectsReadWithListing);
   }
 
   /**
@@ -187,6 +203,18 @@ public record Capabilities(
    */
   public Capabilities withLargeListingSize(int objects) {
     return new Capabilities(crossProcessSafety, localFileUris, maxObjectSize, corrupter,
-        maxLocationBytes, objects);
+        maxLocationBytes, objects, objectsReadWithListing);
+  }
+
+  /**
+   * A copy with {@link #objectsReadWithListing()} set to {@code value}.
+   *
+   * @param value true if {@code iterObjects} reads every small object it lists in the same pass,
+   *     unless it changes meanwhile (rule I8)
+   * @return a new record, equal to this one but for {@code objectsReadWithListing}
+   */
+  public Capabilities withObjectsReadWithListing(boolean value) {
+    return new Capabilities(crossProcessSafety, localFileUris, maxObjectSize, corrupter,
+        maxLocationBytes, largeListingSize, value);
   }
 }

@@ -177,7 +177,10 @@ public abstract class ExternalStorageContract {
     }
   }
 
-  /** Rules I1 to I5 and I7: what a listing gives, in which order, lazily, under change, after a bound. */
+  /**
+   * Rules I1 to I5, I7 and I8: what a listing gives, in which order, lazily, under change, after a
+   * bound, with the content of small objects.
+   */
   @Nested
   @DisplayName("I: listing")
   class Listing extends ListingChecks {

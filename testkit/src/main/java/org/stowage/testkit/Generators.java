@@ -238,6 +238,37 @@ final class Generators {
     return oneOf(kinds);
   }
 
+  /**
+   * Sizes of objects listed with their content (rule I8): empty (a quarter of them), up to 64
+   * bytes, and up to 4 KiB, around the 1 KiB that a backend reading with its listing must read.
+   */
+  static Gen<Integer> listedSizes() {
+    return weighted(List.of(
+        Pair.of(2, Generate.constant(0)),
+        Pair.of(3, Generate.range(1, 64)),
+        Pair.of(1, Generate.pick(List.of(1023, 1024, 1025))),
+        Pair.of(2, Generate.range(65, 4096))));
+  }
+
+  /**
+   * Limits for {@code iterObjects(prefix, startAfter, maxBytes)} (rule I8) around objects of
+   * {@code sizes}: 0, small, one of the sizes exactly and one byte under it, larger than every
+   * object, and {@link Integer#MAX_VALUE} (which a backend must not overflow).
+   */
+  static Gen<Integer> maxBytesAround(List<Integer> sizes) {
+    List<Gen<Integer>> kinds = new ArrayList<>(List.of(
+        Generate.constant(0),
+        Generate.range(1, 64),
+        Generate.range(65, 2048),
+        Generate.constant(8192),
+        Generate.constant(Integer.MAX_VALUE)));
+    if (!sizes.isEmpty()) {
+      kinds.add(Generate.pick(sizes));
+      kinds.add(Generate.pick(sizes).map(size -> Math.max(0, size - 1)));
+    }
+    return oneOf(kinds);
+  }
+
   /** {@code s} with its last code point raised by one, skipping the surrogates; U+10FFFF stays. */
   static String lastCodePointRaised(String s) {
     int last = s.codePointBefore(s.length());

@@ -29,8 +29,9 @@ class SupportTest {
     Corrupter corrupter = (storage, location) -> { };
     Capabilities all = none.withCrossProcessSafety(true).withLocalFileUris(true)
         .withMaxObjectSize(1 << 20).withCorrupter(corrupter).withMaxLocationBytes(900)
-        .withLargeListingSize(300);
-    assertEquals(new Capabilities(true, true, 1 << 20, Optional.of(corrupter), 900, 300), all);
+        .withLargeListingSize(300).withObjectsReadWithListing(true);
+    assertEquals(new Capabilities(true, true, 1 << 20, Optional.of(corrupter), 900, 300, true), all);
+    assertFalse(none.objectsReadWithListing());
     assertEquals(1024, none.maxLocationBytes());
     assertEquals(2600, none.largeListingSize());
     assertThrows(IllegalArgumentException.class, () -> none.withMaxLocationBytes(1025));

@@ -151,6 +151,30 @@ class BrokenBackendsTest {
   }
 
   @Test
+  @DisplayName("I8 a backend that declares objectsReadWithListing and lists every object without content")
+  void readsNothingWithListing() {
+    EngineExecutionResults results = run(ReadsNothingWithListing.class);
+    Throwable failure = failure(results,
+        "I8 a backend that reads with its listing lists every small object left alone with its content");
+    assertMessage(failure, "I8: a backend that declares objectsReadWithListing");
+    Throwable property = failure(results, "I8 property: iterObjects(prefix, startAfter, maxBytes)");
+    assertMessage(property, "without content");
+    assertMessage(property, "-Dstowage.seed=" + SEED);
+  }
+
+  @Test
+  @DisplayName("I8 a backend that lists each object with the content of the one before it")
+  void listsNeighboursContent() {
+    EngineExecutionResults results = run(ListsNeighboursContent.class);
+    Throwable property = failure(results, "I8 property: iterObjects(prefix, startAfter, maxBytes)");
+    assertMessage(property, "I8: iterObjects(");
+    assertMessage(property, "with other content than loadBytes gives");
+    assertMessage(property, "Seed " + SEED);
+    assertMessage(property, "-Dstowage.seed=" + SEED);
+    assertMessage(failure(results, "I8 with maxBytes 0 only empty objects"), "I8: ");
+  }
+
+  @Test
   @DisplayName("L1.3 a backend that refuses locations its root makes too long without naming L1")
   void rootLimitUnnamed() {
     EngineExecutionResults results = run(RootLimitUnnamed.class);
@@ -370,6 +394,25 @@ class BrokenBackendsTest {
     @Override
     BrokenStorage.Flaw flaw() {
       return BrokenStorage.Flaw.BOUND_IN_UTF16_ORDER;
+    }
+  }
+
+  static class ReadsNothingWithListing extends Broken {
+    @Override
+    BrokenStorage.Flaw flaw() {
+      return BrokenStorage.Flaw.READS_NOTHING_WITH_LISTING;
+    }
+
+    @Override
+    protected Capabilities capabilities() {
+      return super.capabilities().withObjectsReadWithListing(true);
+    }
+  }
+
+  static class ListsNeighboursContent extends Broken {
+    @Override
+    BrokenStorage.Flaw flaw() {
+      return BrokenStorage.Flaw.LISTS_NEIGHBOURS_CONTENT;
     }
   }
 

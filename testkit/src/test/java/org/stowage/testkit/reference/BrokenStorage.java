@@ -9,6 +9,7 @@ import java.text.Normalizer;
 import java.util.Arrays;
 import java.util.stream.Stream;
 import org.stowage.ExternalStorage;
+import org.stowage.ListedObject;
 import org.stowage.Location;
 import org.stowage.Metadata;
 import org.stowage.ObjectSource;
@@ -71,7 +72,19 @@ public final class BrokenStorage extends ExternalStorage {
      * where U+E000 to U+FFFF sort after the surrogate pairs of characters above U+FFFF; in UTF-8
      * order they sort before them (I7).
      */
-    BOUND_IN_UTF16_ORDER
+    BOUND_IN_UTF16_ORDER,
+    /**
+     * Lists objects without their content, as the default {@code iterObjects} hook does, while
+     * its test declares that it reads small objects with its listing (I8): a backend whose faster
+     * listing is declared but never switched on.
+     */
+    READS_NOTHING_WITH_LISTING,
+    /**
+     * Lists each object with the content and recorded metadata of the object listed before it, an
+     * off-by-one between the listing and its reads (I8). The core cannot tell: the content hashes
+     * to the metadata it comes with.
+     */
+    LISTS_NEIGHBOURS_CONTENT
   }
 
   /** A kept view of a caller's array, and the metadata hashed from it. */
@@ -218,6 +231,23 @@ public final class BrokenStorage extends ExternalStorage {
       return super.listObjects(prefix, startAfter);
     }
     return listObjects(prefix).filter(location -> location.compareTo(startAfter) > 0);
+  }
+
+  @Override
+  protected Stream<ListedObject> listObjects(String prefix, String startAfter, int maxBytes)
+      throws IOException {
+    if (flaw != Flaw.LISTS_NEIGHBOURS_CONTENT) {
+      return super.listObjects(prefix, startAfter, maxBytes);
+    }
+    java.util.List<ListedObject> out = new java.util.ArrayList<>();
+    ListedObject previous = null;
+    for (ListedObject object : inner.listObjects(prefix, startAfter, Integer.MAX_VALUE).toList()) {
+      out.add(previous != null && previous.content().length <= maxBytes
+          ? ListedObject.withContent(object.location(), previous.metadata(), previous.content())
+          : ListedObject.of(object.location()));
+      previous = object;
+    }
+    return out.stream();
   }
 
   @Override

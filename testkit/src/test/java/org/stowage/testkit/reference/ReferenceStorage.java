@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.stowage.ExternalStorage;
+import org.stowage.ListedObject;
 import org.stowage.Location;
 import org.stowage.Metadata;
 import org.stowage.ObjectSource;
@@ -91,6 +92,32 @@ public class ReferenceStorage extends ExternalStorage {
     synchronized (root) {
       page = root.objects.tailMap(prefix, true).keySet().stream()
           .takeWhile(l -> l.startsWith(prefix)).toList();
+    }
+    return page.stream();
+  }
+
+  /**
+   * Lists the objects after {@code startAfter} as {@link #listObjects(String)} does, each of at
+   * most {@code maxBytes} bytes with a copy of its bytes and its recorded metadata, read under the
+   * same lock as the listing (rule I8).
+   */
+  @Override
+  protected Stream<ListedObject> listObjects(String prefix, String startAfter, int maxBytes) {
+    List<ListedObject> page = new java.util.ArrayList<>();
+    synchronized (root) {
+      for (java.util.Map.Entry<String, Entry> e : root.objects.tailMap(prefix, true).entrySet()) {
+        String location = e.getKey();
+        if (!location.startsWith(prefix)) {
+          break;
+        }
+        if (Location.UTF8_ORDER.compare(location, startAfter) <= 0) {
+          continue;
+        }
+        Entry entry = e.getValue();
+        page.add(entry.data().length <= maxBytes
+            ? ListedObject.withContent(location, entry.metadata(), entry.data().clone())
+            : ListedObject.of(location));
+      }
     }
     return page.stream();
   }

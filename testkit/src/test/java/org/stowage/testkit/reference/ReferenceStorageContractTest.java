@@ -6,7 +6,8 @@ import org.stowage.testkit.ExternalStorageContract;
 
 /**
  * The whole contract suite against the in-memory reference backend, with every capability but
- * local files: a second instance shares the first's objects, and objects can be corrupted. Lives
+ * local files: a second instance shares the first's objects, objects can be corrupted, and small
+ * objects are read with a listing. Lives
  * in another package than the kit, as a backend's test would.
  */
 class ReferenceStorageContractTest extends ExternalStorageContract {
@@ -22,6 +23,7 @@ class ReferenceStorageContractTest extends ExternalStorageContract {
     return Capabilities.none()
         .withCrossProcessSafety(true)
         .withMaxObjectSize(4L << 20)
+        .withObjectsReadWithListing(true)
         .withCorrupter((storage, location) -> ((ReferenceStorage) storage).corrupt(location));
   }
 }
