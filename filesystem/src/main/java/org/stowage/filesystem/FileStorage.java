@@ -877,6 +877,14 @@ public final class FileStorage extends ExternalStorage {
     return StreamSupport.stream(listing.objects(), false).onClose(listing::close);
   }
 
+  /**
+   * Whether this store keeps its records in the objects' attributes, and so reads small objects
+   * with its listings (rule I8); for tests.
+   */
+  boolean recordsInAttributes() {
+    return records.inAttributes();
+  }
+
   /** Opens a file to read, refusing a link in its last component ({@code O_NOFOLLOW}). */
   private static final java.util.Set<java.nio.file.OpenOption> READ_NO_LINKS =
       java.util.Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);

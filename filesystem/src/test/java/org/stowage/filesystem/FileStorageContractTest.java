@@ -26,6 +26,7 @@ class FileStorageContractTest extends ExternalStorageContract {
         .withCrossProcessSafety(true)
         .withLocalFileUris(true)
         .withMaxObjectSize(8L << 20)
+        .withObjectsReadWithListing(readsWithListing(dir))
         .withCorrupter(
             (storage, location) -> {
               Path file = ((FileStorage) storage).root();
@@ -34,5 +35,16 @@ class FileStorageContractTest extends ExternalStorageContract {
               }
               Disk.flipByteKeepingTime(file, Files.size(file) / 2);
             });
+  }
+
+  /**
+   * Whether a store in {@code dir} reads its small objects with its listings: where the filesystem
+   * keeps user attributes, which hold the records (on a filesystem without them it lists without
+   * content, which I8 allows).
+   */
+  static boolean readsWithListing(Path dir) {
+    try (FileStorage probe = new FileStorage(dir.resolve("probe-attributes"))) {
+      return probe.recordsInAttributes();
+    }
   }
 }

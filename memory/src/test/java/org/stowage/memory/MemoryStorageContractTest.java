@@ -15,6 +15,7 @@ class MemoryStorageContractTest extends ExternalStorageContract {
   protected Capabilities capabilities() {
     return Capabilities.none()
         .withMaxObjectSize(16L << 20)
+        .withObjectsReadWithListing(true)
         .withCorrupter((storage, location) -> ((MemoryStorage) storage).damage(location));
   }
 }
