@@ -628,7 +628,7 @@ public abstract class ExternalStorage implements AutoCloseable {
           + " backend bug (rule I8)");
     }
     Metadata recorded = object.metadata();
-    if (recorded.size() == content.length && Metadata.of(content).equals(recorded)) {
+    if (recorded.describes(content)) {
       return object;
     }
     LOG.debug("{}: {} listed with content that does not match its record {}; passed on without it"

@@ -79,7 +79,7 @@ public final class VerifyingInputStream extends BulkInputStream {
    */
   public static java.util.Optional<VerifyingInputStream> ofMatchingBytes(
       byte[] data, Metadata expected, String location, String operation, String rule) {
-    if (data.length != expected.size() || !Metadata.of(data).md5().equals(expected.md5())) {
+    if (!expected.describes(data)) {
       return java.util.Optional.empty();
     }
     return java.util.Optional.of(

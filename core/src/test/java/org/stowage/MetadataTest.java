@@ -45,6 +45,33 @@ class MetadataTest {
   }
 
   @Test
+  @DisplayName("describes(data) answers as Metadata.of(data).equals(metadata), byte by byte")
+  void describes() {
+    java.util.Random random = new java.util.Random(7);
+    for (int n : new int[] {0, 1, 15, 16, 17, 255, 4096}) {
+      byte[] data = new byte[n];
+      random.nextBytes(data);
+      Metadata m = Metadata.of(data);
+      assertTrue(m.describes(data), "its own bytes, " + n);
+      assertTrue(!new Metadata(m.md5(), n + 1L).describes(data), "a size one larger, " + n);
+      if (n > 0) {
+        assertTrue(!m.describes(Arrays.copyOf(data, n - 1)), "one byte shorter, " + n);
+        for (int i : new int[] {0, n / 2, n - 1}) {
+          byte[] flipped = data.clone();
+          flipped[i] ^= 1;
+          assertTrue(!m.describes(flipped), "a bit flipped at " + i + " of " + n);
+        }
+      }
+      // every hex digit of the recorded MD5 is compared: change each in turn
+      for (int i = 0; i < 32; i++) {
+        char c = m.md5().charAt(i);
+        String other = m.md5().substring(0, i) + (c == '0' ? 'f' : '0') + m.md5().substring(i + 1);
+        assertTrue(!new Metadata(other, n).describes(data), "digit " + i + " changed, " + n);
+      }
+    }
+  }
+
+  @Test
   @DisplayName("newMd5 gives a fresh, independent digest on every call, from any thread")
   void newMd5IsFreshAndIndependent() throws Exception {
     MessageDigest first = Metadata.newMd5();

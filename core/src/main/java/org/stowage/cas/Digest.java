@@ -74,8 +74,39 @@ public record Digest(String algorithm, String hex, long size) {
     return isDigitsAndLetters(s, from, to, 'z');
   }
 
-  private static boolean isLowerHex(String s, int from, int to) {
-    return isDigitsAndLetters(s, from, to, 'f');
+  /**
+   * Whether {@code s[from, to)} holds only lowercase hexadecimal digits ({@code 0-9a-f}): the text
+   * of a digest's hash, for a layout that finds one in a key or a location.
+   *
+   * @param s the text
+   * @param from the first index to check
+   * @param to the index after the last one to check
+   * @return true if every character in the range is a lowercase hexadecimal digit (also for an
+   *     empty range)
+   * @throws IndexOutOfBoundsException if the range is not within {@code s}
+   */
+  public static boolean isLowerHex(String s, int from, int to) {
+    java.util.Objects.checkFromToIndex(from, to, s.length());
+    for (int i = from; i < to; i++) {
+      // A table, not two ranges: the branch on random digits and letters would be mispredicted
+      // about one time in three, and a collection checks every content key.
+      char c = s.charAt(i);
+      if (c >= LOWER_HEX.length || !LOWER_HEX[c]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static final boolean[] LOWER_HEX = new boolean['f' + 1];
+
+  static {
+    for (char c = '0'; c <= '9'; c++) {
+      LOWER_HEX[c] = true;
+    }
+    for (char c = 'a'; c <= 'f'; c++) {
+      LOWER_HEX[c] = true;
+    }
   }
 
   private static boolean isDecimal(String s, int from, int to) {

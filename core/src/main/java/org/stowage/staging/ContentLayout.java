@@ -80,7 +80,7 @@ final class ContentLayout {
     int hex = rest + 6;
     if (location.length() != hex + hexLength || location.charAt(rest + 2) != '/' || location.charAt(rest + 5) != '/'
         || !location.regionMatches(rest, location, hex, 2) || !location.regionMatches(rest + 3, location, hex + 2, 2)
-        || !isLowerHex(location, hex)) {
+        || !Digest.isLowerHex(location, hex, location.length())) {
       return null;
     }
     return algorithm + ":" + location.substring(hex);
@@ -95,15 +95,5 @@ final class ContentLayout {
   String location(String key) {
     int colon = key.indexOf(':');
     return cas.location(new Digest(key.substring(0, colon), key.substring(colon + 1), 0)); // the size is not in it
-  }
-
-  private static boolean isLowerHex(String s, int from) {
-    for (int i = from; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-        return false;
-      }
-    }
-    return true;
   }
 }

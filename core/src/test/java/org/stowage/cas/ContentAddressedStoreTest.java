@@ -114,6 +114,23 @@ class ContentAddressedStoreTest {
   }
 
   @Test
+  @DisplayName("Digest.isLowerHex accepts exactly 0-9 and a-f in its range, and checks the range")
+  void isLowerHex() {
+    for (char c = 0; c < 0x3000; c++) {
+      boolean hex = c >= '0' && c <= '9' || c >= 'a' && c <= 'f';
+      String name = "U+" + Integer.toHexString(c);
+      assertEquals(hex, Digest.isLowerHex("0" + c + "f", 0, 3), name);
+      assertTrue(Digest.isLowerHex("x" + c + "x", 1, 1), "an empty range holds nothing to refuse");
+    }
+    assertTrue(Digest.isLowerHex("zz0123456789abcdefzz", 2, 18));
+    assertFalse(Digest.isLowerHex("zz0123456789abcdefzz", 1, 18));
+    assertFalse(Digest.isLowerHex("zz0123456789abcdefzz", 2, 19));
+    assertThrows(IndexOutOfBoundsException.class, () -> Digest.isLowerHex("abc", 2, 4));
+    assertThrows(IndexOutOfBoundsException.class, () -> Digest.isLowerHex("abc", -1, 2));
+    assertThrows(IndexOutOfBoundsException.class, () -> Digest.isLowerHex("abc", 2, 1));
+  }
+
+  @Test
   @DisplayName("C2 the layout is <prefix>/sha256/ab/cd/<hex>, documented as a format")
   void layout() throws Exception {
     byte[] data = "layout".getBytes(UTF_8);
