@@ -54,8 +54,9 @@ import org.stowage.Location;
  * vanish while the walk runs are skipped (rule I4).
  *
  * <p>A listing that reads content ({@link #objects}, rule I8) keeps each directory on the current
- * path open while its entries are passed on (one descriptor per level of the tree, all closed by
- * {@link #close()} and as the walk leaves each directory), and hands each small regular file,
+ * path open while its entries are passed on (two descriptors per level of the tree, the JDK's
+ * directory stream and the duplicate it keeps for calls relative to it; all closed by {@link
+ * #close()} and as the walk leaves each directory), and hands each small regular file,
  * found by its name in that open directory, to a {@link ContentReader}: so the file is opened
  * relative to the directory the walk read, with no lookup of its path and no link followed on the
  * way.
