@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -53,8 +54,9 @@ import org.stowage.Location;
  * vanish while the walk runs are skipped (rule I4).
  *
  * <p>A listing that reads content ({@link #objects}, rule I8) keeps each directory on the current
- * path open while its entries are passed on (one descriptor per level of the tree, all closed by
- * {@link #close()} and as the walk leaves each directory), and hands each small regular file,
+ * path open while its entries are passed on (two descriptors per level of the tree, the JDK's
+ * directory stream and the duplicate it keeps for calls relative to it; all closed by {@link
+ * #close()} and as the walk leaves each directory), and hands each small regular file,
  * found by its name in that open directory, to a {@link ContentReader}: so the file is opened
  * relative to the directory the walk read, with no lookup of its path and no link followed on the
  * way.
@@ -263,8 +265,9 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
 
   /**
    * Reads {@code dir} (whose location prefix is {@code location}) and pushes its entries whose
-   * names start with {@code namePrefix}, sorted, unless there are none or it has vanished. A
-   * listing that reads content keeps the directory open in its frame.
+   * names start with {@code namePrefix}, sorted, unless there are none or it has vanished; skips
+   * it, with a warning, if its path is too long to open. A listing that reads content keeps the
+   * directory open in its frame.
    */
   private void push(Path dir, String location, String namePrefix) throws IOException {
     DirectoryStream<Path> stream;
@@ -272,6 +275,15 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
       stream = Files.newDirectoryStream(dir);
     } catch (NoSuchFileException | NotDirectoryException e) {
       return; // vanished, or replaced by a file, meanwhile (rule I4)
+    } catch (FileSystemException e) {
+      if (!Resolver.nameTooLong(e)) {
+        throw e;
+      }
+      // Made by hand below a path of PATH_MAX bytes: no path names it, so the walk cannot open
+      // it (and no valid location is that long on a usual root).
+      LOG.warn("{}: listing skips {}: its path is longer than the system allows", storage,
+          FileStorage.quote(location));
+      return;
     }
     boolean keepOpen = false;
     try {

@@ -190,6 +190,36 @@ class FileStorageListingTest {
         "I7: a/ and b-out sort before the bound m/ and stay unexamined: " + inside);
   }
 
+  @Test
+  @DisplayName("I4 a directory whose path is longer than the system allows (made by hand) is skipped, and the listing goes on")
+  void pathTooLong() throws IOException {
+    storeAll(List.of("a/1", "z/1"));
+    String name = "d".repeat(200);
+    Path upper = root.resolve("deep");
+    Path lower = dir.resolve("lower");
+    for (int i = 0; i < 12; i++) {
+      upper = upper.resolve(name);
+      lower = lower.resolve(name);
+    }
+    Files.createDirectories(upper);
+    Files.createDirectories(lower);
+    Files.write(lower.resolve("f"), Disk.utf8("too deep to be named"));
+    // Each half is under PATH_MAX (4096 bytes); together they are over it, so no path names the
+    // lower half's directories, and the walk cannot open them by path.
+    Path joined = upper.resolve("lower");
+    Files.move(dir.resolve("lower"), joined);
+    try {
+      assertTrue(joined.toString().length() + 12 * 201 > 4096, joined.toString().length() + " bytes");
+      String warnings = warningsDuring(() -> assertEquals(List.of("a/1", "z/1"), list("")));
+      assertTrue(warnings.contains("its path is longer than the system allows"), warnings);
+      try (Stream<org.stowage.ListedObject> listed = storage.iterObjects("", "", 8192)) {
+        assertEquals(List.of("a/1", "z/1"), listed.map(org.stowage.ListedObject::location).toList());
+      }
+    } finally {
+      Files.move(joined, dir.resolve("lower")); // paths the temporary directory's cleanup can name
+    }
+  }
+
   private List<String> listAfter(String prefix, String startAfter) {
     try (Stream<String> listed = storage.iterContents(prefix, startAfter)) {
       return listed.collect(Collectors.toList());

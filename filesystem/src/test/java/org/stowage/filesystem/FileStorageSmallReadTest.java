@@ -59,13 +59,7 @@ class FileStorageSmallReadTest {
 
   @AfterEach
   void close() throws InterruptedException {
-    if (pool != null) {
-      pool.shutdownNow();
-      assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS));
-    }
-    if (storage != null) {
-      storage.close();
-    }
+    Racing.stop(pool, storage);
   }
 
   @ParameterizedTest(name = "versions of {0} and {1} bytes")
@@ -79,16 +73,7 @@ class FileStorageSmallReadTest {
     storage.storeBytes("x/shared", a);
     pool = Executors.newFixedThreadPool(5);
     CyclicBarrier start = new CyclicBarrier(5);
-    List<Future<Integer>> results = new ArrayList<>();
-    for (byte[] data : List.of(a, b)) {
-      results.add(pool.submit(() -> {
-        start.await(10, TimeUnit.SECONDS);
-        for (int i = 0; i < ROUNDS; i++) {
-          storage.storeBytes("x/shared", data);
-        }
-        return ROUNDS;
-      }));
-    }
+    List<Future<Integer>> results = new ArrayList<>(Racing.overwriters(pool, start, storage, "x/shared", ROUNDS, a, b));
     results.add(pool.submit(() -> {
       start.await(10, TimeUnit.SECONDS);
       for (int i = 0; i < ROUNDS; i++) {
