@@ -609,7 +609,7 @@ public abstract class ExternalStorage implements AutoCloseable {
     checkOpen();
     Stream<ListedObject> listed = call("iterObjects", null, () -> listObjects(prefix, startAfter, maxBytes));
     Spliterator<ListedObject> checked = new CheckedListing<>(listed.spliterator(), ListedObject::location,
-        object -> admitContent(object, maxBytes), prefix, startAfter.isEmpty() ? null : startAfter);
+        object -> admitContent(object, maxBytes), "iterObjects", prefix, startAfter.isEmpty() ? null : startAfter);
     return StreamSupport.stream(checked, false).onClose(listed::close);
   }
 
@@ -1125,7 +1125,8 @@ public abstract class ExternalStorage implements AutoCloseable {
    * <p>The core hashes each content handed over and passes it on only if it matches the metadata;
    * so an override may read without the locks a writer holds, as long as the metadata and the
    * bytes it pairs are each of one version: a mismatch costs the caller a second read, never a
-   * wrong answer. The backend may leave any object without content (it changed while read, its
+   * wrong answer. What the core cannot check is whose they are: the hook must pair each location
+   * with bytes and a record of the object at that location, never of another one. The backend may leave any object without content (it changed while read, its
    * record is missing, it is a link); content over {@code maxBytes} is a bug the core rejects.
    * Ownership of each array passes to the core.
    *
@@ -1631,6 +1632,8 @@ public abstract class ExternalStorage implements AutoCloseable {
     private final Spliterator<T> listed;
     private final java.util.function.Function<T, String> locationOf;
     private final java.util.function.UnaryOperator<T> admit;
+    /** The public operation, for messages. */
+    private final String operation;
     private final String prefix;
     /** The listing's lower bound (exclusive), or null. */
     private final String startAfter;
@@ -1640,11 +1643,12 @@ public abstract class ExternalStorage implements AutoCloseable {
     private final Consumer<T> hold = element -> held = element;
 
     CheckedListing(Spliterator<T> listed, java.util.function.Function<T, String> locationOf,
-        java.util.function.UnaryOperator<T> admit, String prefix, String startAfter) {
+        java.util.function.UnaryOperator<T> admit, String operation, String prefix, String startAfter) {
       super(Long.MAX_VALUE, ORDERED | DISTINCT | NONNULL);
       this.listed = listed;
       this.locationOf = locationOf;
       this.admit = admit;
+      this.operation = operation;
       this.prefix = prefix;
       this.startAfter = startAfter;
     }
@@ -1657,7 +1661,7 @@ public abstract class ExternalStorage implements AutoCloseable {
         try {
           advanced = listed.tryAdvance(hold);
         } catch (UncheckedIOException e) {
-          throw mapped("iterContents(" + Location.quote(prefix) + ")", null, e.getCause());
+          throw mapped(operation + "(" + Location.quote(prefix) + ")", null, e.getCause());
         }
         if (!advanced) {
           return false;
@@ -1701,7 +1705,7 @@ public abstract class ExternalStorage implements AutoCloseable {
 
     CheckedLocations(Spliterator<String> listed, String prefix, String startAfter) {
       super(Long.MAX_VALUE, ORDERED | DISTINCT | SORTED | NONNULL);
-      this.checked = new CheckedListing<>(listed, location -> location, location -> location, prefix, startAfter);
+      this.checked = new CheckedListing<>(listed, location -> location, location -> location, "iterContents", prefix, startAfter);
     }
 
     @Override

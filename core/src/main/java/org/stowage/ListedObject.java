@@ -15,14 +15,18 @@ import java.util.Objects;
  * ExternalStorage#loadObject}, which reports damage, absence and races as it always does. So
  * "without content" is never an error and never a verdict on the object.
  *
- * <p>An object listed with content is one whose bytes, at some moment while the listing ran,
- * were read whole and hashed by the core to exactly {@link #metadata()}, the metadata the store
- * recorded for them (rules S1, R3): the same guarantee as a verified {@link
- * ExternalStorage#loadBytes(String, Metadata) loadBytes} at that moment.
+ * <p>An object that {@code iterObjects} passes on with content is one whose bytes, at some moment
+ * while the listing ran, were read whole and hashed by the core to exactly {@link #metadata()},
+ * the metadata the store recorded for them (rules S1, R3): the same guarantee as a verified
+ * {@link ExternalStorage#loadBytes(String, Metadata) loadBytes} at that moment. One made with
+ * {@link #withContent} elsewhere (what a backend's hook returns) is only a claim until the core
+ * has checked it.
  *
  * <p>Ownership: each object listed with content holds an array of its own, which {@link
- * #content()} hands over without copying: the caller may keep or change it. Immutable otherwise,
- * and safe to pass between threads once listed.
+ * #content()} hands over without copying, the same array on every call: whoever holds the object
+ * owns the array, and a change to it is seen by every later call (the metadata stays as it was).
+ * The fields are final, so an object is safe to pass between threads once listed; equality is
+ * identity.
  */
 public final class ListedObject {
   private final String location;
@@ -82,7 +86,8 @@ public final class ListedObject {
   }
 
   /**
-   * The object's bytes, read while it was listed; the array itself, the caller's from now on.
+   * The object's bytes, read while it was listed: the array itself, not a copy, the same on every
+   * call.
    *
    * @return the object's whole content
    * @throws IllegalStateException if the object was listed without content ({@link #hasContent()}

@@ -34,8 +34,9 @@ import org.stowage.staging.CollectionReport.UnreadableReference;
  * UnreadableReference.Reason#MALFORMED malformed}; anything else is content and ignored.
  *
  * <p>The listing thread only lists (and, on a backend that reads with its listing, reads the
- * small objects where the listing already is): it hands the locations over in batches, and the
- * workers sort them, read the references the listing did not, parse, and feed the sinks. So the listing, which a backend serves to one
+ * small objects where the listing already is, and the core hashes them there): it hands the
+ * locations over in batches, and the workers sort them, read the references the listing did not,
+ * parse, and feed the sinks. So the listing, which a backend serves to one
  * thread, runs at its own speed while the reads, the parsing and the filters' hashing overlap with
  * it on the other threads; a batch holds at most {@link #BATCH} locations, or {@link #BATCH_READS}
  * outside the content tree (each a read), so that a hand-off costs little beside its work and a
@@ -240,16 +241,9 @@ final class ReferenceScan {
       this.workers = workers;
     }
 
-    /** Adds a location of the content tree, listed without content. */
+    /** Adds a location listed without content. */
     void add(String location) {
-      count++;
-      batch[inBatch++] = location;
-      if (content == null || !layout.inContentTree(location)) {
-        reads++;
-      }
-      if (inBatch == BATCH || reads == BATCH_READS) {
-        flush();
-      }
+      append(location, null);
     }
 
     /**
@@ -260,11 +254,17 @@ final class ReferenceScan {
       if (objects == null) {
         objects = new ListedObject[BATCH];
       }
-      objects[inBatch] = object;
+      append(object.location(), object);
+    }
+
+    private void append(String location, ListedObject object) {
+      if (objects != null) {
+        objects[inBatch] = object;
+      }
       count++;
-      String location = object.location();
       batch[inBatch++] = location;
-      if (!object.hasContent() && (content == null || !layout.inContentTree(location))) {
+      boolean read = object == null || !object.hasContent();
+      if (read && (content == null || !layout.inContentTree(location))) {
         reads++;
       }
       if (inBatch == BATCH || reads == BATCH_READS) {

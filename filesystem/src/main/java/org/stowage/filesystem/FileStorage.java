@@ -433,10 +433,44 @@ public final class FileStorage extends ExternalStorage {
     if (!records.inAttributes()) {
       return null; // records are files here: the attribute read would find none
     }
-    FileVersion version = FileVersion.of(at.attributes());
+    RecordedBytes read =
+        readRecorded(at.path(), at.attributes(), () -> FileChannel.open(at.path(), READ_NO_LINKS));
+    if (read == null) {
+      return null;
+    }
+    // Hashed once, here: the core takes this stream over as the load's verifying stream.
+    return VerifyingInputStream.ofMatchingBytes(read.bytes(), read.metadata(), location.value(),
+            name + ": verified load", "R2")
+        .map(verified -> new OpenObject(verified, read.metadata()))
+        .orElse(null);
+  }
+
+  /** Opens a small file's bytes for {@link #readRecorded}. */
+  @FunctionalInterface
+  private interface FileOpener {
+    SeekableByteChannel open() throws IOException;
+  }
+
+  /** A small file's bytes, and the record in its attribute that they should match. */
+  private record RecordedBytes(Metadata metadata, byte[] bytes) {}
+
+  /**
+   * Reads a small file whole, with the record in its attribute, without the location's lock:
+   * {@code null} unless the attribute holds a record that fits the version {@code attributes}
+   * describe (rule R3) and the file opened by {@code opener} has at least the record's size. The
+   * bytes are not checked against the record here: the caller's check is what pairs them (a
+   * writer that replaced the file meanwhile, or bytes damaged on disk, fail it).
+   *
+   * @param path the file, whose attribute is read without following a link
+   * @param attributes the file's attributes, as just read without following links
+   * @throws IOException if reading the attribute fails for another reason than the file being gone
+   */
+  private RecordedBytes readRecorded(Path path, BasicFileAttributes attributes, FileOpener opener)
+      throws IOException {
+    FileVersion version = FileVersion.of(attributes);
     MetadataRecords.Entry entry;
     try {
-      entry = records.readAttribute(at.path(), false, false); // the locked path warns
+      entry = records.readAttribute(path, false, false); // the locked path warns
     } catch (NoSuchFileException e) {
       return null;
     }
@@ -444,27 +478,23 @@ public final class FileStorage extends ExternalStorage {
       return null;
     }
     byte[] bytes = new byte[(int) version.size()];
-    try (FileChannel channel =
-        FileChannel.open(at.path(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-      // The size that lstat and the record agree on; no read for the end of the file: bytes
-      // past it, appended in place after the lstat, belong to a later version than the one
-      // these bytes, if they hash to the record, are.
+    try (SeekableByteChannel channel = opener.open()) {
+      // The size that the look at the file and the record agree on; no read for the end of the
+      // file: bytes past it, appended in place after that look, belong to a later version than
+      // the one these bytes, if they hash to the record, are.
       ByteBuffer buffer = ByteBuffer.wrap(bytes);
       while (buffer.hasRemaining()) {
         if (channel.read(buffer) < 0) {
-          return null;
+          return null; // shorter than the record: changed meanwhile
         }
       }
     } catch (IOException e) {
       // Gone, a link now, or a directory that took the name after the attribute was read (its
-      // read fails "Is a directory"): the locked path decides, and reports real I/O errors.
+      // read fails "Is a directory"): the caller's ordinary read decides, and reports real I/O
+      // errors.
       return null;
     }
-    // Hashed once, here: the core takes this stream over as the load's verifying stream.
-    return VerifyingInputStream.ofMatchingBytes(bytes, entry.metadata(), location.value(),
-            name + ": verified load", "R2")
-        .map(verified -> new OpenObject(verified, entry.metadata()))
-        .orElse(null);
+    return new RecordedBytes(entry.metadata(), bytes);
   }
 
   /**
@@ -891,10 +921,12 @@ public final class FileStorage extends ExternalStorage {
 
   /**
    * Reads a small object file that a listing found, without the location's lock, as {@link
-   * #readSmallWithoutLock} does, but relative to the directory the listing has open: the record
-   * in the file's attribute must describe the version the listing saw (rule R3), and the bytes are
-   * read from the file of that name in that directory, never through a link ({@code openat} with
-   * {@code O_NOFOLLOW}); the core then checks that they hash to the record. Anything else (no
+   * #readSmallWithoutLock} does, but its bytes relative to the directory the listing has open: the
+   * record in the file's attribute (read through the file's whole path, the one way Java reads an
+   * attribute) must describe the version the listing saw (rule R3), and the bytes are read from
+   * the file of that name in that directory, never through a link ({@code openat} with {@code
+   * O_NOFOLLOW}); the core then checks that they hash to the record. A record read through a path
+   * that changed meanwhile either fails that check or describes these very bytes. Anything else (no
    * record, a record of another version, a file that changed, vanished or became a link or a
    * directory, an I/O error) lists the object without content, for the caller's ordinary read,
    * which reports what it finds.
@@ -902,21 +934,11 @@ public final class FileStorage extends ExternalStorage {
   private ListedObject readListed(String location, SecureDirectoryStream<Path> directory, Path fileName,
       Path path, BasicFileAttributes attributes) {
     try {
-      FileVersion version = FileVersion.of(attributes);
-      MetadataRecords.Entry entry = records.readAttribute(path, false, false);
-      if (entry == null || !fits(entry, version)) {
-        return ListedObject.of(location);
-      }
-      byte[] bytes = new byte[(int) version.size()];
-      try (SeekableByteChannel channel = directory.newByteChannel(fileName, READ_NO_LINKS)) {
-        ByteBuffer buffer = ByteBuffer.wrap(bytes);
-        while (buffer.hasRemaining()) {
-          if (channel.read(buffer) < 0) {
-            return ListedObject.of(location); // shorter than the record: changed meanwhile
-          }
-        }
-      }
-      return ListedObject.withContent(location, entry.metadata(), bytes);
+      RecordedBytes read =
+          readRecorded(path, attributes, () -> directory.newByteChannel(fileName, READ_NO_LINKS));
+      return read == null
+          ? ListedObject.of(location)
+          : ListedObject.withContent(location, read.metadata(), read.bytes());
     } catch (IOException | RuntimeException e) {
       LOG.debug("{}: {} listed without content: {}", name, quote(location), e.toString());
       return ListedObject.of(location);

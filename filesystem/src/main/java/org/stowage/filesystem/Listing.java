@@ -33,9 +33,10 @@ import org.stowage.Location;
  *
  * <p>The walk is depth-first. It holds one sorted list of entries per directory on the current
  * path, so its memory is bounded by the depth of the tree times the size of the largest
- * directory, never by the number of objects. Each directory is read whole and its directory
- * stream closed before the first of its entries is passed on, so nothing is left open between
- * calls.
+ * directory, never by the number of objects. Each directory is read whole, each entry's
+ * attributes read relative to it ({@code fstatat}, where the platform has a {@link
+ * SecureDirectoryStream}), and its directory stream closed before the first of its entries is
+ * passed on, so a listing of locations leaves nothing open between calls.
  *
  * <p>Sorting each directory's names is not enough to sort whole locations: a directory {@code a}
  * holding {@code a/b} must come after a file {@code a-c}, because {@code -} (0x2D) sorts before
@@ -57,9 +58,9 @@ import org.stowage.Location;
  * path open while its entries are passed on (two descriptors per level of the tree, the JDK's
  * directory stream and the duplicate it keeps for calls relative to it; all closed by {@link
  * #close()} and as the walk leaves each directory), and hands each small regular file,
- * found by its name in that open directory, to a {@link ContentReader}: so the file is opened
- * relative to the directory the walk read, with no lookup of its path and no link followed on the
- * way.
+ * found by its name in that open directory, to a {@link ContentReader}: so the file's bytes are
+ * read relative to the directory the walk read, with no link followed on the way. A listing
+ * abandoned without {@link #close()} keeps those directories open until the process ends.
  */
 final class Listing extends Spliterators.AbstractSpliterator<String> {
   private static final Logger LOG = LoggerFactory.getLogger(Listing.class);
@@ -350,7 +351,7 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
   private Entry entry(DirectoryStream<Path> stream, Path path, String name, String location)
       throws IOException {
     BasicFileAttributes attributes = stream instanceof SecureDirectoryStream<Path> open
-        ? attributesInOrNull(open, path.getFileName())
+        ? attributesInOrNull(open, path)
         : Resolver.attributesOrNull(path, LinkOption.NOFOLLOW_LINKS);
     Path target = path;
     if (attributes != null && attributes.isSymbolicLink()) {
@@ -375,20 +376,22 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
     return null;
   }
 
-  /** The attributes of {@code name} in {@code directory}, links not followed; null if it is gone. */
-  private static BasicFileAttributes attributesInOrNull(SecureDirectoryStream<Path> directory, Path name)
+  /**
+   * The attributes of {@code path}, whose name is in {@code directory}, links not followed; null
+   * if it is gone (or its path is too long, as {@link Resolver#attributesOrNull}). Any other
+   * failure is looked at again through the whole path, so that its exception names the file, not
+   * only its name.
+   */
+  private static BasicFileAttributes attributesInOrNull(SecureDirectoryStream<Path> directory, Path path)
       throws IOException {
     try {
       return directory
-          .getFileAttributeView(name, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+          .getFileAttributeView(path.getFileName(), BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
           .readAttributes();
     } catch (NoSuchFileException | NotDirectoryException e) {
       return null;
-    } catch (java.nio.file.FileSystemException e) {
-      if (Resolver.nameTooLong(e)) {
-        return null;
-      }
-      throw e;
+    } catch (IOException e) {
+      return Resolver.attributesOrNull(path, LinkOption.NOFOLLOW_LINKS);
     }
   }
 
