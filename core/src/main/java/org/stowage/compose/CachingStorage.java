@@ -25,6 +25,7 @@ import org.stowage.ChangedExternalResourceException;
 import org.stowage.ExistingExternalResourceException;
 import org.stowage.ExternalResourceException;
 import org.stowage.ExternalStorage;
+import org.stowage.ListedObject;
 import org.stowage.Location;
 import org.stowage.Metadata;
 import org.stowage.MissingExternalResourceException;
@@ -580,6 +581,20 @@ public final class CachingStorage extends ExternalStorage {
   protected Stream<String> listObjects(String prefix, String startAfter) {
     try {
       return backing.iterContents(prefix, startAfter);
+    } catch (ExternalResourceException e) {
+      throw Tiers.renamed(this, e);
+    }
+  }
+
+  /**
+   * The backing store's listing from {@code startAfter} with the content it reads (rule I8): the
+   * backing store is the authority on what is stored, and its core has checked the content; this
+   * core checks it again (small objects only).
+   */
+  @Override
+  protected Stream<ListedObject> listObjects(String prefix, String startAfter, int maxBytes) {
+    try {
+      return backing.iterObjects(prefix, startAfter, maxBytes);
     } catch (ExternalResourceException e) {
       throw Tiers.renamed(this, e);
     }

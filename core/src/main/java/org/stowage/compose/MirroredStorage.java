@@ -23,6 +23,7 @@ import org.stowage.ExistingExternalResourceException;
 import org.stowage.ExternalResourceException;
 import org.stowage.ExternalStorage;
 import org.stowage.InvalidLocationException;
+import org.stowage.ListedObject;
 import org.stowage.Location;
 import org.stowage.Metadata;
 import org.stowage.MissingExternalResourceException;
@@ -492,6 +493,24 @@ public final class MirroredStorage extends ExternalStorage {
         }
       }
       throw Tiers.renamed(this, e);
+    }
+  }
+
+  /**
+   * The primary's listing from {@code startAfter} with the content it reads (rule I8). If the
+   * primary's listing cannot start, the listing of locations above (which tries the primary again,
+   * then a secondary in sync) is given, without content: what it lists is then read the ordinary
+   * way, with the mirror's own failover.
+   */
+  @Override
+  protected Stream<ListedObject> listObjects(String prefix, String startAfter, int maxBytes) throws IOException {
+    try {
+      return primary.iterObjects(prefix, startAfter, maxBytes);
+    } catch (InvalidLocationException e) {
+      throw e;
+    } catch (ExternalResourceException e) {
+      LOG.warn("{}: listing the primary with content failed; listing without it", this, e);
+      return super.listObjects(prefix, startAfter, maxBytes);
     }
   }
 

@@ -27,6 +27,9 @@ class FileCachingStorageContractTest extends ExternalStorageContract {
 
   @Override
   protected Capabilities capabilities() {
-    return Capabilities.none().withLocalFileUris(true).withMaxObjectSize(1L << 20);
+    return Capabilities.none()
+        .withLocalFileUris(true)
+        .withMaxObjectSize(1L << 20)
+        .withObjectsReadWithListing(FileStorageContractTest.readsWithListing(dir)); // the backing store's
   }
 }

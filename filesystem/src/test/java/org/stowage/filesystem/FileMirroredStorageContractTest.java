@@ -33,6 +33,7 @@ class FileMirroredStorageContractTest extends ExternalStorageContract {
     return Capabilities.none()
         .withLocalFileUris(true)
         .withMaxObjectSize(1L << 20)
+        .withObjectsReadWithListing(FileStorageContractTest.readsWithListing(dir)) // the primary's
         .withCorrupter(
             (storage, location) -> {
               Path file = Path.of(storage.uri(location));

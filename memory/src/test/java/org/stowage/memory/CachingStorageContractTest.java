@@ -20,6 +20,6 @@ class CachingStorageContractTest extends ExternalStorageContract {
 
   @Override
   protected Capabilities capabilities() {
-    return Capabilities.none();
+    return Capabilities.none().withObjectsReadWithListing(true); // the backing MemoryStorage's
   }
 }

@@ -20,6 +20,6 @@ class MirroredStorageContractTest extends ExternalStorageContract {
 
   @Override
   protected Capabilities capabilities() {
-    return Capabilities.none();
+    return Capabilities.none().withObjectsReadWithListing(true); // the primary MemoryStorage's
   }
 }
