@@ -127,6 +127,14 @@ class MirroredStorageTest {
     try (Stream<String> listing = mirror.iterContents("p/")) {
       assertEquals(List.of("p/a", "p/b"), listing.collect(Collectors.toList()));
     }
+    try (Stream<org.stowage.ListedObject> listing = mirror.iterObjects("p/", "", 1024)) {
+      List<org.stowage.ListedObject> objects = listing.collect(Collectors.toList());
+      assertEquals(List.of("p/a", "p/b"),
+          objects.stream().map(org.stowage.ListedObject::location).collect(Collectors.toList()),
+          "I8: the listing of locations, from a secondary in sync");
+      assertTrue(objects.stream().noneMatch(org.stowage.ListedObject::hasContent),
+          "I8: without content, read afterwards with the mirror's failover");
+    }
     s1.down();
     assertArrayEquals(bytes("beta"), mirror.loadBytes("p/b"), "the next secondary");
     s2.down();
