@@ -608,8 +608,8 @@ public abstract class ExternalStorage implements AutoCloseable {
     }
     checkOpen();
     Stream<ListedObject> listed = call("iterObjects", null, () -> listObjects(prefix, startAfter, maxBytes));
-    Spliterator<ListedObject> checked = new CheckedListing<>(listed.spliterator(), ListedObject::location,
-        object -> admitContent(object, maxBytes), "iterObjects", prefix, startAfter.isEmpty() ? null : startAfter);
+    Spliterator<ListedObject> checked = new CheckedObjects(
+        listed.spliterator(), prefix, startAfter.isEmpty() ? null : startAfter, maxBytes);
     return StreamSupport.stream(checked, false).onClose(listed::close);
   }
 
@@ -1626,12 +1626,12 @@ public abstract class ExternalStorage implements AutoCloseable {
   /**
    * Passes on a backend's listing, skipping elements whose location is not valid, checking the
    * prefix, the order and the bound, and mapping failures; each element that passes is handed to
-   * {@code admit}, which may replace it (the verification of rule I8).
+   * {@link #admit}, which may replace it (the verification of rule I8). Subclasses, not lambdas:
+   * a listing runs in the first transfer of a fresh JVM, where each lambda costs its bootstrap.
    */
-  private final class CheckedListing<T> extends Spliterators.AbstractSpliterator<T> {
+  private abstract class CheckedListing<T> extends Spliterators.AbstractSpliterator<T>
+      implements Consumer<T> {
     private final Spliterator<T> listed;
-    private final java.util.function.Function<T, String> locationOf;
-    private final java.util.function.UnaryOperator<T> admit;
     /** The public operation, for messages. */
     private final String operation;
     private final String prefix;
@@ -1640,26 +1640,35 @@ public abstract class ExternalStorage implements AutoCloseable {
     private String last;
     /** The element the backend's listing just gave. */
     private T held;
-    private final Consumer<T> hold = element -> held = element;
 
-    CheckedListing(Spliterator<T> listed, java.util.function.Function<T, String> locationOf,
-        java.util.function.UnaryOperator<T> admit, String operation, String prefix, String startAfter) {
-      super(Long.MAX_VALUE, ORDERED | DISTINCT | NONNULL);
+    CheckedListing(Spliterator<T> listed, int characteristics, String operation, String prefix,
+        String startAfter) {
+      super(Long.MAX_VALUE, characteristics);
       this.listed = listed;
-      this.locationOf = locationOf;
-      this.admit = admit;
       this.operation = operation;
       this.prefix = prefix;
       this.startAfter = startAfter;
     }
 
+    /** The location of a listed element, or null if it has none. */
+    abstract String location(T element);
+
+    /** The element to pass on for a listed one that passed the checks. */
+    abstract T admit(T element);
+
+    /** Receives the backend's element; for {@link #tryAdvance} only. */
     @Override
-    public boolean tryAdvance(Consumer<? super T> action) {
+    public final void accept(T element) {
+      held = element;
+    }
+
+    @Override
+    public final boolean tryAdvance(Consumer<? super T> action) {
       while (true) {
         held = null;
         boolean advanced;
         try {
-          advanced = listed.tryAdvance(hold);
+          advanced = listed.tryAdvance(this);
         } catch (UncheckedIOException e) {
           throw mapped(operation + "(" + Location.quote(prefix) + ")", null, e.getCause());
         }
@@ -1668,7 +1677,7 @@ public abstract class ExternalStorage implements AutoCloseable {
         }
         T element = held;
         held = null;
-        String location = element == null ? null : locationOf.apply(element);
+        String location = element == null ? null : location(element);
         if (location == null || !location.startsWith(prefix)) {
           throw new IllegalStateException(
               ExternalStorage.this + " listed " + Location.quote(location) + " for the prefix "
@@ -1693,29 +1702,51 @@ public abstract class ExternalStorage implements AutoCloseable {
                   + Location.quote(last) + ": a backend bug (rule I2)");
         }
         last = location;
-        action.accept(admit.apply(element));
+        action.accept(admit(element));
         return true;
       }
     }
   }
 
-  /** {@link CheckedListing} of locations, which also reports its order. */
-  private final class CheckedLocations extends Spliterators.AbstractSpliterator<String> {
-    private final CheckedListing<String> checked;
-
+  /** A checked listing of locations ({@code iterContents}), which also reports its order. */
+  private final class CheckedLocations extends CheckedListing<String> {
     CheckedLocations(Spliterator<String> listed, String prefix, String startAfter) {
-      super(Long.MAX_VALUE, ORDERED | DISTINCT | SORTED | NONNULL);
-      this.checked = new CheckedListing<>(listed, location -> location, location -> location, "iterContents", prefix, startAfter);
+      super(listed, ORDERED | DISTINCT | SORTED | NONNULL, "iterContents", prefix, startAfter);
     }
 
     @Override
-    public boolean tryAdvance(Consumer<? super String> action) {
-      return checked.tryAdvance(action);
+    String location(String element) {
+      return element;
+    }
+
+    @Override
+    String admit(String element) {
+      return element;
     }
 
     @Override
     public java.util.Comparator<? super String> getComparator() {
       return Location.UTF8_ORDER;
+    }
+  }
+
+  /** A checked listing of objects ({@code iterObjects}), whose content the core verifies (I8). */
+  private final class CheckedObjects extends CheckedListing<ListedObject> {
+    private final int maxBytes;
+
+    CheckedObjects(Spliterator<ListedObject> listed, String prefix, String startAfter, int maxBytes) {
+      super(listed, ORDERED | DISTINCT | NONNULL, "iterObjects", prefix, startAfter);
+      this.maxBytes = maxBytes;
+    }
+
+    @Override
+    String location(ListedObject element) {
+      return element.location();
+    }
+
+    @Override
+    ListedObject admit(ListedObject element) {
+      return admitContent(element, maxBytes);
     }
   }
 }
