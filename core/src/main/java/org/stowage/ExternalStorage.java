@@ -56,7 +56,14 @@ import org.slf4j.LoggerFactory;
  * in messages, without credentials. Then run the test kit ({@code stowage-testkit}) against it.
  */
 public abstract class ExternalStorage implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(ExternalStorage.class);
+  /**
+   * The logger, asked for at the first message rather than when this class loads: the first
+   * logger a process asks for sets up its logging backend, which a transfer that logs nothing
+   * should not pay for.
+   */
+  private static final class Log {
+    static final Logger LOG = LoggerFactory.getLogger(ExternalStorage.class);
+  }
   private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
   private static final int RACE_RETRIES = 3;
   private static final java.util.regex.Pattern URI_SCHEME = java.util.regex.Pattern.compile("([A-Za-z][A-Za-z0-9+.-]*):");
@@ -631,7 +638,7 @@ public abstract class ExternalStorage implements AutoCloseable {
     if (recorded.describes(content)) {
       return object;
     }
-    LOG.debug("{}: {} listed with content that does not match its record {}; passed on without it"
+    Log.LOG.debug("{}: {} listed with content that does not match its record {}; passed on without it"
         + " (rule I8)", this, Location.quote(object.location()), recorded);
     return ListedObject.of(object.location());
   }
@@ -1552,7 +1559,7 @@ public abstract class ExternalStorage implements AutoCloseable {
       try {
         source.closeSource();
       } catch (IOException e) {
-        LOG.warn("{}: closing the source of {} failed", this, Location.quote(loc.value()), e);
+        Log.LOG.warn("{}: closing the source of {} failed", this, Location.quote(loc.value()), e);
       }
     }
   }
@@ -1684,7 +1691,7 @@ public abstract class ExternalStorage implements AutoCloseable {
                   + Location.quote(prefix) + ": a backend bug (rule I1)");
         }
         if (!Location.isValid(location)) {
-          LOG.warn(
+          Log.LOG.warn(
               "{}: skipping {} in a listing: it is not a valid location (rule L2)",
               ExternalStorage.this,
               Location.quote(location));

@@ -38,19 +38,16 @@ import org.stowage.staging.TransferReport;
  *       JVM; for information (what a cold JVM costs any code that hashes).
  * </ul>
  *
- * <p>Each fork sets up its logging before the measured call ({@link #setUp}), as an engine's
- * process does when it starts: Stowage depends on the SLF4J API only, and the first logger any
- * code asks for makes the backend configure itself, which with this module's logback (its XML
- * configuration parsed, some 900 classes loaded) cost about 200 ms of a 950 ms first transfer
- * when it fell inside the call. That is the application's logging set-up, paid once per process
- * by whatever logs first, not Stowage's cold start (docs/performance.md, "The first transfer
- * without the logging set-up").
+ * <p>Nothing sets up the process's logging before the measured call: Stowage asks for its
+ * loggers only when it has something to say, so a transfer that logs nothing never makes the
+ * backend (this module's logback, which parses an XML file and loads some 900 classes) configure
+ * itself. When {@code FileStorage} still asked for its logger as it loaded, that set-up was about 200
+ * ms of a 950 ms first transfer (docs/performance.md, "The first transfer without the logging
+ * set-up").
  *
  * <p>The set-up writes the files with plain {@code java.nio} (as the unit did) and computes
  * nothing else, so that no class the transfer needs (MD5, the store, the manager) is loaded
- * before the measured call; the MD5s are checked after it. Setting up the logging loads JDK
- * classes that any engine's start-up loads too (the lambda and regular-expression machinery);
- * none of Stowage's.
+ * before the measured call; the MD5s are checked after it.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -77,8 +74,6 @@ public class ColdTransferBenchmark {
   /** Writes the unit's output files in a scratch directory next to the store. */
   @Setup(Level.Trial)
   public void setUp() throws IOException {
-    // The process's logging, set up as an engine sets it up at its start (see the class description).
-    org.slf4j.LoggerFactory.getLogger(ColdTransferBenchmark.class).debug("logging is set up");
     dir = BenchData.newDirectory("cold-transfer");
     unit = Files.createDirectories(dir.resolve("scratch"));
     store = dir.resolve("store");

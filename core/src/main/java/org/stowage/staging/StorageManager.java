@@ -107,7 +107,14 @@ import org.stowage.cas.ContentAddressedStore;
  * <p>Thread-safe; transfers are serialised.
  */
 public final class StorageManager implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(StorageManager.class);
+  /**
+   * The logger, asked for at the first message rather than when this class loads: the first
+   * logger a process asks for sets up its logging backend, which a transfer that logs nothing
+   * should not pay for.
+   */
+  private static final class Log {
+    static final Logger LOG = LoggerFactory.getLogger(StorageManager.class);
+  }
 
   private final Path scratchDir;
   private final ExternalStorage storage;
@@ -508,7 +515,7 @@ public final class StorageManager implements AutoCloseable {
     try {
       return storage.verify(location);
     } catch (org.stowage.ChangedExternalResourceException e) {
-      LOG.warn("{}: {} was moved here but does not verify: {}", this, location, e.getMessage());
+      Log.LOG.warn("{}: {} was moved here but does not verify: {}", this, location, e.getMessage());
       return null;
     }
   }
@@ -568,7 +575,7 @@ public final class StorageManager implements AutoCloseable {
       CollectionFence.protect(cas, new ArrayList<>(stored.values()));
     }
     if (failure != null) {
-      LOG.warn("{}: {} of {} files failed to transfer", this, failed, work.size());
+      Log.LOG.warn("{}: {} of {} files failed to transfer", this, failed, work.size());
       throw failure;
     }
     return stored;
@@ -685,7 +692,7 @@ public final class StorageManager implements AutoCloseable {
       }
       return present;
     } catch (ExternalResourceException e) {
-      LOG.debug("{}: cannot list {}/, so each file is looked up: {}", this, namespace, e.toString());
+      Log.LOG.debug("{}: cannot list {}/, so each file is looked up: {}", this, namespace, e.toString());
       return null;
     }
   }
@@ -753,7 +760,7 @@ public final class StorageManager implements AutoCloseable {
       if (strict) {
         throw new ExternalResourceException("cannot delete the scratch directory " + root + ": " + e, e);
       }
-      LOG.warn("cannot delete scratch directory {}", root, e);
+      Log.LOG.warn("cannot delete scratch directory {}", root, e);
     }
   }
 

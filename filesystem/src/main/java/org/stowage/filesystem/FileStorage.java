@@ -184,7 +184,14 @@ import org.stowage.VerifyingInputStream;
  * {@code .stowage} while processes use the root.
  */
 public final class FileStorage extends ExternalStorage {
-  private static final Logger LOG = LoggerFactory.getLogger(FileStorage.class);
+  /**
+   * The logger, asked for at the first message rather than when this class loads: the first
+   * logger a process asks for sets up its logging backend, which a transfer that logs nothing
+   * should not pay for.
+   */
+  private static final class Log {
+    static final Logger LOG = LoggerFactory.getLogger(FileStorage.class);
+  }
 
   /** The name prefix of temporary files, for objects and records alike. */
   static final String TEMP_PREFIX = Location.RESERVED_PREFIX + "-tmp-";
@@ -940,7 +947,7 @@ public final class FileStorage extends ExternalStorage {
           ? ListedObject.of(location)
           : ListedObject.withContent(location, read.metadata(), read.bytes());
     } catch (IOException | RuntimeException e) {
-      LOG.debug("{}: {} listed without content: {}", name, quote(location), e.toString());
+      Log.LOG.debug("{}: {} listed without content: {}", name, quote(location), e.toString());
       return ListedObject.of(location);
     }
   }
@@ -1152,7 +1159,7 @@ public final class FileStorage extends ExternalStorage {
         records.write(entry);
       }
     } catch (IOException e) {
-      LOG.warn(
+      Log.LOG.warn(
           "{}: cannot write the metadata record of {}; it will be computed again when needed",
           name, quote(location.value()), e);
     }
@@ -1177,7 +1184,7 @@ public final class FileStorage extends ExternalStorage {
       return records.writeAttribute(
           file, followLinks, new MetadataRecords.Entry(null, metadata, version));
     } catch (IOException e) {
-      LOG.debug("{}: cannot set the record attribute of {} on {}; writing a record file: {}",
+      Log.LOG.debug("{}: cannot set the record attribute of {} on {}; writing a record file: {}",
           name, quote(location.value()), file, e.toString());
       return false;
     }
@@ -1195,7 +1202,7 @@ public final class FileStorage extends ExternalStorage {
     try {
       records.delete(location);
     } catch (IOException e) {
-      LOG.warn("{}: cannot delete the old metadata record file of {}", name,
+      Log.LOG.warn("{}: cannot delete the old metadata record file of {}", name,
           quote(location.value()), e);
     }
   }
@@ -1276,7 +1283,7 @@ public final class FileStorage extends ExternalStorage {
   }
 
   private void noHardLinks(Exception e) {
-    LOG.warn(
+    Log.LOG.warn(
         "{}: cannot create hard links here ({}); create-if-absent renames under the location's"
             + " lock from now on",
         name,
@@ -1385,7 +1392,7 @@ public final class FileStorage extends ExternalStorage {
         return null;
       }
     }
-    LOG.debug(
+    Log.LOG.debug(
         "{}: computed the metadata of {}, which the store had not recorded",
         name, quote(location.value()));
     boolean recorded =
@@ -1431,7 +1438,7 @@ public final class FileStorage extends ExternalStorage {
       } catch (DirectoryNotEmptyException | NoSuchFileException e) {
         return current;
       } catch (IOException e) {
-        LOG.debug("{}: not removing the directory {}: {}", name, current, e.toString());
+        Log.LOG.debug("{}: not removing the directory {}: {}", name, current, e.toString());
         return current;
       }
       current = current.getParent();
@@ -1472,7 +1479,7 @@ public final class FileStorage extends ExternalStorage {
     try {
       realRoot.resolve("\u00e9\ud834\udd1e");
     } catch (InvalidPathException e) {
-      LOG.warn(
+      Log.LOG.warn(
           "{}: this JVM cannot name files with non-ASCII characters (its file name encoding is"
               + " not UTF-8; set a UTF-8 locale such as LANG=C.UTF-8): storing non-ASCII"
               + " locations will fail",
@@ -1496,7 +1503,7 @@ public final class FileStorage extends ExternalStorage {
                     removed[0]++;
                   }
                 } catch (IOException e) {
-                  LOG.warn("{}: cannot remove the temporary file {}", name, file, e);
+                  Log.LOG.warn("{}: cannot remove the temporary file {}", name, file, e);
                 }
               }
               return FileVisitResult.CONTINUE;
@@ -1504,7 +1511,7 @@ public final class FileStorage extends ExternalStorage {
 
             @Override
             public FileVisitResult visitFileFailed(Path file, IOException e) {
-              LOG.debug("{}: not cleaning {}: {}", name, file, e.toString());
+              Log.LOG.debug("{}: not cleaning {}: {}", name, file, e.toString());
               return FileVisitResult.CONTINUE;
             }
           });
@@ -1513,7 +1520,7 @@ public final class FileStorage extends ExternalStorage {
           name + ": cannot clean the temporary files under " + root + ": " + e, e);
     }
     if (removed[0] > 0) {
-      LOG.info(
+      Log.LOG.info(
           "{}: removed {} temporary files last modified before {}", name, removed[0], olderThan);
     }
   }
@@ -1535,7 +1542,7 @@ public final class FileStorage extends ExternalStorage {
       try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
         channel.force(true);
       } catch (IOException e) {
-        LOG.debug("cannot sync the directory {}: {}", dir, e.toString());
+        Log.LOG.debug("cannot sync the directory {}: {}", dir, e.toString());
       }
       if (dir.equals(upTo) || !dir.startsWith(upTo)) {
         return;
@@ -1548,7 +1555,7 @@ public final class FileStorage extends ExternalStorage {
     try {
       removeFile(path);
     } catch (IOException e) {
-      LOG.warn("{}: cannot delete the temporary file {}", storage, path, e);
+      Log.LOG.warn("{}: cannot delete the temporary file {}", storage, path, e);
     }
   }
 

@@ -63,7 +63,14 @@ import org.stowage.Location;
  * abandoned without {@link #close()} keeps those directories open until the process ends.
  */
 final class Listing extends Spliterators.AbstractSpliterator<String> {
-  private static final Logger LOG = LoggerFactory.getLogger(Listing.class);
+  /**
+   * The logger, asked for at the first message rather than when this class loads: the first
+   * logger a process asks for sets up its logging backend, which a transfer that logs nothing
+   * should not pay for.
+   */
+  private static final class Log {
+    static final Logger LOG = LoggerFactory.getLogger(Listing.class);
+  }
   private static final Comparator<Entry> ORDER =
       Comparator.comparing(Entry::key, Location.UTF8_ORDER);
 
@@ -124,7 +131,7 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
         try {
           open.close();
         } catch (IOException e) {
-          LOG.debug("cannot close the directory {}: {}", path, e.toString());
+          Log.LOG.debug("cannot close the directory {}: {}", path, e.toString());
         }
       }
     }
@@ -282,7 +289,7 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
       }
       // Made by hand below a path of PATH_MAX bytes: no path names it, so the walk cannot open
       // it (and no valid location is that long on a usual root).
-      LOG.warn("{}: listing skips {}: its path is longer than the system allows", storage,
+      Log.LOG.warn("{}: listing skips {}: its path is longer than the system allows", storage,
           FileStorage.quote(location));
       return;
     }
@@ -405,7 +412,7 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
   }
 
   private void skippedLink(String location, String problem) {
-    LOG.warn(
+    Log.LOG.warn(
         "{}: listing skips {}: it {} (rule L4)", storage, FileStorage.quote(location), problem);
   }
 }

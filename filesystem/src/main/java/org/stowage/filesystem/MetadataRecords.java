@@ -97,7 +97,14 @@ import org.stowage.Metadata;
  * only its {@code file-key}, and every field it has describes the new object.
  */
 final class MetadataRecords {
-  private static final Logger LOG = LoggerFactory.getLogger(MetadataRecords.class);
+  /**
+   * The logger, asked for at the first message rather than when this class loads: the first
+   * logger a process asks for sets up its logging backend, which a transfer that logs nothing
+   * should not pay for.
+   */
+  private static final class Log {
+    static final Logger LOG = LoggerFactory.getLogger(MetadataRecords.class);
+  }
   private static final String HEADER = "stowage-file-record 1";
   /** The first byte of a record attribute: its format. */
   private static final byte ATTRIBUTE_FORMAT = 2;
@@ -223,7 +230,7 @@ final class MetadataRecords {
       ByteBuffer back = ByteBuffer.allocate(MAX_ATTRIBUTE_BYTES);
       return view.read(ATTRIBUTE_NAME, back) == value.length;
     } catch (IOException | UnsupportedOperationException e) {
-      LOG.info(
+      Log.LOG.info(
           "{}: the filesystem keeps no user extended attributes here ({}); metadata records are"
               + " files under .stowage/meta",
           storage, e.toString());
@@ -232,7 +239,7 @@ final class MetadataRecords {
       try {
         Files.deleteIfExists(probe);
       } catch (IOException e) {
-        LOG.warn("{}: cannot delete the probe file {}", storage, probe, e);
+        Log.LOG.warn("{}: cannot delete the probe file {}", storage, probe, e);
       }
     }
   }
@@ -278,7 +285,7 @@ final class MetadataRecords {
         attributesReadable = false; // the filesystem keeps none: no object here carries one
       }
       if (!reason.contains("No data available")) {
-        LOG.debug("{}: no record attribute on {}: {}", storage, file, e.toString());
+        Log.LOG.debug("{}: no record attribute on {}: {}", storage, file, e.toString());
       }
       return null;
     }
@@ -286,7 +293,7 @@ final class MetadataRecords {
       return decodeAttribute(buffer.flip());
     } catch (IllegalArgumentException e) {
       if (warn) {
-        LOG.warn("{}: ignoring the malformed metadata record attribute of {}: {}", storage, file,
+        Log.LOG.warn("{}: ignoring the malformed metadata record attribute of {}: {}", storage, file,
             e.getMessage());
       }
       return null;
@@ -333,7 +340,7 @@ final class MetadataRecords {
       view.write(ATTRIBUTE_NAME, value);
       return true;
     } catch (AccessDeniedException | UnsupportedOperationException e) {
-      LOG.debug("{}: cannot set the record attribute of {}: {}", storage, file, e.toString());
+      Log.LOG.debug("{}: cannot set the record attribute of {}: {}", storage, file, e.toString());
       return false;
     } catch (FileSystemException e) {
       String reason = String.valueOf(e.getReason());
@@ -341,7 +348,7 @@ final class MetadataRecords {
       // AccessDeniedException: a read-only file, or another user's, gets a record file instead.
       if (reason.contains("not supported") || reason.contains("not permitted")
           || reason.contains("Permission denied")) {
-        LOG.debug("{}: cannot set the record attribute of {}: {}", storage, file, e.toString());
+        Log.LOG.debug("{}: cannot set the record attribute of {}: {}", storage, file, e.toString());
         return false;
       }
       throw e;
@@ -365,7 +372,7 @@ final class MetadataRecords {
         FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
       long size = channel.size();
       if (size > MAX_RECORD_BYTES) {
-        LOG.warn("{}: ignoring the metadata record {}: {} bytes is too long", storage, file, size);
+        Log.LOG.warn("{}: ignoring the metadata record {}: {} bytes is too long", storage, file, size);
         return null;
       }
       ByteBuffer buffer = ByteBuffer.allocate((int) size + 1);
@@ -378,7 +385,7 @@ final class MetadataRecords {
       return null;
     } catch (IOException e) {
       // A directory or the like in the record's place (EISDIR), or a record that cannot be read.
-      LOG.warn("{}: ignoring the metadata record {}: it cannot be read: {}", storage, file, e.toString());
+      Log.LOG.warn("{}: ignoring the metadata record {}: it cannot be read: {}", storage, file, e.toString());
       return null;
     }
     if (bytes.length == 0) {
@@ -387,14 +394,14 @@ final class MetadataRecords {
     try {
       Entry entry = parse(new String(bytes, StandardCharsets.UTF_8));
       if (!entry.location().equals(location.value())) {
-        LOG.warn(
+        Log.LOG.warn(
             "{}: ignoring the metadata record {}: it is for {}, not for {}",
             storage, file, FileStorage.quote(entry.location()), FileStorage.quote(location.value()));
         return null;
       }
       return entry;
     } catch (IllegalArgumentException | DateTimeParseException e) {
-      LOG.warn("{}: ignoring the malformed metadata record {}: {}", storage, file, e.getMessage());
+      Log.LOG.warn("{}: ignoring the malformed metadata record {}: {}", storage, file, e.getMessage());
       return null;
     }
   }
@@ -511,7 +518,7 @@ final class MetadataRecords {
       } catch (IOException e) {
         // A link (ELOOP, which Java reports as a plain IOException), a directory (EISDIR) or the
         // like: write() replaces it.
-        LOG.debug("{}: not rewriting the record {} in place: {}", storage, file, e.toString());
+        Log.LOG.debug("{}: not rewriting the record {} in place: {}", storage, file, e.toString());
         return null;
       }
     }
