@@ -93,12 +93,7 @@ final class ReferenceScan {
       UnreadableSink unreadable, BoundedWorkers workers, LongConsumer listed) {
     Batcher rest = new Batcher(store, layout, content, references, unreadable, workers);
     if (content == null) {
-      try (Stream<ListedObject> listing = store.iterObjects("", "", ContentReference.MAX_BYTES)) {
-        for (ListedObject object : (Iterable<ListedObject>) listing::iterator) {
-          rest.add(object);
-          listed.accept(rest.count);
-        }
-      }
+      rest.addListed("", null, null, () -> listed.accept(rest.count));
       rest.flush();
       return rest.count;
     }
@@ -136,28 +131,10 @@ final class ReferenceScan {
     treeThread.setDaemon(true);
     treeThread.start();
     try {
-      try (Stream<ListedObject> listing = store.iterObjects("", "", ContentReference.MAX_BYTES)) {
-        for (ListedObject object : (Iterable<ListedObject>) listing::iterator) {
-          if (rest.stopped || Location.UTF8_ORDER.compare(object.location(), tree) >= 0) {
-            break; // the tree failed, or its first location: the tree is the other thread's
-          }
-          rest.add(object);
-          listed.accept(rest.count + inTree.count);
-        }
-      }
-      try (Stream<ListedObject> listing =
-          store.iterObjects("", tree + PAST_THE_TREE, ContentReference.MAX_BYTES)) {
-        for (ListedObject object : (Iterable<ListedObject>) listing::iterator) {
-          if (rest.stopped) {
-            break;
-          }
-          if (object.location().startsWith(tree)) {
-            continue; // in the tree after all (a character past U+D7FF follows it): listed there
-          }
-          rest.add(object);
-          listed.accept(rest.count + inTree.count);
-        }
-      }
+      Runnable progress = () -> listed.accept(rest.count + inTree.count);
+      rest.addListed("", tree, null, progress); // up to the tree's first location: the tree is the other thread's
+      // past the tree, but a location in it after all (a character past U+D7FF follows it) was listed there
+      rest.addListed(tree + PAST_THE_TREE, null, tree, progress);
       rest.flush();
     } catch (RuntimeException | Error e) {
       inTree.stopped = true;
@@ -239,6 +216,27 @@ final class ReferenceScan {
       this.references = references;
       this.unreadable = unreadable;
       this.workers = workers;
+    }
+
+    /**
+     * Lists the store from {@code startAfter} with {@link ExternalStorage#iterObjects} and adds
+     * each object, telling {@code progress} after each, until the listing ends, the other thread
+     * failed ({@link #stopped}), or a location at or after {@code end} (null: no end); locations
+     * that start with {@code skip} (null: none) are left out.
+     */
+    void addListed(String startAfter, String end, String skip, Runnable progress) {
+      try (Stream<ListedObject> listing = store.iterObjects("", startAfter, ContentReference.MAX_BYTES)) {
+        for (ListedObject object : (Iterable<ListedObject>) listing::iterator) {
+          String location = object.location();
+          if (stopped || end != null && Location.UTF8_ORDER.compare(location, end) >= 0) {
+            return;
+          }
+          if (skip == null || !location.startsWith(skip)) {
+            add(object);
+            progress.run();
+          }
+        }
+      }
     }
 
     /** Adds a location listed without content. */
