@@ -73,7 +73,10 @@ import org.stowage.WritePolicy;
  * storage, which the caller owns.
  */
 public final class ContentAddressedStore implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(ContentAddressedStore.class);
+  /** The logger, asked for at its first message (see {@code ExternalStorage.Log}). */
+  private static final class Log {
+    static final Logger LOG = LoggerFactory.getLogger(ContentAddressedStore.class);
+  }
   private static final int BUFFER = 64 * 1024;
   private static final AtomicInteger POOLS = new AtomicInteger();
 
@@ -234,7 +237,7 @@ public final class ContentAddressedStore implements AutoCloseable {
       try {
         Files.deleteIfExists(spool);
       } catch (IOException e) {
-        LOG.warn("cannot delete the spool file {}", spool, e);
+        Log.LOG.warn("cannot delete the spool file {}", spool, e);
       }
     }
   }
@@ -381,7 +384,7 @@ public final class ContentAddressedStore implements AutoCloseable {
     if (present.equals(ours)) {
       return new Insertion(digest, present, false);
     }
-    LOG.warn(
+    Log.LOG.warn(
         "{}: the object at {} has MD5 {} and {} bytes, but the content named {} has MD5 {} and"
             + " {} bytes: replacing the damaged object",
         this, location, present.md5(), present.size(), digest, ours.md5(), ours.size());

@@ -108,7 +108,10 @@ import org.stowage.WritePolicy;
  * them.
  */
 public final class MirroredStorage extends ExternalStorage {
-  private static final Logger LOG = LoggerFactory.getLogger(MirroredStorage.class);
+  /** The logger, asked for at its first message (see {@code ExternalStorage.Log}). */
+  private static final class Log {
+    static final Logger LOG = LoggerFactory.getLogger(MirroredStorage.class);
+  }
   private static final int STRIPES = 1024;
   /** How often a delete that races stores deletes again on the primary before it gives up. */
   private static final int DELETE_ATTEMPTS = 8;
@@ -485,7 +488,7 @@ public final class MirroredStorage extends ExternalStorage {
       for (Replicator.Secondary s : secondaries) {
         if (!s.outOfSync && s.pending.keySet().stream().noneMatch(k -> k.startsWith(prefix))) {
           try {
-            LOG.warn("{}: listing the primary failed; listing {} instead", this, s.storage, e);
+            Log.LOG.warn("{}: listing the primary failed; listing {} instead", this, s.storage, e);
             return s.storage.iterContents(prefix, startAfter);
           } catch (ExternalResourceException other) {
             e.addSuppressed(other);
@@ -509,7 +512,7 @@ public final class MirroredStorage extends ExternalStorage {
     } catch (InvalidLocationException e) {
       throw e;
     } catch (ExternalResourceException e) {
-      LOG.warn("{}: listing the primary with content failed; listing without it", this, e);
+      Log.LOG.warn("{}: listing the primary with content failed; listing without it", this, e);
       return super.listObjects(prefix, startAfter, maxBytes);
     }
   }
@@ -561,7 +564,7 @@ public final class MirroredStorage extends ExternalStorage {
     T answer = changing.containsKey(loc) ? null : fromSecondaries(loc, read, new Fallback(answered, failures));
     if (answer != null) {
       if (primaryFailure != null) {
-        LOG.debug("{}: the primary failed for {}; served by a secondary", this, quote(loc), primaryFailure);
+        Log.LOG.debug("{}: the primary failed for {}; served by a secondary", this, quote(loc), primaryFailure);
       } else if (repairable && repairPrimary) {
         repair(loc);
       }
@@ -625,14 +628,14 @@ public final class MirroredStorage extends ExternalStorage {
           s.storage.copyTo(loc, primary, loc, WritePolicy.CREATE);
           replicator.changed(loc);
           repaired = true;
-          LOG.info("{}: repaired {} on the primary from {}", this, quote(loc), s.storage);
+          Log.LOG.info("{}: repaired {} on the primary from {}", this, quote(loc), s.storage);
           break;
         } catch (ExistingExternalResourceException e) {
           break; // the primary has one now
         } catch (MissingExternalResourceException e) {
           // not on this one after all
         } catch (ExternalResourceException e) {
-          LOG.warn("{}: could not repair {} on the primary from {}", this, quote(loc), s.storage, e);
+          Log.LOG.warn("{}: could not repair {} on the primary from {}", this, quote(loc), s.storage, e);
           break;
         }
       }

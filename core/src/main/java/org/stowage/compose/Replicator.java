@@ -30,7 +30,10 @@ import org.stowage.compose.MirroredStorage.ReplicationListener;
  * tells it which locations changed on the primary; reads ask it which secondaries are up to date.
  */
 final class Replicator {
-  private static final Logger LOG = LoggerFactory.getLogger(MirroredStorage.class);
+  /** The logger, asked for at its first message (see {@code ExternalStorage.Log}). */
+  private static final class Log {
+    static final Logger LOG = LoggerFactory.getLogger(MirroredStorage.class);
+  }
   private static final int STRIPES = 1024;
 
   private final Object owner;
@@ -138,7 +141,7 @@ final class Replicator {
     try {
       stopped = executor.awaitTermination(timeout.toNanos(), TimeUnit.NANOSECONDS);
       if (!stopped) {
-        LOG.warn("{}: replications still running after {}; closing anyway", owner, timeout);
+        Log.LOG.warn("{}: replications still running after {}; closing anyway", owner, timeout);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -156,7 +159,7 @@ final class Replicator {
     List<PendingReplication> left = pendingReplications();
     List<ExternalStorage> outOfSync = outOfSyncSecondaries();
     if (!left.isEmpty() || !outOfSync.isEmpty()) {
-      LOG.warn("{}: closed with {} replications pending (first: {}) and {} secondaries out of sync; sync them"
+      Log.LOG.warn("{}: closed with {} replications pending (first: {}) and {} secondaries out of sync; sync them"
               + " with StorageSync.sync(primary, secondary, Direction.MIRROR)",
           owner, left.size(), left.subList(0, Math.min(10, left.size())), outOfSync.size());
       notifyListener(() -> listener.unfinishedAtClose(left, outOfSync));
@@ -272,7 +275,7 @@ final class Replicator {
     if (snapshot[0] == null) {
       return; // replicated by someone else meanwhile
     }
-    LOG.warn("{}: replicating {} to {} failed (attempt {}); it stays pending",
+    Log.LOG.warn("{}: replicating {} to {} failed (attempt {}); it stays pending",
         owner, Location.quote(loc), s.storage, snapshot[0].attempts(), cause);
     notifyListener(() -> listener.replicationFailed(snapshot[0], cause));
     if (retry[0]) {
@@ -311,7 +314,7 @@ final class Replicator {
       s.reconcileQueued = true;
     }
     if (first) {
-      LOG.warn("{}: more than {} replications to {} are pending; it is out of sync until reconciled",
+      Log.LOG.warn("{}: more than {} replications to {} are pending; it is out of sync until reconciled",
           owner, maxPending, s.storage);
       notifyListener(() -> listener.outOfSync(s.storage));
     }
@@ -367,7 +370,7 @@ final class Replicator {
         schedule = !s.reconcileQueued && !executor.isShutdown();
         s.reconcileQueued |= schedule;
       }
-      LOG.warn("{}: reconciling {} failed (attempt {}); it stays out of sync", owner, s.storage, attempts, e);
+      Log.LOG.warn("{}: reconciling {} failed (attempt {}); it stays out of sync", owner, s.storage, attempts, e);
       if (schedule) {
         scheduleReconcile(s, backoff(attempts));
       }
@@ -379,7 +382,7 @@ final class Replicator {
         s.reconcileFailures = 0;
       }
     }
-    LOG.info("{}: reconciled {}", owner, s.storage);
+    Log.LOG.info("{}: reconciled {}", owner, s.storage);
     signalProgress();
   }
 
@@ -402,7 +405,7 @@ final class Replicator {
     try {
       call.run();
     } catch (RuntimeException e) {
-      LOG.warn("{}: the replication listener failed", owner, e);
+      Log.LOG.warn("{}: the replication listener failed", owner, e);
     }
   }
 

@@ -92,7 +92,10 @@ import org.stowage.WritePolicy;
  * interrupt flag set.
  */
 public final class StorageSync {
-  private static final Logger LOG = LoggerFactory.getLogger(StorageSync.class);
+  /** The logger, asked for at its first message (see {@code ExternalStorage.Log}). */
+  private static final class Log {
+    static final Logger LOG = LoggerFactory.getLogger(StorageSync.class);
+  }
   private static final int RACE_RETRIES = 2;
 
   private StorageSync() {}
@@ -422,7 +425,7 @@ public final class StorageSync {
             try {
               work.run();
             } catch (RuntimeException e) {
-              LOG.warn("{}: {} failed", what, location, e);
+              Log.LOG.warn("{}: {} failed", what, location, e);
               errors.add(new Failure(location, e));
               progress(location, Action.FAILED, 0);
             } finally {
@@ -437,7 +440,7 @@ public final class StorageSync {
       pool.shutdown();
       try {
         while (!pool.awaitTermination(1, TimeUnit.MINUTES)) {
-          LOG.info("{}: still transferring; {} objects handled so far", what, handled.get());
+          Log.LOG.info("{}: still transferring; {} objects handled so far", what, handled.get());
         }
       } catch (InterruptedException e) {
         pool.shutdownNow();
@@ -477,7 +480,7 @@ public final class StorageSync {
       try {
         options.listener().onProgress(p);
       } catch (RuntimeException e) {
-        LOG.warn("{}: the progress listener failed", what, e);
+        Log.LOG.warn("{}: the progress listener failed", what, e);
       }
     }
 

@@ -23,7 +23,10 @@ import org.stowage.WritePolicy;
  * and rename a tier's error after the decorator that met it.
  */
 final class Tiers {
-  private static final Logger LOG = LoggerFactory.getLogger(Tiers.class);
+  /** The logger, asked for at its first message (see {@code ExternalStorage.Log}). */
+  private static final class Log {
+    static final Logger LOG = LoggerFactory.getLogger(Tiers.class);
+  }
   private static final int RACE_RETRIES = 3;
 
   private Tiers() {}
@@ -156,6 +159,6 @@ final class Tiers {
 
   /** Logs a failure to delete a tier's object that is no longer needed. */
   static void logLeak(ExternalStorage self, ExternalStorage tier, String location, RuntimeException e) {
-    LOG.warn("{}: could not delete {} from {}; it stays there until purged", self, location, tier, e);
+    Log.LOG.warn("{}: could not delete {} from {}; it stays there until purged", self, location, tier, e);
   }
 }

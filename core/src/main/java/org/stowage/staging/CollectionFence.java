@@ -36,7 +36,10 @@ import org.stowage.cas.Digest;
  * CollectionMarker#abandonedAt}.
  */
 final class CollectionFence {
-  private static final Logger LOG = LoggerFactory.getLogger(CollectionFence.class);
+  /** The logger, asked for at its first message (see {@code ExternalStorage.Log}). */
+  private static final class Log {
+    static final Logger LOG = LoggerFactory.getLogger(CollectionFence.class);
+  }
   private static final long MAX_POLL_MILLIS = 1000;
 
   private CollectionFence() {}
@@ -89,7 +92,7 @@ final class CollectionFence {
                 + " collection, and its source file " + e.source() + " has changed since (" + put.digest()
                 + "); transfer the unit again", e.location(), null);
       }
-      LOG.info("{}: stored {} again: a concurrent garbage collection had deleted it", cas, digest);
+      Log.LOG.info("{}: stored {} again: a concurrent garbage collection had deleted it", cas, digest);
       restored++;
     }
     return restored;
@@ -129,7 +132,7 @@ final class CollectionFence {
 
   private static void awaitEnd(ExternalStorage storage, String marker) {
     long pause = 10;
-    LOG.info("{}: waiting for the garbage collection {} to finish sweeping", storage, marker);
+    Log.LOG.info("{}: waiting for the garbage collection {} to finish sweeping", storage, marker);
     while (true) {
       CollectionMarker m = read(storage, marker);
       if (m == null || m.abandonedAt(System.currentTimeMillis())) {

@@ -21,7 +21,10 @@ import org.stowage.cas.Digest;
  * add to it at once.
  */
 final class ContentSpool implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(ContentSpool.class);
+  /** The logger, asked for at its first message (see {@code ExternalStorage.Log}). */
+  private static final class Log {
+    static final Logger LOG = LoggerFactory.getLogger(ContentSpool.class);
+  }
   private final Path file;
   private final DataOutputStream out;
 
@@ -71,7 +74,7 @@ final class ContentSpool implements AutoCloseable {
       out.close();
       Files.deleteIfExists(file);
     } catch (IOException e) {
-      LOG.warn("cannot delete the spool file {}", file, e);
+      Log.LOG.warn("cannot delete the spool file {}", file, e);
     }
   }
 }

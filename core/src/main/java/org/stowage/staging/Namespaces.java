@@ -43,7 +43,10 @@ import org.stowage.WritePolicy;
  * remain. Safe to run again. All methods are static; nulls are refused.
  */
 public final class Namespaces {
-  private static final Logger LOG = LoggerFactory.getLogger(Namespaces.class);
+  /** The logger, asked for at its first message (see {@code ExternalStorage.Log}). */
+  private static final class Log {
+    static final Logger LOG = LoggerFactory.getLogger(Namespaces.class);
+  }
   private static final Pattern ATTEMPT = Pattern.compile("attempt-([1-9][0-9]{0,9})");
   private static final Pattern MARKER = Pattern.compile("attempt-([1-9][0-9]{0,9})\\.succeeded");
   private static final String MARKER_MAGIC = "stowage-attempt 1";
@@ -177,7 +180,7 @@ public final class Namespaces {
         }
       }
       if (latest == null) {
-        LOG.info("{}: keeping every attempt of {}/{}: none succeeded", storage, dag, unit.getKey());
+        Log.LOG.info("{}: keeping every attempt of {}/{}: none succeeded", storage, dag, unit.getKey());
         continue;
       }
       for (Integer n : unit.getValue().headSet(latest, false)) {
@@ -240,13 +243,13 @@ public final class Namespaces {
     }
     String[] lines = new String(bytes, StandardCharsets.UTF_8).split("\n");
     if (lines.length != 2 || !lines[0].equals(MARKER_MAGIC) || !lines[1].startsWith("succeeded ")) {
-      LOG.warn("{}: {} is not a success marker; ignored", storage, Location.quote(location));
+      Log.LOG.warn("{}: {} is not a success marker; ignored", storage, Location.quote(location));
       return Optional.empty();
     }
     try {
       return Optional.of(Instant.parse(lines[1].substring("succeeded ".length())));
     } catch (DateTimeParseException e) {
-      LOG.warn("{}: {} is not a success marker; ignored", storage, Location.quote(location));
+      Log.LOG.warn("{}: {} is not a success marker; ignored", storage, Location.quote(location));
       return Optional.empty();
     }
   }

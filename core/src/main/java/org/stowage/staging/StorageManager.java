@@ -107,11 +107,7 @@ import org.stowage.cas.ContentAddressedStore;
  * <p>Thread-safe; transfers are serialised.
  */
 public final class StorageManager implements AutoCloseable {
-  /**
-   * The logger, asked for at the first message rather than when this class loads: the first
-   * logger a process asks for sets up its logging backend, which a transfer that logs nothing
-   * should not pay for.
-   */
+  /** The logger, asked for at its first message (see {@code ExternalStorage.Log}). */
   private static final class Log {
     static final Logger LOG = LoggerFactory.getLogger(StorageManager.class);
   }

@@ -68,7 +68,10 @@ import software.amazon.awssdk.services.s3.model.UploadPartResponse;
  * so reading waits while that many parts are in flight.
  */
 final class PartUpload {
-  private static final Logger LOG = LoggerFactory.getLogger(PartUpload.class);
+  /** The logger, asked for at its first message (see {@code ExternalStorage.Log}). */
+  private static final class Log {
+    static final Logger LOG = LoggerFactory.getLogger(PartUpload.class);
+  }
   private static final long MIN_COPY_PART = 512L << 20;
 
   private final S3Storage storage;
@@ -691,14 +694,14 @@ final class PartUpload {
             continue;
           }
         }
-        LOG.debug(
+        Log.LOG.debug(
             "{}: aborting the multipart upload {} of key {}, created by an attempt whose answer"
                 + " was lost",
             storage, u.uploadId(), S3Storage.quote(k));
         abortQuietly(k, u.uploadId());
       }
     } catch (SdkException e) {
-      LOG.warn(
+      Log.LOG.warn(
           "{}: could not look for multipart uploads of key {} left by a retried request while"
               + " storing {}; an empty one may stay until a lifecycle rule"
               + " (AbortIncompleteMultipartUpload) removes it: {}",
@@ -738,7 +741,7 @@ final class PartUpload {
     } catch (NoSuchUploadException e) {
       // already gone
     } catch (SdkException e) {
-      LOG.warn(
+      Log.LOG.warn(
           "{}: could not abort the multipart upload {} of key {} after a failed store of {}; its"
               + " parts stay until a lifecycle rule (AbortIncompleteMultipartUpload) removes"
               + " them: {}",
@@ -756,7 +759,7 @@ final class PartUpload {
     } catch (software.amazon.awssdk.services.s3.model.NoSuchKeyException gone) {
       // Already gone (servers that answer 404 to deleting a missing key): nothing to clean.
     } catch (SdkException e) {
-      LOG.warn(
+      Log.LOG.warn(
           "{}: could not delete the temporary object {} after storing {}; it is never listed, and"
               + " a lifecycle rule on the .stowage-tmp/ prefix can expire it: {}",
           storage,

@@ -113,7 +113,10 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * <p>Create one with {@link #builder()}.
  */
 public final class S3Storage extends ExternalStorage {
-  private static final Logger LOG = LoggerFactory.getLogger(S3Storage.class);
+  /** The logger, asked for at its first message (see {@code ExternalStorage.Log}). */
+  private static final class Log {
+    static final Logger LOG = LoggerFactory.getLogger(S3Storage.class);
+  }
 
   /** The smallest part size S3 accepts for all parts but the last: 5 MiB. */
   public static final long MIN_PART_SIZE = 5L << 20;
@@ -261,7 +264,7 @@ public final class S3Storage extends ExternalStorage {
           } catch (SdkException e) {
             throw errors.failure("the server probe", null, e);
           }
-          LOG.info("{}: {}", this, features.report());
+          Log.LOG.info("{}: {}", this, features.report());
         }
       }
       return features;
@@ -609,7 +612,7 @@ public final class S3Storage extends ExternalStorage {
       }
       // 403 and the like: the credentials may read objects but not the bucket; the object's 404
       // stands.
-      LOG.debug("{}: HeadBucket answered {}; taking the bucket as present", this, e.statusCode());
+      Log.LOG.debug("{}: HeadBucket answered {}; taking the bucket as present", this, e.statusCode());
       bucketConfirmed.set(true);
     } catch (SdkException e) {
       throw errors.failure("HeadBucket", location, e);
@@ -1315,7 +1318,7 @@ public final class S3Storage extends ExternalStorage {
         }
       }
       if (!logging.isEmpty()) {
-        LOG.warn(
+        Log.LOG.warn(
             "the loggers {} are enabled at DEBUG: they write every S3 request's headers, with the"
                 + " access key id, the request signatures and any session token (never the secret"
                 + " key); set them to INFO or above wherever logs are kept",
