@@ -32,11 +32,27 @@ public final class ListedObject {
   private final String location;
   private final Metadata metadata;
   private final byte[] content;
+  /**
+   * Whether a core checked the content against the metadata: set only by {@link #checked}, so a
+   * decorator that hands on its tier's listing costs no second hash, and no backend can claim it.
+   */
+  private final boolean checked;
 
-  private ListedObject(String location, Metadata metadata, byte[] content) {
+  private ListedObject(String location, Metadata metadata, byte[] content, boolean checked) {
     this.location = Objects.requireNonNull(location, "location");
     this.metadata = metadata;
     this.content = content;
+    this.checked = checked;
+  }
+
+  /** This object, as checked by a core: its content hashes to its metadata. */
+  ListedObject checked() {
+    return checked || content == null ? this : new ListedObject(location, metadata, content, true);
+  }
+
+  /** Whether a core already checked this object's content. */
+  boolean isChecked() {
+    return checked;
   }
 
   /**
@@ -47,7 +63,7 @@ public final class ListedObject {
    * @throws NullPointerException if {@code location} is null
    */
   public static ListedObject of(String location) {
-    return new ListedObject(location, null, null);
+    return new ListedObject(location, null, null, false);
   }
 
   /**
@@ -64,7 +80,8 @@ public final class ListedObject {
    */
   public static ListedObject withContent(String location, Metadata metadata, byte[] content) {
     return new ListedObject(
-        location, Objects.requireNonNull(metadata, "metadata"), Objects.requireNonNull(content, "content"));
+        location, Objects.requireNonNull(metadata, "metadata"), Objects.requireNonNull(content, "content"),
+        false);
   }
 
   /**

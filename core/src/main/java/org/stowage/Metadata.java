@@ -103,27 +103,22 @@ public record Metadata(String md5, long size) {
     }
     for (int i = 0; i < 32; i++) {
       // A table, not two ranges, whose branch random digits and letters would often mispredict.
-      if (hexValue(s.charAt(i)) < 0) {
+      char c = s.charAt(i);
+      if (c >= LOWER_HEX.length || !LOWER_HEX[c]) {
         return false;
       }
     }
     return true;
   }
 
-  /** The value of a lowercase hexadecimal digit, or -1 for any other character. */
-  private static int hexValue(char c) {
-    return c < HEX_VALUES.length ? HEX_VALUES[c] : -1;
-  }
-
-  private static final byte[] HEX_VALUES = new byte['f' + 1];
+  private static final boolean[] LOWER_HEX = new boolean['f' + 1];
 
   static {
-    java.util.Arrays.fill(HEX_VALUES, (byte) -1);
-    for (int d = 0; d < 10; d++) {
-      HEX_VALUES['0' + d] = (byte) d;
+    for (char c = '0'; c <= '9'; c++) {
+      LOWER_HEX[c] = true;
     }
-    for (int d = 0; d < 6; d++) {
-      HEX_VALUES['a' + d] = (byte) (10 + d);
+    for (char c = 'a'; c <= 'f'; c++) {
+      LOWER_HEX[c] = true;
     }
   }
 
@@ -136,17 +131,7 @@ public record Metadata(String md5, long size) {
    * @return true if {@code data} is what this metadata describes
    */
   public boolean describes(byte[] data) {
-    if (data.length != size) {
-      return false;
-    }
-    byte[] digest = newMd5().digest(data);
-    for (int i = 0; i < digest.length; i++) {
-      int high = hexValue(md5.charAt(2 * i));
-      int low = hexValue(md5.charAt(2 * i + 1));
-      if ((byte) (high << 4 | low) != digest[i]) {
-        return false;
-      }
-    }
-    return true;
+    return data.length == size
+        && MessageDigest.isEqual(newMd5().digest(data), java.util.HexFormat.of().parseHex(md5));
   }
 }

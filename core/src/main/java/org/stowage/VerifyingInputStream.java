@@ -165,13 +165,20 @@ public final class VerifyingInputStream extends BulkInputStream {
   }
 
   /**
-   * Reads the rest into one array of the expected size when nothing was read yet (not the 8 KiB
-   * chunks, copied together at the end, of {@link InputStream#readAllBytes}), then reads the end,
-   * which checks size and digest as every read of the end does.
+   * The largest expected size {@link #readAllBytes} allocates up front: the expected size is the
+   * caller's word (a wrong {@code expected} must not cost a huge array before a byte is read), so
+   * larger objects grow their array as {@link InputStream#readAllBytes} does.
+   */
+  private static final long EXACT_ARRAY_BYTES = 1 << 20;
+
+  /**
+   * Reads the rest into one array of the expected size when nothing was read yet and it is at most
+   * 1 MiB (not the 8 KiB chunks, copied together at the end, of {@link InputStream#readAllBytes}),
+   * then reads the end, which checks size and digest as every read of the end does.
    */
   @Override
   public byte[] readAllBytes() throws IOException {
-    if (count != 0 || verified || expectedSize > Integer.MAX_VALUE - 8) {
+    if (count != 0 || verified || expectedSize > EXACT_ARRAY_BYTES) {
       return super.readAllBytes();
     }
     byte[] data = new byte[(int) expectedSize];

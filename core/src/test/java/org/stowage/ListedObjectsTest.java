@@ -218,4 +218,49 @@ class ListedObjectsTest {
     assertThrows(InvalidLocationException.class, () -> storage.iterObjects("../", "", 1));
     assertEquals(List.of(), storage.hookCalls, "no hook runs for a refused listing");
   }
+
+  @Test
+  @DisplayName("I8 a storage that hands on another storage's iterObjects costs no second hash, and still checks a claim of its own")
+  void handedOnListingIsHashedOnce() {
+    for (int i = 0; i < 10; i++) {
+      storage.storeBytes("h/" + i, new byte[1000]);
+    }
+    // A decorator's hook: its tier's checked listing, handed on as it is.
+    TreeMapStorage decorator = new TreeMapStorage() {
+      @Override
+      protected Stream<ListedObject> listObjects(String prefix, String startAfter, int maxBytes) {
+        return storage.iterObjects(prefix, startAfter, maxBytes);
+      }
+    };
+    try (Md5Counter md5 = Md5Counter.install()) {
+      List<ListedObject> listed;
+      try (Stream<ListedObject> s = decorator.iterObjects("h/", "", 1024)) {
+        listed = s.toList();
+      }
+      assertEquals(10, listed.size());
+      assertTrue(listed.stream().allMatch(ListedObject::hasContent));
+      assertEquals(1, md5.passesOver(10 * 1000L), "one MD5 pass over the objects: the tier's core");
+      // The tier's checked content over the decorator's limit is still refused as a bug.
+      IllegalStateException e = assertThrows(IllegalStateException.class, () -> {
+        TreeMapStorage greedy = new TreeMapStorage() {
+          @Override
+          protected Stream<ListedObject> listObjects(String prefix, String startAfter, int maxBytes) {
+            return storage.iterObjects(prefix, startAfter, 1024);
+          }
+        };
+        try (Stream<ListedObject> s = greedy.iterObjects("h/", "", 10)) {
+          s.count();
+        }
+      });
+      assertTrue(e.getMessage().contains("I8"), e.getMessage());
+      // A backend's own claim (not checked by a core) is hashed and, if false, dropped.
+      storage.objectsFault = objects -> objects.stream()
+          .map(o -> o.hasContent() ? ListedObject.withContent(o.location(), o.metadata(), new byte[1000 - 1]) : o)
+          .toList();
+      md5.passesOver(1);
+      try (Stream<ListedObject> s = storage.iterObjects("h/", "", 1024)) {
+        assertTrue(s.noneMatch(ListedObject::hasContent), "claims that do not match are dropped");
+      }
+    }
+  }
 }

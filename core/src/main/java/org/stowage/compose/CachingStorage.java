@@ -122,7 +122,10 @@ import org.stowage.spi.BulkInputStream;
  * tier and the backing store.
  */
 public final class CachingStorage extends ExternalStorage {
-  private static final Logger LOG = LoggerFactory.getLogger(CachingStorage.class);
+  /** The logger, asked for at its first message (see {@code ExternalStorage.Log}). */
+  private static final class Log {
+    static final Logger LOG = LoggerFactory.getLogger(CachingStorage.class);
+  }
   /** Room left in a location for the generated part of a cache tier name. */
   private static final int KEY_ROOM = 48;
 
@@ -290,14 +293,14 @@ public final class CachingStorage extends ExternalStorage {
       return new CachedCopyStream(tier.loadStream(entry.key()), loc, entry);
     } catch (MissingExternalResourceException e) {
       // Dropped by a concurrent write or eviction, or lost by the tier: either way, not here.
-      LOG.debug("{}: the cached copy of {} is gone from the cache tier", this, quote(loc));
+      Log.LOG.debug("{}: the cached copy of {} is gone from the cache tier", this, quote(loc));
       forget(loc, entry);
       return null;
     } catch (ChangedExternalResourceException e) {
       dropDamaged(loc, entry, e.getMessage());
       return null;
     } catch (ExternalResourceException e) {
-      LOG.warn("{}: the cache tier failed to open the cached copy of {}; loading from {}", this, quote(loc), backing, e);
+      Log.LOG.warn("{}: the cache tier failed to open the cached copy of {}; loading from {}", this, quote(loc), backing, e);
       forget(loc, entry);
       return null;
     }
@@ -387,7 +390,7 @@ public final class CachingStorage extends ExternalStorage {
       tier.storeStream(key, in, WritePolicy.OVERWRITE);
     } catch (ExternalResourceException | IOException e) {
       // A cache tier that refuses (full, failing) costs a cache miss, not a failed load.
-      LOG.warn("{}: could not cache {} in {}; loading from {}", this, quote(loc), tier, backing, e);
+      Log.LOG.warn("{}: could not cache {} in {}; loading from {}", this, quote(loc), tier, backing, e);
       return Outcome.NOT_CACHED;
     }
     Entry entry = new Entry(metadata, key);
@@ -588,8 +591,8 @@ public final class CachingStorage extends ExternalStorage {
 
   /**
    * The backing store's listing from {@code startAfter} with the content it reads (rule I8): the
-   * backing store is the authority on what is stored, and its core has checked the content; this
-   * core checks it again (small objects only).
+   * backing store is the authority on what is stored, and its core has checked the content, which
+   * this core then takes as checked (no second hash).
    */
   @Override
   protected Stream<ListedObject> listObjects(String prefix, String startAfter, int maxBytes) {
@@ -617,7 +620,7 @@ public final class CachingStorage extends ExternalStorage {
     try {
       purgeTier();
     } catch (RuntimeException e) {
-      LOG.warn("{}: could not empty the cache tier on close", this, e);
+      Log.LOG.warn("{}: could not empty the cache tier on close", this, e);
     }
     Tiers.closeAll(List.of(tier, backing));
   }
@@ -655,7 +658,7 @@ public final class CachingStorage extends ExternalStorage {
 
   private void dropDamaged(String loc, Entry entry, String why) {
     damaged.increment();
-    LOG.warn("{}: dropping the cached copy of {}: {}", this, quote(loc), why);
+    Log.LOG.warn("{}: dropping the cached copy of {}: {}", this, quote(loc), why);
     forget(loc, entry);
   }
 

@@ -77,8 +77,9 @@ import org.stowage.cas.Digest;
  *       (its lease) until the end.
  *   <li>Mark: list the stores once (the content store in two disjoint parts at once, rule I7: its
  *       main content tree on a thread of its own, the rest on the calling thread), handing the
- *       locations in batches to {@code parallelism} workers; they read every object outside the content tree, verified
- *       (whole if the store recorded at most 1,024 bytes for it, else its first 26 bytes), note
+ *       locations in batches to {@code parallelism} workers; they sort every object outside the
+ *       content tree by its content, verified: as listed with it ({@code iterObjects}, rule I8),
+ *       else read (whole if the store recorded at most 1,024 bytes for it, else its first 26 bytes); note
  *       the unreadable ones, and put the digest of each reference in a Bloom filter, and note each
  *       content object in a Bloom filter and a local spool file.
  *   <li>Seal: set the marker to {@code sweeping}; then read the late roots writers left, verified
@@ -104,7 +105,10 @@ import org.stowage.cas.Digest;
  * processes may run at once. The content store and the reference stores stay the caller's.
  */
 public final class ContentCollector {
-  private static final Logger LOG = LoggerFactory.getLogger(ContentCollector.class);
+  /** The logger, asked for at its first message (see {@code ExternalStorage.Log}). */
+  private static final class Log {
+    static final Logger LOG = LoggerFactory.getLogger(ContentCollector.class);
+  }
   /** How many dangling references a report lists (all are counted). */
   public static final int MAX_LISTED_DANGLING = 1000;
   /** How many unreadable references a report lists (all are counted). */
@@ -197,12 +201,12 @@ public final class ContentCollector {
       CollectionReport report = run.report(Duration.ofNanos(System.nanoTime() - started));
       listener.accept(run.progress(Phase.DONE));
       if (report.refused()) {
-        LOG.warn("{}: {}", cas, report);
+        Log.LOG.warn("{}: {}", cas, report);
         if (!dryRun) {
           throw new CollectionRefusedException(toString(), report, NAMED_IN_MESSAGE);
         }
       } else {
-        LOG.info("{}: {}", cas, report);
+        Log.LOG.info("{}: {}", cas, report);
       }
       return report;
     } finally {
@@ -214,7 +218,7 @@ public final class ContentCollector {
     for (String marker : CollectionFence.markers(storage, layout)) {
       CollectionMarker m = CollectionFence.read(storage, marker);
       if (m != null && m.abandonedAt(System.currentTimeMillis())) {
-        LOG.warn("{}: deleting the marker of an abandoned collection, {}", cas, marker);
+        Log.LOG.warn("{}: deleting the marker of an abandoned collection, {}", cas, marker);
         deleteLateRoots(storage, marker);
         storage.deleteIfExists(marker);
       }
@@ -304,7 +308,7 @@ public final class ContentCollector {
         storage.storeBytes(marker, markerNow().toBytes(), WritePolicy.OVERWRITE);
         renewedNanos = issued;
       } catch (RuntimeException e) {
-        LOG.warn("{}: cannot renew the collection marker {}", cas, marker, e);
+        Log.LOG.warn("{}: cannot renew the collection marker {}", cas, marker, e);
       }
     }
 
@@ -368,7 +372,7 @@ public final class ContentCollector {
     }
 
     private void unreadable(ExternalStorage store, CollectionReport.UnreadableReference found) {
-      LOG.warn("{}: {} in {} may be a damaged content reference ({}): {}", cas, found.location(), store,
+      Log.LOG.warn("{}: {} in {} may be a damaged content reference ({}): {}", cas, found.location(), store,
           found.reason(), found.detail());
       unreadableCount.incrementAndGet();
       synchronized (unreadable) {
@@ -454,7 +458,7 @@ public final class ContentCollector {
       }
       workers.await();
       if (danglingCount.get() > 0) {
-        LOG.warn("{}: {} references name content that is absent (see the report; run a ReferenceCheck)",
+        Log.LOG.warn("{}: {} references name content that is absent (see the report; run a ReferenceCheck)",
             cas, danglingCount.get());
       }
     }
@@ -527,14 +531,14 @@ public final class ContentCollector {
           Files.deleteIfExists(referenceSpool);
         }
       } catch (IOException e) {
-        LOG.warn("{}: cannot delete the spool file {}", cas, referenceSpool, e);
+        Log.LOG.warn("{}: cannot delete the spool file {}", cas, referenceSpool, e);
       }
       if (markerWritten) {
         try {
           deleteLateRoots(storage, marker);
           storage.deleteIfExists(marker);
         } catch (RuntimeException e) {
-          LOG.warn("{}: cannot delete the collection marker {}; writers will take it for abandoned after"
+          Log.LOG.warn("{}: cannot delete the collection marker {}; writers will take it for abandoned after"
               + " {} leases", cas, marker, CollectionMarker.ABANDONED_AFTER_LEASES, e);
         }
       }

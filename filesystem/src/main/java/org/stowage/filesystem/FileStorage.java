@@ -184,11 +184,7 @@ import org.stowage.VerifyingInputStream;
  * {@code .stowage} while processes use the root.
  */
 public final class FileStorage extends ExternalStorage {
-  /**
-   * The logger, asked for at the first message rather than when this class loads: the first
-   * logger a process asks for sets up its logging backend, which a transfer that logs nothing
-   * should not pay for.
-   */
+  /** The logger, asked for at its first message (see {@code ExternalStorage.Log}). */
   private static final class Log {
     static final Logger LOG = LoggerFactory.getLogger(FileStorage.class);
   }

@@ -63,11 +63,7 @@ import org.stowage.Location;
  * abandoned without {@link #close()} keeps those directories open until the process ends.
  */
 final class Listing extends Spliterators.AbstractSpliterator<String> {
-  /**
-   * The logger, asked for at the first message rather than when this class loads: the first
-   * logger a process asks for sets up its logging backend, which a transfer that logs nothing
-   * should not pay for.
-   */
+  /** The logger, asked for at its first message (see {@code ExternalStorage.Log}). */
   private static final class Log {
     static final Logger LOG = LoggerFactory.getLogger(Listing.class);
   }
