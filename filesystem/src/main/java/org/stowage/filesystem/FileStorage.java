@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.SecureDirectoryStream;
 import java.nio.file.SimpleFileVisitor;
@@ -27,6 +28,7 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Objects;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
@@ -198,6 +200,10 @@ public final class FileStorage extends ExternalStorage {
   private static final int RACE_RETRIES = 16;
   /** The largest object that {@link #openWithMetadata} reads whole, without the lock. */
   static final int SMALL_OBJECT_BYTES = 8192;
+
+  /** Opens a file to read, refusing a link in its last component ({@code O_NOFOLLOW}). */
+  private static final Set<OpenOption> READ_NO_LINKS =
+      Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
   private static final HexFormat HEX = HexFormat.of();
 
   private final Path root;
@@ -917,10 +923,6 @@ public final class FileStorage extends ExternalStorage {
   boolean recordsInAttributes() {
     return records.inAttributes();
   }
-
-  /** Opens a file to read, refusing a link in its last component ({@code O_NOFOLLOW}). */
-  private static final java.util.Set<java.nio.file.OpenOption> READ_NO_LINKS =
-      java.util.Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
 
   /**
    * Reads a small object file that a listing found, without the location's lock, as {@link

@@ -94,7 +94,9 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
      *
      * @param location the object's location
      * @param directory the open directory the file was listed in
-     * @param name the file's name in {@code directory}, a one-segment relative path
+     * @param name the file's name in {@code directory}, a one-segment relative path (passed apart
+     *     from {@code path} so that a test can make the two disagree, as a rename between the
+     *     attribute read and the open does)
      * @param path the file's full path
      * @param attributes the file's attributes, as the listing read them without following links
      */
@@ -212,7 +214,7 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
         }
         Entry entry = lastEntry;
         SecureDirectoryStream<Path> directory = lastFrame.open;
-        action.accept(reader == null || entry.small() == null || directory == null
+        action.accept(entry.small() == null // set only with a reader, in a directory kept open
             ? ListedObject.of(location)
             : reader.read(location, directory, entry.path().getFileName(), entry.path(), entry.small()));
         return true;
@@ -373,7 +375,8 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
       return new Entry(name + "/", target, null);
     }
     if (attributes.isRegularFile()) {
-      boolean small = reader != null && target == path && attributes.size() <= maxBytes;
+      boolean small = reader != null && stream instanceof SecureDirectoryStream && target == path
+          && attributes.size() <= maxBytes;
       return new Entry(name, target, small ? attributes : null);
     }
     return null;
