@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -170,14 +171,18 @@ public final class ObjectSource {
    * @throws IOException if it is not a regular file, or cannot be opened
    */
   static ObjectSource ofPath(Path path) throws IOException {
-    if (Files.isDirectory(path)) {
+    // One look at the file (links followed) says both what the old two looks said: a directory is
+    // refused, and only a regular file is re-read. A file swapped meanwhile for something else
+    // fails at its first re-read, which cannot seek a pipe.
+    BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
+    if (attributes.isDirectory()) {
       throw new IOException(path + " is a directory, not a regular file");
     }
     SeekableByteChannel channel = Files.newByteChannel(path, StandardOpenOption.READ);
     try {
       InputStream in = Channels.newInputStream(channel);
       long size = channel.size();
-      if (channel instanceof FileChannel && Files.isRegularFile(path)) {
+      if (channel instanceof FileChannel && attributes.isRegularFile()) {
         return new ObjectSource(in, size, null, path, (FileChannel) channel);
       }
       return new ObjectSource(in, size);

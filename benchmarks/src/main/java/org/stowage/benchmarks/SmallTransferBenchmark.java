@@ -1,10 +1,24 @@
 package org.stowage.benchmarks;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -29,6 +43,14 @@ import org.stowage.staging.TransferReport;
  * each file, no hashing (gufe's loop). Per file the transfer pays what a store pays (a temporary
  * file, a rename, the lock and the record, see benchmark 3) against the baseline's one new file;
  * it gains by running on the manager's threads.
+ *
+ * <p>A second baseline, {@code atomicFloorBaseline}, measures what the rules themselves cost: on
+ * as many threads as a transfer uses by default, each file is read once and hashed with MD5,
+ * written to a new temporary file beside its target, given its record in an extended attribute
+ * where the filesystem takes one, and renamed into place (S1, S2, R3). It skips what Stowage adds
+ * around that floor: the location's lock, the checks of each directory on the way and of the
+ * target (L4, L1.2), the file's version for the record, and the report. Its ratio to {@code
+ * copyLoopBaseline} is the best this machine allows any store that keeps those rules.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -50,6 +72,7 @@ public class SmallTransferBenchmark {
   private String[] names;
   private String[] md5s;
   private TransferTargets targets;
+  private ExecutorService floorThreads;
 
   /** Writes the unit's output files once. */
   @Setup(Level.Trial)
@@ -61,6 +84,16 @@ public class SmallTransferBenchmark {
     names = unit.names();
     md5s = unit.md5s();
     targets = new TransferTargets(dir);
+    floorThreads = Executors.newFixedThreadPool(floorParallelism(), r -> {
+      Thread t = new Thread(r, "floor-baseline");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** The threads of the floor: as many as a transfer uses by default (one per processor, at least 2). */
+  static int floorParallelism() {
+    return Math.max(2, Runtime.getRuntime().availableProcessors());
   }
 
   /** A new, empty store root and copy directory for each iteration. */
@@ -91,9 +124,79 @@ public class SmallTransferBenchmark {
     return copied;
   }
 
+  /**
+   * Baseline: the floor of the rules, on the transfer's default number of threads, each taking
+   * the next file: read and MD5, a new temporary file, its record attribute, an atomic rename.
+   * Checks every MD5 and the count stored.
+   */
+  @Benchmark
+  public int atomicFloorBaseline() throws Exception {
+    Path into = Files.createDirectories(targets.copies().resolve("floor").resolve("bench-dag").resolve("unit"));
+    AtomicInteger next = new AtomicInteger();
+    AtomicInteger stored = new AtomicInteger();
+    List<Future<?>> running = new ArrayList<>();
+    for (int t = 0; t < floorParallelism(); t++) {
+      running.add(floorThreads.submit(() -> {
+        storeFloor(into, next, stored);
+        return null;
+      }));
+    }
+    for (Future<?> f : running) {
+      f.get();
+    }
+    if (stored.get() != smallFiles) {
+      throw new IllegalStateException("stored " + stored.get() + " of " + smallFiles);
+    }
+    return stored.get();
+  }
+
+  private void storeFloor(Path into, AtomicInteger next, AtomicInteger stored) throws IOException {
+    MessageDigest md5 = newMd5();
+    ByteBuffer buffer = ByteBuffer.allocate(smallFileBytes + 1);
+    for (int i = next.getAndIncrement(); i < names.length; i = next.getAndIncrement()) {
+      Path temp = into.resolve(".floor-tmp-" + i);
+      buffer.clear();
+      try (FileChannel in = FileChannel.open(scratch.resolve(names[i]), StandardOpenOption.READ);
+          FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        while (in.read(buffer) > 0 && buffer.hasRemaining()) {
+          // a file of the trial is smallFileBytes long: the buffer holds it and meets its end
+        }
+        buffer.flip();
+        md5.update(buffer.array(), 0, buffer.limit());
+        while (buffer.hasRemaining()) {
+          out.write(buffer);
+        }
+      }
+      String md5Hex = HexFormat.of().formatHex(md5.digest());
+      if (!md5Hex.equals(md5s[i])) {
+        throw new IllegalStateException("floor read " + names[i] + " with MD5 " + md5Hex + ", not " + md5s[i]);
+      }
+      UserDefinedFileAttributeView record =
+          Files.getFileAttributeView(temp, UserDefinedFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+      try {
+        record.write("user.stowage.floor", StandardCharsets.US_ASCII.encode(md5Hex));
+      } catch (java.nio.file.FileSystemException e) {
+        if (!String.valueOf(e.getReason()).contains("not supported")) {
+          throw e;
+        } // no attributes here: FileStorage writes a record file instead, which costs more
+      }
+      Files.move(temp, into.resolve(names[i]), StandardCopyOption.ATOMIC_MOVE);
+      stored.incrementAndGet();
+    }
+  }
+
+  private static MessageDigest newMd5() {
+    try {
+      return MessageDigest.getInstance("MD5");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Closes the store and deletes everything the trial wrote. */
   @TearDown(Level.Trial)
   public void tearDown() {
+    floorThreads.shutdownNow();
     targets.close();
     BenchData.deleteTree(dir);
   }

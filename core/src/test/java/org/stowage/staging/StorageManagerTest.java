@@ -116,6 +116,56 @@ class StorageManagerTest {
   }
 
   @Test
+  @DisplayName("from 64 files the check of scratch runs on the transfer's threads: still every missing file named, nothing stored")
+  void manyFilesScannedInParallel() throws IOException {
+    StorageManager m = StorageManager.builder(scratch, storage, "dag", "unit").parallelism(3).build();
+    List<String> missing = new java.util.ArrayList<>();
+    int files = 3 * StorageManager.PARALLEL_SCAN_THRESHOLD + 5;
+    for (int i = 0; i < files; i++) {
+      String name = String.format("d%d/f-%03d.txt", i % 4, i);
+      String location = m.register(name);
+      if (i % 37 == 5) {
+        missing.add(location); // never written
+      } else if (i % 41 == 7) {
+        Files.createDirectories(scratch.resolve(name)); // a directory is not an output file
+        missing.add(location);
+      } else {
+        write(name, "content " + i);
+      }
+    }
+    MissingOutputsException e = assertThrows(MissingOutputsException.class, m::transfer);
+    missing.sort(null); // locations() are sorted
+    assertEquals(missing, e.locations());
+    for (String location : missing) {
+      assertEquals(scratch.resolve(location.substring("dag/unit/".length())), e.missing().get(location));
+    }
+    assertEquals(11, e.locations().size());
+    assertTrue(storage.objects.isEmpty(), "nothing stored");
+
+    for (String location : missing) {
+      Path p = scratch.resolve(location.substring("dag/unit/".length()));
+      if (Files.isDirectory(p)) {
+        Files.delete(p);
+      }
+      Files.writeString(p, "late " + location);
+    }
+    TransferReport report = m.transfer();
+    assertEquals(files, report.files().size());
+    assertEquals(m.registered(), report.files().stream().map(TransferReport.Entry::location).collect(Collectors.toList()));
+    for (TransferReport.Entry entry : report.files()) {
+      assertArrayEquals(Files.readAllBytes(entry.source()), storage.loadBytes(entry.location()), entry.location());
+    }
+  }
+
+  @Test
+  @DisplayName("the default parallelism is one thread per processor, at least 2")
+  void defaultParallelism() {
+    assertEquals(Math.max(2, Runtime.getRuntime().availableProcessors()), StorageManager.DEFAULT_PARALLELISM);
+    assertEquals(StorageManager.DEFAULT_PARALLELISM,
+        StorageManager.builder(scratch, storage, "dag", "unit").parallelism());
+  }
+
+  @Test
   @DisplayName("a resumed transfer skips what is already stored with the same MD5, and stores what changed")
   void resumable() throws IOException {
     write("a.txt", "A");
