@@ -1,10 +1,13 @@
 package org.stowage.benchmarks;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
@@ -33,12 +36,16 @@ import org.stowage.filesystem.FileStorage;
  *   <li>{@code store}: {@code storeBytes} over one of {@value #KEYS} locations (so each store
  *       replaces an object, as steady-state writers do), atomic (temp file and rename), with its
  *       MD5 and metadata record. Baseline {@code storeBaseline}: write a temp file, then {@code
- *       Files.move(ATOMIC_MOVE)} over the target: the least code that is atomic too.
+ *       Files.move(ATOMIC_MOVE)} over the target: the least code that is atomic too. For
+ *       information, {@code storeFloorBaseline}: the floor of the rules, that code plus the MD5
+ *       and a record attribute on the temporary file (what no store that keeps S1, S2 and R3 can
+ *       skip; on tmpfs the MD5 of 4 KiB alone costs most of a raw store).
  *   <li>{@code storeNew}: {@code storeBytes} to a location never used before (a thousand per
  *       directory), as a workflow writes its outputs: this also creates the object's metadata
  *       record. Baselines: {@code storeNewPlainBaseline}, a plain {@code Files.write} of the final
  *       file, creating its directories (not atomic: what gufe does); {@code storeNewBaseline}, a
- *       temp file and {@code Files.move} to a new name, same layout (atomic, for information).
+ *       temp file and {@code Files.move} to a new name, same layout (atomic, for information);
+ *       {@code storeNewFloorBaseline}, the floor of the rules in the same layout.
  *   <li>{@code load}: {@code loadBytes(location)}. Baseline {@code loadBaseline}: {@code
  *       Files.readAllBytes} of the same object file.
  *   <li>{@code loadVerified}: {@code loadBytes(location, expected)}, checked against its MD5.
@@ -134,6 +141,43 @@ public class SmallFileBenchmark {
     Files.write(temp, data, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     Path name = target.resolve(String.format("o%03d.bin", i % 1000));
     return Files.move(temp, name, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /**
+   * Baseline, the floor of the rules for a replacing store: what {@code storeBaseline} does, plus
+   * the MD5 of the content (S1) and its record in an extended attribute of the temporary file
+   * before the rename (R3). No lock, no check of the directories or the target, no version.
+   */
+  @Benchmark
+  public Path storeFloorBaseline() throws IOException {
+    return storeAtomically(rawDir, rawTargets[nextIndex()]);
+  }
+
+  /** Baseline, the floor of the rules for a store to a new location: as above, in the new layout. */
+  @Benchmark
+  public Path storeNewFloorBaseline() throws IOException {
+    int i = fresh++;
+    Path dir = rawNewDir.resolve(String.format("d%05d", i / 1000));
+    if (i % 1000 == 0) {
+      Files.createDirectories(dir);
+    }
+    return storeAtomically(dir, dir.resolve(String.format("o%03d.bin", i % 1000)));
+  }
+
+  private Path storeAtomically(Path dir, Path target) throws IOException {
+    String md5Hex = HexFormat.of().formatHex(md5.digest(data));
+    Path temp =
+        dir.resolve(".tmp-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()));
+    Files.write(temp, data, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    try {
+      Files.getFileAttributeView(temp, UserDefinedFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+          .write("user.stowage.floor", StandardCharsets.US_ASCII.encode(md5Hex));
+    } catch (java.nio.file.FileSystemException e) {
+      if (!String.valueOf(e.getReason()).contains("not supported")) {
+        throw e;
+      } // no attributes here: FileStorage writes a record file instead, which costs more
+    }
+    return Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
   }
 
   /**

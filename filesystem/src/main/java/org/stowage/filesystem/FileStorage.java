@@ -284,7 +284,7 @@ public final class FileStorage extends ExternalStorage {
   @Override
   protected boolean writeObject(Location location, ObjectSource source, boolean replaceExisting)
       throws IOException {
-    Resolver.Located at = resolver.locate(location, "store");
+    Resolver.Located at = resolver.locateForWrite(location, "store");
     checkStorable(location, at);
     if (!replaceExisting && at.attributes() != null) {
       return false; // present: no need to read the content
@@ -689,7 +689,7 @@ public final class FileStorage extends ExternalStorage {
   @Override
   protected Metadata adoptFile(Location location, Path source, boolean replaceExisting)
       throws IOException {
-    Resolver.Located at = resolver.locate(location, "adopt");
+    Resolver.Located at = resolver.locateForWrite(location, "adopt");
     checkStorable(location, at);
     if (!replaceExisting && at.attributes() != null) {
       return null; // present: nothing to do

@@ -89,6 +89,24 @@ final class Resolver {
    * @throws IOException if the filesystem fails
    */
   Located locate(Location location, String operation) throws IOException {
+    return locate(location, operation, false);
+  }
+
+  /**
+   * As {@link #locate}, for a write that publishes its file by renaming it over the location's
+   * name (a store, an adoption). The last component is first looked at with a {@code stat} that
+   * follows links and reports absence without an exception (an {@code lstat} of an absent name
+   * costs two exceptions, a tenth of a small store); only a name that leads somewhere is then
+   * examined as {@link #locate} does. So a symbolic link at the location itself that leads nowhere
+   * counts as absent here, where {@link #locate} refuses it: the write replaces the link, as a
+   * rename does, and reads or writes nothing through it (rule L4; docs/filesystem.md).
+   */
+  Located locateForWrite(Location location, String operation) throws IOException {
+    return locate(location, operation, true);
+  }
+
+  private Located locate(Location location, String operation, boolean forWrite)
+      throws IOException {
     List<String> segments = location.segments();
     int last = segments.size() - 1;
     Path dir = root;
@@ -112,6 +130,9 @@ final class Resolver {
       dir = next;
     }
     Path file = child(dir, segments.get(last), location);
+    if (forWrite && slashOnly && !file.toFile().exists()) {
+      return new Located(file, null, dir, 0, null, pruneLimit, false);
+    }
     return last(file, location, operation, dir, 0, pruneLimit);
   }
 

@@ -88,6 +88,24 @@ class FileStorageSymlinkTest {
   }
 
   @Test
+  @DisplayName("L4 a store at a dangling link's own name replaces the link; nothing appears where it led, and reads still refuse such a link")
+  void storeReplacesDanglingLinkAtTheLocation() throws IOException {
+    Files.createSymbolicLink(root.resolve("dangling-2"), dir.resolve("nowhere-2"));
+    Files.createSymbolicLink(root.resolve("dangling-3"), dir.resolve("nowhere-3"));
+    assertRefused(() -> storage.loadBytes("dangling-2"));
+
+    assertThrows(org.stowage.ExistingExternalResourceException.class,
+        () -> storage.storeBytes("dangling-3", Disk.utf8("x"), WritePolicy.CREATE));
+    assertTrue(Files.isSymbolicLink(root.resolve("dangling-3")), "CREATE leaves the name that is taken");
+
+    storage.storeBytes("dangling-2", Disk.utf8("stored"));
+    assertFalse(Files.isSymbolicLink(root.resolve("dangling-2")));
+    assertArrayEquals(Disk.utf8("stored"), storage.loadBytes("dangling-2"));
+    assertFalse(Files.exists(dir.resolve("nowhere-2"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+    assertFalse(Files.exists(dir.resolve("nowhere-3"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+  }
+
+  @Test
   @DisplayName("L4 dangling links and links into the reserved .stowage entries are refused")
   void danglingAndReserved() {
     assertRefused(() -> storage.storeBytes("dangling/x", Disk.utf8("x")));
