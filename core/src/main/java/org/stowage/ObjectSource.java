@@ -171,15 +171,15 @@ public final class ObjectSource {
    * @throws IOException if it is not a regular file, or cannot be opened
    */
   static ObjectSource ofPath(Path path) throws IOException {
-    // One look at the file (links followed) says both what the old two looks said: a directory is
-    // refused, and only a regular file is re-read. A file swapped meanwhile for something else
-    // fails at its first re-read, which cannot seek a pipe.
-    BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
-    if (attributes.isDirectory()) {
-      throw new IOException(path + " is a directory, not a regular file");
-    }
     SeekableByteChannel channel = Files.newByteChannel(path, StandardOpenOption.READ);
     try {
+      // One look at the file just opened (links followed) says what two looks said: a directory
+      // is refused, and only a regular file is re-read. A file swapped between the open and the
+      // look fails at its first re-read, which cannot seek a pipe.
+      BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
+      if (attributes.isDirectory()) {
+        throw new IOException(path + " is a directory, not a regular file");
+      }
       InputStream in = Channels.newInputStream(channel);
       long size = channel.size();
       if (channel instanceof FileChannel && attributes.isRegularFile()) {

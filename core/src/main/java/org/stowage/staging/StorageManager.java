@@ -54,8 +54,8 @@ import org.stowage.cas.ContentAddressedStore;
  * <ul>
  *   <li>It first checks that every registered file exists; if any is missing, it stores nothing
  *       and throws one {@link MissingOutputsException} naming all of them.
- *   <li>Files go in parallel, on at most {@code parallelism} threads (one per processor, at
- *       least 2, by default), each hashed in the pass that stores it. The threads are daemons
+ *   <li>Files go in parallel, on at most {@code parallelism} threads (by default one per
+ *       processor, at least 2 and at most 8), each hashed in the pass that stores it. The threads are daemons
  *       shared by every manager of the JVM, created by the first transfer and ended after a minute
  *       unused. From {@value #PARALLEL_SCAN_THRESHOLD} files on, the check that every file exists
  *       runs on them too.
@@ -513,20 +513,21 @@ public final class StorageManager implements AutoCloseable {
       }
     };
     List<Future<?>> futures = new ArrayList<>(threads - 1);
-    for (int t = 1; t < threads; t++) {
-      futures.add(TransferThreads.POOL.submit(look));
-    }
-    look.run(); // the caller looks too, and then waits for the files the others took
     try {
+      for (int t = 1; t < threads; t++) {
+        futures.add(TransferThreads.POOL.submit(look));
+      }
+      look.run(); // the caller looks too, and then waits for the files the others took
       for (Future<?> f : futures) {
         f.get(); // happens-before: every size a thread wrote is visible after its get
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      next.set(paths.length);
       throw new ExternalResourceException(this + ": transfer interrupted while looking at scratch", e);
     } catch (ExecutionException e) {
       throw new ExternalResourceException(this + ": cannot look at scratch: " + e.getCause(), e.getCause());
+    } finally {
+      next.set(paths.length); // on a failure, the other threads take no further file
     }
     return sizes;
   }
@@ -860,11 +861,19 @@ public final class StorageManager implements AutoCloseable {
   private record Recorded(Metadata metadata, ContentReference reference) {}
 
   /**
-   * How many files a transfer stores at once unless {@link Builder#parallelism} says otherwise:
-   * one per processor the JVM may use when the class loads, and at least 2, so that one file's
-   * hash overlaps another's system calls on a single core.
+   * The most threads a transfer uses by default, however many processors there are: each holds a
+   * backend's connection while it stores (an {@code S3Storage} pools at least 50), and the
+   * threads of one namespace share its directory's lock in a {@code FileStorage}.
    */
-  static final int DEFAULT_PARALLELISM = Math.max(2, Runtime.getRuntime().availableProcessors());
+  static final int MAX_DEFAULT_PARALLELISM = 8;
+
+  /**
+   * How many files a transfer stores at once unless {@link Builder#parallelism} says otherwise:
+   * one per processor the JVM may use when the class loads, at least 2, so that one file's hash
+   * overlaps another's system calls on a single core, and at most {@value #MAX_DEFAULT_PARALLELISM}.
+   */
+  static final int DEFAULT_PARALLELISM =
+      Math.min(MAX_DEFAULT_PARALLELISM, Math.max(2, Runtime.getRuntime().availableProcessors()));
 
   /** Options for a {@link StorageManager}. */
   public static final class Builder {
@@ -932,8 +941,8 @@ public final class StorageManager implements AutoCloseable {
     }
 
     /**
-     * How many files a transfer stores at once; by default one per processor and at least 2.
-     * More threads than cores do not hash faster, and on a 2-core machine 4 threads stored 5,000
+     * How many files a transfer stores at once; by default one per processor, at least 2 and at
+     * most 8 (on a larger machine, ask for more to hash on every core). More threads than cores do not hash faster, and on a 2-core machine 4 threads stored 5,000
      * small files 20% slower than 2: threads that create and rename files in one directory wait
      * for each other on its lock (docs/performance.md).
      *

@@ -158,11 +158,15 @@ class StorageManagerTest {
   }
 
   @Test
-  @DisplayName("the default parallelism is one thread per processor, at least 2")
+  @DisplayName("the default parallelism is one thread per processor, at least 2 and at most 8; a builder starts from it")
   void defaultParallelism() {
-    assertEquals(Math.max(2, Runtime.getRuntime().availableProcessors()), StorageManager.DEFAULT_PARALLELISM);
-    assertEquals(StorageManager.DEFAULT_PARALLELISM,
-        StorageManager.builder(scratch, storage, "dag", "unit").parallelism());
+    int processors = Runtime.getRuntime().availableProcessors();
+    int expected = processors <= 2 ? 2 : Math.min(processors, 8);
+    assertEquals(expected, StorageManager.DEFAULT_PARALLELISM);
+    assertEquals(expected, StorageManager.builder(scratch, storage, "dag", "unit").parallelism());
+    assertEquals(5, StorageManager.builder(scratch, storage, "dag", "unit").parallelism(5).parallelism());
+    assertThrows(IllegalArgumentException.class,
+        () -> StorageManager.builder(scratch, storage, "dag", "unit").parallelism(0));
   }
 
   @Test

@@ -161,8 +161,13 @@ import org.stowage.VerifyingInputStream;
  * makes every operation on locations through it fail with an {@link ExternalResourceException}
  * naming rule L4; listings skip such links, with a warning, and also skip links that lead back to
  * a directory above them. Storing or deleting at a location that is itself a link replaces or
- * removes the link, never its target. These checks guard against links present in the tree; they
- * cannot stop another process that swaps a directory for a link between the check and the use.
+ * removes the link, never its target. One exception, on Unix: a store, copy or adoption with
+ * {@code OVERWRITE} or {@code CREATE} first looks at the location's own name with a {@code stat}
+ * that follows links, and a name it cannot follow (a dangling link, a loop of links, a link
+ * through a directory it may not search) counts as absent there: {@code OVERWRITE} replaces the
+ * link, {@code CREATE} finds the name taken. Nothing is read or written through such a link.
+ * These checks guard against links present in the tree; they cannot stop another process that
+ * swaps a directory for a link between the check and the use.
  *
  * <h2>Listing</h2>
  *

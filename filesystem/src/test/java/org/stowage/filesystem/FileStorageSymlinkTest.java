@@ -103,6 +103,31 @@ class FileStorageSymlinkTest {
     assertArrayEquals(Disk.utf8("stored"), storage.loadBytes("dangling-2"));
     assertFalse(Files.exists(dir.resolve("nowhere-2"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
     assertFalse(Files.exists(dir.resolve("nowhere-3"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+
+    // SKIP_IF_EXISTS and FAIL_IF_DIFFERENT look the location up first, which still refuses the link
+    assertRefused(() -> storage.storeBytes("dangling-3", Disk.utf8("x"), WritePolicy.SKIP_IF_EXISTS));
+    assertRefused(() -> storage.storeBytes("dangling-3", Disk.utf8("x"), WritePolicy.FAIL_IF_DIFFERENT));
+    assertTrue(Files.isSymbolicLink(root.resolve("dangling-3")));
+  }
+
+  @Test
+  @DisplayName("L4 an adoption at a dangling link's own name, or at a loop of links, replaces the link and nothing else")
+  void adoptionReplacesUnfollowableLinkAtTheLocation() throws IOException {
+    Files.createSymbolicLink(root.resolve("dangling-4"), dir.resolve("nowhere-4"));
+    Files.createSymbolicLink(root.resolve("loop"), root.resolve("loop"));
+    assertRefused(() -> storage.exists("dangling-4"));
+    assertThrows(ExternalResourceException.class, () -> storage.exists("loop"));
+
+    Path scratchFile = Files.write(dir.resolve("scratch-out.bin"), Disk.utf8("adopted"));
+    storage.adoptPath("dangling-4", scratchFile, WritePolicy.OVERWRITE);
+    assertFalse(Files.exists(scratchFile, java.nio.file.LinkOption.NOFOLLOW_LINKS), "the file was taken");
+    assertFalse(Files.isSymbolicLink(root.resolve("dangling-4")));
+    assertArrayEquals(Disk.utf8("adopted"), storage.loadBytes("dangling-4"));
+    assertFalse(Files.exists(dir.resolve("nowhere-4"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
+
+    storage.storeBytes("loop", Disk.utf8("no more loop"));
+    assertFalse(Files.isSymbolicLink(root.resolve("loop")));
+    assertArrayEquals(Disk.utf8("no more loop"), storage.loadBytes("loop"));
   }
 
   @Test
