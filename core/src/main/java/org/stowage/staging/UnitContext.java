@@ -301,7 +301,8 @@ public final class UnitContext implements AutoCloseable {
     }
 
     /**
-     * How many files each manager transfers at once; 4 by default.
+     * How many files each manager transfers at once; by default one per processor, at least 2 and
+     * at most 8 (see {@link StorageManager.Builder#parallelism}).
      *
      * @param threads the number of files each manager stores at once, at least 1
      * @return this builder
