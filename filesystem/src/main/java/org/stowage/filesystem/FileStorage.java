@@ -161,13 +161,8 @@ import org.stowage.VerifyingInputStream;
  * makes every operation on locations through it fail with an {@link ExternalResourceException}
  * naming rule L4; listings skip such links, with a warning, and also skip links that lead back to
  * a directory above them. Storing or deleting at a location that is itself a link replaces or
- * removes the link, never its target. One exception, on Unix: a store, copy or adoption with
- * {@code OVERWRITE} or {@code CREATE} first looks at the location's own name with a {@code stat}
- * that follows links, and a name it cannot follow (a dangling link, a loop of links, a link
- * through a directory it may not search) counts as absent there: {@code OVERWRITE} replaces the
- * link, {@code CREATE} finds the name taken. Nothing is read or written through such a link.
- * These checks guard against links present in the tree; they cannot stop another process that
- * swaps a directory for a link between the check and the use.
+ * removes the link, never its target. These checks guard against links present in the tree; they
+ * cannot stop another process that swaps a directory for a link between the check and the use.
  *
  * <h2>Listing</h2>
  *
@@ -289,7 +284,7 @@ public final class FileStorage extends ExternalStorage {
   @Override
   protected boolean writeObject(Location location, ObjectSource source, boolean replaceExisting)
       throws IOException {
-    Resolver.Located at = resolver.locateForWrite(location, "store");
+    Resolver.Located at = resolver.locate(location, "store");
     checkStorable(location, at);
     if (!replaceExisting && at.attributes() != null) {
       return false; // present: no need to read the content
@@ -694,7 +689,7 @@ public final class FileStorage extends ExternalStorage {
   @Override
   protected Metadata adoptFile(Location location, Path source, boolean replaceExisting)
       throws IOException {
-    Resolver.Located at = resolver.locateForWrite(location, "adopt");
+    Resolver.Located at = resolver.locate(location, "adopt");
     checkStorable(location, at);
     if (!replaceExisting && at.attributes() != null) {
       return null; // present: nothing to do

@@ -19,8 +19,7 @@ import org.stowage.Location;
  * on the way is examined without following links; a symbolic link is followed only if its real
  * target lies inside the root and outside the reserved {@code .stowage} entries, and refused
  * otherwise (a dangling link too: where it would lead cannot be checked). The final component is
- * checked the same way, except by {@link #locateForWrite}, for which a final name that a {@code
- * stat} cannot follow counts as absent (the write replaces it). These checks see the tree as it is when they run; they guard against
+ * checked the same way. These checks see the tree as it is when they run; they guard against
  * links that are present in the tree, not against another process that swaps a directory for a
  * link between the check and the use (see docs/filesystem.md).
  */
@@ -90,27 +89,6 @@ final class Resolver {
    * @throws IOException if the filesystem fails
    */
   Located locate(Location location, String operation) throws IOException {
-    return locate(location, operation, false);
-  }
-
-  /**
-   * As {@link #locate}, for a write that publishes its file by renaming it over the location's
-   * name (a store, an adoption). The last component is first looked at with a {@code stat} that
-   * follows links and reports absence without an exception (an {@code lstat} of an absent name
-   * costs two exceptions, a tenth of a small store); only a name that leads somewhere is then
-   * examined as {@link #locate} does. So a symbolic link at the location itself that a {@code
-   * stat} cannot follow (it leads nowhere, loops, or passes a directory that may not be searched)
-   * counts as absent here, where {@link #locate} refuses it: the write replaces the link, as a
-   * rename does, and reads or writes nothing through it (rule L4; docs/filesystem.md). Only on the
-   * default filesystem of a platform with {@code /} as its only separator; elsewhere this is
-   * {@link #locate}.
-   */
-  Located locateForWrite(Location location, String operation) throws IOException {
-    return locate(location, operation, true);
-  }
-
-  private Located locate(Location location, String operation, boolean forWrite)
-      throws IOException {
     List<String> segments = location.segments();
     int last = segments.size() - 1;
     Path dir = root;
@@ -134,9 +112,6 @@ final class Resolver {
       dir = next;
     }
     Path file = child(dir, segments.get(last), location);
-    if (forWrite && slashOnly && !file.toFile().exists()) {
-      return new Located(file, null, dir, 0, null, pruneLimit, false);
-    }
     return last(file, location, operation, dir, 0, pruneLimit);
   }
 

@@ -88,49 +88,6 @@ class FileStorageSymlinkTest {
   }
 
   @Test
-  @DisplayName("L4 a store at a dangling link's own name replaces the link; nothing appears where it led, and reads still refuse such a link")
-  void storeReplacesDanglingLinkAtTheLocation() throws IOException {
-    Files.createSymbolicLink(root.resolve("dangling-2"), dir.resolve("nowhere-2"));
-    Files.createSymbolicLink(root.resolve("dangling-3"), dir.resolve("nowhere-3"));
-    assertRefused(() -> storage.loadBytes("dangling-2"));
-
-    assertThrows(org.stowage.ExistingExternalResourceException.class,
-        () -> storage.storeBytes("dangling-3", Disk.utf8("x"), WritePolicy.CREATE));
-    assertTrue(Files.isSymbolicLink(root.resolve("dangling-3")), "CREATE leaves the name that is taken");
-
-    storage.storeBytes("dangling-2", Disk.utf8("stored"));
-    assertFalse(Files.isSymbolicLink(root.resolve("dangling-2")));
-    assertArrayEquals(Disk.utf8("stored"), storage.loadBytes("dangling-2"));
-    assertFalse(Files.exists(dir.resolve("nowhere-2"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
-    assertFalse(Files.exists(dir.resolve("nowhere-3"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
-
-    // SKIP_IF_EXISTS and FAIL_IF_DIFFERENT look the location up first, which still refuses the link
-    assertRefused(() -> storage.storeBytes("dangling-3", Disk.utf8("x"), WritePolicy.SKIP_IF_EXISTS));
-    assertRefused(() -> storage.storeBytes("dangling-3", Disk.utf8("x"), WritePolicy.FAIL_IF_DIFFERENT));
-    assertTrue(Files.isSymbolicLink(root.resolve("dangling-3")));
-  }
-
-  @Test
-  @DisplayName("L4 an adoption at a dangling link's own name, or at a loop of links, replaces the link and nothing else")
-  void adoptionReplacesUnfollowableLinkAtTheLocation() throws IOException {
-    Files.createSymbolicLink(root.resolve("dangling-4"), dir.resolve("nowhere-4"));
-    Files.createSymbolicLink(root.resolve("loop"), root.resolve("loop"));
-    assertRefused(() -> storage.exists("dangling-4"));
-    assertThrows(ExternalResourceException.class, () -> storage.exists("loop"));
-
-    Path scratchFile = Files.write(dir.resolve("scratch-out.bin"), Disk.utf8("adopted"));
-    storage.adoptPath("dangling-4", scratchFile, WritePolicy.OVERWRITE);
-    assertFalse(Files.exists(scratchFile, java.nio.file.LinkOption.NOFOLLOW_LINKS), "the file was taken");
-    assertFalse(Files.isSymbolicLink(root.resolve("dangling-4")));
-    assertArrayEquals(Disk.utf8("adopted"), storage.loadBytes("dangling-4"));
-    assertFalse(Files.exists(dir.resolve("nowhere-4"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
-
-    storage.storeBytes("loop", Disk.utf8("no more loop"));
-    assertFalse(Files.isSymbolicLink(root.resolve("loop")));
-    assertArrayEquals(Disk.utf8("no more loop"), storage.loadBytes("loop"));
-  }
-
-  @Test
   @DisplayName("L4 dangling links and links into the reserved .stowage entries are refused")
   void danglingAndReserved() {
     assertRefused(() -> storage.storeBytes("dangling/x", Disk.utf8("x")));
