@@ -351,6 +351,22 @@ final class MetadataRecords {
     }
   }
 
+  /**
+   * Removes the record attribute from the file {@code file} itself (a link is not followed), if it
+   * has one: for an adoption that set it on a caller's file and then did not take the file. A
+   * failure is logged, not thrown: the file is the caller's, and is kept either way.
+   */
+  void removeAttributeQuietly(Path file) {
+    try {
+      UserDefinedFileAttributeView view = view(file, false);
+      if (view != null) {
+        view.delete(ATTRIBUTE_NAME);
+      }
+    } catch (IOException | UnsupportedOperationException e) {
+      Log.LOG.debug("{}: cannot remove the record attribute from {}: {}", storage, file, e.toString());
+    }
+  }
+
   /** The record file of {@code location}. */
   Path pathOf(Location location) {
     String hash = sha256(location.value());

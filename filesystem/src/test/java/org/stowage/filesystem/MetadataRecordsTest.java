@@ -132,6 +132,27 @@ class MetadataRecordsTest {
   }
 
   @Test
+  @DisplayName("R3 an adoption that does not take a file removes the record attribute it set, and only that; a file without one, or gone, is no error")
+  void removeAttributeQuietly() throws IOException {
+    MetadataRecords records = new MetadataRecords(dir.resolve(".stowage/meta"), false, "test", true);
+    Path file = Files.write(dir.resolve("kept"), new byte[43]);
+    MetadataRecords.Entry entry =
+        new MetadataRecords.Entry(null, MD, new FileVersion("k", 43, Instant.ofEpochSecond(9, 1)));
+    Disk.setRecordAttribute(file, entry);
+    java.nio.file.attribute.UserDefinedFileAttributeView view =
+        Files.getFileAttributeView(file, java.nio.file.attribute.UserDefinedFileAttributeView.class);
+    view.write("other", java.nio.ByteBuffer.wrap(new byte[] {1, 2}));
+    assertEquals(entry, records.readAttribute(file, false));
+
+    records.removeAttributeQuietly(file);
+    assertNull(records.readAttribute(file, false), "the record is gone");
+    assertEquals(List.of("other"), view.list(), "the file's own attributes stay");
+    records.removeAttributeQuietly(file); // none left: no error
+    records.removeAttributeQuietly(dir.resolve("missing"));
+    assertTrue(Files.exists(file));
+  }
+
+  @Test
   @DisplayName("R3 records live under .stowage/meta at a SHA-256 fan-out and are replaced whole")
   void files() throws IOException {
     Path meta = dir.resolve(".stowage/meta");
