@@ -78,6 +78,54 @@ class FileStorageAdoptTest extends AdoptPathChecks {
   }
 
   @Test
+  @DisplayName("M3 a location taken between an adoption's look and its lock: CREATE refuses, the file is kept without the record attribute set on it")
+  void refusedAfterRecordingKeepsTheFileUnrecorded() throws Exception {
+    assumeTrue(hasUnixView(), "needs the unix attribute view");
+    storage();
+    byte[] content = "scratch output".getBytes(StandardCharsets.UTF_8);
+    Path source = Files.write(dir.resolve("scratch-out.txt"), content);
+    String location = "late/out.txt";
+    Path target = storage.root().resolve(location);
+    java.util.concurrent.atomic.AtomicReference<Throwable> adopterFailure =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Thread adopter = new Thread(() -> {
+      try {
+        storage.adoptPath(location, source, WritePolicy.CREATE);
+      } catch (Throwable t) {
+        adopterFailure.set(t);
+      }
+    });
+    // Hold the location's lock, as another writer would, while the adoption hashes and records.
+    new LocationLocks(storage.root().toRealPath().resolve(".stowage").resolve("lock"))
+        .withLock(org.stowage.Location.of(location), () -> {
+          adopter.start();
+          long deadline = System.nanoTime() + 30_000_000_000L;
+          while (!recordAttributeOn(source)) { // set after hashing, before the adoption's lock
+            if (System.nanoTime() > deadline || !adopter.isAlive()) {
+              throw new AssertionError("the adoption never recorded the file: " + adopterFailure.get());
+            }
+            Thread.onSpinWait();
+          }
+          Files.createDirectories(target.getParent());
+          Files.write(target, "another writer's".getBytes(StandardCharsets.UTF_8));
+          return null;
+        });
+    adopter.join(30_000);
+    assertFalse(adopter.isAlive(), "the adoption ended");
+    assertEquals(org.stowage.ExistingExternalResourceException.class,
+        adopterFailure.get() == null ? null : adopterFailure.get().getClass(), String.valueOf(adopterFailure.get()));
+    assertArrayEquals(content, Files.readAllBytes(source), "the file is kept");
+    assertFalse(recordAttributeOn(source), "without the record attribute the adoption set on it");
+    assertArrayEquals("another writer's".getBytes(StandardCharsets.UTF_8), Files.readAllBytes(target));
+  }
+
+  private static boolean recordAttributeOn(Path file) throws IOException {
+    return Files.getFileAttributeView(
+            file, java.nio.file.attribute.UserDefinedFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+        .list().contains(MetadataRecords.ATTRIBUTE_NAME);
+  }
+
+  @Test
   @DisplayName("M3 a file with another hard link is copied, so writing through that link never changes the object")
   void hardLinkedSourceIsCopied() throws IOException {
     assumeTrue(hasUnixView(), "needs the unix attribute view");
