@@ -102,24 +102,12 @@ public record Metadata(String md5, long size) {
       return false;
     }
     for (int i = 0; i < 32; i++) {
-      // A table, not two ranges, whose branch random digits and letters would often mispredict.
       char c = s.charAt(i);
-      if (c >= LOWER_HEX.length || !LOWER_HEX[c]) {
+      if ((c < '0' || c > '9') && (c < 'a' || c > 'f')) {
         return false;
       }
     }
     return true;
-  }
-
-  private static final boolean[] LOWER_HEX = new boolean['f' + 1];
-
-  static {
-    for (char c = '0'; c <= '9'; c++) {
-      LOWER_HEX[c] = true;
-    }
-    for (char c = 'a'; c <= 'f'; c++) {
-      LOWER_HEX[c] = true;
-    }
   }
 
   /**
