@@ -93,7 +93,9 @@ import org.stowage.cas.Digest;
  *
  * <p><b>Memory</b> is two Bloom filters (referenced digests; present content), about 1.2 bytes
  * per object each at the default false-positive rate of 1%, whatever the store's size; a false
- * positive keeps some garbage, never deletes live content. Local disk: 33 bytes per content
+ * positive keeps some garbage, never deletes live content. Beside them, a bounded window of
+ * listed objects ({@code 8 × parallelism} batches of at most 128, each object with at most 1,024
+ * bytes of content): at most {@code parallelism} MiB. Local disk: 33 bytes per content
  * object and about 80 bytes plus the location per reference listed before its content, in the
  * spool directory, deleted at the end.
  *

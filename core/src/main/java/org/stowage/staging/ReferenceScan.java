@@ -39,7 +39,7 @@ import org.stowage.staging.CollectionReport.UnreadableReference;
  * parse, and feed the sinks. So the listing, which a backend serves to one
  * thread, runs at its own speed while the reads, the parsing and the filters' hashing overlap with
  * it on the other threads; a batch holds at most {@link #BATCH} locations, or {@link #BATCH_READS}
- * outside the content tree (each a read), so that a hand-off costs little beside its work and a
+ * outside the content tree that still need a read (not listed with their content), so that a hand-off costs little beside its work and a
  * store's few references still spread over the workers. Memory: the workers' window of batches.
  */
 final class ReferenceScan {

@@ -57,8 +57,8 @@ import org.stowage.cas.ContentAddressedStore;
  *   <li>Files go in parallel, on at most {@code parallelism} threads (by default one per
  *       processor, at least 2 and at most 8), each hashed in the pass that stores it. The threads are daemons
  *       shared by every manager of the JVM, created by the first transfer and ended after a minute
- *       unused. From {@value #PARALLEL_SCAN_THRESHOLD} files on, the check that every file exists
- *       runs on them too.
+ *       unused. From {@value #PARALLEL_SCAN_THRESHOLD} files on, with a {@code parallelism} of 2
+ *       or more, the check that every file exists runs on them too.
  *   <li>It is resumable: a file whose object is already stored with the same MD5 (after a crash,
  *       or a retry) is not stored again; it is hashed to know that, and reported as not uploaded.
  *       A transfer of 8 files or more lists the namespace once and looks
@@ -461,12 +461,12 @@ public final class StorageManager implements AutoCloseable {
     long[] scanned = regularFileSizes(files.values());
     int index = 0;
     for (Map.Entry<String, String> e : files.entrySet()) {
-      Path path = scratchDir.resolve(e.getValue());
       long size = scanned[index++];
       if (size >= 0) {
         sizes.put(e.getKey(), size);
         continue;
       }
+      Path path = scratchDir.resolve(e.getValue());
       if (journalled == null) {
         try {
           journalled = journal.read();
@@ -486,33 +486,30 @@ public final class StorageManager implements AutoCloseable {
   }
 
   /**
-   * Below this many files the scan looks at them on the calling thread; from it on, on the
-   * transfer's threads, since a look at a file costs a system call that walks its whole path.
+   * Below this many files the scan looks at them on the calling thread only; from it on, also on
+   * the transfer's threads (one more per {@code PARALLEL_SCAN_THRESHOLD / 2} files, up to {@code
+   * parallelism}), since a look at a file costs a system call that walks its whole path.
    */
   static final int PARALLEL_SCAN_THRESHOLD = 64;
 
   /**
    * The size of each regular file of {@code relatives} in scratch, in their order, or -1 for one
-   * that is not there (or not a regular file): looked at on up to {@code parallelism} threads of
-   * the transfer pool when there are many, each taking the next file until none is left.
+   * that is not there (or not a regular file): looked at by the calling thread and, when there are
+   * many, by up to {@code parallelism - 1} threads of the transfer pool, each taking the next file
+   * until none is left.
    */
   private long[] regularFileSizes(java.util.Collection<String> relatives) {
     String[] paths = relatives.toArray(new String[0]);
     long[] sizes = new long[paths.length];
+    // below PARALLEL_SCAN_THRESHOLD files this is at most 1: the caller looks alone
     int threads = Math.min(parallelism, paths.length / (PARALLEL_SCAN_THRESHOLD / 2));
-    if (paths.length < PARALLEL_SCAN_THRESHOLD || threads < 2) {
-      for (int i = 0; i < paths.length; i++) {
-        sizes[i] = regularFileSize(scratchDir.resolve(paths[i]));
-      }
-      return sizes;
-    }
     AtomicInteger next = new AtomicInteger();
     Runnable look = () -> {
       for (int i = next.getAndIncrement(); i < paths.length; i = next.getAndIncrement()) {
         sizes[i] = regularFileSize(scratchDir.resolve(paths[i]));
       }
     };
-    List<Future<?>> futures = new ArrayList<>(threads - 1);
+    List<Future<?>> futures = new ArrayList<>();
     try {
       for (int t = 1; t < threads; t++) {
         futures.add(TransferThreads.POOL.submit(look));
