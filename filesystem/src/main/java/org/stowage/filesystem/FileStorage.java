@@ -700,39 +700,6 @@ public final class FileStorage extends ExternalStorage {
       return super.adoptFile(location, source, replaceExisting);
     }
     FileVersion version = FileVersion.of(before);
-    Metadata adopted;
-    try {
-      adopted = adoptByRename(location, source, at, replaceExisting, version);
-    } catch (IOException | RuntimeException e) {
-      keepUnrecorded(source);
-      throw e;
-    }
-    if (adopted == null) {
-      keepUnrecorded(source);
-    }
-    return adopted;
-  }
-
-  /**
-   * After an adoption that did not take {@code source} (refused, changed, failed): removes the
-   * record attribute it may have set on the file, so that the caller keeps the file as it was
-   * found, but for its change time. A failure is logged, not thrown.
-   */
-  private void keepUnrecorded(Path source) {
-    if (records.inAttributes()) {
-      records.removeAttributeQuietly(source);
-    }
-  }
-
-  /**
-   * {@link #adoptFile} for a regular file that a rename can take: hashes it, sets its record, and
-   * publishes it under the lock; falls back to the core's copy where the rename turns out not to
-   * be atomic. Returns {@code null} if a policy other than {@code OVERWRITE} found the location
-   * taken (the file stays).
-   */
-  private Metadata adoptByRename(
-      Location location, Path source, Resolver.Located at, boolean replaceExisting,
-      FileVersion version) throws IOException {
     Metadata metadata;
     boolean recorded;
     try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ)) {
@@ -768,6 +735,12 @@ public final class FileStorage extends ExternalStorage {
     } finally {
       if (outcome == null || outcome == Outcome.REFUSED) {
         pruneCreated(at);
+        if (recorded) {
+          // Refused, changed before the lock, or failed before publishing: the caller keeps the
+          // file, without the record this adoption set on it (after a copying fallback that
+          // took it, the file is gone and there is nothing to remove).
+          records.removeAttributeQuietly(source);
+        }
       }
     }
     if (outcome == Outcome.REFUSED) {

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
@@ -86,43 +88,72 @@ class FileStorageAdoptTest extends AdoptPathChecks {
     Path source = Files.write(dir.resolve("scratch-out.txt"), content);
     String location = "late/out.txt";
     Path target = storage.root().resolve(location);
-    java.util.concurrent.atomic.AtomicReference<Throwable> adopterFailure =
+    Throwable failure = adoptWhileLocked(location, source, WritePolicy.CREATE, () -> {
+      Files.createDirectories(target.getParent());
+      Files.write(target, "another writer's".getBytes(StandardCharsets.UTF_8));
+    });
+    assertEquals(org.stowage.ExistingExternalResourceException.class,
+        failure == null ? null : failure.getClass(), String.valueOf(failure));
+    assertArrayEquals(content, Files.readAllBytes(source), "the file is kept");
+    assertNull(Disk.recordAttributeBytes(source), "without the record attribute the adoption set on it");
+    assertArrayEquals("another writer's".getBytes(StandardCharsets.UTF_8), Files.readAllBytes(target));
+  }
+
+  @Test
+  @DisplayName("M3 a file changed between an adoption's hashing and its lock: refused, the file is kept without the record attribute set on it")
+  void changedAfterRecordingKeepsTheFileUnrecorded() throws Exception {
+    assumeTrue(hasUnixView(), "needs the unix attribute view");
+    storage();
+    byte[] content = "scratch output, touched".getBytes(StandardCharsets.UTF_8);
+    Path source = Files.write(dir.resolve("scratch-touched.txt"), content);
+    String location = "late/touched.txt";
+    Throwable failure = adoptWhileLocked(location, source, WritePolicy.OVERWRITE, () -> Files.setLastModifiedTime(
+        source, java.nio.file.attribute.FileTime.fromMillis(Files.getLastModifiedTime(source).toMillis() + 5000)));
+    assertTrue(failure instanceof org.stowage.ExternalResourceException
+        && failure.getMessage().contains("changed while it was hashed"), String.valueOf(failure));
+    assertArrayEquals(content, Files.readAllBytes(source), "the file is kept");
+    assertNull(Disk.recordAttributeBytes(source), "without the record attribute the adoption set on it");
+    assertFalse(storage.exists(location), "nothing stored");
+  }
+
+  /** What ran while the test held the location's lock, as another writer would. */
+  @FunctionalInterface
+  private interface WhileLocked {
+    void run() throws IOException;
+  }
+
+  /**
+   * Adopts {@code source} on another thread while this one holds the location's lock: once the
+   * adoption has set the record attribute (after hashing, before its own lock), runs {@code
+   * meanwhile}, then lets it go on. Returns what the adoption threw, or null.
+   */
+  private Throwable adoptWhileLocked(String location, Path source, WritePolicy policy, WhileLocked meanwhile)
+      throws Exception {
+    java.util.concurrent.atomic.AtomicReference<Throwable> failure =
         new java.util.concurrent.atomic.AtomicReference<>();
     Thread adopter = new Thread(() -> {
       try {
-        storage.adoptPath(location, source, WritePolicy.CREATE);
+        storage.adoptPath(location, source, policy);
       } catch (Throwable t) {
-        adopterFailure.set(t);
+        failure.set(t);
       }
     });
-    // Hold the location's lock, as another writer would, while the adoption hashes and records.
     new LocationLocks(storage.root().toRealPath().resolve(".stowage").resolve("lock"))
         .withLock(org.stowage.Location.of(location), () -> {
           adopter.start();
           long deadline = System.nanoTime() + 30_000_000_000L;
-          while (!recordAttributeOn(source)) { // set after hashing, before the adoption's lock
+          while (Disk.recordAttributeBytes(source) == null) {
             if (System.nanoTime() > deadline || !adopter.isAlive()) {
-              throw new AssertionError("the adoption never recorded the file: " + adopterFailure.get());
+              throw new AssertionError("the adoption never recorded the file: " + failure.get());
             }
             Thread.onSpinWait();
           }
-          Files.createDirectories(target.getParent());
-          Files.write(target, "another writer's".getBytes(StandardCharsets.UTF_8));
+          meanwhile.run();
           return null;
         });
     adopter.join(30_000);
     assertFalse(adopter.isAlive(), "the adoption ended");
-    assertEquals(org.stowage.ExistingExternalResourceException.class,
-        adopterFailure.get() == null ? null : adopterFailure.get().getClass(), String.valueOf(adopterFailure.get()));
-    assertArrayEquals(content, Files.readAllBytes(source), "the file is kept");
-    assertFalse(recordAttributeOn(source), "without the record attribute the adoption set on it");
-    assertArrayEquals("another writer's".getBytes(StandardCharsets.UTF_8), Files.readAllBytes(target));
-  }
-
-  private static boolean recordAttributeOn(Path file) throws IOException {
-    return Files.getFileAttributeView(
-            file, java.nio.file.attribute.UserDefinedFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
-        .list().contains(MetadataRecords.ATTRIBUTE_NAME);
+    return failure.get();
   }
 
   @Test
