@@ -390,7 +390,8 @@ public abstract class ExternalStorage implements AutoCloseable {
           "an object of " + expected.size() + " bytes does not fit in an array; use loadStream");
     }
     try (InputStream in = loadStream(location, expected)) {
-      return in.readAllBytes(); // one array of expected.size(), verified at its end
+      // one array of expected.size() up to 1 MiB (VerifyingInputStream.readAllBytes), verified at its end
+      return in.readAllBytes();
     } catch (IOException e) {
       throw mapped("verified load", Location.of(location), e);
     }
@@ -630,13 +631,13 @@ public abstract class ExternalStorage implements AutoCloseable {
       return object;
     }
     byte[] content = object.content();
-    if (object.isChecked() && content.length <= maxBytes) {
-      return object; // a tier's core checked it (a decorator handing on its tier's listing)
-    }
     if (content.length > maxBytes) {
       throw new IllegalStateException(this + " listed " + Location.quote(object.location()) + " with "
           + content.length + " bytes of content where at most " + maxBytes + " were asked for: a"
           + " backend bug (rule I8)");
+    }
+    if (object.isChecked()) {
+      return object; // a tier's core checked it (a decorator handing on its tier's listing)
     }
     Metadata recorded = object.metadata();
     if (recorded.describes(content)) {

@@ -45,9 +45,9 @@ public final class ListedObject {
     this.checked = checked;
   }
 
-  /** This object, as checked by a core: its content hashes to its metadata. */
+  /** This object, with content not yet checked, as checked by a core: its content hashes to its metadata. */
   ListedObject checked() {
-    return checked || content == null ? this : new ListedObject(location, metadata, content, true);
+    return new ListedObject(location, metadata, content, true);
   }
 
   /** Whether a core already checked this object's content. */

@@ -102,8 +102,11 @@ public record Metadata(String md5, long size) {
       return false;
     }
     for (int i = 0; i < 32; i++) {
+      // The JDK's table, and bit 0x20 for lowercase (set in '0'-'9' and 'a'-'f', clear in 'A'-'F'),
+      // joined without a branch: two ranges would branch unpredictably on random digits, and a
+      // collection makes a Metadata for every object it reads.
       char c = s.charAt(i);
-      if ((c < '0' || c > '9') && (c < 'a' || c > 'f')) {
+      if (!(java.util.HexFormat.isHexDigit(c) & (c & 0x20) != 0)) {
         return false;
       }
     }

@@ -257,10 +257,20 @@ class ListedObjectsTest {
       storage.objectsFault = objects -> objects.stream()
           .map(o -> o.hasContent() ? ListedObject.withContent(o.location(), o.metadata(), new byte[1000 - 1]) : o)
           .toList();
-      md5.passesOver(1);
+      md5.reset();
       try (Stream<ListedObject> s = storage.iterObjects("h/", "", 1024)) {
         assertTrue(s.noneMatch(ListedObject::hasContent), "claims that do not match are dropped");
       }
+      assertEquals(0, md5.bytes(), "a claim of the wrong length is dropped without hashing");
+      byte[] other = new byte[1000];
+      java.util.Arrays.fill(other, (byte) 1);
+      storage.objectsFault = objects -> objects.stream()
+          .map(o -> o.hasContent() ? ListedObject.withContent(o.location(), o.metadata(), other.clone()) : o)
+          .toList();
+      try (Stream<ListedObject> s = storage.iterObjects("h/", "", 1024)) {
+        assertTrue(s.noneMatch(ListedObject::hasContent), "claims of the right length but other bytes are dropped");
+      }
+      assertEquals(1, md5.passesOver(10 * 1000L), "each claim hashed once, by this core");
     }
   }
 }

@@ -186,6 +186,11 @@ abstract class ContractGroup {
         () -> storage.iterContents(prefix).close(), message);
     assertEquals("L5", e.rule(), message);
     assertTrue(e.getMessage().contains("L5"), message);
+    Supplier<String> withContent = () -> "L5: iterObjects must reject the prefix "
+        + Generators.quote(prefix) + " with InvalidLocationException";
+    InvalidLocationException listed = assertThrows(InvalidLocationException.class,
+        () -> storage.iterObjects(prefix, "", 0).close(), withContent);
+    assertEquals("L5", listed.rule(), withContent);
   }
 
   /** One API call, applied to a location, with a source stream it may read. */

@@ -169,7 +169,9 @@ abstract class ThreadChecks extends ContractGroup {
         () -> storage.uri("t2/c"),
         () -> storage.delete("t2/c"),
         () -> storage.deleteIfExists("t2/c"),
-        () -> storage.iterContents(""));
+        () -> storage.iterContents(""),
+        () -> storage.iterContents("", "t2/a"),
+        () -> storage.iterObjects("", "", 0));
     for (Executable call : calls) {
       assertThrows(IllegalStateException.class, call,
           "T2: every method of a closed storage must throw IllegalStateException");
