@@ -480,40 +480,41 @@ public final class MirroredStorage extends ExternalStorage {
   /** The primary's listing from {@code startAfter}, or a secondary's that is in sync. */
   @Override
   protected Stream<String> listObjects(String prefix, String startAfter) {
+    return listing(prefix, "", tier -> tier.iterContents(prefix, startAfter));
+  }
+
+  /**
+   * The primary's listing from {@code startAfter} with the content it reads (rule I8), or, if it
+   * cannot start, a secondary's in sync, with the content that one reads.
+   */
+  @Override
+  protected Stream<ListedObject> listObjects(String prefix, String startAfter, int maxBytes) {
+    return listing(prefix, " with content", tier -> tier.iterObjects(prefix, startAfter, maxBytes));
+  }
+
+  /**
+   * {@code list} of the primary; if that cannot start, of the first secondary with nothing
+   * pending under {@code prefix}, each asked once; else the primary's failure, with the others'
+   * attached.
+   */
+  private <T> Stream<T> listing(
+      String prefix, String what, java.util.function.Function<ExternalStorage, Stream<T>> list) {
     try {
-      return primary.iterContents(prefix, startAfter);
+      return list.apply(primary);
     } catch (InvalidLocationException e) {
       throw e;
     } catch (ExternalResourceException e) {
       for (Replicator.Secondary s : secondaries) {
         if (!s.outOfSync && s.pending.keySet().stream().noneMatch(k -> k.startsWith(prefix))) {
           try {
-            Log.LOG.warn("{}: listing the primary failed; listing {} instead", this, s.storage, e);
-            return s.storage.iterContents(prefix, startAfter);
+            Log.LOG.warn("{}: listing the primary{} failed; listing {} instead", this, what, s.storage, e);
+            return list.apply(s.storage);
           } catch (ExternalResourceException other) {
             e.addSuppressed(other);
           }
         }
       }
       throw Tiers.renamed(this, e);
-    }
-  }
-
-  /**
-   * The primary's listing from {@code startAfter} with the content it reads (rule I8). If the
-   * primary's listing cannot start, the listing of locations above (which tries the primary again,
-   * then a secondary in sync) is given, without content: what it lists is then read the ordinary
-   * way, with the mirror's own failover.
-   */
-  @Override
-  protected Stream<ListedObject> listObjects(String prefix, String startAfter, int maxBytes) throws IOException {
-    try {
-      return primary.iterObjects(prefix, startAfter, maxBytes);
-    } catch (InvalidLocationException e) {
-      throw e;
-    } catch (ExternalResourceException e) {
-      Log.LOG.warn("{}: listing the primary with content failed; listing without it", this, e);
-      return super.listObjects(prefix, startAfter, maxBytes);
     }
   }
 

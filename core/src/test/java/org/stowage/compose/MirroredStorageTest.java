@@ -133,7 +133,7 @@ class MirroredStorageTest {
           objects.stream().map(org.stowage.ListedObject::location).collect(Collectors.toList()),
           "I8: the listing of locations, from a secondary in sync");
       assertTrue(objects.stream().noneMatch(org.stowage.ListedObject::hasContent),
-          "I8: without content, read afterwards with the mirror's failover");
+          "I8: as the secondary in sync lists them (FaultyStorage lists without content)");
     }
     s1.down();
     assertArrayEquals(bytes("beta"), mirror.loadBytes("p/b"), "the next secondary");
