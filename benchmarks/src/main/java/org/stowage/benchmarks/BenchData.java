@@ -107,6 +107,24 @@ final class BenchData {
     return HexFormat.of().formatHex(md5.digest());
   }
 
+  /**
+   * For the floors of the rules: sets a record-sized user attribute ({@code user.stowage.floor},
+   * the MD5's hex) on {@code file}, as FileStorage records an object; does nothing where the
+   * filesystem keeps no user attributes (FileStorage then writes a record file, which costs more).
+   */
+  static void writeRecordAttribute(Path file, String md5Hex) throws IOException {
+    try {
+      Files.getFileAttributeView(
+              file, java.nio.file.attribute.UserDefinedFileAttributeView.class,
+              java.nio.file.LinkOption.NOFOLLOW_LINKS)
+          .write("user.stowage.floor", java.nio.charset.StandardCharsets.US_ASCII.encode(md5Hex));
+    } catch (java.nio.file.FileSystemException e) {
+      if (!String.valueOf(e.getReason()).contains("not supported")) {
+        throw e;
+      }
+    }
+  }
+
   /** A new MD5 digest. */
   static MessageDigest md5() {
     return digest("MD5");

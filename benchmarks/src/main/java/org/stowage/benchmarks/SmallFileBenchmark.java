@@ -1,13 +1,10 @@
 package org.stowage.benchmarks;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
@@ -170,14 +167,7 @@ public class SmallFileBenchmark {
     Path temp =
         dir.resolve(".tmp-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong()));
     Files.write(temp, data, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-    try {
-      Files.getFileAttributeView(temp, UserDefinedFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
-          .write("user.stowage.floor", StandardCharsets.US_ASCII.encode(md5Hex));
-    } catch (java.nio.file.FileSystemException e) {
-      if (!String.valueOf(e.getReason()).contains("not supported")) {
-        throw e;
-      } // no attributes here: FileStorage writes a record file instead, which costs more
-    }
+    BenchData.writeRecordAttribute(temp, md5Hex);
     return Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
   }
 

@@ -3,13 +3,10 @@ package org.stowage.benchmarks;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -84,10 +81,24 @@ public class SmallTransferBenchmark {
    */
   static final int EXTRA_WARMUP_CALLS = 8;
 
-  /** Writes the unit's output files once, then makes {@value #EXTRA_WARMUP_CALLS} warm-up calls. */
+  /**
+   * Writes the unit's output files once, starts the floor's threads, then makes {@value
+   * #EXTRA_WARMUP_CALLS} warm-up calls of the measured method.
+   */
   @Setup(Level.Trial)
   public void setUp(BenchmarkParams params) throws Exception {
-    setUp();
+    dir = BenchData.newDirectory("small-transfer");
+    scratch = Files.createDirectories(dir.resolve("scratch"));
+    TransferTargets.UnitFiles unit =
+        TransferTargets.UnitFiles.write(scratch, "part-%05d.json", smallFiles, smallFileBytes, 9_000);
+    names = unit.names();
+    md5s = unit.md5s();
+    targets = new TransferTargets(dir);
+    floorThreads = Executors.newFixedThreadPool(floorParallelism(), r -> {
+      Thread t = new Thread(r, "floor-baseline");
+      t.setDaemon(true);
+      return t;
+    });
     String benchmark = params.getBenchmark();
     String method = benchmark.substring(benchmark.lastIndexOf('.') + 1);
     for (int i = 0; i < EXTRA_WARMUP_CALLS; i++) {
@@ -101,25 +112,12 @@ public class SmallTransferBenchmark {
     }
   }
 
-  /** Writes the unit's output files once (and starts the floor's threads). */
-  void setUp() throws IOException {
-    dir = BenchData.newDirectory("small-transfer");
-    scratch = Files.createDirectories(dir.resolve("scratch"));
-    TransferTargets.UnitFiles unit =
-        TransferTargets.UnitFiles.write(scratch, "part-%05d.json", smallFiles, smallFileBytes, 9_000);
-    names = unit.names();
-    md5s = unit.md5s();
-    targets = new TransferTargets(dir);
-    floorThreads = Executors.newFixedThreadPool(floorParallelism(), r -> {
-      Thread t = new Thread(r, "floor-baseline");
-      t.setDaemon(true);
-      return t;
-    });
-  }
-
-  /** The threads of the floor: as many as a transfer uses by default (one per processor, at least 2). */
+  /**
+   * The threads of the floor: as many as a transfer uses by default (StorageManager's default
+   * parallelism: one per processor, at least 2 and at most 8).
+   */
   static int floorParallelism() {
-    return Math.max(2, Runtime.getRuntime().availableProcessors());
+    return Math.min(8, Math.max(2, Runtime.getRuntime().availableProcessors()));
   }
 
   /** A new, empty store root and copy directory for each iteration. */
@@ -177,7 +175,7 @@ public class SmallTransferBenchmark {
   }
 
   private void storeFloor(Path into, AtomicInteger next, AtomicInteger stored) throws IOException {
-    MessageDigest md5 = newMd5();
+    MessageDigest md5 = BenchData.md5();
     ByteBuffer buffer = ByteBuffer.allocate(smallFileBytes + 1);
     for (int i = next.getAndIncrement(); i < names.length; i = next.getAndIncrement()) {
       Path temp = into.resolve(".floor-tmp-" + i);
@@ -197,25 +195,9 @@ public class SmallTransferBenchmark {
       if (!md5Hex.equals(md5s[i])) {
         throw new IllegalStateException("floor read " + names[i] + " with MD5 " + md5Hex + ", not " + md5s[i]);
       }
-      UserDefinedFileAttributeView record =
-          Files.getFileAttributeView(temp, UserDefinedFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
-      try {
-        record.write("user.stowage.floor", StandardCharsets.US_ASCII.encode(md5Hex));
-      } catch (java.nio.file.FileSystemException e) {
-        if (!String.valueOf(e.getReason()).contains("not supported")) {
-          throw e;
-        } // no attributes here: FileStorage writes a record file instead, which costs more
-      }
+      BenchData.writeRecordAttribute(temp, md5Hex);
       Files.move(temp, into.resolve(names[i]), StandardCopyOption.ATOMIC_MOVE);
       stored.incrementAndGet();
-    }
-  }
-
-  private static MessageDigest newMd5() {
-    try {
-      return MessageDigest.getInstance("MD5");
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 
