@@ -148,9 +148,6 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
   private final ContentReader reader;
   /** The largest file {@link #reader} is given. */
   private final long maxBytes;
-  /** The frame and entry of the last file passed on. */
-  private Frame lastFrame;
-  private Entry lastEntry;
 
   /**
    * Starts a listing; reads the directory the prefix names, if it exists.
@@ -191,11 +188,11 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
 
   @Override
   public boolean tryAdvance(Consumer<? super String> action) {
-    String location = nextFile();
-    if (location == null) {
+    PassedFile file = nextFile();
+    if (file == null) {
       return false;
     }
-    action.accept(location);
+    action.accept(file.location());
     return true;
   }
 
@@ -208,22 +205,28 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
     return new Spliterators.AbstractSpliterator<ListedObject>(Long.MAX_VALUE, ORDERED | DISTINCT | NONNULL) {
       @Override
       public boolean tryAdvance(Consumer<? super ListedObject> action) {
-        String location = nextFile();
-        if (location == null) {
+        PassedFile file = nextFile();
+        if (file == null) {
           return false;
         }
-        Entry entry = lastEntry;
-        SecureDirectoryStream<Path> directory = lastFrame.open;
+        Entry entry = file.entry();
         action.accept(entry.small() == null // set only with a reader, in a directory kept open
-            ? ListedObject.of(location)
-            : reader.read(location, directory, entry.path().getFileName(), entry.path(), entry.small()));
+            ? ListedObject.of(file.location())
+            : reader.read(file.location(), file.directory(), entry.path().getFileName(), entry.path(),
+                entry.small()));
         return true;
       }
     };
   }
 
-  /** Walks to the next file and returns its location, or null at the end. */
-  private String nextFile() {
+  /**
+   * A file the walk passed on: its location, its entry, and the directory holding it if the
+   * listing keeps it open (else null).
+   */
+  private record PassedFile(String location, Entry entry, SecureDirectoryStream<Path> directory) {}
+
+  /** Walks to the next file and returns it, or null at the end. */
+  private PassedFile nextFile() {
     while (!closed && !stack.isEmpty()) {
       Frame frame = stack.peek();
       if (frame.next >= frame.entries.length) {
@@ -235,9 +238,7 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
       String location = frame.location + entry.key();
       if (!entry.isDirectory()) {
         startAfter = null; // passed: every location from here on sorts after it
-        lastFrame = frame;
-        lastEntry = entry;
-        return location;
+        return new PassedFile(location, entry, frame.open);
       }
       if (onStack(entry.path())) {
         skippedLink(
@@ -265,8 +266,6 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
     while (!stack.isEmpty()) {
       stack.pop().close();
     }
-    lastFrame = null;
-    lastEntry = null;
   }
 
   /**
@@ -295,7 +294,7 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
     try {
       Entry[] entries = read(stream, location, namePrefix);
       if (entries.length > 0) {
-        keepOpen = reader != null && stream instanceof SecureDirectoryStream;
+        keepOpen = keepsOpen(stream);
         @SuppressWarnings("unchecked") // a directory stream of paths is one of paths
         SecureDirectoryStream<Path> open = keepOpen ? (SecureDirectoryStream<Path>) stream : null;
         stack.push(new Frame(dir, location, entries, open));
@@ -348,6 +347,15 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
   }
 
   /**
+   * Whether this listing keeps {@code stream}'s directory open while it passes its entries on: it
+   * reads content, and the platform reads relative to an open directory. Only then are small files
+   * marked for reading.
+   */
+  private boolean keepsOpen(DirectoryStream<Path> stream) {
+    return reader != null && stream instanceof SecureDirectoryStream;
+  }
+
+  /**
    * The entry for {@code path}, listed by {@code stream}, or {@code null} if it is not an object or
    * a directory. Its attributes are read relative to the open directory where the platform allows
    * ({@code fstatat}): the same answer as {@code lstat} of the whole path, without looking up every
@@ -375,8 +383,7 @@ final class Listing extends Spliterators.AbstractSpliterator<String> {
       return new Entry(name + "/", target, null);
     }
     if (attributes.isRegularFile()) {
-      boolean small = reader != null && stream instanceof SecureDirectoryStream && target == path
-          && attributes.size() <= maxBytes;
+      boolean small = keepsOpen(stream) && target == path && attributes.size() <= maxBytes;
       return new Entry(name, target, small ? attributes : null);
     }
     return null;

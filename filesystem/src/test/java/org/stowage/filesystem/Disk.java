@@ -114,6 +114,19 @@ final class Disk {
     return root.resolve(".stowage").resolve("meta").resolve(hash.substring(0, 2)).resolve(hash);
   }
 
+  /** The number of descriptors this process has open (Linux), the count's own included. */
+  static long openDescriptors() throws IOException {
+    try (java.util.stream.Stream<Path> descriptors = Files.list(Path.of("/proc/self/fd"))) {
+      return descriptors.count();
+    }
+  }
+
+  /** Moves the last-modified time of {@code file} 5 seconds on, as a tool touching it would. */
+  static void touch(Path file) throws IOException {
+    Files.setLastModifiedTime(file,
+        java.nio.file.attribute.FileTime.fromMillis(Files.getLastModifiedTime(file).toMillis() + 5000));
+  }
+
   /** The raw record attribute of {@code file} (not following a link), or {@code null}. */
   static byte[] recordAttributeBytes(Path file) throws IOException {
     UserDefinedFileAttributeView view =

@@ -107,8 +107,7 @@ class FileStorageAdoptTest extends AdoptPathChecks {
     byte[] content = "scratch output, touched".getBytes(StandardCharsets.UTF_8);
     Path source = Files.write(dir.resolve("scratch-touched.txt"), content);
     String location = "late/touched.txt";
-    Throwable failure = adoptWhileLocked(location, source, WritePolicy.OVERWRITE, () -> Files.setLastModifiedTime(
-        source, java.nio.file.attribute.FileTime.fromMillis(Files.getLastModifiedTime(source).toMillis() + 5000)));
+    Throwable failure = adoptWhileLocked(location, source, WritePolicy.OVERWRITE, () -> Disk.touch(source));
     assertTrue(failure instanceof org.stowage.ExternalResourceException
         && failure.getMessage().contains("changed while it was hashed"), String.valueOf(failure));
     assertArrayEquals(content, Files.readAllBytes(source), "the file is kept");

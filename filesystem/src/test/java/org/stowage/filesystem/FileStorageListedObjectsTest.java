@@ -17,7 +17,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SecureDirectoryStream;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -188,7 +187,7 @@ class FileStorageListedObjectsTest {
       storage.storeBytes(location, data);
     }
     Path touched = root.resolve("t/touched");
-    Files.setLastModifiedTime(touched, FileTime.fromMillis(Files.getLastModifiedTime(touched).toMillis() + 5000));
+    Disk.touch(touched);
     Files.write(root.resolve("t/appended"), new byte[] {1, 2, 3}, java.nio.file.StandardOpenOption.APPEND);
     Path copied = root.resolve("t/copied");
     Files.delete(copied);
@@ -271,8 +270,7 @@ class FileStorageListedObjectsTest {
           storage.delete(location);
           Files.createSymbolicLink(file, file.resolveSibling("0"));
         }
-        case TOUCHED -> Files.setLastModifiedTime(file,
-            FileTime.fromMillis(Files.getLastModifiedTime(file).toMillis() + 5000));
+        case TOUCHED -> Disk.touch(file);
         case FLIPPED -> Disk.flipByteKeepingTime(file, 10);
       }
     }
@@ -350,13 +348,6 @@ class FileStorageListedObjectsTest {
     }
   }
 
-  /** The number of descriptors this process has open (Linux), the count's own included. */
-  private static long openDescriptors() throws IOException {
-    try (Stream<Path> descriptors = Files.list(Path.of("/proc/self/fd"))) {
-      return descriptors.count();
-    }
-  }
-
   @Test
   @DisplayName("I8 a listing with content holds descriptors for the directories on its path only, and none once closed, read whole or in part; iterContents holds none between elements")
   void descriptors() throws IOException {
@@ -370,13 +361,13 @@ class FileStorageListedObjectsTest {
     }
     assertEquals(locations, List.copyOf(objects("", 8192).keySet())); // warm: classes loaded, jars open
     assertEquals(locations, contents(""));
-    long baseline = openDescriptors();
+    long baseline = Disk.openDescriptors();
 
     try (Stream<String> stream = storage.iterContents("")) {
       Iterator<String> it = stream.iterator();
       while (it.hasNext()) {
         it.next();
-        assertTrue(openDescriptors() <= baseline, "iterContents holds a directory open between elements");
+        assertTrue(Disk.openDescriptors() <= baseline, "iterContents holds a directory open between elements");
       }
     }
 
@@ -385,20 +376,20 @@ class FileStorageListedObjectsTest {
       Iterator<ListedObject> it = stream.iterator();
       while (it.hasNext()) {
         assertTrue(it.next().hasContent());
-        most = Math.max(most, openDescriptors() - baseline);
+        most = Math.max(most, Disk.openDescriptors() - baseline);
       }
-      assertTrue(openDescriptors() <= baseline, "read to its end, the listing has left every directory");
+      assertTrue(Disk.openDescriptors() <= baseline, "read to its end, the listing has left every directory");
     }
     // A SecureDirectoryStream holds two descriptors: its DIR stream's and one for the *at calls.
     assertTrue(most >= depth && most <= 2L * depth + SLACK,
         "at most two descriptors per directory on the path (" + depth + "), held: " + most);
-    assertTrue(openDescriptors() <= baseline);
+    assertTrue(Disk.openDescriptors() <= baseline);
 
     Stream<ListedObject> partial = storage.iterObjects("", "", 8192);
     assertEquals(deep + "f0", partial.iterator().next().location());
-    assertTrue(openDescriptors() - baseline >= depth, "the deepest directory is open");
+    assertTrue(Disk.openDescriptors() - baseline >= depth, "the deepest directory is open");
     partial.close();
-    assertTrue(openDescriptors() <= baseline, "closed after a part of it, the listing holds nothing");
+    assertTrue(Disk.openDescriptors() <= baseline, "closed after a part of it, the listing holds nothing");
   }
 
   @Test
