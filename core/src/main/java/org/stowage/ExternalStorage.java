@@ -390,7 +390,7 @@ public abstract class ExternalStorage implements AutoCloseable {
           "an object of " + expected.size() + " bytes does not fit in an array; use loadStream");
     }
     try (InputStream in = loadStream(location, expected)) {
-      // one array of expected.size() up to 1 MiB (VerifyingInputStream.readAllBytes), verified at its end
+      // one array of expected.size() (VerifyingInputStream.readAllBytes), verified at its end
       return in.readAllBytes();
     } catch (IOException e) {
       throw mapped("verified load", Location.of(location), e);

@@ -165,26 +165,35 @@ public final class VerifyingInputStream extends BulkInputStream {
   }
 
   /**
-   * The largest expected size {@link #readAllBytes} allocates up front: the expected size is the
+   * The largest array {@link #readAllBytes} allocates before reading: the expected size is the
    * caller's word (a wrong {@code expected} must not cost a huge array before a byte is read), so
-   * larger objects grow their array as {@link InputStream#readAllBytes} does.
+   * a larger object's array starts here and doubles, up to the expected size, as bytes arrive.
    */
-  private static final long EXACT_ARRAY_BYTES = 1 << 20;
+  private static final int FIRST_ARRAY_BYTES = 1 << 20;
 
   /**
-   * Reads the rest into one array of the expected size when nothing was read yet and it is at most
-   * 1 MiB (not the 8 KiB chunks, copied together at the end, of {@link InputStream#readAllBytes}),
-   * then reads the end, which checks size and digest as every read of the end does.
+   * Reads the rest into one array of the expected size when nothing was read yet (not the 8 KiB
+   * chunks, copied together at the end, of {@link InputStream#readAllBytes}): allocated whole up to
+   * 1 MiB, and above that grown by doubling as bytes arrive, so a wrong expected size costs at
+   * most twice the bytes there are. Then reads the end, which checks size and digest as every read
+   * of the end does.
    */
   @Override
   public byte[] readAllBytes() throws IOException {
-    if (count != 0 || verified || expectedSize > EXACT_ARRAY_BYTES) {
+    if (count != 0 || verified || expectedSize > Integer.MAX_VALUE - 8) {
       return super.readAllBytes();
     }
-    byte[] data = new byte[(int) expectedSize];
-    readNBytes(data, 0, data.length);
+    byte[] data = new byte[(int) Math.min(expectedSize, FIRST_ARRAY_BYTES)];
+    int filled = 0;
+    while (true) {
+      filled += readNBytes(data, filled, data.length - filled);
+      if (filled < data.length || data.length == expectedSize) {
+        break; // the stream ended, or the array holds the expected size
+      }
+      data = java.util.Arrays.copyOf(data, (int) Math.min(expectedSize, 2L * data.length));
+    }
     read(); // the end: throws if the bytes were fewer or more, or the digest differs
-    return data;
+    return data; // all expectedSize bytes, or the read of the end threw
   }
 
   /** Closes the wrapped stream; an unfinished verification is abandoned, with no verdict. */

@@ -53,6 +53,32 @@ class VerifyingInputStreamTest {
   }
 
   @Test
+  @DisplayName("R2 readAllBytes past 1 MiB grows one array to the expected size; a claimed size far above the bytes there are costs no array of that size, and throws at the end")
+  void readAllBytesAboveOneMebibyte() throws IOException {
+    byte[] big = new byte[3 * (1 << 20) + 12_345];
+    new java.util.Random(7).nextBytes(big);
+    Metadata expected = Metadata.of(big);
+    try (VerifyingInputStream in = VerifyingInputStream.ofMetadata(
+        new java.io.ByteArrayInputStream(big), expected, "a", "t", "R2")) {
+      byte[] read = in.readAllBytes();
+      assertEquals(big.length, read.length, "exactly the expected size");
+      assertArrayEquals(big, read);
+    }
+    byte[] flipped = big.clone();
+    flipped[2 * (1 << 20) + 1] ^= 1;
+    VerifyingInputStream changed = VerifyingInputStream.ofMetadata(
+        new java.io.ByteArrayInputStream(flipped), expected, "a", "t", "R2");
+    org.junit.jupiter.api.Assertions.assertThrows(ChangedExternalResourceException.class, changed::readAllBytes);
+    // A caller's wrong word: 2 GiB expected, 100 bytes there.
+    Metadata claimed = new Metadata(Metadata.of(new byte[100]).md5(), Integer.MAX_VALUE - 16);
+    VerifyingInputStream shorter = VerifyingInputStream.ofMetadata(
+        new java.io.ByteArrayInputStream(new byte[100]), claimed, "a", "t", "R2");
+    ChangedExternalResourceException e =
+        org.junit.jupiter.api.Assertions.assertThrows(ChangedExternalResourceException.class, shorter::readAllBytes);
+    assertTrue(e.getMessage().contains("R2"), e.getMessage());
+  }
+
+  @Test
   @DisplayName("R2 ofMatchingBytes refuses bytes whose MD5 or length differs from the metadata")
   void mismatchedBytes() {
     Metadata expected = Metadata.of(DATA);
