@@ -486,16 +486,16 @@ public final class StorageManager implements AutoCloseable {
   }
 
   /**
-   * Below this many files the scan looks at them on the calling thread only; from it on, also on
-   * the transfer's threads (one more per {@code PARALLEL_SCAN_THRESHOLD / 2} files, up to {@code
+   * Below this many files the scan looks at them on the calling thread; from it on, on the
+   * transfer's threads (one per {@code PARALLEL_SCAN_THRESHOLD / 2} files, up to {@code
    * parallelism}), since a look at a file costs a system call that walks its whole path.
    */
   static final int PARALLEL_SCAN_THRESHOLD = 64;
 
   /**
    * The size of each regular file of {@code relatives} in scratch, in their order, or -1 for one
-   * that is not there (or not a regular file): looked at by the calling thread and, when there are
-   * many, by up to {@code parallelism - 1} threads of the transfer pool, each taking the next file
+   * that is not there (or not a regular file): looked at by the calling thread, or, when there
+   * are many, by up to {@code parallelism} threads of the transfer pool, each taking the next file
    * until none is left.
    */
   private long[] regularFileSizes(java.util.Collection<String> relatives) {
@@ -509,22 +509,11 @@ public final class StorageManager implements AutoCloseable {
         sizes[i] = regularFileSize(scratchDir.resolve(paths[i]));
       }
     };
-    List<Future<?>> futures = new ArrayList<>();
-    try {
-      for (int t = 1; t < threads; t++) {
-        futures.add(TransferThreads.POOL.submit(look));
-      }
-      look.run(); // the caller looks too, and then waits for the files the others took
-      for (Future<?> f : futures) {
-        f.get(); // happens-before: every size a thread wrote is visible after its get
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ExternalResourceException(this + ": transfer interrupted while looking at scratch", e);
-    } catch (ExecutionException e) {
-      throw new ExternalResourceException(this + ": cannot look at scratch: " + e.getCause(), e.getCause());
-    } finally {
-      next.set(paths.length); // on a failure, the other threads take no further file
+    if (threads < 2) {
+      look.run();
+    } else {
+      // happens-before: every size a thread wrote is visible once its future is done
+      onTransferThreads(threads, look, () -> next.set(paths.length), "looking at scratch");
     }
     return sizes;
   }
@@ -565,6 +554,36 @@ public final class StorageManager implements AutoCloseable {
   }
 
   /**
+   * Runs {@code task} on {@code threads} threads of the shared transfer pool and waits for them
+   * all; {@code stop} tells the task to take no more work. If the caller is interrupted, stops the
+   * task, cancels the threads (interrupting them) and throws; if a thread fails, stops the task
+   * and throws its failure.
+   *
+   * @param what the work, for messages ("transfer")
+   */
+  private void onTransferThreads(int threads, Runnable task, Runnable stop, String what) {
+    List<Future<?>> futures = new ArrayList<>(threads);
+    try {
+      for (int t = 0; t < threads; t++) {
+        futures.add(TransferThreads.POOL.submit(task));
+      }
+      for (Future<?> f : futures) {
+        f.get();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      stop.run();
+      for (Future<?> f : futures) {
+        f.cancel(true);
+      }
+      throw new ExternalResourceException(this + ": " + what + " interrupted", e);
+    } catch (ExecutionException e) {
+      stop.run();
+      throw new ExternalResourceException(this + ": " + what + " failed: " + e.getCause(), e.getCause());
+    }
+  }
+
+  /**
    * Stores {@code work} on at most {@code parallelism} threads of the shared transfer pool: each
    * takes the next file in registration order until none is left, so a file's hash overlaps the
    * others' renames and records, and both cores stay busy to the last file.
@@ -576,27 +595,8 @@ public final class StorageManager implements AutoCloseable {
       return stored;
     }
     Batch batch = new Batch(work, moving, sizes, listed(work));
-    int threads = Math.min(parallelism, work.size());
-    List<Future<?>> futures = new ArrayList<>(threads);
-    try {
-      for (int t = 0; t < threads; t++) {
-        futures.add(TransferThreads.POOL.submit(batch));
-      }
-      for (Future<?> f : futures) {
-        f.get();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      batch.stop();
-      for (Future<?> f : futures) {
-        f.cancel(true);
-      }
-      throw new ExternalResourceException(this + ": transfer interrupted", e);
-    } catch (ExecutionException e) {
-      // Batch.run catches every failure of a file; only a failure of the batch itself lands here.
-      batch.stop();
-      throw new ExternalResourceException(this + ": transfer failed: " + e.getCause(), e.getCause());
-    }
+    // Batch.run catches every failure of a file; only a failure of the batch itself fails this.
+    onTransferThreads(Math.min(parallelism, work.size()), batch, batch::stop, "transfer");
     ExternalResourceException failure = null;
     int failed = 0;
     for (int i = 0; i < work.size(); i++) {
