@@ -143,11 +143,8 @@ class BrokenBackendsTest {
   @DisplayName("I7 a backend that compares a listing's bound in UTF-16 order")
   void boundInUtf16Order() {
     EngineExecutionResults results = run(BoundInUtf16Order.class);
-    Throwable failure = failure(results,
-        "I7 property: iterContents(prefix, startAfter) is the part of iterContents(prefix) after");
-    assertMessage(failure, "I7: ");
-    assertMessage(failure, "Seed " + SEED);
-    assertMessage(failure, "-Dstowage.seed=" + SEED);
+    propertyFailure(results,
+        "I7 property: iterContents(prefix, startAfter) is the part of iterContents(prefix) after", "I7: ");
   }
 
   @Test
@@ -157,20 +154,15 @@ class BrokenBackendsTest {
     Throwable failure = failure(results,
         "I8 a backend that reads with its listing lists every small object left alone with its content");
     assertMessage(failure, "I8: a backend that declares objectsReadWithListing");
-    Throwable property = failure(results, "I8 property: iterObjects(prefix, startAfter, maxBytes)");
-    assertMessage(property, "without content");
-    assertMessage(property, "-Dstowage.seed=" + SEED);
+    propertyFailure(results, "I8 property: iterObjects(prefix, startAfter, maxBytes)", "without content");
   }
 
   @Test
   @DisplayName("I8 a backend that lists each object with the content of the one before it")
   void listsNeighboursContent() {
     EngineExecutionResults results = run(ListsNeighboursContent.class);
-    Throwable property = failure(results, "I8 property: iterObjects(prefix, startAfter, maxBytes)");
-    assertMessage(property, "I8: iterObjects(");
-    assertMessage(property, "with other content than loadBytes gives");
-    assertMessage(property, "Seed " + SEED);
-    assertMessage(property, "-Dstowage.seed=" + SEED);
+    propertyFailure(results, "I8 property: iterObjects(prefix, startAfter, maxBytes)",
+        "I8: iterObjects(", "with other content than loadBytes gives");
     assertMessage(failure(results, "I8 with maxBytes 0 only empty objects"), "I8: ");
   }
 
@@ -269,6 +261,21 @@ class BrokenBackendsTest {
         .orElseThrow(() -> new AssertionError("the test \"" + name + "...\" should fail; failed: "
             + failed.stream().map(e -> e.getTestDescriptor().getDisplayName()).toList()));
   }
+
+  /**
+   * The failure of the property test named {@code name}: its message says each of {@code
+   * phrases}, the seed that failed, and how to run that seed again.
+   */
+  private static Throwable propertyFailure(EngineExecutionResults results, String name, String... phrases) {
+    Throwable failure = failure(results, name);
+    for (String phrase : phrases) {
+      assertMessage(failure, phrase);
+    }
+    assertMessage(failure, "Seed " + SEED);
+    assertMessage(failure, "-Dstowage.seed=" + SEED);
+    return failure;
+  }
+
 
   private static void assertMessage(Throwable failure, String expected) {
     assertTrue(String.valueOf(failure.getMessage()).contains(expected),

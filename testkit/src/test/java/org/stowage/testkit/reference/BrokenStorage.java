@@ -76,7 +76,8 @@ public final class BrokenStorage extends ExternalStorage {
     /**
      * Lists objects without their content, as the default {@code iterObjects} hook does, while
      * its test declares that it reads small objects with its listing (I8): a backend whose faster
-     * listing is declared but never switched on.
+     * listing is declared but never switched on. The flaw is the declaration alone: this storage
+     * keeps the default hook, so no code here tests for this value.
      */
     READS_NOTHING_WITH_LISTING,
     /**
