@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,15 +49,7 @@ class ContentCollectorListedContentTest {
   private final ContentAddressedStore cas = new ContentAddressedStore(storage);
 
   private List<String> transfer(String dag, String unit, String... namesAndContents) throws IOException {
-    Path scratch = Files.createDirectories(dir.resolve("scratch-" + dag + "-" + unit));
-    StorageManager m = StorageManager.builder(scratch, storage, dag, unit).contentAddressed(cas).build();
-    List<String> handles = new ArrayList<>();
-    for (int i = 0; i < namesAndContents.length; i += 2) {
-      Files.writeString(scratch.resolve(namesAndContents[i]), namesAndContents[i + 1]);
-      handles.add(m.register(namesAndContents[i]));
-    }
-    m.transfer();
-    return handles;
+    return ContentCollectorTest.transfer(dir, storage, cas, dag, unit, namesAndContents);
   }
 
   private long reads(String location) {

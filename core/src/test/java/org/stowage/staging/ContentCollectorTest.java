@@ -30,6 +30,15 @@ class ContentCollectorTest {
 
   /** Transfers {@code files} (name to content) under {@code dag/unit}; returns the handles. */
   private List<String> transfer(String dag, String unit, String... namesAndContents) throws IOException {
+    return transfer(dir, storage, cas, dag, unit, namesAndContents);
+  }
+
+  /**
+   * Transfers {@code files} (name to content) from a scratch directory under {@code dir} into
+   * {@code storage} under {@code dag/unit}, content-addressed in {@code cas}; returns the handles.
+   */
+  static List<String> transfer(Path dir, org.stowage.ExternalStorage storage, ContentAddressedStore cas,
+      String dag, String unit, String... namesAndContents) throws IOException {
     Path scratch = Files.createDirectories(dir.resolve("scratch-" + dag + "-" + unit));
     StorageManager m = StorageManager.builder(scratch, storage, dag, unit).contentAddressed(cas).build();
     List<String> handles = new ArrayList<>();
